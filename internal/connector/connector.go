@@ -1,0 +1,113 @@
+// Package connector defines what tenantlink asks of a connector type, as
+// small capability interfaces checked by type assertion (in the manner of
+// dex's connectors). Connector packages (office365) implement them; nothing
+// outside a connector package knows its upstream's types.
+package connector
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"time"
+
+	"github.com/tenantlink/tenantlink"
+)
+
+// Info describes a connector type in the catalogue.
+type Info struct {
+	Type        string `json:"type"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Icon        string `json:"icon"` // path of an SVG served by the web UI
+}
+
+// Connector is what every connector type provides.
+type Connector interface {
+	Info() Info
+}
+
+// CredentialStore persists a data source's opaque, connector-defined secret
+// blob. The implementation encrypts it at rest. Connectors call Save when
+// the upstream rotates a credential (e.g. a refresh token).
+type CredentialStore interface {
+	Load(ctx context.Context, datasourceID string) ([]byte, error)
+	Save(ctx context.Context, datasourceID string, secret []byte) error
+}
+
+// Pending is what a connector needs to finish a browser authorization; the
+// caller stores it (the Verifier encrypted) under State and hands it back
+// on the callback.
+type Pending struct {
+	State    string
+	Nonce    string
+	Verifier string
+	Purpose  string // "authorize" or "adminconsent"
+}
+
+// Grant is the outcome of a completed authorization.
+type Grant struct {
+	Secret      []byte    // connector-defined credential blob, to be stored encrypted
+	Account     string    // upstream account (Office 365: tenant id)
+	AuthorizedBy string   // upstream identity that granted it (UPN), or "application"
+	Scopes      []string  // upstream permissions covered
+	At          time.Time
+}
+
+// Authorizer is a connector authorized through a browser redirect.
+type Authorizer interface {
+	// BeginAuthorize returns the URL to open in the popup and what must be
+	// kept until the callback. redirectURL is tenantlink's callback.
+	BeginAuthorize(ctx context.Context, ds *tenantlink.DataSource, redirectURL string) (string, Pending, error)
+	// CompleteAuthorize redeems the callback. It returns a *tenantlink.Error
+	// with a message a person can act on when the upstream refused (not an
+	// administrator, consent denied, wrong tenant, …).
+	CompleteAuthorize(ctx context.Context, ds *tenantlink.DataSource, p Pending, redirectURL string, callback url.Values) (*Grant, error)
+}
+
+// TestResult is the outcome of a connection test.
+type TestResult struct {
+	OK      bool   `json:"ok"`
+	Message string `json:"message"`
+}
+
+// Tester checks that a data source's stored credential works.
+type Tester interface {
+	Test(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore) TestResult
+}
+
+// ErrReauthorize is wrapped by errors meaning the upstream refused the
+// stored grant (revoked, expired, consent removed): the data source needs
+// re-authorization and nothing should be retried blindly.
+var ErrReauthorize = errors.New("re-authorization required")
+
+// ErrNotAuthorized is wrapped when no credential is stored yet.
+var ErrNotAuthorized = errors.New("not authorized")
+
+// Param declares an operation input or output.
+type Param struct {
+	Name        string   `json:"name"`
+	Label       string   `json:"label"`
+	Type        string   `json:"type"` // "string", "integer", "boolean", "user", "users", "group", "licence", "list"
+	Required    bool     `json:"required,omitempty"`
+	Default     string   `json:"default,omitempty"`
+	Options     []string `json:"options,omitempty"`
+	Description string   `json:"description,omitempty"`
+}
+
+// Operation declares a named action.
+type Operation struct {
+	Name    string  `json:"name"`  // path name: UserList
+	Label   string  `json:"label"` // display: User List
+	Write   bool    `json:"write"`
+	Inputs  []Param `json:"inputs"`
+	Outputs []Param `json:"outputs"`
+}
+
+// Item is one flat output record keyed by output name.
+type Item map[string]any
+
+// Operator runs operations.
+type Operator interface {
+	Operations() []Operation
+	Run(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, name string, inputs map[string]any) ([]Item, error)
+}

@@ -1,0 +1,222 @@
+// Package tenantlink holds the domain types shared by every part of the
+// service: directory users and groups, data sources and their statuses,
+// audit entries, and the one error type whose codes the HTTP layer maps to
+// status codes. It imports nothing from the rest of the module.
+package tenantlink
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Role is a directory role (PRODUCT.md section 3).
+type Role string
+
+// The roles a directory user or group can hold.
+const (
+	RoleUser              Role = "User"
+	RoleAdministrator     Role = "Administrator"
+	RoleManageDatasources Role = "Manage datasources"
+	RoleDesignProcess     Role = "Design business process"
+)
+
+// Roles lists every role in display order.
+var Roles = []Role{RoleUser, RoleAdministrator, RoleManageDatasources, RoleDesignProcess}
+
+// ValidRole reports whether r is one of Roles.
+func ValidRole(r Role) bool {
+	for _, x := range Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// User is a directory user: someone who signs in to tenantlink.
+type User struct {
+	ID           string      `json:"id"`
+	Email        string      `json:"email"`
+	DisplayName  string      `json:"displayName"`
+	GivenName    string      `json:"givenName"`
+	Surname      string      `json:"surname"`
+	JobTitle     string      `json:"jobTitle,omitempty"`
+	Department   string      `json:"department,omitempty"`
+	Active       bool        `json:"active"`
+	Roles        []Role      `json:"roles"`
+	Groups       []string    `json:"groups"`
+	Source       *UserSource `json:"source,omitempty"`
+	PasswordHash string      `json:"-"`
+	CreatedAt    time.Time   `json:"createdAt"`
+	UpdatedAt    time.Time   `json:"updatedAt"`
+}
+
+// UserSource links an imported user to the Microsoft object it came from.
+type UserSource struct {
+	DataSource string `json:"datasource"`
+	ObjectID   string `json:"objectId"`
+}
+
+// HasRole reports whether the user holds role r directly.
+func (u *User) HasRole(r Role) bool {
+	for _, x := range u.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// Group is a directory group.
+type Group struct {
+	ID        string        `json:"id"`
+	Name      string        `json:"name"`
+	Roles     []Role        `json:"roles"`
+	Members   []string      `json:"members"`
+	Sync      *SyncSettings `json:"sync,omitempty"`
+	CreatedAt time.Time     `json:"createdAt"`
+	UpdatedAt time.Time     `json:"updatedAt"`
+}
+
+// SyncSettings configures a group member sync (PRODUCT.md section 6).
+type SyncSettings struct {
+	Enabled      bool            `json:"enabled"`
+	DataSource   string          `json:"datasource"`
+	SourceGroup  string          `json:"sourceGroup"`
+	Override     bool            `json:"override"`
+	MissingUsers string          `json:"missingUsers"`
+	Schedule     json.RawMessage `json:"schedule,omitempty"`
+}
+
+// Status is a data source's status (PRODUCT.md section 4).
+type Status string
+
+// The four data source statuses.
+const (
+	StatusIncomplete   Status = "incomplete"
+	StatusReady        Status = "ready"
+	StatusTestFailed   Status = "test failed"
+	StatusReauthorize  Status = "re-authorization required"
+	ConnectorOffice365        = "office365"
+)
+
+// DataSource is a named, configured connection of one connector type.
+type DataSource struct {
+	ID            string             `json:"id"`
+	Name          string             `json:"name"`
+	Type          string             `json:"type"`
+	Status        Status             `json:"status"`
+	StatusMessage string             `json:"statusMessage,omitempty"`
+	Settings      DataSourceSettings `json:"settings"`
+	Security      Security           `json:"-"`
+	Created       time.Time          `json:"created"`
+	Modified      time.Time          `json:"modified"`
+	ModifiedBy    string             `json:"modifiedBy"`
+	AuthorizedBy  string             `json:"authorizedBy,omitempty"`
+	AuthorizedAt  *time.Time         `json:"authorizedAt,omitempty"`
+	ReauthorizeBy *time.Time         `json:"reauthorizeBy,omitempty"`
+	// Account is the upstream account the grant belongs to (for Office 365
+	// the tenant id), set once authorized.
+	Account string `json:"account,omitempty"`
+	// GrantedScopes are the upstream permissions covered by the stored grant.
+	GrantedScopes []string `json:"grantedScopes,omitempty"`
+}
+
+// DataSourceSettings are the connector settings of a data source. Only the
+// Office 365 connector exists; its settings are PRODUCT.md section 4's.
+type DataSourceSettings struct {
+	ReadWrite    bool   `json:"readWrite"`
+	SingleSignOn bool   `json:"singleSignOn"`
+	AuthMode     string `json:"authMode"`
+	// ReauthorizeDays overrides the re-authorization reminder period
+	// (default 180 days after authorization).
+	ReauthorizeDays int `json:"reauthorizeDays,omitempty"`
+}
+
+// Authorization modes.
+const (
+	AuthDelegated   = "delegated"
+	AuthApplication = "application"
+)
+
+// Security holds a data source's security settings. Entries are directory
+// user or group ids. Empty Admins means any Administrator or Manage
+// datasources holder; empty Users means any signed-in user.
+type Security struct {
+	Admins []string `json:"admins"`
+	Users  []string `json:"users"`
+}
+
+// AuditEntry records one state change.
+type AuditEntry struct {
+	ID      int64     `json:"id"`
+	At      time.Time `json:"at"`
+	Actor   string    `json:"actor"`
+	Action  string    `json:"action"`
+	Target  string    `json:"target"`
+	Outcome string    `json:"outcome"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// Error codes. The HTTP layer maps each to one status code in one place.
+const (
+	EINVALID      = "invalid"           // 400
+	EUNAUTHORIZED = "unauthorized"      // 401
+	EFORBIDDEN    = "forbidden"         // 403
+	ENOTFOUND     = "not_found"         // 404
+	ECONFLICT     = "conflict"          // 409
+	ETOOLARGE     = "too_large"         // 413
+	ETOOMANY      = "too_many_requests" // 429
+	EUPSTREAM     = "upstream"          // 502
+	EUNAVAILABLE  = "unavailable"       // 503
+	EINTERNAL     = "internal"          // 500
+)
+
+// Error is the application error: a code for machines, a message for people.
+type Error struct {
+	Code    string
+	Message string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Err != nil {
+		return e.Message + ": " + e.Err.Error()
+	}
+	return e.Message
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error with the given code and formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, EINTERNAL
+// for other errors and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the message of the first *Error in err's chain, or a
+// generic message for internal errors (whose details stay in the logs).
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
