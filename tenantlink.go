@@ -220,3 +220,65 @@ func ErrorMessage(err error) string {
 	}
 	return "Internal error."
 }
+
+// Principal is who is acting: a signed-in directory user with the roles
+// held directly and through groups. A nil *Principal is nobody.
+type Principal struct {
+	User  *User
+	Roles []Role // effective roles: the user's and its groups'
+	Via   string // "session", "token", "cli", "system"
+}
+
+// Has reports whether the principal holds role r.
+func (p *Principal) Has(r Role) bool {
+	if p == nil || p.User == nil {
+		return false
+	}
+	for _, x := range p.Roles {
+		if x == r {
+			return true
+		}
+	}
+	return false
+}
+
+// ID is the acting user's id, or "system".
+func (p *Principal) ID() string {
+	if p == nil || p.User == nil {
+		return "system"
+	}
+	return p.User.ID
+}
+
+// Name is how the principal appears in audit entries and "Modified By".
+func (p *Principal) Name() string {
+	if p == nil || p.User == nil {
+		return "system"
+	}
+	if p.User.Email != "" {
+		return p.User.Email
+	}
+	return p.User.ID
+}
+
+// InAny reports whether the principal is one of ids, directly or through
+// one of its groups.
+func (p *Principal) InAny(ids []string) bool {
+	if p == nil || p.User == nil {
+		return false
+	}
+	for _, id := range ids {
+		if id == p.User.ID {
+			return true
+		}
+		for _, g := range p.User.Groups {
+			if g == id {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// System is the principal of background work (schedules, the CLI).
+var System = &Principal{Via: "system"}

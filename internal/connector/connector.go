@@ -46,11 +46,11 @@ type Pending struct {
 
 // Grant is the outcome of a completed authorization.
 type Grant struct {
-	Secret      []byte    // connector-defined credential blob, to be stored encrypted
-	Account     string    // upstream account (Office 365: tenant id)
+	Secret       []byte   // connector-defined credential blob, to be stored encrypted
+	Account      string   // upstream account (Office 365: tenant id)
 	AuthorizedBy string   // upstream identity that granted it (UPN), or "application"
-	Scopes      []string  // upstream permissions covered
-	At          time.Time
+	Scopes       []string // upstream permissions covered
+	At           time.Time
 }
 
 // Authorizer is a connector authorized through a browser redirect.
@@ -68,6 +68,8 @@ type Authorizer interface {
 type TestResult struct {
 	OK      bool   `json:"ok"`
 	Message string `json:"message"`
+	// Reauthorize is set when the upstream refused the stored grant.
+	Reauthorize bool `json:"-"`
 }
 
 // Tester checks that a data source's stored credential works.
