@@ -1,17 +1,31 @@
-// Package odata owns the simulator's reading of OData system query options
-// ($filter, $search, $orderby, $select) the way Microsoft Graph applies them
-// to directory objects: which syntax it accepts, the errors it answers with,
-// and how a parsed expression matches an object.
+// Package odata owns the simulator's reading of the OData system query options
+// Microsoft Graph accepts on directory objects ($filter, $search, $orderby,
+// $select): the syntax Graph accepts, the error answers it gives for input it
+// rejects, and how a parsed expression matches one object.
+//
+// The package knows nothing about users or groups. Objects are seen through a
+// Getter, so the same parsed query can be run against any store. Property
+// names are passed to the Getter exactly as the client wrote them
+// ("displayname", "DisplayName"): Graph resolves property names without
+// regard to case, and only the caller knows its property set, so the Getter
+// is where case-insensitive lookup belongs.
 package odata
 
-import "fmt"
+import (
+	"fmt"
+	"net/http"
+	"unicode/utf8"
+)
 
 // Getter returns an object's property value: string, bool, int/int64/float64,
 // nil, []string, or []map[string]any (collections of complex values such as
-// assignedLicenses), and whether it exists.
+// assignedLicenses), and whether it exists. A time.Time and a map[string]any
+// (a complex value such as onPremisesExtensionAttributes) are understood too.
 type Getter func(property string) (any, bool)
 
-// Error is a query the simulator rejects, carrying what Graph answers with.
+// Error is a query option Graph would reject, carrying the status, code and
+// message Graph answers with so the simulator can write them unchanged into
+// its {"error":{"code","message"}} body.
 type Error struct {
 	Status  int
 	Code    string
@@ -22,44 +36,68 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("odata: %d %s: %s", e.Status, e.Code, e.Message)
 }
 
-// Filter is a parsed $filter expression.
-type Filter struct{}
+// Codes Graph uses for query errors on directory objects.
+const (
+	CodeBadRequest        = "BadRequest"
+	CodeRequestBadRequest = "Request_BadRequest"
+	CodeUnsupportedQuery  = "Request_UnsupportedQuery"
+)
 
-// ParseFilter parses a $filter value. Errors are *Error.
-func ParseFilter(s string) (*Filter, error) { return &Filter{}, nil }
+// Limits that keep pathological input cheap. Graph has its own (URL length,
+// node counts); these are the simulator's and are reported as such.
+const (
+	MaxExpressionLength = 2048 // characters in one $filter or $search value
+	MaxDepth            = 50   // nesting of parentheses, not, lambdas
+)
 
-// Match reports whether the object behind get satisfies the filter.
-func (f *Filter) Match(get Getter) bool { return true }
-
-// Properties returns the property paths referenced by the filter.
-func (f *Filter) Properties() []string { return nil }
-
-// Advanced reports whether Graph requires advanced query parameters.
-func (f *Filter) Advanced() bool { return false }
-
-// Functions returns the lower-cased functions and operators used.
-func (f *Filter) Functions() []string { return nil }
-
-// Search is a parsed $search expression.
-type Search struct{}
-
-// ParseSearch parses a $search value. Errors are *Error.
-func ParseSearch(s string) (*Search, error) { return &Search{}, nil }
-
-// Match reports whether the object behind get satisfies the search.
-func (s *Search) Match(get Getter) bool { return true }
-
-// Properties returns the properties the search names.
-func (s *Search) Properties() []string { return nil }
-
-// OrderBy is one $orderby key.
-type OrderBy struct {
-	Property string
-	Desc     bool
+func badRequest(msg string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: CodeBadRequest, Message: msg}
 }
 
-// ParseOrderBy parses an $orderby value.
-func ParseOrderBy(s string) ([]OrderBy, error) { return nil, nil }
+func unsupported(msg string) *Error {
+	return &Error{Status: http.StatusBadRequest, Code: CodeUnsupportedQuery, Message: msg}
+}
 
-// ParseSelect parses a $select value.
-func ParseSelect(s string) ([]string, error) { return nil, nil }
+// The errors below are ones the Graph handlers raise themselves, because they
+// depend on request headers or on the entity's property set rather than on the
+// expression. Messages are Graph's own (aad-advanced-queries.md, issues).
+
+// ErrSearchNeedsConsistencyLevel is $search sent without ConsistencyLevel: eventual.
+func ErrSearchNeedsConsistencyLevel() *Error {
+	return unsupported("Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
+}
+
+// ErrUnsupportedQuery is an advanced-only query sent without ConsistencyLevel: eventual and $count=true.
+func ErrUnsupportedQuery() *Error { return unsupported("Unsupported Query.") }
+
+// ErrCountNotSupported is the /$count segment without ConsistencyLevel: eventual.
+func ErrCountNotSupported() *Error {
+	return &Error{Status: http.StatusBadRequest, Code: CodeRequestBadRequest, Message: "$count is not currently supported."}
+}
+
+// ErrPropertyNotFilterable is a filter on a property (or with an operator) the
+// entity does not support, e.g. ErrPropertyNotFilterable("companyName", "User").
+func ErrPropertyNotFilterable(property, resource string) *Error {
+	return unsupported(fmt.Sprintf("Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", property, resource))
+}
+
+// ErrFilterNotIndexed is a filter on a property outside the advanced-query index.
+func ErrFilterNotIndexed() *Error {
+	return unsupported("The request uses a filter property that is not indexed")
+}
+
+// ErrOperatorNotSupported names an operator by Graph's internal name, as in
+// "Unsupported property filter clause operator 'NotEqualsMatch'." (ne without
+// advanced parameters on some tenants) or 'Contains'.
+func ErrOperatorNotSupported(operator string) *Error {
+	return unsupported(fmt.Sprintf("Unsupported property filter clause operator '%s'.", operator))
+}
+
+// runePos converts a byte offset into the character position Graph reports
+// (Graph counts UTF-16 units; for the BMP that equals runes).
+func runePos(s string, off int) int {
+	if off > len(s) {
+		off = len(s)
+	}
+	return utf8.RuneCountInString(s[:off])
+}
