@@ -1,0 +1,406 @@
+package web
+
+import (
+	"html/template"
+	"net/http"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/datasource"
+	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/store"
+)
+
+func (s *Server) registerAPI() {
+	s.api("POST", "/api/v1/session", "Sign in with email and password; returns the user and the CSRF token.", true, s.postSession)
+	s.api("GET", "/api/v1/session", "Who is signed in.", false, s.getSession)
+	s.api("DELETE", "/api/v1/session", "Sign out.", false, s.deleteSession)
+	s.api("POST", "/api/v1/tokens", "Create an API token for the signed-in user (shown once).", false, s.postToken)
+	s.api("GET", "/api/v1/connectors", "The connector catalogue.", false, s.getConnectors)
+	s.api("GET", "/api/v1/datasources", "List data sources (?search= matches name or type).", false, s.listDataSources)
+	s.api("POST", "/api/v1/datasources", "Create a data source.", false, s.createDataSource)
+	s.api("GET", "/api/v1/datasources/{id}", "Read a data source.", false, s.getDataSource)
+	s.api("PATCH", "/api/v1/datasources/{id}", "Change a data source.", false, s.patchDataSource)
+	s.api("DELETE", "/api/v1/datasources/{id}", "Delete a data source.", false, s.deleteDataSource)
+	s.api("POST", "/api/v1/datasources/{id}/authorize", "Start authorization; returns the URL to open in the popup.", false, s.authorizeDataSource)
+	s.api("POST", "/api/v1/datasources/{id}/test", "Run the connection test.", false, s.testDataSource)
+	s.api("GET", "/api/v1/datasources/{id}/security", "Read the security settings.", false, s.getSecurity)
+	s.api("PUT", "/api/v1/datasources/{id}/security", "Replace the security settings.", false, s.putSecurity)
+	s.api("GET", "/api/v1/users", "List directory users.", false, s.listUsers)
+	s.api("POST", "/api/v1/users", "Create a directory user.", false, s.createUser)
+	s.api("GET", "/api/v1/users/{id}", "Read a directory user.", false, s.getUser)
+	s.api("PATCH", "/api/v1/users/{id}", "Change a directory user.", false, s.patchUser)
+	s.api("DELETE", "/api/v1/users/{id}", "Delete a directory user.", false, s.deleteUser)
+	s.api("GET", "/api/v1/groups", "List directory groups.", false, s.listGroups)
+	s.api("POST", "/api/v1/groups", "Create a directory group.", false, s.createGroup)
+	s.api("GET", "/api/v1/groups/{id}", "Read a directory group.", false, s.getGroup)
+	s.api("PATCH", "/api/v1/groups/{id}", "Change a directory group.", false, s.patchGroup)
+	s.api("DELETE", "/api/v1/groups/{id}", "Delete a directory group.", false, s.deleteGroup)
+	s.api("GET", "/api/v1/audit", "The audit log, newest first (?target=, ?limit=).", false, s.listAudit)
+	s.api("GET", "/api/v1/openapi.json", "This description.", true, s.openAPI)
+	s.mux.Handle("GET /oauth/callback", s.wrap("/oauth/callback", false, false, s.oauthCallback))
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, 200, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	if s.cfg.Metrics != nil {
+		s.mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
+	}
+	s.mux.Handle("/api/", s.wrap("/api/", true, true, func(w http.ResponseWriter, r *http.Request) error {
+		return tenantlink.Errorf(tenantlink.ENOTFOUND, "no API path %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)
+	}))
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if err := s.cfg.Store.Ping(r.Context()); err != nil {
+		s.cfg.Logger.Warn("not ready", "err", err)
+		writeJSON(w, 503, map[string]string{"status": "database unavailable"})
+		return
+	}
+	if s.cfg.Ready != nil {
+		if err := s.cfg.Ready(r.Context()); err != nil {
+			writeJSON(w, 503, map[string]string{"status": err.Error()})
+			return
+		}
+	}
+	writeJSON(w, 200, map[string]string{"status": "ready"})
+}
+
+func principal(r *http.Request) *tenantlink.Principal { return PrincipalFrom(r.Context()) }
+
+type sessionOut struct {
+	User      *tenantlink.User `json:"user"`
+	CSRFToken string           `json:"csrfToken,omitempty"`
+}
+
+func (s *Server) postSession(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Email == "" || in.Password == "" {
+		return tenantlink.Errorf(tenantlink.EINVALID, "email and password are required")
+	}
+	u, err := s.cfg.Directory.SignIn(r.Context(), in.Email, in.Password, ClientAddr(r))
+	if err != nil {
+		return err
+	}
+	sess, err := s.StartSession(w, r, u)
+	if err != nil {
+		return err
+	}
+	if err := directory.Audit(r.Context(), s.cfg.Store, s.cfg.Now(), &tenantlink.Principal{User: u}, "session.create", "user:"+u.ID, "ok", ClientAddr(r)); err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, sessionOut{User: u, CSRFToken: sess.CSRFToken})
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) error {
+	return WriteJSON(w, 200, sessionOut{User: principal(r).User, CSRFToken: CSRFToken(r.Context())})
+}
+
+func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
+	if err := s.EndSession(w, r); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) postToken(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if r.ContentLength != 0 {
+		if err := DecodeJSON(w, r, &in); err != nil {
+			return err
+		}
+	}
+	raw, t, err := s.cfg.Directory.CreateToken(r.Context(), principal(r), "", in.Name)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 201, map[string]any{"token": raw, "id": t.ID, "name": t.Name, "createdAt": t.CreatedAt})
+}
+
+func (s *Server) getConnectors(w http.ResponseWriter, r *http.Request) error {
+	return WriteJSON(w, 200, map[string]any{"value": s.cfg.DataSources.Catalogue()})
+}
+
+// DataSourceView is a data source as the API shows it.
+type DataSourceView struct {
+	*tenantlink.DataSource
+	ReminderDue bool `json:"reminderDue"`
+}
+
+func (s *Server) view(ds *tenantlink.DataSource) DataSourceView {
+	return DataSourceView{DataSource: ds, ReminderDue: datasource.ReminderDue(ds, s.cfg.Now())}
+}
+
+func (s *Server) listDataSources(w http.ResponseWriter, r *http.Request) error {
+	all, err := s.cfg.DataSources.List(r.Context(), principal(r), r.URL.Query().Get("search"))
+	if err != nil {
+		return err
+	}
+	out := make([]DataSourceView, 0, len(all))
+	for _, ds := range all {
+		out = append(out, s.view(ds))
+	}
+	return WriteJSON(w, 200, map[string]any{"value": out})
+}
+
+func (s *Server) createDataSource(w http.ResponseWriter, r *http.Request) error {
+	var in datasource.Input
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	ds, err := s.cfg.DataSources.Create(r.Context(), principal(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/datasources/"+ds.ID)
+	return WriteJSON(w, 201, s.view(ds))
+}
+
+func (s *Server) getDataSource(w http.ResponseWriter, r *http.Request) error {
+	ds, err := s.cfg.DataSources.Get(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, s.view(ds))
+}
+
+func (s *Server) patchDataSource(w http.ResponseWriter, r *http.Request) error {
+	var in datasource.Input
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	ds, err := s.cfg.DataSources.Update(r.Context(), principal(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, s.view(ds))
+}
+
+func (s *Server) deleteDataSource(w http.ResponseWriter, r *http.Request) error {
+	if err := s.cfg.DataSources.Delete(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) authorizeDataSource(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.cfg.DataSources.Authorize(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, map[string]string{"url": u})
+}
+
+func (s *Server) testDataSource(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.cfg.DataSources.Test(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, res)
+}
+
+func (s *Server) getSecurity(w http.ResponseWriter, r *http.Request) error {
+	sec, err := s.cfg.DataSources.GetSecurity(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, sec)
+}
+
+func (s *Server) putSecurity(w http.ResponseWriter, r *http.Request) error {
+	var in struct {
+		Admins *[]string `json:"admins"`
+		Users  *[]string `json:"users"`
+	}
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if in.Admins == nil || in.Users == nil {
+		return tenantlink.Errorf(tenantlink.EINVALID, "both admins and users are required (use [] for none)")
+	}
+	sec, err := s.cfg.DataSources.PutSecurity(r.Context(), principal(r), r.PathValue("id"), tenantlink.Security{Admins: *in.Admins, Users: *in.Users})
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, sec)
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	us, err := s.cfg.Directory.ListUsers(r.Context(), principal(r), store.UserFilter{Search: q.Get("search"), DataSource: q.Get("datasource")})
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, map[string]any{"value": us})
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in directory.UserInput
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.cfg.Directory.CreateUser(r.Context(), principal(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/users/"+u.ID)
+	return WriteJSON(w, 201, u)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.cfg.Directory.GetUser(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, u)
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
+	var in directory.UserInput
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.cfg.Directory.UpdateUser(r.Context(), principal(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, u)
+}
+
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) error {
+	if err := s.cfg.Directory.DeleteUser(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listGroups(w http.ResponseWriter, r *http.Request) error {
+	gs, err := s.cfg.Directory.ListGroups(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, map[string]any{"value": gs})
+}
+
+func (s *Server) createGroup(w http.ResponseWriter, r *http.Request) error {
+	var in directory.GroupInput
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	g, err := s.cfg.Directory.CreateGroup(r.Context(), principal(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/groups/"+g.ID)
+	return WriteJSON(w, 201, g)
+}
+
+func (s *Server) getGroup(w http.ResponseWriter, r *http.Request) error {
+	g, err := s.cfg.Directory.GetGroup(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, g)
+}
+
+func (s *Server) patchGroup(w http.ResponseWriter, r *http.Request) error {
+	var in directory.GroupInput
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	g, err := s.cfg.Directory.UpdateGroup(r.Context(), principal(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, g)
+}
+
+func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
+	if err := s.cfg.Directory.DeleteGroup(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	if !p.Has(tenantlink.RoleAdministrator) {
+		return tenantlink.Errorf(tenantlink.EFORBIDDEN, "The audit log needs the Administrator role.")
+	}
+	f := store.AuditFilter{Target: r.URL.Query().Get("target")}
+	if l := r.URL.Query().Get("limit"); l != "" {
+		n, err := parseLimit(l)
+		if err != nil {
+			return err
+		}
+		f.Limit = n
+	}
+	es, err := s.cfg.Store.ListAudit(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, map[string]any{"value": es})
+}
+
+func parseLimit(s string) (int, error) {
+	n := 0
+	for _, c := range s {
+		if c < '0' || c > '9' || n > 100000 {
+			return 0, tenantlink.Errorf(tenantlink.EINVALID, "limit must be a whole number between 1 and 1000")
+		}
+		n = n*10 + int(c-'0')
+	}
+	if n < 1 || n > 1000 {
+		return 0, tenantlink.Errorf(tenantlink.EINVALID, "limit must be a whole number between 1 and 1000")
+	}
+	return n, nil
+}
+
+// oauthCallback is where Microsoft sends the popup back. It renders a small
+// page that tells the opener (the data source page) and closes itself; with
+// JavaScript off it shows the outcome and a link back.
+func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
+	res, err := s.cfg.DataSources.Callback(r.Context(), principal(r), r.URL.Query())
+	if err != nil {
+		if tenantlink.ErrorCode(err) == tenantlink.EINTERNAL {
+			return err
+		}
+		res = &datasource.CallbackResult{OK: false, Message: tenantlink.ErrorMessage(err)}
+	}
+	back := "/datasources"
+	if res.DataSource != nil {
+		back = "/datasources/" + res.DataSource.ID
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	return callbackPage.Execute(w, map[string]any{"OK": res.OK, "Message": res.Message, "Back": back})
+}
+
+var callbackPage = template.Must(template.New("cb").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Authorization {{if .OK}}complete{{else}}failed{{end}} – tenantlink</title>
+<link rel="stylesheet" href="/static/app.css"><script src="/static/callback.js" defer></script></head>
+<body class="callback"><main>
+<h1>{{if .OK}}Authorization complete{{else}}Authorization failed{{end}}</h1>
+<p id="result" role="status" data-ok="{{.OK}}" data-back="{{.Back}}">{{.Message}}</p>
+<p><a href="{{.Back}}">Return to the data source</a></p>
+</main></body></html>`))
+
+func (s *Server) writeErrorPage(w http.ResponseWriter, r *http.Request, err error) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(Status(tenantlink.ErrorCode(err)))
+	_ = errorPage.Execute(w, map[string]any{"Message": tenantlink.ErrorMessage(err), "Status": Status(tenantlink.ErrorCode(err))})
+}
+
+var errorPage = template.Must(template.New("err").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Error {{.Status}} – tenantlink</title><link rel="stylesheet" href="/static/app.css"></head>
+<body><main><h1>Something went wrong</h1><p role="alert">{{.Message}}</p><p><a href="/">Home</a></p></main></body></html>`))

@@ -1,0 +1,455 @@
+// Package web serves tenantlink over HTTP: the JSON API of PRODUCT.md
+// section 12, the OAuth callback, health, readiness and metrics, plus the
+// middleware every page shares (sessions, API tokens, CSRF, security
+// headers, request logging). The HTML pages live in package web/ui, which
+// registers its routes on the same Server. Handlers return errors through
+// one adapter that maps error codes to HTTP status in one place.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/auth"
+	"github.com/tenantlink/tenantlink/internal/datasource"
+	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/metrics"
+	"github.com/tenantlink/tenantlink/internal/store"
+)
+
+// SessionCookie is the name of the session cookie.
+const SessionCookie = "tl_session"
+
+// SessionTTL is how long a browser session lasts without signing in again.
+const SessionTTL = 12 * time.Hour
+
+// MaxBody is the largest request body accepted.
+const MaxBody = 1 << 20
+
+// Config wires a Server.
+type Config struct {
+	Store       store.Store
+	Directory   *directory.Service
+	DataSources *datasource.Service
+	Metrics     *metrics.Metrics
+	Logger      *slog.Logger
+	PublicURL   string // e.g. "https://tenantlink.example.com"; cookies are Secure when https
+	Now         func() time.Time
+	// Ready reports readiness beyond the database (optional).
+	Ready func(ctx context.Context) error
+}
+
+// Server is tenantlink's HTTP handler.
+type Server struct {
+	cfg    Config
+	mux    *http.ServeMux
+	routes []Route
+	secure bool
+}
+
+// Route describes one API path for the router, the OpenAPI document and
+// the access-matrix test.
+type Route struct {
+	Method  string
+	Path    string // ServeMux pattern path, e.g. /api/v1/datasources/{id}
+	Summary string
+	// Public routes need no sign-in.
+	Public  bool
+	handler func(w http.ResponseWriter, r *http.Request) error
+}
+
+// New builds the server and registers the API routes.
+func New(cfg Config) *Server {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme == "https" {
+		s.secure = true
+	}
+	s.registerAPI()
+	return s
+}
+
+// Routes lists the API routes.
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) api(method, path, summary string, public bool, h func(http.ResponseWriter, *http.Request) error) {
+	rt := Route{Method: method, Path: path, Summary: summary, Public: public, handler: h}
+	s.routes = append(s.routes, rt)
+	s.mux.Handle(method+" "+path, s.wrap(path, public, true, h))
+}
+
+// HandlePage registers an HTML page handler (used by package ui). Pages
+// get the same authentication and CSRF checks as the API; a page that is
+// not public redirects anonymous browsers to the sign-in page.
+func (s *Server) HandlePage(pattern string, public bool, h func(http.ResponseWriter, *http.Request) error) {
+	route := pattern
+	if i := strings.IndexByte(pattern, ' '); i >= 0 {
+		route = pattern[i+1:]
+	}
+	s.mux.Handle(pattern, s.wrap(route, public, false, h))
+}
+
+// Handle registers a plain handler (static files).
+func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+
+// Handler returns the root handler with logging, metrics and headers.
+func (s *Server) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.cfg.Now()
+		rec := &statusRecorder{ResponseWriter: w, code: 200}
+		h := rec.Header()
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("Referrer-Policy", "same-origin")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:")
+		_, pattern := s.mux.Handler(r)
+		route := pattern
+		if i := strings.IndexByte(route, ' '); i >= 0 {
+			route = route[i+1:]
+		}
+		if route == "" {
+			route = "unmatched"
+		}
+		defer func() {
+			if v := recover(); v != nil {
+				s.cfg.Logger.Error("panic", "route", route, "panic", v, "stack", string(debug.Stack()))
+				if !rec.wrote {
+					writeError(rec, r, tenantlink.Errorf(tenantlink.EINTERNAL, "Internal error."))
+				}
+			}
+			d := s.cfg.Now().Sub(start)
+			if s.cfg.Metrics != nil {
+				s.cfg.Metrics.ObserveHTTP(r.Method, route, rec.code, d)
+			}
+			s.cfg.Logger.Debug("http", "method", r.Method, "route", route, "status", rec.code, "duration", d)
+		}()
+		s.mux.ServeHTTP(rec, r)
+	})
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	code  int
+	wrote bool
+}
+
+func (r *statusRecorder) WriteHeader(c int) {
+	if !r.wrote {
+		r.code, r.wrote = c, true
+	}
+	r.ResponseWriter.WriteHeader(c)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Flush() {
+	if f, ok := r.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	sessionKey
+)
+
+// PrincipalFrom returns the request's principal, or nil when anonymous.
+func PrincipalFrom(ctx context.Context) *tenantlink.Principal {
+	p, _ := ctx.Value(principalKey).(*tenantlink.Principal)
+	return p
+}
+
+// SessionFrom returns the request's browser session, or nil.
+func SessionFrom(ctx context.Context) *store.Session {
+	s, _ := ctx.Value(sessionKey).(*store.Session)
+	return s
+}
+
+// CSRFToken returns the CSRF token forms must carry, or "".
+func CSRFToken(ctx context.Context) string {
+	if s := SessionFrom(ctx); s != nil {
+		return s.CSRFToken
+	}
+	return ""
+}
+
+// wrap authenticates, checks CSRF and adapts an error-returning handler.
+func (s *Server) wrap(route string, public, isAPI bool, h func(http.ResponseWriter, *http.Request) error) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r2, err := s.authenticate(r)
+		if err == nil && !public && PrincipalFrom(r2.Context()) == nil {
+			err = tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "Sign in first (session cookie or Authorization: Bearer <API token>).")
+		}
+		if err == nil {
+			err = s.checkCSRF(r2, isAPI)
+		}
+		if err == nil {
+			err = h(w, r2)
+		}
+		if err == nil {
+			return
+		}
+		if !isAPI && tenantlink.ErrorCode(err) == tenantlink.EUNAUTHORIZED && r.Method == http.MethodGet {
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+			return
+		}
+		if tenantlink.ErrorCode(err) == tenantlink.EINTERNAL {
+			s.cfg.Logger.Error("request failed", "route", route, "method", r.Method, "err", err)
+		}
+		if isAPI || wantsJSON(r) {
+			writeError(w, r, err)
+			return
+		}
+		s.writeErrorPage(w, r, err)
+	})
+}
+
+func wantsJSON(r *http.Request) bool {
+	return strings.HasPrefix(r.URL.Path, "/api/") || strings.Contains(r.Header.Get("Accept"), "application/json")
+}
+
+func (s *Server) authenticate(r *http.Request) (*http.Request, error) {
+	ctx := r.Context()
+	if h := r.Header.Get("Authorization"); h != "" {
+		raw, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || raw == "" {
+			return r, tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "Authorization must be \"Bearer <API token>\".")
+		}
+		u, err := s.cfg.Directory.Authenticate(ctx, raw)
+		if err != nil {
+			return r, err
+		}
+		p, err := s.cfg.Directory.Principal(ctx, u, "token")
+		if err != nil {
+			return r, err
+		}
+		return r.WithContext(context.WithValue(ctx, principalKey, p)), nil
+	}
+	c, err := r.Cookie(SessionCookie)
+	if err != nil || c.Value == "" || len(c.Value) > 200 {
+		return r, nil
+	}
+	sess, err := s.cfg.Store.GetSession(ctx, auth.HashToken(c.Value), s.cfg.Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("load session: %w", err)
+	}
+	u, err := s.cfg.Store.GetUser(ctx, sess.UserID)
+	if errors.Is(err, store.ErrNotFound) {
+		return r, nil
+	}
+	if err != nil {
+		return r, fmt.Errorf("load session user: %w", err)
+	}
+	if !u.Active {
+		return r, nil
+	}
+	p, err := s.cfg.Directory.Principal(ctx, u, "session")
+	if err != nil {
+		return r, err
+	}
+	ctx = context.WithValue(ctx, principalKey, p)
+	ctx = context.WithValue(ctx, sessionKey, sess)
+	return r.WithContext(ctx), nil
+}
+
+// checkCSRF requires the session's CSRF token on unsafe requests made with
+// the session cookie (header X-CSRF-Token, or form field csrf for pages).
+// Token-authenticated requests carry no ambient credential and need none.
+func (s *Server) checkCSRF(r *http.Request, isAPI bool) error {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return nil
+	}
+	sess := SessionFrom(r.Context())
+	if sess == nil {
+		return nil
+	}
+	got := r.Header.Get("X-CSRF-Token")
+	if got == "" && !isAPI {
+		got = r.PostFormValue("csrf")
+	}
+	if got == "" || !auth.Equal(got, sess.CSRFToken) {
+		return tenantlink.Errorf(tenantlink.EFORBIDDEN, "Missing or wrong CSRF token: send the csrfToken from POST /api/v1/session as X-CSRF-Token.")
+	}
+	return nil
+}
+
+// StartSession creates a session for u and sets its cookie.
+func (s *Server) StartSession(w http.ResponseWriter, r *http.Request, u *tenantlink.User) (*store.Session, error) {
+	raw, hash := auth.NewToken("")
+	csrf, _ := auth.NewToken("")
+	now := s.cfg.Now()
+	sess := &store.Session{IDHash: hash, UserID: u.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
+	if err := s.cfg.Store.CreateSession(r.Context(), sess); err != nil {
+		return nil, fmt.Errorf("start session: %w", err)
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: raw, Path: "/", HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
+	return sess, nil
+}
+
+// EndSession deletes the request's session and clears the cookie.
+func (s *Server) EndSession(w http.ResponseWriter, r *http.Request) error {
+	if sess := SessionFrom(r.Context()); sess != nil {
+		if err := s.cfg.Store.DeleteSession(r.Context(), sess.IDHash); err != nil {
+			return fmt.Errorf("end session: %w", err)
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})
+	return nil
+}
+
+// ClientAddr is the client's address for rate limiting.
+func ClientAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// Status maps an error code to its HTTP status: the one place it happens.
+func Status(code string) int {
+	switch code {
+	case tenantlink.EINVALID:
+		return http.StatusBadRequest
+	case tenantlink.EUNAUTHORIZED:
+		return http.StatusUnauthorized
+	case tenantlink.EFORBIDDEN:
+		return http.StatusForbidden
+	case tenantlink.ENOTFOUND:
+		return http.StatusNotFound
+	case tenantlink.ECONFLICT:
+		return http.StatusConflict
+	case tenantlink.ETOOLARGE:
+		return http.StatusRequestEntityTooLarge
+	case tenantlink.ETOOMANY:
+		return http.StatusTooManyRequests
+	case tenantlink.EUPSTREAM:
+		return http.StatusBadGateway
+	case tenantlink.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
+	default:
+		return http.StatusInternalServerError
+	}
+}
+
+type errorBody struct {
+	Error struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"error"`
+}
+
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	var b errorBody
+	b.Error.Code = tenantlink.ErrorCode(err)
+	b.Error.Message = tenantlink.ErrorMessage(err)
+	if b.Error.Code == tenantlink.EUNAUTHORIZED {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="tenantlink"`)
+	}
+	writeJSON(w, Status(b.Error.Code), b)
+}
+
+// WriteJSON writes v as JSON with status code.
+func WriteJSON(w http.ResponseWriter, code int, v any) error {
+	writeJSON(w, code, v)
+	return nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(code)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(true)
+	_ = enc.Encode(v)
+}
+
+// DecodeJSON decodes exactly one JSON object from r's body into v,
+// refusing unknown fields, wrong types, trailing data and bodies over
+// MaxBody, with messages that say what was wrong.
+func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return tenantlink.Errorf(tenantlink.EINVALID, "Content-Type must be application/json, not %q", ct)
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err)
+	}
+	if dec.More() {
+		return tenantlink.Errorf(tenantlink.EINVALID, "the body must hold exactly one JSON object")
+	}
+	var extra json.RawMessage
+	if err := dec.Decode(&extra); err == nil {
+		return tenantlink.Errorf(tenantlink.EINVALID, "the body must hold exactly one JSON object")
+	}
+	return nil
+}
+
+func decodeError(err error) error {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return tenantlink.Errorf(tenantlink.ETOOLARGE, "the body is larger than %d bytes", MaxBody)
+	case errors.As(err, &syn):
+		return tenantlink.Errorf(tenantlink.EINVALID, "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			return tenantlink.Errorf(tenantlink.EINVALID, "the body must be a JSON object, not %s", typ.Value)
+		}
+		return tenantlink.Errorf(tenantlink.EINVALID, "field %q must be %s, not %s", field, jsonKind(typ.Type.Kind().String()), typ.Value)
+	case errors.Is(err, io.EOF):
+		return tenantlink.Errorf(tenantlink.EINVALID, "the body is empty: send a JSON object")
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return tenantlink.Errorf(tenantlink.EINVALID, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return tenantlink.Errorf(tenantlink.EINVALID, "malformed JSON: the body ends too early")
+	default:
+		return tenantlink.Errorf(tenantlink.EINVALID, "malformed JSON: %s", err.Error())
+	}
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int", "int64", "int32", "float64", "uint":
+		return "a number"
+	case "slice":
+		return "an array"
+	case "struct", "map", "ptr":
+		return "an object"
+	}
+	return k
+}
