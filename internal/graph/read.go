@@ -90,9 +90,6 @@ func list[T any](ctx context.Context, c *Client, link string, q Query, fn func([
 		if err := c.call(ctx, request{method: http.MethodGet, url: link, eventual: q.eventual()}, &p); err != nil {
 			return err
 		}
-		if p.NextLink == link {
-			return fmt.Errorf("graph: GET %s: @odata.nextLink points at the same page", opPath(link))
-		}
 		done := false
 		if q.Max > 0 && seen+len(p.Value) >= q.Max {
 			p.Value = p.Value[:q.Max-seen]
@@ -106,6 +103,9 @@ func list[T any](ctx context.Context, c *Client, link string, q Query, fn func([
 		}
 		if done {
 			return nil
+		}
+		if p.NextLink == link {
+			return fmt.Errorf("graph: GET %s: @odata.nextLink points at the same page", opPath(link))
 		}
 		link = p.NextLink
 	}
