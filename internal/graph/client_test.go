@@ -392,10 +392,15 @@ func TestErrorMapping(t *testing.T) {
 			}, ErrForbidden,
 			Error{Op: "POST /users/u/assignLicense", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation.", RequestID: "req-42", Permission: "LicenseAssignment.ReadWrite.All"}},
 		{"forbidden list users", 403, body("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
-			func(c *Client) error { return c.ListUsers(context.Background(), Query{}, func([]User) error { return nil }) }, ErrForbidden,
+			func(c *Client) error {
+				return c.ListUsers(context.Background(), Query{}, func([]User) error { return nil })
+			}, ErrForbidden,
 			Error{Op: "GET /users", Status: 403, Code: "Authorization_RequestDenied", Message: "Insufficient privileges to complete the operation.", RequestID: "req-42", Permission: "User.Read.All"}},
 		{"bad request verbatim", 400, body("Request_BadRequest", "License assignment cannot be done for user with invalid usage location."),
-			func(c *Client) error { _, err := c.AssignLicense(context.Background(), "u", nil, []string{"s"}); return err }, ErrBadRequest,
+			func(c *Client) error {
+				_, err := c.AssignLicense(context.Background(), "u", nil, []string{"s"})
+				return err
+			}, ErrBadRequest,
 			Error{Op: "POST /users/u/assignLicense", Status: 400, Code: "Request_BadRequest", Message: "License assignment cannot be done for user with invalid usage location.", RequestID: "req-42"}},
 		{"unsupported query", 400, body("Request_UnsupportedQuery", "Unsupported Query."),
 			func(c *Client) error {
