@@ -1,0 +1,96 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/store"
+)
+
+// AppendAudit appends e, filling At when zero and ID from the database.
+func (db *DB) AppendAudit(ctx context.Context, e *tenantlink.AuditEntry) error {
+	if e.Action == "" {
+		return invalid("an audit entry needs an action")
+	}
+	at := e.At.UTC().Truncate(time.Microsecond)
+	if e.At.IsZero() {
+		at = db.now()
+	}
+	var id int64
+	err := db.q.QueryRowContext(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail)
+		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
+		db.ts(at), e.Actor, e.Action, e.Target, e.Outcome, e.Detail).Scan(&id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: append audit: %w", err)
+	}
+	e.ID, e.At = id, at
+	return nil
+}
+
+// ListAudit returns entries newest first (by append order, which is what
+// "newest" means when two share a timestamp).
+func (db *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]*tenantlink.AuditEntry, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	q := `SELECT id, at, actor, action, target, outcome, detail FROM audit`
+	var args []any
+	if f.Target != "" {
+		q += ` WHERE target = $1`
+		args = append(args, f.Target)
+	}
+	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
+	rows, err := db.q.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
+	}
+	defer rows.Close()
+	out := []*tenantlink.AuditEntry{}
+	for rows.Next() {
+		var (
+			e  tenantlink.AuditEntry
+			at dbTime
+		)
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Detail); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan audit: %w", err)
+		}
+		e.At = at.T
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
+	}
+	return out, nil
+}
+
+// GetSetting returns the JSON document stored under key.
+func (db *DB) GetSetting(ctx context.Context, key string) ([]byte, error) {
+	var v string
+	err := db.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, key).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("setting %q not found", key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get setting: %w", err)
+	}
+	return []byte(v), nil
+}
+
+// PutSetting stores value under key, replacing any previous value.
+func (db *DB) PutSetting(ctx context.Context, key string, value []byte) error {
+	if key == "" {
+		return invalid("a setting needs a key")
+	}
+	_, err := db.q.ExecContext(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
+		key, string(value), db.ts(db.now()))
+	if err != nil {
+		return fmt.Errorf("sqlstore: put setting: %w", err)
+	}
+	return nil
+}
