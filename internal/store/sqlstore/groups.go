@@ -220,4 +220,3 @@ func marshalSync(s *tenantlink.SyncSettings) (any, error) {
 	}
 	return string(b), nil
 }
-
