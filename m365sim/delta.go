@@ -1,0 +1,265 @@
+package m365sim
+
+import (
+	"net/url"
+	"strings"
+	"time"
+)
+
+// deltaTokenLifetime is how long Graph keeps directory delta state.
+const deltaTokenLifetime = 7 * 24 * time.Hour
+
+// deltaPageSize is how many objects one delta page carries.
+const deltaPageSize = 200
+
+// deltaState is the content of an opaque $skiptoken/$deltatoken. Initial
+// rounds page by insertion order (After); later rounds replay the change
+// log between Since and Upto by Offset.
+type deltaState struct {
+	Kind    string   `json:"k"` // "ud" or "gd"
+	Tenant  string   `json:"t"`
+	Initial bool     `json:"i,omitempty"`
+	Since   int64    `json:"s"`
+	Upto    int64    `json:"u"`
+	After   int64    `json:"a,omitempty"`
+	Offset  int      `json:"o,omitempty"`
+	Select  []string `json:"sel,omitempty"`
+	Issued  int64    `json:"at"`
+}
+
+func (rq *req) usersDelta() error  { return rq.delta("ud", "users") }
+func (rq *req) groupsDelta() error { return rq.delta("gd", "groups") }
+
+func (rq *req) delta(kind, entity string) error {
+	for _, p := range []string{"$top", "$orderby", "$expand"} {
+		if rq.q.Has(p) {
+			return badRequest("Unsupported query parameter '%s' for delta.", p)
+		}
+	}
+	known, typ := userProps, "user"
+	if kind == "gd" {
+		known, typ = groupProps, "group"
+	}
+	now := rq.s.now()
+	var st deltaState
+	skip, dtok := rq.q.Get("$skiptoken"), rq.q.Get("$deltatoken")
+	switch {
+	case skip != "" || (dtok != "" && dtok != "latest"):
+		raw := skip
+		if raw == "" {
+			raw = dtok
+		}
+		if !decodeToken(raw, &st) || st.Kind != kind || st.Tenant != rq.t.ID {
+			return badRequest("Invalid delta token.")
+		}
+		if dtok != "" {
+			if now.Sub(time.Unix(st.Issued, 0)) > deltaTokenLifetime {
+				q := url.Values{}
+				if len(st.Select) > 0 {
+					q.Set("$select", strings.Join(st.Select, ","))
+				}
+				loc := rq.base + "/" + entity + "/delta"
+				if len(q) > 0 {
+					loc += "?" + encodeQuery(q)
+				}
+				e := gerr(410, "syncStateNotFound", "The sync state generation is not found. The delta token is expired and data must be synchronized again.")
+				e.headers = map[string]string{"Location": loc}
+				return e
+			}
+			// A delta link starts a new round covering changes up to now.
+			rq.s.mu.RLock()
+			st.Since, st.Upto, st.Offset, st.Initial = st.Upto, rq.t.seq, 0, false
+			rq.s.mu.RUnlock()
+		}
+	default:
+		sel, err := selectFor(rq.q.Get("$select"), known, typ)
+		if err != nil {
+			return err
+		}
+		rq.s.mu.RLock()
+		st = deltaState{Kind: kind, Tenant: rq.t.ID, Initial: true, Upto: rq.t.seq, Select: sel}
+		rq.s.mu.RUnlock()
+		if dtok == "latest" {
+			st.Initial = false
+			st.Issued = now.Unix()
+			rq.deltaPage(entity, nil, nil, &st)
+			return nil
+		}
+	}
+
+	rq.s.mu.RLock()
+	defer rq.s.mu.RUnlock()
+	var value []obj
+	var next *deltaState
+	if st.Initial {
+		value, next = rq.initialDelta(kind, st)
+	} else {
+		value, next = rq.changesDelta(kind, st)
+	}
+	if next != nil {
+		rq.deltaPage(entity, value, next, nil)
+		return nil
+	}
+	final := st
+	final.Initial, final.After, final.Offset, final.Issued = false, 0, 0, now.Unix()
+	rq.deltaPage(entity, value, nil, &final)
+	return nil
+}
+
+func (rq *req) deltaPage(entity string, value []obj, next, final *deltaState) {
+	body := obj{{"@odata.context", rq.context(entity)}}
+	link := rq.base + "/" + entity + "/delta?"
+	if next != nil {
+		body = append(body, kv{"@odata.nextLink", link + "$skiptoken=" + encodeToken(next)})
+	} else {
+		body = append(body, kv{"@odata.deltaLink", link + "$deltatoken=" + encodeToken(final)})
+	}
+	if value == nil {
+		value = []obj{}
+	}
+	rq.json(200, append(body, kv{"value", value}))
+}
+
+func (rq *req) deltaUserProps(sel []string) []string {
+	props := rq.userPropsFor(sel)
+	for _, p := range props {
+		if p == "id" {
+			return props
+		}
+	}
+	return append(append([]string{}, props...), "id")
+}
+
+func (rq *req) deltaGroupProps(sel []string) (props []string, members bool) {
+	if len(sel) == 0 {
+		return defaultGroupProps, true
+	}
+	hasID := false
+	for _, p := range sel {
+		switch p {
+		case "members":
+			members = true
+			continue
+		case "id":
+			hasID = true
+		}
+		props = append(props, p)
+	}
+	if !hasID {
+		props = append(props, "id")
+	}
+	return props, members
+}
+
+func (rq *req) initialDelta(kind string, st deltaState) ([]obj, *deltaState) {
+	var value []obj
+	if kind == "ud" {
+		props := rq.deltaUserProps(st.Select)
+		lq := &listQuery{top: deltaPageSize, cursor: pageToken{After: st.After}}
+		pg := paginate(rq.t.users, lq, "", userOrd, userGetter)
+		for _, u := range pg.items {
+			value = append(value, render(u.get, props))
+		}
+		if pg.next != nil {
+			n := st
+			n.After = pg.next.After
+			return value, &n
+		}
+		return value, nil
+	}
+	props, members := rq.deltaGroupProps(st.Select)
+	lq := &listQuery{top: deltaPageSize / 4, cursor: pageToken{After: st.After}}
+	pg := paginate(rq.t.groups, lq, "", groupOrd, groupGetter)
+	for _, g := range pg.items {
+		o := render(g.get, props)
+		if members {
+			md := make([]obj, 0, len(g.members))
+			for _, m := range g.members {
+				md = append(md, obj{{"@odata.type", "#microsoft.graph.user"}, {"id", m}})
+			}
+			o = append(o, kv{"members@delta", md})
+		}
+		value = append(value, o)
+	}
+	if pg.next != nil {
+		n := st
+		n.After = pg.next.After
+		return value, &n
+	}
+	return value, nil
+}
+
+// changedObject is one object's net change over a delta round.
+type changedObject struct {
+	id      string
+	props   bool
+	members []string        // in first-change order
+	added   map[string]bool // member id -> net added (true) or removed (false)
+}
+
+func (rq *req) changesDelta(kind string, st deltaState) ([]obj, *deltaState) {
+	wantGroup := kind == "gd"
+	var order []*changedObject
+	byID := map[string]*changedObject{}
+	for _, c := range rq.t.changesSince(st.Since, st.Upto) {
+		if c.group != wantGroup {
+			continue
+		}
+		co := byID[c.id]
+		if co == nil {
+			co = &changedObject{id: c.id, added: map[string]bool{}}
+			byID[c.id] = co
+			order = append(order, co)
+		}
+		if c.member == "" {
+			co.props = true
+			continue
+		}
+		if _, seen := co.added[c.member]; !seen {
+			co.members = append(co.members, c.member)
+		}
+		co.added[c.member] = c.memberAdded
+	}
+	start := min(st.Offset, len(order))
+	end := min(start+deltaPageSize, len(order))
+	var value []obj
+	props, members := rq.deltaGroupProps(st.Select)
+	uprops := rq.deltaUserProps(st.Select)
+	for _, co := range order[start:end] {
+		if !wantGroup {
+			u := rq.t.userByID[co.id]
+			if u == nil {
+				value = append(value, obj{{"id", co.id}, {"@removed", obj{{"reason", "changed"}}}})
+				continue
+			}
+			value = append(value, render(u.get, uprops))
+			continue
+		}
+		g := rq.t.groupByID[co.id]
+		if g == nil {
+			value = append(value, obj{{"id", co.id}, {"@removed", obj{{"reason", "deleted"}}}})
+			continue
+		}
+		o := render(g.get, props)
+		if members && len(co.members) > 0 {
+			md := make([]obj, 0, len(co.members))
+			for _, m := range co.members {
+				e := obj{{"@odata.type", "#microsoft.graph.user"}, {"id", m}}
+				if !co.added[m] {
+					e = append(e, kv{"@removed", obj{{"reason", "deleted"}}})
+				}
+				md = append(md, e)
+			}
+			o = append(o, kv{"members@delta", md})
+		} else if !co.props {
+			continue
+		}
+		value = append(value, o)
+	}
+	if end < len(order) {
+		n := st
+		n.Offset = end
+		return value, &n
+	}
+	return value, nil
+}
