@@ -201,8 +201,8 @@ type DeltaMember struct {
 // DeltaPage is one page of a delta round. Exactly one of Users and Groups
 // is used, according to the method. Pages may be empty.
 type DeltaPage struct {
-	Users  []DeltaUser
-	Groups []DeltaGroup
+	Users  []DeltaUser  `json:"users,omitempty"`
+	Groups []DeltaGroup `json:"groups,omitempty"`
 }
 
 // Result is the outcome for one id of a bulk write: Err nil means done;
