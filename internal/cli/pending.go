@@ -9,20 +9,8 @@ import (
 // The commands below are declared with their final names; each says what
 // it is waiting for until the issue that builds it lands.
 
-func newServeCmd() *cobra.Command {
-	return &cobra.Command{Use: "serve", Short: "Run the production server", RunE: notYet("serve")}
-}
-
-func newAdminCmd() *cobra.Command {
-	return &cobra.Command{Use: "admin", Short: "Create users, reset passwords, create API tokens"}
-}
-
 func newImportCmd() *cobra.Command {
 	return &cobra.Command{Use: "import GROUP", Short: "Run a group member sync once, in the foreground", Args: cobra.ExactArgs(1), RunE: notYet("import")}
-}
-
-func newMigrateCmd() *cobra.Command {
-	return &cobra.Command{Use: "migrate", Short: "Apply database migrations", RunE: notYet("migrate")}
 }
 
 func notYet(name string) func(*cobra.Command, []string) error {
@@ -31,10 +19,14 @@ func notYet(name string) func(*cobra.Command, []string) error {
 	}
 }
 
-func newDemoCmd() *cobra.Command {
-	return &cobra.Command{Use: "demo", Short: "Run everything embedded for a first look", RunE: notYet("demo")}
+func newServeCmd() *cobra.Command {
+	return &cobra.Command{Use: "serve", Short: "Run the production server", RunE: notYet("serve")}
 }
 
-func newM365simCmd() *cobra.Command {
-	return &cobra.Command{Use: "m365sim", Short: "Run the Microsoft 365 simulator", RunE: notYet("m365sim")}
+func newAdminCmd() *cobra.Command {
+	return &cobra.Command{Use: "admin", Short: "Create users, reset passwords, create API tokens"}
+}
+
+func newMigrateCmd() *cobra.Command {
+	return &cobra.Command{Use: "migrate", Short: "Apply database migrations", RunE: notYet("migrate")}
 }
