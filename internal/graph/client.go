@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -23,6 +22,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
 )
 
 // DefaultBaseURL is Graph's root; the simulator replaces it in tests.
@@ -295,6 +296,9 @@ func drainClose(rc io.ReadCloser) {
 }
 
 // call sends r and decodes a JSON answer into out (nil to ignore it).
+// Decoding uses the json v2 prototype: about three times faster than
+// encoding/json on a 999-user page and less garbage (bench_test.go), which
+// is what a 100,000-user import spends its CPU on.
 func (c *Client) call(ctx context.Context, r request, out any) error {
 	resp, err := c.do(ctx, r)
 	if err != nil {
@@ -304,10 +308,14 @@ func (c *Client) call(ctx context.Context, r request, out any) error {
 	if out == nil || resp.StatusCode == http.StatusNoContent {
 		return nil
 	}
-	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return fmt.Errorf("graph: %s %s: reading response: %w", r.method, opPath(r.url), err)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return nil
+	}
+	if err := jsonv2.Unmarshal(b, out); err != nil {
 		return fmt.Errorf("graph: %s %s: decoding response: %w", r.method, opPath(r.url), err)
 	}
 	return nil
