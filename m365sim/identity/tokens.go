@@ -286,11 +286,15 @@ func (p *Provider) VerifyAccessToken(raw string) (*AccessToken, error) {
 			return nil, invalidToken(msgTokenRevoked)
 		}
 	}
+	var scopes []string
+	if c.Scp != "" {
+		scopes = strings.Fields(c.Scp)
+	}
 	at := &AccessToken{
 		TenantID:  c.Tid,
 		ObjectID:  c.Oid,
 		AppID:     c.AppID,
-		Scopes:    strings.Fields(c.Scp),
+		Scopes:    scopes,
 		Roles:     c.Roles,
 		ExpiresAt: time.Unix(c.Exp, 0).UTC(),
 	}
