@@ -111,7 +111,10 @@ func (c *Connector) completeDelegated(ctx context.Context, ds *tenantlink.DataSo
 		return nil, tenantlink.Errorf(tenantlink.EINVALID, "The authorization lost its PKCE verifier or nonce: start again with Authorize.")
 	}
 	required := c.RequiredScopes(ds)
-	conf := c.oauthConfig(tenantSegment(ds), redirectURL, c.delegatedScopes(required))
+	// The code carries the tenant it was issued in, so it is redeemed at
+	// the generic endpoint whatever authority BeginAuthorize used; the id
+	// token's tid then pins the tenant, even if Account was set meanwhile.
+	conf := c.oauthConfig("organizations", redirectURL, c.delegatedScopes(required))
 	tok, err := conf.Exchange(c.oauthContext(ctx), code, oauth2.VerifierOption(p.Verifier))
 	if err != nil {
 		return nil, c.exchangeError(err)

@@ -123,19 +123,20 @@ func callbackError(q url.Values) *tokenError {
 // reauthReasons explains the AADSTS codes that mean the stored grant is
 // gone for good; each needs a person to authorize again.
 var reauthReasons = map[int]string{
-	50173:  "the grant was revoked (the account's password was changed or reset, or its sessions were revoked)",
-	700082: "the refresh token expired after 90 days without use",
-	70008:  "the refresh token expired",
-	70043:  "a Conditional Access sign-in frequency policy requires signing in again",
-	700084: "the refresh token, issued to a single-page app, expired after 24 hours",
-	65001:  "consent for tenantlink's permissions was removed from the tenant",
-	50076:  "multi-factor authentication is now required for this account",
-	50079:  "the account must register for multi-factor authentication",
-	50057:  "the account that authorized tenantlink is disabled",
-	50053:  "the account that authorized tenantlink is locked",
-	50055:  "the password of the account that authorized tenantlink expired",
-	50034:  "the account that authorized tenantlink no longer exists",
-	54005:  "the authorization code was already redeemed",
+	50173:   "the grant was revoked (the account's password was changed or reset, or its sessions were revoked)",
+	700082:  "the refresh token expired after 90 days without use",
+	70008:   "the refresh token expired",
+	70043:   "a Conditional Access sign-in frequency policy requires signing in again",
+	700084:  "the refresh token, issued to a single-page app, expired after 24 hours",
+	65001:   "consent for tenantlink's permissions was removed from the tenant",
+	50076:   "multi-factor authentication is now required for this account",
+	50079:   "the account must register for multi-factor authentication",
+	50057:   "the account that authorized tenantlink is disabled",
+	50053:   "the account that authorized tenantlink is locked",
+	50055:   "the password of the account that authorized tenantlink expired",
+	50034:   "the account that authorized tenantlink no longer exists",
+	54005:   "the authorization code was already redeemed",
+	9002313: "the stored refresh token is no longer valid",
 }
 
 // reauthError builds the error for a refused grant: a *tenantlink.Error a
@@ -144,9 +145,9 @@ var reauthReasons = map[int]string{
 func reauthError(te *tokenError) error {
 	reason, ok := reauthReasons[te.aadsts()]
 	if !ok {
-		reason = "Microsoft refused the stored authorization"
-		if s := te.summary(); s != "" {
-			reason += ": " + s
+		reason = strings.TrimRight(te.summary(), ".")
+		if reason == "" {
+			reason = "no reason given"
 		}
 	}
 	return &tenantlink.Error{
