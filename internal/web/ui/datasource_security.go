@@ -1,0 +1,70 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/store"
+	"github.com/tenantlink/tenantlink/internal/web"
+)
+
+// securityData feeds the Security form, both the <dialog> on the details
+// page and the page of its own for browsers without JavaScript.
+type securityData struct {
+	DS       *tenantlink.DataSource
+	Security *tenantlink.Security
+	Users    []*tenantlink.User
+	Groups   []*tenantlink.Group
+	CSRF     string
+	// Dialog is set when the form is the details page's <dialog>.
+	Dialog bool
+}
+
+// loadSecurity reads the settings through the service (which checks that
+// the caller administers the data source), then the directory's users and
+// groups to choose from. Those are read from the store directly: the
+// directory service lists users to Administrators only, but a connection
+// administrator holding just Manage datasources must be able to choose
+// them here, and the service call above has already authorized that.
+func (h *handler) loadSecurity(r *http.Request, ds *tenantlink.DataSource) (*securityData, error) {
+	sec, err := h.DataSources.GetSecurity(r.Context(), web.PrincipalFrom(r.Context()), ds.ID)
+	if err != nil {
+		return nil, err
+	}
+	users, err := h.Directory.Store.ListUsers(r.Context(), store.UserFilter{})
+	if err != nil {
+		return nil, fmt.Errorf("list users for security settings: %w", err)
+	}
+	groups, err := h.Directory.Store.ListGroups(r.Context())
+	if err != nil {
+		return nil, fmt.Errorf("list groups for security settings: %w", err)
+	}
+	return &securityData{DS: ds, Security: sec, Users: users, Groups: groups, CSRF: web.CSRFToken(r.Context())}, nil
+}
+
+func (h *handler) showSecurity(w http.ResponseWriter, r *http.Request) error {
+	ds, err := h.DataSources.Get(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	sd, err := h.loadSecurity(r, ds)
+	if err != nil {
+		return err
+	}
+	p := h.newPage(r, "Security settings", "datasources", sd)
+	return h.render(w, http.StatusOK, "datasource_security", p)
+}
+
+func (h *handler) saveSecurity(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return tenantlink.Errorf(tenantlink.EINVALID, "unreadable form: %s", err.Error())
+	}
+	id := r.PathValue("id")
+	sec := tenantlink.Security{Admins: r.PostForm["admins"], Users: r.PostForm["users"]}
+	if _, err := h.DataSources.PutSecurity(r.Context(), web.PrincipalFrom(r.Context()), id, sec); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/datasources/"+id+"?notice=security", http.StatusSeeOther)
+	return nil
+}

@@ -1,0 +1,161 @@
+// tenantlink's page behaviour. Everything here enhances a page that also
+// works without JavaScript: the delete confirmation, the Security dialog
+// and the Authorize popup (which falls back to a full-window redirect).
+(function () {
+  "use strict";
+
+  function csrf() {
+    var m = document.querySelector('meta[name="csrf-token"]');
+    return m ? m.content : "";
+  }
+
+  // notify shows one notification at the top of the page: role=alert for
+  // errors so screen readers interrupt, role=status otherwise.
+  function notify(message, isError) {
+    var box = document.getElementById("notifications");
+    if (!box) return;
+    box.textContent = "";
+    var p = document.createElement("p");
+    p.className = "notice" + (isError ? " notice-error" : "");
+    p.setAttribute("role", isError ? "alert" : "status");
+    p.textContent = message;
+    box.appendChild(p);
+  }
+
+  // api calls the JSON API with the session's CSRF token and turns its
+  // error body into an Error carrying the server's message.
+  function api(method, path, body) {
+    var opts = { method: method, credentials: "same-origin", headers: { "Accept": "application/json", "X-CSRF-Token": csrf() } };
+    if (body !== undefined) {
+      opts.headers["Content-Type"] = "application/json";
+      opts.body = JSON.stringify(body);
+    }
+    return fetch(path, opts).then(function (res) {
+      return res.text().then(function (text) {
+        var data = null;
+        try { data = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
+        if (!res.ok) {
+          var msg = data && data.error && data.error.message ? data.error.message : "Request failed (" + res.status + ").";
+          throw new Error(msg);
+        }
+        return data;
+      });
+    });
+  }
+
+  // Bin buttons: OK/Cancel, then the same POST the confirmation page makes.
+  document.querySelectorAll("form.js-confirm-delete").forEach(function (form) {
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var name = form.getAttribute("data-name");
+      if (!window.confirm("Delete the data source \u201c" + name + "\u201d?")) return;
+      var post = document.createElement("form");
+      post.method = "post";
+      post.action = form.getAttribute("data-action");
+      var t = document.createElement("input");
+      t.type = "hidden"; t.name = "csrf"; t.value = csrf();
+      post.appendChild(t);
+      document.body.appendChild(post);
+      post.submit();
+    });
+  });
+
+  // Security dialog on the details page.
+  var dialog = document.getElementById("security-dialog");
+  var openSecurity = document.getElementById("security-open");
+  if (dialog && openSecurity && typeof dialog.showModal === "function") {
+    openSecurity.addEventListener("click", function (ev) {
+      ev.preventDefault();
+      dialog.showModal();
+    });
+    dialog.querySelectorAll("[data-close-dialog]").forEach(function (b) {
+      b.addEventListener("click", function () { dialog.close(); });
+    });
+  }
+
+  // Authorize popup on the details page.
+  var form = document.getElementById("ds-form");
+  var authorize = document.getElementById("authorize-button");
+  if (!form || !authorize) return;
+
+  function settings() {
+    var mode = form.querySelector('input[name="authMode"]:checked');
+    return {
+      readWrite: form.elements.readWrite.checked,
+      singleSignOn: form.elements.singleSignOn.checked,
+      authMode: mode ? mode.value : "delegated"
+    };
+  }
+
+  // ensureSaved creates a new data source, or saves the settings the grant
+  // depends on (read/write scopes, mode) when they differ from the stored
+  // ones. Other edits stay unsaved in the form until Save.
+  function ensureSaved() {
+    var id = form.getAttribute("data-id");
+    var s = settings();
+    if (!id) {
+      return api("POST", "/api/v1/datasources", { name: form.elements.name.value, type: form.getAttribute("data-type"), settings: s })
+        .then(function (ds) {
+          form.setAttribute("data-id", ds.id);
+          form.action = "/datasources/" + ds.id;
+          remember(ds);
+          history.replaceState(null, "", "/datasources/" + ds.id);
+          return ds.id;
+        });
+    }
+    if (String(s.readWrite) === form.getAttribute("data-saved-readwrite") && s.authMode === form.getAttribute("data-saved-authmode")) {
+      return Promise.resolve(id);
+    }
+    return api("PATCH", "/api/v1/datasources/" + id, { settings: { readWrite: s.readWrite, authMode: s.authMode } })
+      .then(function (ds) { remember(ds); return id; });
+  }
+
+  function remember(ds) {
+    form.setAttribute("data-saved-readwrite", String(ds.settings.readWrite));
+    form.setAttribute("data-saved-authmode", ds.settings.authMode);
+  }
+
+  authorize.addEventListener("click", function (ev) {
+    ev.preventDefault();
+    if (!form.reportValidity()) return;
+    // Opened synchronously inside the click so popup blockers allow it;
+    // its address is set once the server has prepared the sign-in.
+    var popup = window.open("", "tenantlink-authorize", "width=520,height=680");
+    if (!popup) {
+      form.requestSubmit(authorize); // blocked: go the no-JavaScript way
+      return;
+    }
+    ensureSaved()
+      .then(function (id) { return api("POST", "/api/v1/datasources/" + id + "/authorize"); })
+      .then(function (res) { popup.location.href = res.url; })
+      .catch(function (err) {
+        popup.close();
+        notify(err.message, true);
+      });
+  });
+
+  // refreshStatus re-reads the page and swaps in only the status panel and
+  // the Authorize label, so edits in the form survive.
+  function refreshStatus() {
+    var id = form.getAttribute("data-id");
+    if (!id) return Promise.resolve();
+    return fetch("/datasources/" + id, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (res) { return res.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var panel = doc.getElementById("ds-status-panel");
+        var here = document.getElementById("ds-status-panel");
+        if (panel && here) here.replaceWith(document.importNode(panel, true));
+        var label = doc.getElementById("authorize-label");
+        if (label) authorize.textContent = label.textContent;
+      });
+  }
+
+  window.addEventListener("message", function (ev) {
+    if (ev.origin !== location.origin) return;
+    var d = ev.data;
+    if (!d || d.type !== "tenantlink-authorize") return;
+    notify(String(d.message || (d.ok ? "Authorized." : "Authorization failed.")), !d.ok);
+    refreshStatus().catch(function (err) { notify(err.message, true); });
+  });
+})();
