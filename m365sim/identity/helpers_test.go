@@ -332,3 +332,16 @@ func fetchJSON(tb testing.TB, c *http.Client, u string) map[string]any {
 	}
 	return m
 }
+
+func newServerFor(tb testing.TB, p *identity.Provider) *httptest.Server {
+	tb.Helper()
+	srv := httptest.NewServer(p.Handler())
+	tb.Cleanup(srv.Close)
+	p.SetBaseURL(srv.URL)
+	return srv
+}
+
+func postTokenTo(tb testing.TB, srv *httptest.Server, tenant string, form url.Values) (int, tokenError, map[string]any) {
+	tb.Helper()
+	return (&env{srv: srv}).postToken(tb, tenant, form)
+}
