@@ -154,7 +154,7 @@ func (db *DB) Close() error {
 // store it was given) joins the outer transaction. On PostgreSQL a failed
 // statement aborts the whole transaction, so fn should return the first
 // error rather than carry on.
-func (db *DB) InTx(ctx context.Context, fn func(store.Store) error) (err error) {
+func (db *DB) InTx(ctx context.Context, fn func(store.Store) error) error {
 	if db.tx != nil {
 		return fn(db)
 	}
@@ -164,18 +164,19 @@ func (db *DB) InTx(ctx context.Context, fn func(store.Store) error) (err error) 
 	}
 	txdb := *db
 	txdb.q, txdb.tx = tx, tx
+	// Roll back on every way out but a successful commit: an error, a panic,
+	// or runtime.Goexit (t.Fatal inside fn), any of which would otherwise
+	// leave SQLite's write lock held.
+	committed := false
 	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
+		if !committed {
 			tx.Rollback()
 		}
 	}()
 	if err := fn(&txdb); err != nil {
 		return err
 	}
+	committed = true
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sqlstore: commit: %w", err)
 	}
