@@ -223,6 +223,7 @@ func (p *sparser) parsePrimary() (snode, *Error) {
 		if !slices.Contains(p.props, prop) {
 			p.props = append(p.props, prop)
 		}
+		text = strings.TrimSpace(text)
 		return &sClause{prop: prop, text: text, tokens: tokenize(text)}, nil
 	}
 	return nil, p.syntaxErr(t.end)

@@ -34,6 +34,7 @@ func TestParseSearchMatch(t *testing.T) {
 		{`"displayName:zoë"`, zoe, true},
 		{`"mail:adele"`, adeleWalker, true},
 		{`"mail:walker"`, adeleWalker, false},
+		{`"mail: adele"`, adeleWalker, true},
 		{`"proxyAddresses:smtp:html"`, acronym, true},
 		{`"displayName:wa" OR "displayName:ad"`, camel, true},
 		{`"displayName:wa" AND "displayName:vance"`, camel, false},
