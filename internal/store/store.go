@@ -21,8 +21,25 @@ var (
 )
 
 // Store is the storage contract.
+//
+// Conventions every backend follows (storetest checks them):
+//   - Create* fills an empty ID (a UUIDv7 string, so ids sort by creation)
+//     and zero CreatedAt/UpdatedAt, Created/Modified, AuditEntry.At and
+//     APIToken.CreatedAt from the store's clock, writing them back into the
+//     argument. Update* always stamps UpdatedAt/Modified with the clock.
+//   - Times keep microsecond precision and come back in UTC.
+//   - Lists never come back nil: no match is an empty slice. Roles, Groups,
+//     Members and Security lists read back as empty slices, not nil.
+//   - Unknown ids give a *tenantlink.Error with code ENOTFOUND wrapping
+//     ErrNotFound; unique names/emails/hashes give ECONFLICT wrapping
+//     ErrConflict; missing required fields give EINVALID.
+//   - Case-insensitive means Unicode case folding (strings.ToLower), the same
+//     on every backend.
 type Store interface {
-	// Directory users. Email is unique (case-insensitive).
+	// Directory users. Email is unique (case-insensitive), and so is Source
+	// (data source, object id) when set. UpdateUser writes every field but
+	// ID, CreatedAt and Groups. DeleteUser also removes the user's group
+	// memberships, sessions and API tokens.
 	CreateUser(ctx context.Context, u *tenantlink.User) error
 	GetUser(ctx context.Context, id string) (*tenantlink.User, error)
 	GetUserByEmail(ctx context.Context, email string) (*tenantlink.User, error)
@@ -32,7 +49,9 @@ type Store interface {
 	DeleteUser(ctx context.Context, id string) error
 
 	// Directory groups. Name is unique (case-insensitive). Members are
-	// stored with the group; User.Groups is filled from them on read.
+	// stored with the group, in the caller's order, and must be existing
+	// user ids (ENOTFOUND otherwise); User.Groups is filled from them on
+	// read, ordered by group id. ListGroups orders by name.
 	CreateGroup(ctx context.Context, g *tenantlink.Group) error
 	GetGroup(ctx context.Context, id string) (*tenantlink.Group, error)
 	ListGroups(ctx context.Context) ([]*tenantlink.Group, error)
@@ -40,7 +59,9 @@ type Store interface {
 	DeleteGroup(ctx context.Context, id string) error
 
 	// Data sources. Name is unique (case-insensitive). Search matches name
-	// or type, case-insensitively, anywhere in the text.
+	// or type, case-insensitively, anywhere in the text; results are ordered
+	// by name. An empty Status is stored as StatusIncomplete. Deleting a
+	// data source deletes its credential.
 	CreateDataSource(ctx context.Context, ds *tenantlink.DataSource) error
 	GetDataSource(ctx context.Context, id string) (*tenantlink.DataSource, error)
 	ListDataSources(ctx context.Context, search string) ([]*tenantlink.DataSource, error)
@@ -49,7 +70,8 @@ type Store interface {
 
 	// Credentials are a connector's opaque secret blob for a data source
 	// (for Office 365: refresh token, tenant, scopes). Stored encrypted.
-	// GetCredential returns ErrNotFound when none is stored.
+	// GetCredential returns ErrNotFound when none is stored; so does
+	// DeleteCredential, and PutCredential for an unknown data source.
 	PutCredential(ctx context.Context, datasourceID string, secret []byte) error
 	GetCredential(ctx context.Context, datasourceID string) ([]byte, error)
 	DeleteCredential(ctx context.Context, datasourceID string) error
@@ -59,19 +81,22 @@ type Store interface {
 	PutOAuthState(ctx context.Context, s *OAuthState) error
 	TakeOAuthState(ctx context.Context, state string, now time.Time) (*OAuthState, error)
 
-	// Browser sessions, keyed by the SHA-256 of the cookie value.
+	// Browser sessions, keyed by the SHA-256 of the cookie value. GetSession
+	// returns ErrNotFound once now reaches ExpiresAt. DeleteSession of an
+	// unknown session is not an error (signing out twice is harmless).
 	CreateSession(ctx context.Context, s *Session) error
 	GetSession(ctx context.Context, idHash string, now time.Time) (*Session, error)
 	DeleteSession(ctx context.Context, idHash string) error
 	DeleteUserSessions(ctx context.Context, userID string) error
 
-	// API tokens, keyed by the SHA-256 of the token.
+	// API tokens, keyed by the SHA-256 of the token. ListAPITokens orders
+	// oldest first.
 	CreateAPIToken(ctx context.Context, t *APIToken) error
 	GetAPIToken(ctx context.Context, hash string) (*APIToken, error)
 	ListAPITokens(ctx context.Context, userID string) ([]*APIToken, error)
 	DeleteAPIToken(ctx context.Context, id string) error
 
-	// Audit log, newest first.
+	// Audit log, append-only, listed newest first (by append order).
 	AppendAudit(ctx context.Context, e *tenantlink.AuditEntry) error
 	ListAudit(ctx context.Context, f AuditFilter) ([]*tenantlink.AuditEntry, error)
 
@@ -80,7 +105,11 @@ type Store interface {
 	PutSetting(ctx context.Context, key string, value []byte) error
 
 	// InTx runs fn in one transaction: fn's Store sees and makes changes
-	// that commit together when fn returns nil and roll back otherwise.
+	// that commit together when fn returns nil and roll back otherwise
+	// (including on panic). InTx on fn's Store joins the same transaction.
+	// Use only fn's Store inside fn: the outer one may wait for the
+	// transaction's lock. On PostgreSQL a failed statement aborts the
+	// transaction, so return the first error rather than carry on.
 	InTx(ctx context.Context, fn func(Store) error) error
 
 	Ping(ctx context.Context) error
