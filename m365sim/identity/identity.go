@@ -105,7 +105,6 @@ const (
 	defaultScope         = "https://graph.microsoft.com/.default"
 	tenantCommon         = "common"
 	tenantOrganizations  = "organizations"
-	tenantConsumers      = "consumers"
 	tenantIDPlaceholder  = "{tenantid}"
 	maxFlowsBeforeExpiry = 10000
 )
