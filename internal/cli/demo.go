@@ -1,58 +1,152 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/app"
+	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/m365sim"
 )
 
-// newDemoCmd runs the Microsoft 365 simulator for a first look. At this
-// stage it starts only the simulator and writes its facts; tenantlink
-// itself joins once the server exists (--addr is reserved for it).
+// DemoAdmin is the demo's tenantlink Administrator.
+const DemoAdmin = "admin@tenantlink.test"
+
+// demoFacts is demo.json: the simulator's facts plus tenantlink's own.
+type demoFacts struct {
+	m365sim.Facts
+	TenantlinkURL      string `json:"tenantlinkUrl"`
+	TenantlinkAdmin    string `json:"tenantlinkAdmin"`
+	TenantlinkPassword string `json:"tenantlinkPassword"`
+}
+
+// newDemoCmd runs the whole product for a first look: the Microsoft 365
+// simulator on one loopback port, tenantlink wired to it on another, an
+// Administrator, and demo.json with every credential. A second run reuses
+// the data folder (and the Administrator's password from demo.json).
 func newDemoCmd() *cobra.Command {
-	var addr, simAddr, data string
+	var addr, simAddr, data, logLevel string
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run everything embedded for a first look",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
-			f := simFlags{addr: simAddr, tenantDomain: "contoso.onmicrosoft.com", users: 50, groups: 12, seed: 1,
-				redirectURIs: []string{"http://" + addr + "/oauth/callback", "http://" + addr + "/auth/sso/callback"}}
-			sim, err := startSimulator(logger, &f)
-			if err != nil {
-				return err
+			var lvl slog.Level
+			if err := lvl.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", logLevel)
 			}
-			facts := sim.Facts()
-			if err := os.MkdirAll(data, 0o700); err != nil {
-				sim.Close()
-				return fmt.Errorf("demo: data folder: %w", err)
-			}
-			b, err := json.MarshalIndent(facts, "", "  ")
-			if err != nil {
-				sim.Close()
-				return fmt.Errorf("demo: facts: %w", err)
-			}
-			// demo.json holds passwords and the client secret: owner-only.
-			if err := os.WriteFile(filepath.Join(data, "demo.json"), append(b, '\n'), 0o600); err != nil {
-				sim.Close()
-				return fmt.Errorf("demo: write demo.json: %w", err)
-			}
-			if err := printFacts(cmd.OutOrStdout(), facts, false); err != nil {
-				sim.Close()
-				return err
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "  Facts written to:               %s\n", filepath.Join(data, "demo.json"))
-			<-cmd.Context().Done()
-			return shutdownSimulator(sim, logger)
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lvl}))
+			return runDemo(cmd.Context(), cmd.OutOrStdout(), logger, addr, simAddr, data)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:8080", "tenantlink's listen address")
 	cmd.Flags().StringVar(&simAddr, "sim-addr", "127.0.0.1:8081", "the Microsoft 365 simulator's listen address")
-	cmd.Flags().StringVar(&data, "data", "./tenantlink-demo", "data folder")
+	cmd.Flags().StringVar(&data, "data", "./tenantlink-demo", "data folder (reused by later runs)")
+	cmd.Flags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	return cmd
+}
+
+func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, simAddr, data string) error {
+	if err := os.MkdirAll(data, 0o700); err != nil {
+		return fmt.Errorf("demo: data folder: %w", err)
+	}
+	f := simFlags{addr: simAddr, tenantDomain: "contoso.onmicrosoft.com", users: 50, groups: 12, seed: 1,
+		redirectURIs: []string{"http://" + addr + "/oauth/callback", "http://" + addr + "/auth/sso/callback"}}
+	sim, err := startSimulator(logger.With("component", "m365sim"), &f)
+	if err != nil {
+		return err
+	}
+	defer shutdownSimulator(sim, logger)
+	facts := sim.Facts()
+
+	a, err := app.Open(ctx, app.Config{
+		Addr: addr, DataDir: data,
+		MSAuthority: sim.URL(), MSGraph: sim.URL(),
+		MSClientID: facts.ClientID, MSClientSecret: facts.ClientSecret,
+		Logger: logger,
+	})
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+	defer a.Close()
+	ln, err := a.Listen()
+	if err != nil {
+		return fmt.Errorf("demo: %w", err)
+	}
+
+	factsPath := filepath.Join(data, "demo.json")
+	password := previousDemoPassword(factsPath)
+	if password == "" {
+		password = GeneratePassword()
+	}
+	if err := ensureDemoAdmin(ctx, a, password); err != nil {
+		ln.Close()
+		return fmt.Errorf("demo: %w", err)
+	}
+	df := demoFacts{Facts: facts, TenantlinkURL: a.Config.PublicURL, TenantlinkAdmin: DemoAdmin, TenantlinkPassword: password}
+	b, err := json.MarshalIndent(df, "", "  ")
+	if err != nil {
+		ln.Close()
+		return fmt.Errorf("demo: %w", err)
+	}
+	// demo.json holds passwords and the client secret: owner-only.
+	if err := os.WriteFile(factsPath, append(b, '\n'), 0o600); err != nil {
+		ln.Close()
+		return fmt.Errorf("demo: write demo.json: %w", err)
+	}
+	fmt.Fprintf(stdout, `tenantlink demo is running.
+
+  1. Open %s and sign in as %s / %s
+  2. Administration > Data sources > + Add new > Office 365
+  3. Type a Display name, tick what you need, click Authorize.
+  4. In the Microsoft popup sign in as the tenant administrator:
+       %s / %s
+     (Next, Sign in, Yes). A non-administrator to try the refusal: %s / %s
+  5. "Connection test succeeded", status ready. Save, Security, Close.
+
+  Microsoft 365 simulator: %s (tenant %s, %s)
+  Every credential is in %s. Stop with Ctrl+C.
+`, a.Config.PublicURL, DemoAdmin, password, facts.AdminUser, facts.AdminPassword, facts.MemberUser, facts.MemberPassword,
+		facts.URL, facts.TenantDomain, facts.TenantID, factsPath)
+	return a.Serve(ctx, ln)
+}
+
+func previousDemoPassword(path string) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	var df demoFacts
+	if json.Unmarshal(b, &df) != nil {
+		return ""
+	}
+	return df.TenantlinkPassword
+}
+
+// ensureDemoAdmin creates the demo Administrator, or sets its password to
+// the one demo.json records (so demo.json is always right).
+func ensureDemoAdmin(ctx context.Context, a *app.App, password string) error {
+	created, err := a.EnsureAdministrator(ctx, DemoAdmin, password)
+	if err != nil || created {
+		return err
+	}
+	u, err := a.Store.GetUserByEmail(ctx, DemoAdmin)
+	if err != nil {
+		return err
+	}
+	active := true
+	_, err = a.Directory.UpdateUser(ctx, tenantlink.System, u.ID, directory.UserInput{Password: &password, Active: &active})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return err
 }

@@ -18,15 +18,3 @@ func notYet(name string) func(*cobra.Command, []string) error {
 		return fmt.Errorf("%s: not available in this build yet", name)
 	}
 }
-
-func newServeCmd() *cobra.Command {
-	return &cobra.Command{Use: "serve", Short: "Run the production server", RunE: notYet("serve")}
-}
-
-func newAdminCmd() *cobra.Command {
-	return &cobra.Command{Use: "admin", Short: "Create users, reset passwords, create API tokens"}
-}
-
-func newMigrateCmd() *cobra.Command {
-	return &cobra.Command{Use: "migrate", Short: "Apply database migrations", RunE: notYet("migrate")}
-}
