@@ -211,3 +211,17 @@ func strs(items []connector.Item, name string) []string {
 	}
 	return out
 }
+
+func groupRecordFrom(types []string, mail, sec *bool) connector.Item {
+	return groupRecord(&graph.Group{ID: "g", GroupTypes: types, MailEnabled: mail, SecurityEnabled: sec})
+}
+
+func splitComma(s string) []string {
+	parts := strings.Split(s, ",")
+	for i := range parts {
+		parts[i] = strings.TrimSpace(parts[i])
+	}
+	return parts
+}
+
+func isUnauthorized(err error) bool { return errors.Is(err, graph.ErrUnauthorized) }
