@@ -21,7 +21,7 @@ func (db *DB) AppendAudit(ctx context.Context, e *tenantlink.AuditEntry) error {
 		at = db.now()
 	}
 	var id int64
-	err := db.q.QueryRowContext(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail)
+	err := db.queryRow(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail)
 		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
 		db.ts(at), e.Actor, e.Action, e.Target, e.Outcome, e.Detail).Scan(&id)
 	if err != nil {
@@ -44,8 +44,9 @@ func (db *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]*tenantlink
 		q += ` WHERE target = $1`
 		args = append(args, f.Target)
 	}
-	q += fmt.Sprintf(` ORDER BY id DESC LIMIT %d`, limit)
-	rows, err := db.q.QueryContext(ctx, q, args...)
+	args = append(args, limit)
+	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
 	}
@@ -71,7 +72,7 @@ func (db *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]*tenantlink
 // GetSetting returns the JSON document stored under key.
 func (db *DB) GetSetting(ctx context.Context, key string) ([]byte, error) {
 	var v string
-	err := db.q.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = $1`, key).Scan(&v)
+	err := db.queryRow(ctx, `SELECT value FROM settings WHERE name = $1`, key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("setting %q not found", key)
 	}
@@ -86,7 +87,7 @@ func (db *DB) PutSetting(ctx context.Context, key string, value []byte) error {
 	if key == "" {
 		return invalid("a setting needs a key")
 	}
-	_, err := db.q.ExecContext(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)
+	_, err := db.exec(ctx, `INSERT INTO settings (name, value, updated_at) VALUES ($1, $2, $3)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`,
 		key, string(value), db.ts(db.now()))
 	if err != nil {

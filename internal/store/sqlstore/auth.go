@@ -29,11 +29,11 @@ func (db *DB) PutOAuthState(ctx context.Context, s *store.OAuthState) error {
 		return fmt.Errorf("sqlstore: put oauth state: %w", err)
 	}
 	return db.withTx(ctx, func(tx *DB) error {
-		if _, err := tx.q.ExecContext(ctx, `DELETE FROM oauth_states WHERE expires_at < $1`,
+		if _, err := tx.exec(ctx, `DELETE FROM oauth_states WHERE expires_at < $1`,
 			db.ts(db.now().Add(-time.Hour))); err != nil {
 			return fmt.Errorf("sqlstore: purge oauth states: %w", err)
 		}
-		_, err := tx.q.ExecContext(ctx, `INSERT INTO oauth_states (state, purpose, datasource_id, user_id, nonce,
+		_, err := tx.exec(ctx, `INSERT INTO oauth_states (state, purpose, datasource_id, user_id, nonce,
 			kid, verifier, return_to, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 			s.State, s.Purpose, s.DataSourceID, s.UserID, s.Nonce, kid, sealed, s.ReturnTo,
 			db.ts(s.ExpiresAt.UTC().Truncate(time.Microsecond)))
@@ -55,7 +55,7 @@ func (db *DB) TakeOAuthState(ctx context.Context, state string, now time.Time) (
 		sealed  []byte
 		expires dbTime
 	)
-	err := db.q.QueryRowContext(ctx, `DELETE FROM oauth_states WHERE state = $1
+	err := db.queryRow(ctx, `DELETE FROM oauth_states WHERE state = $1
 		RETURNING state, purpose, datasource_id, user_id, nonce, verifier, return_to, expires_at`, state).
 		Scan(&s.State, &s.Purpose, &s.DataSourceID, &s.UserID, &s.Nonce, &sealed, &s.ReturnTo, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -87,11 +87,11 @@ func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {
 		created = db.now()
 	}
 	err := db.withTx(ctx, func(tx *DB) error {
-		if _, err := tx.q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2`,
+		if _, err := tx.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND expires_at <= $2`,
 			s.UserID, db.ts(db.now())); err != nil {
 			return fmt.Errorf("sqlstore: purge sessions: %w", err)
 		}
-		_, err := tx.q.ExecContext(ctx, `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at)
+		_, err := tx.exec(ctx, `INSERT INTO sessions (id_hash, user_id, csrf_token, created_at, expires_at)
 			VALUES ($1, $2, $3, $4, $5)`,
 			s.IDHash, s.UserID, s.CSRFToken, db.ts(created), db.ts(s.ExpiresAt.UTC().Truncate(time.Microsecond)))
 		if isForeign(err) {
@@ -118,7 +118,7 @@ func (db *DB) GetSession(ctx context.Context, idHash string, now time.Time) (*st
 		s                store.Session
 		created, expires dbTime
 	)
-	err := db.q.QueryRowContext(ctx, `SELECT id_hash, user_id, csrf_token, created_at, expires_at
+	err := db.queryRow(ctx, `SELECT id_hash, user_id, csrf_token, created_at, expires_at
 		FROM sessions WHERE id_hash = $1 AND expires_at > $2`, idHash, db.ts(now)).
 		Scan(&s.IDHash, &s.UserID, &s.CSRFToken, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -134,7 +134,7 @@ func (db *DB) GetSession(ctx context.Context, idHash string, now time.Time) (*st
 // DeleteSession removes one session; deleting an unknown one is not an
 // error, so signing out twice is harmless.
 func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
-	if _, err := db.q.ExecContext(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE id_hash = $1`, idHash); err != nil {
 		return fmt.Errorf("sqlstore: delete session: %w", err)
 	}
 	return nil
@@ -142,7 +142,7 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 
 // DeleteUserSessions signs a user out everywhere.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID string) error {
-	if _, err := db.q.ExecContext(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
 		return fmt.Errorf("sqlstore: delete user sessions: %w", err)
 	}
 	return nil
@@ -165,7 +165,7 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 	if !t.LastUsed.IsZero() {
 		lastUsed = &t.LastUsed
 	}
-	_, err := db.q.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, hash, prefix, created_at, last_used)
+	_, err := db.exec(ctx, `INSERT INTO api_tokens (id, user_id, name, hash, prefix, created_at, last_used)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 		id, t.UserID, t.Name, t.Hash, t.Prefix, db.ts(created), db.tsPtr(lastUsed))
 	if isForeign(err) {
@@ -197,7 +197,7 @@ func scanToken(sc interface{ Scan(...any) error }) (*store.APIToken, error) {
 
 // GetAPIToken returns the token with the given hash.
 func (db *DB) GetAPIToken(ctx context.Context, hash string) (*store.APIToken, error) {
-	t, err := scanToken(db.q.QueryRowContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
+	t, err := scanToken(db.queryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE hash = $1`, hash))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("API token not found")
 	}
@@ -209,7 +209,7 @@ func (db *DB) GetAPIToken(ctx context.Context, hash string) (*store.APIToken, er
 
 // ListAPITokens returns a user's tokens, oldest first.
 func (db *DB) ListAPITokens(ctx context.Context, userID string) ([]*store.APIToken, error) {
-	rows, err := db.q.QueryContext(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1
+	rows, err := db.query(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1
 		ORDER BY created_at, id`, userID)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list API tokens: %w", err)
@@ -231,7 +231,7 @@ func (db *DB) ListAPITokens(ctx context.Context, userID string) ([]*store.APITok
 
 // DeleteAPIToken revokes a token by id.
 func (db *DB) DeleteAPIToken(ctx context.Context, id string) error {
-	res, err := db.q.ExecContext(ctx, `DELETE FROM api_tokens WHERE id = $1`, id)
+	res, err := db.exec(ctx, `DELETE FROM api_tokens WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete API token: %w", err)
 	}

@@ -45,7 +45,7 @@ func (db *DB) CreateDataSource(ctx context.Context, ds *tenantlink.DataSource) e
 	if ds.Modified.IsZero() {
 		modified = created
 	}
-	_, err = db.q.ExecContext(ctx, `INSERT INTO datasources (id, name, name_lower, type, status, status_message,
+	_, err = db.exec(ctx, `INSERT INTO datasources (id, name, name_lower, type, status, status_message,
 		settings, security, created, modified, modified_by, authorized_by, authorized_at, reauthorize_by,
 		account, granted_scopes)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
@@ -112,7 +112,7 @@ func (db *DB) ListDataSources(ctx context.Context, search string) ([]*tenantlink
 }
 
 func (db *DB) queryDataSources(ctx context.Context, where string, args ...any) ([]*tenantlink.DataSource, error) {
-	rows, err := db.q.QueryContext(ctx, `SELECT `+dsColumns+` FROM datasources WHERE `+where+` ORDER BY name_lower`, args...)
+	rows, err := db.query(ctx, `SELECT `+dsColumns+` FROM datasources WHERE `+where+` ORDER BY name_lower`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list data sources: %w", err)
 	}
@@ -170,7 +170,7 @@ func (db *DB) UpdateDataSource(ctx context.Context, ds *tenantlink.DataSource) e
 		return fmt.Errorf("sqlstore: update data source: %w", err)
 	}
 	now := db.now()
-	res, err := db.q.ExecContext(ctx, `UPDATE datasources SET name = $2, name_lower = $3, type = $4, status = $5,
+	res, err := db.exec(ctx, `UPDATE datasources SET name = $2, name_lower = $3, type = $4, status = $5,
 		status_message = $6, settings = $7, security = $8, modified = $9, modified_by = $10,
 		authorized_by = $11, authorized_at = $12, reauthorize_by = $13, account = $14, granted_scopes = $15
 		WHERE id = $1`,
@@ -189,7 +189,7 @@ func (db *DB) UpdateDataSource(ctx context.Context, ds *tenantlink.DataSource) e
 
 // DeleteDataSource removes a data source and its credential.
 func (db *DB) DeleteDataSource(ctx context.Context, id string) error {
-	res, err := db.q.ExecContext(ctx, `DELETE FROM datasources WHERE id = $1`, id)
+	res, err := db.exec(ctx, `DELETE FROM datasources WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete data source: %w", err)
 	}
@@ -211,7 +211,7 @@ func (db *DB) PutCredential(ctx context.Context, datasourceID string, secret []b
 	if err != nil {
 		return fmt.Errorf("sqlstore: put credential: %w", err)
 	}
-	_, err = db.q.ExecContext(ctx, `INSERT INTO credentials (datasource_id, kid, secret, updated_at)
+	_, err = db.exec(ctx, `INSERT INTO credentials (datasource_id, kid, secret, updated_at)
 		VALUES ($1, $2, $3, $4)
 		ON CONFLICT (datasource_id) DO UPDATE SET kid = excluded.kid, secret = excluded.secret,
 			updated_at = excluded.updated_at`,
@@ -228,7 +228,7 @@ func (db *DB) PutCredential(ctx context.Context, datasourceID string, secret []b
 // GetCredential returns the data source's credential, decrypted.
 func (db *DB) GetCredential(ctx context.Context, datasourceID string) ([]byte, error) {
 	var sealed []byte
-	err := db.q.QueryRowContext(ctx, `SELECT secret FROM credentials WHERE datasource_id = $1`, datasourceID).Scan(&sealed)
+	err := db.queryRow(ctx, `SELECT secret FROM credentials WHERE datasource_id = $1`, datasourceID).Scan(&sealed)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("no credential stored for data source %q", datasourceID)
 	}
@@ -244,7 +244,7 @@ func (db *DB) GetCredential(ctx context.Context, datasourceID string) ([]byte, e
 
 // DeleteCredential removes the data source's credential.
 func (db *DB) DeleteCredential(ctx context.Context, datasourceID string) error {
-	res, err := db.q.ExecContext(ctx, `DELETE FROM credentials WHERE datasource_id = $1`, datasourceID)
+	res, err := db.exec(ctx, `DELETE FROM credentials WHERE datasource_id = $1`, datasourceID)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete credential: %w", err)
 	}

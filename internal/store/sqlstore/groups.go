@@ -38,7 +38,7 @@ func (db *DB) CreateGroup(ctx context.Context, g *tenantlink.Group) error {
 		updated = created
 	}
 	err = db.withTx(ctx, func(tx *DB) error {
-		_, err := tx.q.ExecContext(ctx, `INSERT INTO groups (id, name, name_lower, roles, sync, created_at, updated_at)
+		_, err := tx.exec(ctx, `INSERT INTO groups (id, name, name_lower, roles, sync, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`,
 			id, g.Name, strings.ToLower(g.Name), roles, syncJSON, db.ts(created), db.ts(updated))
 		if err != nil {
@@ -65,7 +65,7 @@ func groupWriteError(op string, g *tenantlink.Group, id string, err error) error
 
 // putMembers replaces a group's member list, keeping the caller's order.
 func (db *DB) putMembers(ctx context.Context, groupID string, members []string) error {
-	if _, err := db.q.ExecContext(ctx, `DELETE FROM group_members WHERE group_id = $1`, groupID); err != nil {
+	if _, err := db.exec(ctx, `DELETE FROM group_members WHERE group_id = $1`, groupID); err != nil {
 		return fmt.Errorf("sqlstore: replace group members: %w", err)
 	}
 	seen := map[string]bool{}
@@ -74,7 +74,7 @@ func (db *DB) putMembers(ctx context.Context, groupID string, members []string) 
 			continue
 		}
 		seen[uid] = true
-		_, err := db.q.ExecContext(ctx, `INSERT INTO group_members (group_id, user_id, position) VALUES ($1, $2, $3)`,
+		_, err := db.exec(ctx, `INSERT INTO group_members (group_id, user_id, position) VALUES ($1, $2, $3)`,
 			groupID, uid, i)
 		if isForeign(err) {
 			return notFound("user %q not found", uid)
@@ -104,7 +104,7 @@ func (db *DB) ListGroups(ctx context.Context) ([]*tenantlink.Group, error) {
 }
 
 func (db *DB) queryGroups(ctx context.Context, where string, args ...any) ([]*tenantlink.Group, error) {
-	rows, err := db.q.QueryContext(ctx, `SELECT g.id, g.name, g.roles, g.sync, g.created_at, g.updated_at
+	rows, err := db.query(ctx, `SELECT g.id, g.name, g.roles, g.sync, g.created_at, g.updated_at
 		FROM groups g WHERE `+where+` ORDER BY g.name_lower`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list groups: %w", err)
@@ -146,7 +146,7 @@ func (db *DB) queryGroups(ctx context.Context, where string, args ...any) ([]*te
 	if len(groups) == 0 {
 		return groups, nil
 	}
-	mrows, err := db.q.QueryContext(ctx, `SELECT m.group_id, m.user_id FROM group_members m
+	mrows, err := db.query(ctx, `SELECT m.group_id, m.user_id FROM group_members m
 		WHERE m.group_id IN (SELECT g.id FROM groups g WHERE `+where+`) ORDER BY m.group_id, m.position`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list group members: %w", err)
@@ -183,7 +183,7 @@ func (db *DB) UpdateGroup(ctx context.Context, g *tenantlink.Group) error {
 	}
 	now := db.now()
 	err = db.withTx(ctx, func(tx *DB) error {
-		res, err := tx.q.ExecContext(ctx, `UPDATE groups SET name = $2, name_lower = $3, roles = $4, sync = $5,
+		res, err := tx.exec(ctx, `UPDATE groups SET name = $2, name_lower = $3, roles = $4, sync = $5,
 			updated_at = $6 WHERE id = $1`,
 			g.ID, g.Name, strings.ToLower(g.Name), roles, syncJSON, db.ts(now))
 		if err != nil {
@@ -203,7 +203,7 @@ func (db *DB) UpdateGroup(ctx context.Context, g *tenantlink.Group) error {
 
 // DeleteGroup removes a group and its memberships.
 func (db *DB) DeleteGroup(ctx context.Context, id string) error {
-	res, err := db.q.ExecContext(ctx, `DELETE FROM groups WHERE id = $1`, id)
+	res, err := db.exec(ctx, `DELETE FROM groups WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete group: %w", err)
 	}

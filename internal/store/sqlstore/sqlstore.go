@@ -22,6 +22,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,8 +65,9 @@ type DB struct {
 	keys    *secrets.Keyring
 	logger  *slog.Logger
 
-	q  querier // db or tx
-	tx *sql.Tx // non-nil inside InTx
+	q     querier    // db or tx
+	tx    *sql.Tx    // non-nil inside InTx
+	stmts *stmtCache // nil on PostgreSQL, whose driver caches statements itself
 }
 
 var _ store.Store = (*DB)(nil)
@@ -112,6 +114,9 @@ func Open(ctx context.Context, dsn string, keys *secrets.Keyring, logger *slog.L
 		logger:  logger,
 	}
 	db.q = sqldb
+	if dialect == DialectSQLite {
+		db.stmts = &stmtCache{m: map[string]*sql.Stmt{}}
+	}
 	return db, nil
 }
 
@@ -146,6 +151,9 @@ func (db *DB) Ping(ctx context.Context) error {
 func (db *DB) Close() error {
 	if db.tx != nil {
 		return errors.New("sqlstore: Close called inside InTx")
+	}
+	if db.stmts != nil {
+		db.stmts.close()
 	}
 	return db.db.Close()
 }
@@ -450,4 +458,98 @@ func isPkey(err error) bool {
 func likePattern(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 	return "%" + r.Replace(strings.ToLower(s)) + "%"
+}
+
+// stmtCache keeps SQLite statements prepared: modernc does not cache them,
+// and re-parsing the SQL was half the CPU of a bulk user import. Statement
+// texts are constant (limits are parameters), so the cache stays small; it
+// stops growing at maxCachedStmts as a guard.
+type stmtCache struct {
+	mu sync.Mutex
+	m  map[string]*sql.Stmt
+}
+
+const maxCachedStmts = 256
+
+func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if st, ok := c.m[query]; ok {
+		return st, nil
+	}
+	if len(c.m) >= maxCachedStmts {
+		return nil, nil
+	}
+	st, err := db.PrepareContext(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	c.m[query] = st
+	return st, nil
+}
+
+func (c *stmtCache) close() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for q, st := range c.m {
+		st.Close()
+		delete(c.m, q)
+	}
+}
+
+// stmt returns the cached statement for query, bound to the transaction when
+// there is one, or nil when statements are not cached.
+func (db *DB) stmt(ctx context.Context, query string) (*sql.Stmt, error) {
+	if db.stmts == nil {
+		return nil, nil
+	}
+	st, err := db.stmts.get(ctx, db.db, query)
+	if err != nil || st == nil {
+		return nil, err
+	}
+	if db.tx != nil {
+		// Reuses the statement already prepared on the transaction's
+		// connection; closed with the transaction.
+		return db.tx.StmtContext(ctx, st), nil
+	}
+	return st, nil
+}
+
+func (db *DB) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return db.q.ExecContext(ctx, query, args...)
+}
+
+func (db *DB) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return nil, err
+	}
+	if st != nil {
+		return st.QueryContext(ctx, args...)
+	}
+	return db.q.QueryContext(ctx, query, args...)
+}
+
+// rowErr is a Scan target for a failed prepare, so queryRow keeps
+// *sql.Row's calling convention (the error surfaces from Scan).
+type rowErr struct{ err error }
+
+func (r rowErr) Scan(...any) error { return r.err }
+
+func (db *DB) queryRow(ctx context.Context, query string, args ...any) interface{ Scan(...any) error } {
+	st, err := db.stmt(ctx, query)
+	if err != nil {
+		return rowErr{err}
+	}
+	if st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
+	return db.q.QueryRowContext(ctx, query, args...)
 }

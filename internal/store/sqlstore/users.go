@@ -39,7 +39,7 @@ func (db *DB) CreateUser(ctx context.Context, u *tenantlink.User) error {
 		updated = created
 	}
 	srcDS, srcObj := sourceArgs(u.Source)
-	_, err = db.q.ExecContext(ctx, `INSERT INTO users (id, email, email_lower, display_name, display_lower,
+	_, err = db.exec(ctx, `INSERT INTO users (id, email, email_lower, display_name, display_lower,
 		given_name, surname, job_title, department, active, roles, source_datasource, source_object_id,
 		password_hash, created_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
@@ -130,17 +130,17 @@ func (db *DB) ListUsers(ctx context.Context, f store.UserFilter) ([]*tenantlink.
 	if len(conds) > 0 {
 		where = strings.Join(conds, " AND ")
 	}
-	tail := ""
-	if f.Limit > 0 {
-		tail = fmt.Sprintf(" LIMIT %d", f.Limit)
+	if f.Limit <= 0 {
+		return db.queryUsers(ctx, where, "", args...)
 	}
-	return db.queryUsers(ctx, where, tail, args...)
+	// The limit is the last argument; the member query reuses the others.
+	return db.queryUsers(ctx, where, fmt.Sprintf(" LIMIT $%d", len(args)+1), append(args, f.Limit)...)
 }
 
 // queryUsers loads the users matching where, then their group ids with one
 // more query over the same condition rather than one per user.
 func (db *DB) queryUsers(ctx context.Context, where, tail string, args ...any) ([]*tenantlink.User, error) {
-	rows, err := db.q.QueryContext(ctx, `SELECT `+userColumns+` FROM users u WHERE `+where+
+	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users u WHERE `+where+
 		` ORDER BY u.email_lower`+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list users: %w", err)
@@ -180,7 +180,10 @@ func (db *DB) queryUsers(ctx context.Context, where, tail string, args ...any) (
 	if len(users) == 0 {
 		return users, nil
 	}
-	mrows, err := db.q.QueryContext(ctx, `SELECT m.user_id, m.group_id FROM group_members m
+	if tail != "" {
+		args = args[:len(args)-1]
+	}
+	mrows, err := db.query(ctx, `SELECT m.user_id, m.group_id FROM group_members m
 		WHERE m.user_id IN (SELECT u.id FROM users u WHERE `+where+`) ORDER BY m.user_id, m.group_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list user groups: %w", err)
@@ -213,7 +216,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *tenantlink.User) error {
 	}
 	now := db.now()
 	srcDS, srcObj := sourceArgs(u.Source)
-	res, err := db.q.ExecContext(ctx, `UPDATE users SET email = $2, email_lower = $3, display_name = $4,
+	res, err := db.exec(ctx, `UPDATE users SET email = $2, email_lower = $3, display_name = $4,
 		display_lower = $5, given_name = $6, surname = $7, job_title = $8, department = $9, active = $10,
 		roles = $11, source_datasource = $12, source_object_id = $13, password_hash = $14, updated_at = $15
 		WHERE id = $1`,
@@ -233,7 +236,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *tenantlink.User) error {
 // DeleteUser removes a user with its group memberships, sessions and API
 // tokens (by foreign-key cascade).
 func (db *DB) DeleteUser(ctx context.Context, id string) error {
-	res, err := db.q.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
+	res, err := db.exec(ctx, `DELETE FROM users WHERE id = $1`, id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: delete user: %w", err)
 	}
