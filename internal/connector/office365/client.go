@@ -22,6 +22,11 @@ import (
 // use, a Graph 401 drops the cached token and retries once with a fresh
 // one; a refusal then also wraps connector.ErrReauthorize.
 func (c *Connector) Client(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore) (*graph.Client, error) {
+	return c.client(ctx, ds, creds, 0)
+}
+
+// client is Client with the Graph client's MaxRetries (0 for its default).
+func (c *Connector) client(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, maxRetries int) (*graph.Client, error) {
 	s, err := loadSecret(ctx, creds, ds.ID)
 	if err != nil {
 		return nil, err
@@ -48,6 +53,7 @@ func (c *Connector) Client(ctx context.Context, ds *tenantlink.DataSource, creds
 		Logger:     c.log.With("datasource", ds.ID),
 		Now:        c.now,
 		Sleep:      src.sleep,
+		MaxRetries: maxRetries,
 	}), nil
 }
 

@@ -17,7 +17,9 @@ const testOK = "Connection test succeeded"
 // never writes, even for read/write data sources: a test must be safe to
 // run at any time.
 func (c *Connector) Test(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore) connector.TestResult {
-	gc, err := c.Client(ctx, ds, creds)
+	// One retry at most: a person is waiting for the answer, and the
+	// Graph client's default backoff could keep them a minute.
+	gc, err := c.client(ctx, ds, creds, 1)
 	if err != nil {
 		return c.failed(ctx, ds, err)
 	}

@@ -72,6 +72,7 @@ func (e *tokenError) summary() string {
 	}
 	d = strings.TrimSpace(aadstsRE.ReplaceAllString(d, ""))
 	d = strings.TrimSpace(strings.TrimPrefix(d, ":"))
+	d = strings.TrimRight(d, ".") // messages add their own full stop
 	if len(d) > 300 {
 		d = d[:300] + "…"
 	}
@@ -145,7 +146,7 @@ var reauthReasons = map[int]string{
 func reauthError(te *tokenError) error {
 	reason, ok := reauthReasons[te.aadsts()]
 	if !ok {
-		reason = strings.TrimRight(te.summary(), ".")
+		reason = te.summary()
 		if reason == "" {
 			reason = "no reason given"
 		}
@@ -175,7 +176,7 @@ func configError(te *tokenError) (error, bool) {
 	case 90002:
 		msg = "The Microsoft tenant was not found (AADSTS90002): it may have been deleted."
 	case 9001023, 90014:
-		msg = fmt.Sprintf("tenantlink sent Microsoft an invalid request (AADSTS%d): %s", te.aadsts(), te.summary())
+		msg = fmt.Sprintf("tenantlink sent Microsoft an invalid request (AADSTS%d): %s.", te.aadsts(), te.summary())
 	default:
 		if te.Code != "invalid_client" && te.Code != "unauthorized_client" {
 			return nil, false
@@ -212,7 +213,7 @@ func (c *Connector) refreshError(err error, what string) error {
 	}
 	return &tenantlink.Error{
 		Code:    tenantlink.EUPSTREAM,
-		Message: fmt.Sprintf("Microsoft refused to %s (%s): %s", what, te.ref(), te.summary()),
+		Message: fmt.Sprintf("Microsoft refused to %s (%s): %s.", what, te.ref(), te.summary()),
 		Err:     te,
 	}
 }
@@ -252,6 +253,7 @@ func authorizeError(te *tokenError, redirectURL string) error {
 		if s := te.summary(); s != "" {
 			msg += ": " + s
 		}
+		msg += ". Start again with Authorize."
 		code = tenantlink.EUPSTREAM
 	}
 	return &tenantlink.Error{Code: code, Message: msg, Err: te}
