@@ -54,6 +54,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newAdminCmd(),
 		newImportCmd(),
 		newMigrateCmd(),
+		newOpCmd(),
 	)
 	return root
 }

@@ -82,6 +82,7 @@ func New(cfg Config) *Server {
 		s.secure = true
 	}
 	s.registerAPI()
+	s.registerOperations()
 	return s
 }
 
