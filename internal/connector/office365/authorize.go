@@ -273,7 +273,7 @@ func unverifiedTenant(raw string) (string, error) {
 // it with an app-only token, whose roles say what was actually granted.
 func (c *Connector) completeAdminConsent(ctx context.Context, ds *tenantlink.DataSource, callback url.Values) (*connector.Grant, error) {
 	if !strings.EqualFold(callback.Get("admin_consent"), "true") {
-		return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, "%s (admin consent was not given)", notAdminMessage)
+		return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, notAdminMessage, "admin consent was not given")
 	}
 	tenant := strings.ToLower(callback.Get("tenant"))
 	if !isGUID(tenant) {

@@ -47,6 +47,14 @@ func (c *Connector) failed(ctx context.Context, ds *tenantlink.DataSource, err e
 		return connector.TestResult{Message: "Connection test failed: it was cancelled or timed out."}
 	}
 	var ge *graph.Error
+	if errors.As(err, &ge) && ge.Status == 403 && mode(ds) == tenantlink.AuthApplication && c.roleless(ds.ID) {
+		// Withdrawn admin consent does not fail the client-credentials
+		// request: Microsoft still issues a token, with no roles in it.
+		return connector.TestResult{
+			Message:     "Microsoft Graph refused access and tenantlink's app-only token carries no permissions: the admin consent was withdrawn from the tenant. Click Re-Authorize.",
+			Reauthorize: true,
+		}
+	}
 	if errors.As(err, &ge) {
 		msg := fmt.Sprintf("Connection test failed: Microsoft Graph answered %s", graphReason(err))
 		if ge.Status == 403 {
@@ -58,4 +66,12 @@ func (c *Connector) failed(ctx context.Context, ds *tenantlink.DataSource, err e
 		return connector.TestResult{Message: tenantlink.ErrorMessage(err)}
 	}
 	return connector.TestResult{Message: fmt.Sprintf("Connection test failed: cannot reach Microsoft Graph at %s: %s", c.cfg.GraphURL, netReason(err))}
+}
+
+// roleless reports whether ds's cached app-only token has no roles.
+func (c *Connector) roleless(dsID string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	t := c.cache[dsID]
+	return t != nil && len(t.granted) == 0
 }

@@ -230,7 +230,7 @@ func netReason(err error) string {
 
 // notAdminMessage is shown when Microsoft's consent or tenantlink's role
 // check shows the account cannot grant the permissions.
-const notAdminMessage = "Your Microsoft account is not an administrator of the tenant, so it cannot grant tenantlink the permissions it needs. Ask a Global Administrator to click Authorize."
+const notAdminMessage = "Your Microsoft account is not an administrator of the tenant (%s), so it cannot grant tenantlink the permissions it needs. Ask a Global Administrator to click Authorize."
 
 // authorizeError maps an error returned on the authorize or admin-consent
 // redirect.
@@ -239,7 +239,7 @@ func authorizeError(te *tokenError, redirectURL string) error {
 	code := tenantlink.EFORBIDDEN
 	switch n := te.aadsts(); {
 	case n == 90094 || n == 65001 || n == 90095 || n == 90099 || te.Code == "permission_denied":
-		msg = fmt.Sprintf("%s (%s)", notAdminMessage, te.ref())
+		msg = fmt.Sprintf(notAdminMessage, te.ref())
 	case n == 65004 || te.Code == "access_denied" || te.Code == "consent_required":
 		msg = fmt.Sprintf("The permissions were not granted (%s): either the consent was declined, or your Microsoft account is not an administrator of the tenant, so it cannot grant tenantlink the permissions it needs. Ask a Global Administrator to click Authorize.", te.ref())
 	case n == 50011:

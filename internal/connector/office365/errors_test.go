@@ -2,6 +2,7 @@ package office365
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 	"strconv"
 	"strings"
@@ -78,15 +79,15 @@ func TestAuthorizeError(t *testing.T) {
 		contains []string
 	}{
 		{"admin consent required", url.Values{"error": {"access_denied"}, "error_description": {"AADSTS90094: The grant requires admin permission."}},
-			tenantlink.EFORBIDDEN, []string{notAdminMessage, "(AADSTS90094)"}},
+			tenantlink.EFORBIDDEN, []string{fmt.Sprintf(notAdminMessage, "AADSTS90094")}},
 		{"consent missing", url.Values{"error": {"consent_required"}, "error_description": {"AADSTS65001: The user or administrator has not consented."}},
-			tenantlink.EFORBIDDEN, []string{notAdminMessage, "(AADSTS65001)"}},
+			tenantlink.EFORBIDDEN, []string{fmt.Sprintf(notAdminMessage, "AADSTS65001")}},
 		{"declined", url.Values{"error": {"access_denied"}, "error_description": {"AADSTS65004: User declined to consent to access the app."}},
 			tenantlink.EFORBIDDEN, []string{"(AADSTS65004)", "not an administrator of the tenant", "Ask a Global Administrator to click Authorize."}},
 		{"access denied without a code", url.Values{"error": {"access_denied"}},
 			tenantlink.EFORBIDDEN, []string{"(access_denied)", "Ask a Global Administrator"}},
 		{"admin-consent permission_denied", url.Values{"error": {"permission_denied"}},
-			tenantlink.EFORBIDDEN, []string{notAdminMessage}},
+			tenantlink.EFORBIDDEN, []string{fmt.Sprintf(notAdminMessage, "permission_denied")}},
 		{"redirect URI not registered", url.Values{"error": {"invalid_request"}, "error_description": {"AADSTS50011: The redirect URI does not match."}},
 			tenantlink.EUPSTREAM, []string{redirectURL, "(AADSTS50011)"}},
 		{"other", url.Values{"error": {"server_error"}, "error_description": {"AADSTS50000: There was an error issuing a token.\r\nTrace ID: 1"}},

@@ -263,6 +263,7 @@ func TestAuthorizeRefused(t *testing.T) {
 				t.Errorf("error code = %q, want %q (%v)", got, tt.code, err)
 			}
 			msg := tenantlink.ErrorMessage(err)
+			t.Logf("message: %s", msg)
 			for _, s := range tt.contains {
 				if !strings.Contains(msg, s) {
 					t.Errorf("message %q does not contain %q", msg, s)
@@ -442,6 +443,15 @@ func TestApplicationMode(t *testing.T) {
 	if got := cnt.count("client_credentials"); got != 1 {
 		t.Errorf("client credential requests = %d, want 1", got)
 	}
+
+	t.Run("consent withdrawn", func(t *testing.T) {
+		e.control(t, "/_sim/revoke", map[string]any{"app": true})
+		c3, _ := e.connector(nil)
+		res := c3.Test(ctx, ds, e.creds)
+		if res.OK || !res.Reauthorize || !strings.Contains(res.Message, "admin consent was withdrawn") {
+			t.Errorf("Test after the consent was withdrawn = %+v, want Reauthorize explaining it", res)
+		}
+	})
 
 	t.Run("non-administrator", func(t *testing.T) {
 		ds := newDataSource("ds-app-member", tenantlink.AuthApplication, false)
