@@ -1,0 +1,367 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
+	"github.com/chromedp/chromedp"
+
+	"github.com/tenantlink/tenantlink/internal/app"
+	"github.com/tenantlink/tenantlink/m365sim"
+)
+
+// mustChromium returns the Chromium to drive. A missing browser fails the
+// test rather than skipping it: the browser test is the headline check of
+// the UI, and `make test` installs Chromium.
+func mustChromium(tb testing.TB) string {
+	tb.Helper()
+	path := os.Getenv("TENANTLINK_TEST_CHROMIUM")
+	if path == "" {
+		path = "/usr/bin/chromium"
+	}
+	if _, err := os.Stat(path); err != nil {
+		tb.Fatalf("Chromium not found at %s (%v): run `make test`, which installs it, or set TENANTLINK_TEST_CHROMIUM", path, err)
+	}
+	return path
+}
+
+// stack is tenantlink wired to a running Microsoft 365 simulator, both on
+// loopback, as `tenantlink demo` runs them.
+type stack struct {
+	URL           string
+	App           *app.App
+	Sim           *m365sim.Server
+	Facts         m365sim.Facts
+	AdminEmail    string
+	AdminPassword string
+}
+
+func mustStartStack(tb testing.TB) *stack {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	// tenantlink's address comes first: the simulator's app registration
+	// must know the redirect URI.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tlURL := "http://" + ln.Addr().String()
+	sim, err := m365sim.New(m365sim.Options{Users: 12, Groups: 3, Seed: 7, RedirectURIs: []string{tlURL + "/oauth/callback"}})
+	if err != nil {
+		tb.Fatalf("m365sim.New: %v", err)
+	}
+	if err := sim.Start("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	facts := sim.Facts()
+	a, err := app.Open(ctx, app.Config{
+		Addr: ln.Addr().String(), DataDir: tb.TempDir(), PublicURL: tlURL,
+		MSAuthority: sim.URL(), MSGraph: sim.URL(), MSClientID: facts.ClientID, MSClientSecret: facts.ClientSecret,
+	})
+	if err != nil {
+		tb.Fatalf("app.Open: %v", err)
+	}
+	s := &stack{URL: tlURL, App: a, Sim: sim, Facts: facts, AdminEmail: "admin@tenantlink.test", AdminPassword: testPassword}
+	if _, err := a.EnsureAdministrator(ctx, s.AdminEmail, s.AdminPassword); err != nil {
+		tb.Fatalf("create the Administrator: %v", err)
+	}
+	served := make(chan error, 1)
+	go func() { served <- a.Serve(ctx, ln) }()
+	tb.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil {
+			tb.Errorf("tenantlink serve: %v", err)
+		}
+		a.Close()
+		sim.Close()
+	})
+	return s
+}
+
+// mustBrowser starts headless Chromium with the popup blocker left on, so
+// that the test proves the Authorize popup opens inside the click. The
+// returned context has the browser running; derive timeouts from it.
+func mustBrowser(tb testing.TB) context.Context {
+	tb.Helper()
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(mustChromium(tb)),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-popup-blocking", false),
+		chromedp.UserDataDir(tb.TempDir()),
+		chromedp.WindowSize(1280, 900),
+	)
+	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(allocCtx)
+	tb.Cleanup(func() { cancelCtx(); cancelAlloc() })
+	if err := chromedp.Do(ctx); err != nil {
+		tb.Fatalf("start Chromium: %v (run `make test`, which installs it)", err)
+	}
+	return ctx
+}
+
+// artifactsDir is artifacts/ at the repository root (ignored by git).
+func artifactsDir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := filepath.Abs(filepath.Join("..", "..", "..", "artifacts"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
+}
+
+// screenshot saves the page as a test artifact; viewportOnly keeps a modal
+// dialog's backdrop honest (a full-page capture extends past it).
+func screenshot(tb testing.TB, ctx context.Context, name string, viewportOnly bool) {
+	tb.Helper()
+	shot := chromedp.FullScreenshot(100)
+	if viewportOnly {
+		shot = chromedp.CaptureScreenshot()
+	}
+	buf, err := chromedp.Run(ctx, shot)
+	if err != nil {
+		tb.Fatalf("screenshot %s: %v", name, err)
+	}
+	path := filepath.Join(artifactsDir(tb), name)
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Logf("screenshot: %s", path)
+}
+
+func run(tb testing.TB, ctx context.Context, step string, actions ...chromedp.Action[chromedp.Void]) {
+	tb.Helper()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		tb.Fatalf("%s: %v", step, err)
+	}
+}
+
+func read[T any](tb testing.TB, ctx context.Context, what string, a chromedp.Action[T]) T {
+	tb.Helper()
+	v, err := chromedp.Run(ctx, a)
+	if err != nil {
+		tb.Fatalf("read %s: %v", what, err)
+	}
+	return v
+}
+
+// xp is an XPath selector.
+func xp(format string, args ...any) chromedp.Search { return chromedp.Search(fmt.Sprintf(format, args...)) }
+
+// notice waits for a notification at the top of the page with text.
+func notice(text string) chromedp.Action[chromedp.Void] {
+	return chromedp.WaitVisible(xp(`//div[@id="notifications"]/p[contains(@class,"notice") and contains(., %q)]`, text))
+}
+
+// TestBrowserOffice365Connector clicks through the seed's steps 1–9 in a
+// real browser against tenantlink and the simulator: create an Office 365
+// data source, authorize it in the Microsoft popup, save, open Security,
+// close, find it ready in the list and delete it with the Bin.
+func TestBrowserOffice365Connector(t *testing.T) {
+	s := mustStartStack(t)
+	browserCtx := mustBrowser(t)
+	ctx, cancel := context.WithTimeout(browserCtx, 2*time.Minute)
+	defer cancel()
+	const name = "Contoso tenant"
+
+	// Page errors fail the test: a CSP violation or a script exception
+	// would leave a flow silently broken for people.
+	var mu sync.Mutex
+	var pageErrors []string
+	err := chromedp.Listen(ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *runtime.EventExceptionThrown:
+			mu.Lock()
+			pageErrors = append(pageErrors, (&chromedp.ExceptionError{ExceptionDetails: ev.ExceptionDetails}).Error())
+			mu.Unlock()
+		case *runtime.EventConsoleAPICalled:
+			if ev.Type == runtime.ConsoleAPICalledTypeError {
+				mu.Lock()
+				pageErrors = append(pageErrors, fmt.Sprintf("console.error: %v", ev.Args))
+				mu.Unlock()
+			}
+		}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The Bin's OK/Cancel: answer OK, as step 2 does.
+	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
+	go func() {
+		for ev, err := range dialogs {
+			if err != nil {
+				return
+			}
+			t.Logf("confirm dialog: %q", ev.Message)
+			if _, err := chromedp.Call(ctx, page.HandleJavaScriptDialog, page.HandleJavaScriptDialogParams{Accept: true}); err != nil {
+				t.Errorf("accept the confirm dialog: %v", err)
+			}
+		}
+	}()
+
+	// Sign in to tenantlink; the home page sends us to the data sources.
+	run(t, ctx, "sign in",
+		chromedp.Navigate(s.URL+"/"),
+		chromedp.WaitVisible(chromedp.ID("email")),
+		chromedp.SendKeys(chromedp.ID("email"), s.AdminEmail),
+		chromedp.SendKeys(chromedp.ID("password"), s.AdminPassword),
+		chromedp.Click(xp(`//button[normalize-space()="Sign in"]`)),
+		chromedp.WaitVisible(xp(`//h1[normalize-space()="Datasource management"]`)),
+	)
+	// 1. Administration > Data sources.
+	run(t, ctx, "step 1: Administration > Data sources",
+		chromedp.Click(xp(`//summary[normalize-space()="Administration"]`)),
+		chromedp.Click(xp(`//nav//a[normalize-space()="Data sources"]`)),
+		chromedp.WaitVisible(xp(`//h1[normalize-space()="Datasource management"]`)),
+	)
+	// 3–5. + Add new, Office 365, the details page.
+	run(t, ctx, "steps 3-5: + Add new, Office 365",
+		chromedp.Click(xp(`//a[contains(normalize-space(), "Add new")]`)),
+		chromedp.Click(xp(`//a[normalize-space()="Office 365"]`)),
+		chromedp.WaitVisible(xp(`//h1[normalize-space()="Office 365 data connector"]`)),
+	)
+	// 6. Display name, Read and write users & groups.
+	run(t, ctx, "step 6: fill in the fields",
+		chromedp.SendKeys(chromedp.ID("name"), name),
+		chromedp.Click(xp(`//label[normalize-space()="Read and write users & groups"]`)),
+	)
+	if got := read(t, ctx, "Read all users' full profiles", chromedp.Evaluate[bool](`(function(e){return e.checked && e.disabled})(document.getElementById("readAllProfiles"))`)); !got {
+		t.Errorf("Read all users' full profiles is not checked and disabled")
+	}
+
+	// Authorize: steps 1–5 of "Authorize the connection", in the popup.
+	popups := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return info.Type == "page" })
+	run(t, ctx, "authorize: click Authorize", chromedp.Click(chromedp.ID("authorize-button")))
+	var popupID target.ID
+	select {
+	case popupID = <-popups:
+	case <-time.After(15 * time.Second):
+		t.Fatal("Authorize opened no popup window (blocked, or the click handler failed)")
+	}
+	if popupID == "" {
+		t.Fatal("Authorize opened no popup window")
+	}
+	popup, cancelPopup := chromedp.NewContext(ctx, chromedp.WithTargetID(popupID))
+	defer cancelPopup()
+	run(t, popup, "authorize: email, Next",
+		chromedp.WaitVisible(chromedp.ID("i0116")),
+		chromedp.SendKeys(chromedp.ID("i0116"), s.Facts.AdminUser),
+		chromedp.Click(xp(`//button[normalize-space()="Next"]`)),
+	)
+	run(t, popup, "authorize: password, Sign in",
+		chromedp.WaitVisible(chromedp.ID("i0118")),
+		chromedp.SendKeys(chromedp.ID("i0118"), s.Facts.AdminPassword),
+		chromedp.Click(xp(`//button[normalize-space()="Sign in"]`)),
+	)
+	run(t, popup, "authorize: Stay signed in? Yes",
+		chromedp.WaitVisible(xp(`//button[normalize-space()="Yes"]`)),
+		chromedp.Click(xp(`//button[normalize-space()="Yes"]`)),
+	)
+	acceptConsentIfShown(t, ctx, popup)
+
+	// 6. Back on the page: the notification, status ready, Re-Authorize.
+	run(t, ctx, "authorize: outcome on the details page",
+		notice("Connection test succeeded"),
+		chromedp.WaitVisible(xp(`//span[@id="ds-status" and normalize-space()="ready"]`)),
+	)
+	if got := read(t, ctx, "Authorize button", chromedp.Text(chromedp.ID("authorize-button"))); got != "Re-Authorize" {
+		t.Errorf("button after authorizing: %q, want Re-Authorize", got)
+	}
+	if got := read(t, ctx, "display name", chromedp.Value(chromedp.ID("name"))); got != name {
+		t.Errorf("display name after authorizing: %q, want %q (edits lost)", got, name)
+	}
+	screenshot(t, ctx, "datasource-details.png", false)
+
+	// 7. Save.
+	run(t, ctx, "step 7: Save",
+		chromedp.Click(xp(`//button[normalize-space()="Save"]`)),
+		notice("Details saved successfully"),
+	)
+	// 8. Security: open the dialog, then close it.
+	run(t, ctx, "step 8: Security",
+		chromedp.Click(chromedp.ID("security-open")),
+		chromedp.WaitVisible(xp(`//dialog//legend[normalize-space()="Connection administrators"]`)),
+	)
+	screenshot(t, ctx, "datasource-security.png", true)
+	run(t, ctx, "step 8: close Security",
+		chromedp.Click(xp(`//dialog//button[normalize-space()="Cancel"]`)),
+		chromedp.WaitNotVisible(chromedp.ID("security-dialog")),
+	)
+	if open := read(t, ctx, "dialog state", chromedp.Evaluate[bool](`document.getElementById("security-dialog").open`)); open {
+		t.Errorf("the Security dialog is still open after Cancel")
+	}
+	// 9. Close: back to the list, where it is ready.
+	row := fmt.Sprintf(`//tr[th/a[normalize-space()=%q]]`, name)
+	run(t, ctx, "step 9: Close",
+		chromedp.Click(xp(`//a[normalize-space()="Close"]`)),
+		chromedp.WaitVisible(xp(`//h1[normalize-space()="Datasource management"]`)),
+	)
+	if got := read(t, ctx, "status in the list", chromedp.Text(chromedp.Search(row+`//span[contains(@class,"badge")]`))); got != "ready" {
+		t.Errorf("status in the list: %q, want ready", got)
+	}
+	screenshot(t, ctx, "datasource-list.png", false)
+
+	// 2. Delete it with the Bin and OK.
+	run(t, ctx, "delete with the Bin",
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[aria-label="Delete %s"]`, name))),
+		notice("Data source deleted"),
+		chromedp.WaitNotPresent(chromedp.Search(row)),
+	)
+	all, err := s.App.Store.ListDataSources(context.Background(), "")
+	if err != nil || len(all) != 0 {
+		t.Errorf("data sources left after delete: %d (%v), want 0", len(all), err)
+	}
+
+	mu.Lock()
+	defer mu.Unlock()
+	if len(pageErrors) > 0 {
+		t.Errorf("the pages reported errors:\n%s", strings.Join(pageErrors, "\n"))
+	}
+}
+
+// acceptConsentIfShown clicks Accept on the simulator's consent page when
+// it appears; when consent was already granted the popup returns to
+// tenantlink and closes by itself instead.
+func acceptConsentIfShown(t *testing.T, main, popup context.Context) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		done, err := chromedp.Run(main, chromedp.Evaluate[bool](`!!document.querySelector("#notifications .notice")`))
+		if err != nil {
+			t.Fatalf("read the details page: %v", err)
+		}
+		if done {
+			return
+		}
+		pctx, cancel := context.WithTimeout(popup, time.Second)
+		accept, err := chromedp.Run(pctx, chromedp.Evaluate[bool](`!!document.querySelector('button[value="accept"]')`))
+		if err == nil && accept {
+			err = chromedp.Do(pctx,
+				chromedp.Evaluate[chromedp.Void](`(function(){var c=document.getElementById("cbConsentOnBehalf"); if (c) c.checked = true})()`),
+				chromedp.Click(chromedp.CSS(`button[value="accept"]`)))
+			t.Logf("consent page: Accept clicked (%v)", err)
+		}
+		cancel()
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no notification on the details page 20s after the sign-in")
+}
