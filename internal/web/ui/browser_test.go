@@ -165,7 +165,9 @@ func read[T any](tb testing.TB, ctx context.Context, what string, a chromedp.Act
 }
 
 // xp is an XPath selector.
-func xp(format string, args ...any) chromedp.Search { return chromedp.Search(fmt.Sprintf(format, args...)) }
+func xp(format string, args ...any) chromedp.Search {
+	return chromedp.Search(fmt.Sprintf(format, args...))
+}
 
 // notice waits for a notification at the top of the page with text.
 func notice(text string) chromedp.Action[chromedp.Void] {
