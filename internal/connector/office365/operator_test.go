@@ -32,3 +32,14 @@ func TestRun(t *testing.T) {
 		t.Errorf("UserList after revocation: err = %v, want connector.ErrReauthorize", err)
 	}
 }
+
+func TestModeChangedNeedsReauthorization(t *testing.T) {
+	e := newEnv(t)
+	ds := newDataSource("ds-mode", tenantlink.AuthDelegated, false)
+	e.mustAuthorize(t, ds)
+	ds.Settings.AuthMode = tenantlink.AuthApplication
+	res := e.conn.Test(context.Background(), ds, e.creds)
+	if res.OK || !res.Reauthorize {
+		t.Errorf("Test after switching to application mode = %+v, want Reauthorize", res)
+	}
+}
