@@ -3,6 +3,7 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"strings"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/datasource"
@@ -377,6 +378,19 @@ func (s *Server) oauthCallback(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		res = &datasource.CallbackResult{OK: false, Message: tenantlink.ErrorMessage(err)}
+	}
+	if strings.Contains(r.Header.Get("Accept"), "application/json") {
+		// API clients that drive the popup themselves read the outcome here.
+		out := struct {
+			OK         bool            `json:"ok"`
+			Message    string          `json:"message"`
+			DataSource *DataSourceView `json:"datasource,omitempty"`
+		}{OK: res.OK, Message: res.Message}
+		if res.DataSource != nil {
+			v := s.view(res.DataSource)
+			out.DataSource = &v
+		}
+		return WriteJSON(w, 200, out)
 	}
 	back := "/datasources"
 	if res.DataSource != nil {
