@@ -26,7 +26,8 @@ var (
 //   - Create* fills an empty ID (a UUIDv7 string, so ids sort by creation)
 //     and zero CreatedAt/UpdatedAt, Created/Modified, AuditEntry.At and
 //     APIToken.CreatedAt from the store's clock, writing them back into the
-//     argument. Update* always stamps UpdatedAt/Modified with the clock.
+//     argument. Update* likewise fills a zero UpdatedAt/Modified (a
+//     non-zero one is stored as given, so services keep their own clock).
 //   - Times keep microsecond precision and come back in UTC.
 //   - Lists never come back nil: no match is an empty slice. Roles, Groups,
 //     Members and Security lists read back as empty slices, not nil.

@@ -159,8 +159,8 @@ func (db *DB) queryDataSources(ctx context.Context, where string, args ...any) (
 	return out, nil
 }
 
-// UpdateDataSource replaces every stored field of ds except ID and Created,
-// and stamps Modified.
+// UpdateDataSource replaces every stored field of ds except ID and Created;
+// a zero Modified is stamped with Now.
 func (db *DB) UpdateDataSource(ctx context.Context, ds *tenantlink.DataSource) error {
 	if strings.TrimSpace(ds.Name) == "" {
 		return invalid("a data source needs a name")
@@ -169,7 +169,7 @@ func (db *DB) UpdateDataSource(ctx context.Context, ds *tenantlink.DataSource) e
 	if err != nil {
 		return fmt.Errorf("sqlstore: update data source: %w", err)
 	}
-	now := db.now()
+	now := stamp(ds.Modified, db.now())
 	res, err := db.exec(ctx, `UPDATE datasources SET name = $2, name_lower = $3, type = $4, status = $5,
 		status_message = $6, settings = $7, security = $8, modified = $9, modified_by = $10,
 		authorized_by = $11, authorized_at = $12, reauthorize_by = $13, account = $14, granted_scopes = $15

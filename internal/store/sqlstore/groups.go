@@ -167,8 +167,8 @@ func (db *DB) queryGroups(ctx context.Context, where string, args ...any) ([]*te
 	return groups, nil
 }
 
-// UpdateGroup replaces a group's name, roles, sync settings and members, and
-// stamps UpdatedAt.
+// UpdateGroup replaces a group's name, roles, sync settings and members; a
+// zero UpdatedAt is stamped with Now.
 func (db *DB) UpdateGroup(ctx context.Context, g *tenantlink.Group) error {
 	if strings.TrimSpace(g.Name) == "" {
 		return invalid("a group needs a name")
@@ -181,7 +181,7 @@ func (db *DB) UpdateGroup(ctx context.Context, g *tenantlink.Group) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: update group: %w", err)
 	}
-	now := db.now()
+	now := stamp(g.UpdatedAt, db.now())
 	err = db.withTx(ctx, func(tx *DB) error {
 		res, err := tx.exec(ctx, `UPDATE groups SET name = $2, name_lower = $3, roles = $4, sync = $5,
 			updated_at = $6 WHERE id = $1`,

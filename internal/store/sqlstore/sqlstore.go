@@ -53,9 +53,9 @@ const migrateLockKey int64 = 0x74656e616e746c6b // "tenantlk"
 //
 // The store fills ID (a UUIDv7 string, so ids sort by creation) when a
 // created record's ID is empty, and CreatedAt/UpdatedAt, Created/Modified,
-// AuditEntry.At and APIToken.CreatedAt from Now when they are zero. Updates
-// always stamp UpdatedAt/Modified with Now. Times are stored with microsecond
-// precision and read back in UTC.
+// AuditEntry.At and APIToken.CreatedAt from Now when they are zero, on
+// create and (UpdatedAt/Modified) on update alike. Times are stored with
+// microsecond precision and read back in UTC.
 type DB struct {
 	// Now is the store's clock; tests replace it to control timestamps.
 	Now func() time.Time
@@ -351,6 +351,16 @@ func applyMigration(ctx context.Context, conn *sql.Conn, m migration) (applied b
 
 // now is the store's clock at the precision both backends keep.
 func (db *DB) now() time.Time { return db.Now().UTC().Truncate(time.Microsecond) }
+
+// stamp returns the caller's timestamp at stored precision, or now when it
+// is zero: services stamp with their own injected clock, and the store's
+// clock only fills in for callers that leave it to the store.
+func stamp(t, now time.Time) time.Time {
+	if t.IsZero() {
+		return now
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
 
 func newID() string { return uuid.Must(uuid.NewV7()).String() }
 

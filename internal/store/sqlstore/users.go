@@ -205,7 +205,7 @@ func (db *DB) queryUsers(ctx context.Context, where, tail string, args ...any) (
 }
 
 // UpdateUser replaces every stored field of u except ID, CreatedAt and
-// Groups, and stamps UpdatedAt.
+// Groups; a zero UpdatedAt is stamped with Now.
 func (db *DB) UpdateUser(ctx context.Context, u *tenantlink.User) error {
 	if strings.TrimSpace(u.Email) == "" {
 		return invalid("a user needs an email address")
@@ -214,7 +214,7 @@ func (db *DB) UpdateUser(ctx context.Context, u *tenantlink.User) error {
 	if err != nil {
 		return fmt.Errorf("sqlstore: update user: %w", err)
 	}
-	now := db.now()
+	now := stamp(u.UpdatedAt, db.now())
 	srcDS, srcObj := sourceArgs(u.Source)
 	res, err := db.exec(ctx, `UPDATE users SET email = $2, email_lower = $3, display_name = $4,
 		display_lower = $5, given_name = $6, surname = $7, job_title = $8, department = $9, active = $10,

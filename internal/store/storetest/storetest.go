@@ -324,7 +324,11 @@ func testGroups(t *testing.T, s store.Store) {
 	}
 
 	g.Name, g.Members, g.Sync, g.Roles = "Sales", []string{u1.ID}, nil, []tenantlink.Role{}
+	g.UpdatedAt = time.Time{}
 	must(t, s.UpdateGroup(ctx, g))
+	if g.UpdatedAt.IsZero() {
+		t.Errorf("UpdateGroup left a zero UpdatedAt")
+	}
 	got, err = s.GetGroup(ctx, g.ID)
 	must(t, err)
 	if diff := cmp.Diff(g, got); diff != "" {
@@ -427,6 +431,7 @@ func testDataSources(t *testing.T, s store.Store) {
 	}
 
 	ds.AuthorizedAt, ds.ReauthorizeBy, ds.GrantedScopes = nil, nil, nil
+	ds.Modified = at(10) // a caller's own clock is kept
 	must(t, s.UpdateDataSource(ctx, ds))
 	got, err = s.GetDataSource(ctx, ds.ID)
 	must(t, err)
