@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/cdproto/target"
@@ -174,39 +176,39 @@ func notice(text string) chromedp.Action[chromedp.Void] {
 	return chromedp.WaitVisible(xp(`//div[@id="notifications"]/p[contains(@class,"notice") and contains(., %q)]`, text))
 }
 
-// TestBrowserOffice365Connector clicks through the seed's steps 1–9 in a
-// real browser against tenantlink and the simulator: create an Office 365
-// data source, authorize it in the Microsoft popup, save, open Security,
-// close, find it ready in the list and delete it with the Bin.
-func TestBrowserOffice365Connector(t *testing.T) {
-	s := mustStartStack(t)
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 2*time.Minute)
-	defer cancel()
-	const name = "Contoso tenant"
-
-	// Page errors fail the test: a CSP violation or a script exception
-	// would leave a flow silently broken for people.
+// watchPage fails the test on page errors: a script exception, a
+// console.error or a browser log error (CSP violations land there) would
+// leave a flow silently broken for people. It also answers OK to the
+// Bin's confirm(), as step 2 of the seed does.
+func watchPage(t *testing.T, ctx context.Context) (check func()) {
+	t.Helper()
 	var mu sync.Mutex
-	var pageErrors []string
+	var errs []string
+	add := func(s string) {
+		mu.Lock()
+		errs = append(errs, s)
+		mu.Unlock()
+	}
 	err := chromedp.Listen(ctx, func(ev any) {
 		switch ev := ev.(type) {
 		case *runtime.EventExceptionThrown:
-			mu.Lock()
-			pageErrors = append(pageErrors, (&chromedp.ExceptionError{ExceptionDetails: ev.ExceptionDetails}).Error())
-			mu.Unlock()
+			add((&chromedp.ExceptionError{ExceptionDetails: ev.ExceptionDetails}).Error())
 		case *runtime.EventConsoleAPICalled:
 			if ev.Type == runtime.ConsoleAPICalledTypeError {
-				mu.Lock()
-				pageErrors = append(pageErrors, fmt.Sprintf("console.error: %v", ev.Args))
-				mu.Unlock()
+				add(fmt.Sprintf("console.error: %v", ev.Args))
+			}
+		case *cdplog.EventEntryAdded:
+			if ev.Entry.Level == cdplog.EntryLevelError {
+				add(fmt.Sprintf("browser log: %s (%s)", ev.Entry.Text, ev.Entry.URL))
 			}
 		}
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The Bin's OK/Cancel: answer OK, as step 2 does.
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatalf("enable the browser log: %v", err)
+	}
 	dialogs := chromedp.Events(ctx, page.JavascriptDialogOpening)
 	go func() {
 		for ev, err := range dialogs {
@@ -219,8 +221,20 @@ func TestBrowserOffice365Connector(t *testing.T) {
 			}
 		}
 	}()
+	return func() {
+		t.Helper()
+		mu.Lock()
+		defer mu.Unlock()
+		if len(errs) > 0 {
+			t.Errorf("the pages reported errors:\n%s", strings.Join(errs, "\n"))
+		}
+	}
+}
 
-	// Sign in to tenantlink; the home page sends us to the data sources.
+// signIn signs in to tenantlink from its home page, which sends a signed-in
+// Administrator to the data sources.
+func signIn(t *testing.T, ctx context.Context, s *stack) {
+	t.Helper()
 	run(t, ctx, "sign in",
 		chromedp.Navigate(s.URL+"/"),
 		chromedp.WaitVisible(chromedp.ID("email")),
@@ -229,58 +243,109 @@ func TestBrowserOffice365Connector(t *testing.T) {
 		chromedp.Click(xp(`//button[normalize-space()="Sign in"]`)),
 		chromedp.WaitVisible(xp(`//h1[normalize-space()="Datasource management"]`)),
 	)
-	// 1. Administration > Data sources.
-	run(t, ctx, "step 1: Administration > Data sources",
-		chromedp.Click(xp(`//summary[normalize-space()="Administration"]`)),
-		chromedp.Click(xp(`//nav//a[normalize-space()="Data sources"]`)),
-		chromedp.WaitVisible(xp(`//h1[normalize-space()="Datasource management"]`)),
-	)
-	// 3–5. + Add new, Office 365, the details page.
+}
+
+// newOffice365 goes from the list to a filled-in, unsaved details page.
+func newOffice365(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
 	run(t, ctx, "steps 3-5: + Add new, Office 365",
 		chromedp.Click(xp(`//a[contains(normalize-space(), "Add new")]`)),
 		chromedp.Click(xp(`//a[normalize-space()="Office 365"]`)),
 		chromedp.WaitVisible(xp(`//h1[normalize-space()="Office 365 data connector"]`)),
 	)
-	// 6. Display name, Read and write users & groups.
 	run(t, ctx, "step 6: fill in the fields",
 		chromedp.SendKeys(chromedp.ID("name"), name),
 		chromedp.Click(xp(`//label[normalize-space()="Read and write users & groups"]`)),
 	)
-	if got := read(t, ctx, "Read all users' full profiles", chromedp.Evaluate[bool](`(function(e){return e.checked && e.disabled})(document.getElementById("readAllProfiles"))`)); !got {
-		t.Errorf("Read all users' full profiles is not checked and disabled")
-	}
+}
 
-	// Authorize: steps 1–5 of "Authorize the connection", in the popup.
+// authorizeInPopup clicks Authorize and signs in to Microsoft in the popup
+// as a person would: email, Next, password, Sign in, Stay signed in? Yes,
+// then Accept on the consent page or "Return to the application" on the
+// admin-approval page, whichever the simulator shows. It returns once the
+// details page shows a notification.
+func authorizeInPopup(t *testing.T, ctx context.Context, user, password string) {
+	t.Helper()
 	popups := chromedp.WaitNewTarget(ctx, func(info *target.Info) bool { return info.Type == "page" })
 	run(t, ctx, "authorize: click Authorize", chromedp.Click(chromedp.ID("authorize-button")))
 	var popupID target.ID
 	select {
 	case popupID = <-popups:
 	case <-time.After(15 * time.Second):
-		t.Fatal("Authorize opened no popup window (blocked, or the click handler failed)")
 	}
 	if popupID == "" {
-		t.Fatal("Authorize opened no popup window")
+		t.Fatal("Authorize opened no popup window (blocked, or the click handler failed)")
 	}
-	popup, cancelPopup := chromedp.NewContext(ctx, chromedp.WithTargetID(popupID))
-	defer cancelPopup()
+	popup, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(popupID))
+	defer cancel()
 	run(t, popup, "authorize: email, Next",
 		chromedp.WaitVisible(chromedp.ID("i0116")),
-		chromedp.SendKeys(chromedp.ID("i0116"), s.Facts.AdminUser),
+		chromedp.SendKeys(chromedp.ID("i0116"), user),
 		chromedp.Click(xp(`//button[normalize-space()="Next"]`)),
 	)
 	run(t, popup, "authorize: password, Sign in",
 		chromedp.WaitVisible(chromedp.ID("i0118")),
-		chromedp.SendKeys(chromedp.ID("i0118"), s.Facts.AdminPassword),
+		chromedp.SendKeys(chromedp.ID("i0118"), password),
 		chromedp.Click(xp(`//button[normalize-space()="Sign in"]`)),
 	)
 	run(t, popup, "authorize: Stay signed in? Yes",
 		chromedp.WaitVisible(xp(`//button[normalize-space()="Yes"]`)),
 		chromedp.Click(xp(`//button[normalize-space()="Yes"]`)),
 	)
-	acceptConsentIfShown(t, ctx, popup)
+	// What follows depends on the tenant's consent; when there is nothing
+	// to answer, the popup returns to tenantlink and closes by itself.
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		done, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`!!document.querySelector("#notifications .notice")`))
+		if err != nil {
+			t.Fatalf("read the details page: %v", err)
+		}
+		if done {
+			return
+		}
+		pctx, cancel := context.WithTimeout(popup, time.Second)
+		button, err := chromedp.Run(pctx, chromedp.Evaluate[string](`(function(){var b=document.querySelector('button[value="accept"],button[value="return"]'); return b ? b.value : ""})()`))
+		if err == nil && button != "" {
+			err = chromedp.Do(pctx,
+				chromedp.Evaluate[chromedp.Void](`(function(){var c=document.getElementById("cbConsentOnBehalf"); if (c) c.checked = true})()`),
+				chromedp.Click(chromedp.CSS(`button[value="`+button+`"]`)))
+			t.Logf("popup: clicked %q (%v)", button, err)
+		}
+		cancel()
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no notification on the details page 20s after the Microsoft sign-in")
+}
 
-	// 6. Back on the page: the notification, status ready, Re-Authorize.
+// TestBrowserOffice365Connector clicks through the seed's steps 1–9 in a
+// real browser against tenantlink and the simulator: create an Office 365
+// data source, authorize it in the Microsoft popup, save, open Security,
+// close, find it ready in the list and delete it with the Bin. Then a
+// tenant member who is not an administrator tries, and is refused.
+func TestBrowserOffice365Connector(t *testing.T) {
+	s := mustStartStack(t)
+	browserCtx := mustBrowser(t)
+	ctx, cancel := context.WithTimeout(browserCtx, 2*time.Minute)
+	defer cancel()
+	const name = "Contoso tenant"
+	checkPage := watchPage(t, ctx)
+
+	signIn(t, ctx, s)
+	// 1. Administration > Data sources.
+	run(t, ctx, "step 1: Administration > Data sources",
+		chromedp.Click(xp(`//summary[normalize-space()="Administration"]`)),
+		chromedp.Click(xp(`//nav//a[normalize-space()="Data sources"]`)),
+		chromedp.WaitVisible(xp(`//h1[normalize-space()="Datasource management"]`)),
+	)
+	// 3–6. + Add new, Office 365, the fields.
+	newOffice365(t, ctx, name)
+	if got := read(t, ctx, "Read all users' full profiles", chromedp.Evaluate[bool](`(function(e){return e.checked && e.disabled})(document.getElementById("readAllProfiles"))`)); !got {
+		t.Errorf("Read all users' full profiles is not checked and disabled")
+	}
+
+	// Authorize the connection, steps 1–5, as the tenant's administrator.
+	authorizeInPopup(t, ctx, s.Facts.AdminUser, s.Facts.AdminPassword)
+	// 6. The notification, status ready, Re-Authorize.
 	run(t, ctx, "authorize: outcome on the details page",
 		notice("Connection test succeeded"),
 		chromedp.WaitVisible(xp(`//span[@id="ds-status" and normalize-space()="ready"]`)),
@@ -332,38 +397,29 @@ func TestBrowserOffice365Connector(t *testing.T) {
 	if err != nil || len(all) != 0 {
 		t.Errorf("data sources left after delete: %d (%v), want 0", len(all), err)
 	}
+	checkPage()
 
-	mu.Lock()
-	defer mu.Unlock()
-	if len(pageErrors) > 0 {
-		t.Errorf("the pages reported errors:\n%s", strings.Join(pageErrors, "\n"))
-	}
-}
-
-// acceptConsentIfShown clicks Accept on the simulator's consent page when
-// it appears; when consent was already granted the popup returns to
-// tenantlink and closes by itself instead.
-func acceptConsentIfShown(t *testing.T, main, popup context.Context) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
-		done, err := chromedp.Run(main, chromedp.Evaluate[bool](`!!document.querySelector("#notifications .notice")`))
-		if err != nil {
-			t.Fatalf("read the details page: %v", err)
+	t.Run("a tenant member who is not an administrator is refused", func(t *testing.T) {
+		// A fresh browser profile: no Microsoft session from the steps above.
+		mctx, cancel := chromedp.NewContext(ctx, chromedp.WithNewBrowserContext())
+		defer cancel()
+		check := watchPage(t, mctx)
+		signIn(t, mctx, s)
+		newOffice365(t, mctx, "Member attempt")
+		authorizeInPopup(t, mctx, s.Facts.MemberUser, s.Facts.MemberPassword)
+		msg := read(t, mctx, "notification", chromedp.Text(chromedp.CSS("#notifications .notice")))
+		role := read(t, mctx, "notification role", chromedp.Evaluate[string](`document.querySelector("#notifications .notice").getAttribute("role")`))
+		if role != "alert" || msg == "" || strings.Contains(msg, "succeeded") {
+			t.Errorf("notification %q with role %q, want an alert explaining the refusal", msg, role)
 		}
-		if done {
-			return
+		t.Logf("refusal shown: %q", msg)
+		if got := read(t, mctx, "status", chromedp.Text(chromedp.ID("ds-status"))); got == "ready" {
+			t.Errorf("status after a refused authorization: %q, want not ready", got)
 		}
-		pctx, cancel := context.WithTimeout(popup, time.Second)
-		accept, err := chromedp.Run(pctx, chromedp.Evaluate[bool](`!!document.querySelector('button[value="accept"]')`))
-		if err == nil && accept {
-			err = chromedp.Do(pctx,
-				chromedp.Evaluate[chromedp.Void](`(function(){var c=document.getElementById("cbConsentOnBehalf"); if (c) c.checked = true})()`),
-				chromedp.Click(chromedp.CSS(`button[value="accept"]`)))
-			t.Logf("consent page: Accept clicked (%v)", err)
+		if got := read(t, mctx, "Authorize button", chromedp.Text(chromedp.ID("authorize-button"))); got != "Authorize" {
+			t.Errorf("button after a refused authorization: %q, want Authorize", got)
 		}
-		cancel()
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("no notification on the details page 20s after the sign-in")
+		screenshot(t, mctx, "datasource-refused.png", false)
+		check()
+	})
 }
