@@ -397,6 +397,13 @@ func TestBrowserOffice365Connector(t *testing.T) {
 	if err != nil || len(all) != 0 {
 		t.Errorf("data sources left after delete: %d (%v), want 0", len(all), err)
 	}
+	// The Users entry of the Administration menu, for an Administrator.
+	run(t, ctx, "Administration > Users",
+		chromedp.Click(xp(`//summary[normalize-space()="Administration"]`)),
+		chromedp.Click(xp(`//nav//a[normalize-space()="Users"]`)),
+		chromedp.WaitVisible(xp(`//h1[normalize-space()="Users"]`)),
+	)
+	screenshot(t, ctx, "users.png", false)
 	checkPage()
 
 	t.Run("a tenant member who is not an administrator is refused", func(t *testing.T) {
