@@ -1,0 +1,339 @@
+package apitest
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// columns are the callers of the access matrix, in the order of a row's
+// want string. The role columns use a data source with empty security
+// lists; the last four use one whose lists name a connection
+// administrator (Manage datasources, no Administrator) and, through a
+// group, a connection user.
+var columns = []string{"anonymous", "User", "Design business process", "Manage datasources", "Administrator", "connection admin", "connection user", "not listed"}
+
+// Why a caller is refused, as the 403 message must say.
+const (
+	needAdmin  = "Administrator role"
+	needDSRole = "Administrator or Manage datasources role"
+	needList   = "not a connection administrator"
+	needUser   = "not a connection user"
+)
+
+// accessRow is one route's expected status per column, and per refused
+// column the words its 403 must contain (key "*" for all of them).
+type accessRow struct {
+	want string
+	why  map[string]string
+}
+
+var accessMatrix = map[string]accessRow{
+	//                                         anon user design manage admin cadmin cuser nolist
+	"POST /api/v1/session":                            {"200 200 200 200 200 200 200 200", nil},
+	"GET /api/v1/session":                             {"401 200 200 200 200 200 200 200", nil},
+	"DELETE /api/v1/session":                          {"401 204 204 204 204 204 204 204", nil},
+	"POST /api/v1/tokens":                             {"401 201 201 201 201 201 201 201", nil},
+	"GET /api/v1/connectors":                          {"401 200 200 200 200 200 200 200", nil},
+	"GET /api/v1/datasources":                         {"401 200 200 200 200 200 200 200", nil},
+	"POST /api/v1/datasources":                        {"401 403 403 201 201 201 403 201", map[string]string{"*": needDSRole}},
+	"GET /api/v1/datasources/{id}":                    {"401 200 200 200 200 200 200 403", map[string]string{"*": needUser}},
+	"GET /api/v1/datasources/{id}/operations":         {"401 200 200 200 200 200 200 403", map[string]string{"*": needUser}},
+	"POST /api/v1/datasources/{id}/operations/{name}": {"401 200 200 200 403 403 200 403", map[string]string{"*": needUser}},
+	"PATCH /api/v1/datasources/{id}":                  {"401 403 403 200 200 200 403 403", dsAdminWhy},
+	"DELETE /api/v1/datasources/{id}":                 {"401 403 403 204 204 204 403 403", dsAdminWhy},
+	"POST /api/v1/datasources/{id}/authorize":         {"401 403 403 200 200 200 403 403", dsAdminWhy},
+	"POST /api/v1/datasources/{id}/test":              {"401 403 403 200 200 200 403 403", dsAdminWhy},
+	"GET /api/v1/datasources/{id}/security":           {"401 403 403 200 200 200 403 403", dsAdminWhy},
+	"PUT /api/v1/datasources/{id}/security":           {"401 403 403 200 200 200 403 403", dsAdminWhy},
+	"GET /api/v1/users":                               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"POST /api/v1/users":                              {"401 403 403 403 201 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/users/{id}":                          {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"PATCH /api/v1/users/{id}":                        {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"DELETE /api/v1/users/{id}":                       {"401 403 403 403 204 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/groups":                              {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"POST /api/v1/groups":                             {"401 403 403 403 201 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/groups/{id}":                         {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"PATCH /api/v1/groups/{id}":                       {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"DELETE /api/v1/groups/{id}":                      {"401 403 403 403 204 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/audit":                               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/openapi.json":                        {"200 200 200 200 200 200 200 200", nil},
+	// Not an API route: anonymous browsers are sent to the sign-in page.
+	"GET /oauth/callback": {"303 200 200 200 200 200 200 200", nil},
+}
+
+var dsAdminWhy = map[string]string{"*": needDSRole, "not listed": needList}
+
+// accessFixture is the directory and data sources the matrix runs on.
+type accessFixture struct {
+	e          *env
+	admin      *client // the bootstrap Administrator's token
+	open       dataSource
+	restricted dataSource
+	sec        map[string][]string // restricted's security lists
+	targetUser string
+	group      string
+	callers    map[string]*client // by column, session clients
+	n          int
+}
+
+func newAccessFixture(t *testing.T, e *env) *accessFixture {
+	t.Helper()
+	fx := &accessFixture{e: e, admin: e.signIn(t, adminEmail, password).tokenClient(), callers: map[string]*client{}}
+	roles := map[string][]string{
+		"User": {"User"}, "Design business process": {"User", "Design business process"},
+		"Manage datasources": {"User", "Manage datasources"}, "Administrator": {"User", "Administrator"},
+		"connection admin": {"User", "Manage datasources"}, "connection user": {"User"}, "not listed": {"User", "Manage datasources"},
+	}
+	ids := map[string]string{}
+	for i, col := range columns[1:] {
+		email := fmt.Sprintf("caller%d@tenantlink.test", i)
+		var u struct{ ID string }
+		fx.admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": email, "password": password, "roles": roles[col]}, &u)
+		ids[col] = u.ID
+		fx.callers[col] = e.signIn(t, email, password)
+	}
+	var g struct{ ID string }
+	fx.admin.mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "Connection users", "members": []string{ids["connection user"]}}, &g)
+	fx.group = g.ID
+	var target struct{ ID string }
+	fx.admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "target@tenantlink.test"}, &target)
+	fx.targetUser = target.ID
+	fx.open = fx.admin.createDataSource("Open", nil)
+	fx.sec = map[string][]string{"admins": {ids["connection admin"]}, "users": {g.ID}}
+	fx.restricted = fx.newDataSource(t, "Restricted")
+	// Ready data sources, so that running an operation shows access, not
+	// a missing authorization.
+	for _, ds := range []dataSource{fx.open, fx.restricted} {
+		if cb := e.authorize(fx.admin.in(t), ds.ID, e.Facts.AdminUser, e.Facts.AdminPassword); !cb.OK {
+			t.Fatalf("authorize %s: %+v", ds.Name, cb)
+		}
+	}
+	return fx
+}
+
+func (fx *accessFixture) newDataSource(t *testing.T, name string) dataSource {
+	t.Helper()
+	ds := fx.admin.in(t).createDataSource(name, nil)
+	if name != "Open" && !strings.HasPrefix(name, "open-") {
+		fx.admin.in(t).mustDo(200, "PUT", "/api/v1/datasources/"+ds.ID+"/security", fx.sec, nil)
+	}
+	return ds
+}
+
+// target is the data source a column's requests use.
+func (fx *accessFixture) target(col string) dataSource {
+	switch col {
+	case "Administrator", "connection admin", "connection user", "not listed":
+		return fx.restricted
+	}
+	return fx.open
+}
+
+// request builds the request for route as col, creating what a
+// destructive request consumes.
+func (fx *accessFixture) request(t *testing.T, route, col string) (method, path string, body any) {
+	t.Helper()
+	fx.n++
+	method, path, _ = strings.Cut(route, " ")
+	ds := fx.target(col)
+	unique := fmt.Sprintf("matrix%d", fx.n)
+	switch route {
+	case "POST /api/v1/session":
+		email := adminEmail
+		if c := fx.callers[col]; c != nil {
+			email = c.email
+		}
+		body = map[string]string{"email": email, "password": password}
+	case "POST /api/v1/tokens":
+		body = map[string]string{"name": unique}
+	case "POST /api/v1/datasources":
+		body = map[string]any{"name": unique, "type": "office365"}
+	case "POST /api/v1/datasources/{id}/operations/{name}":
+		path = strings.Replace(path, "{name}", "UserList", 1)
+		body = map[string]any{"inputs": map[string]any{"maxRows": 1}}
+	case "PATCH /api/v1/datasources/{id}":
+		body = map[string]any{"settings": map[string]any{"singleSignOn": fx.n%2 == 0}}
+	case "DELETE /api/v1/datasources/{id}":
+		name := unique
+		if ds.ID == fx.open.ID {
+			name = "open-" + unique
+		}
+		ds = fx.newDataSource(t, name)
+	case "PUT /api/v1/datasources/{id}/security":
+		body = fx.sec
+		if ds.ID == fx.open.ID {
+			body = map[string][]string{"admins": {}, "users": {}}
+		}
+	case "POST /api/v1/users":
+		body = map[string]any{"email": unique + "@tenantlink.test"}
+	case "PATCH /api/v1/users/{id}":
+		body = map[string]any{"displayName": unique}
+	case "DELETE /api/v1/users/{id}":
+		var u struct{ ID string }
+		fx.admin.in(t).mustDo(201, "POST", "/api/v1/users", map[string]any{"email": unique + "@tenantlink.test"}, &u)
+		path = strings.Replace(path, "{id}", u.ID, 1)
+	case "POST /api/v1/groups":
+		body = map[string]any{"name": unique}
+	case "PATCH /api/v1/groups/{id}":
+		body = map[string]any{"name": "Connection users"}
+	case "DELETE /api/v1/groups/{id}":
+		var g struct{ ID string }
+		fx.admin.in(t).mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": unique}, &g)
+		path = strings.Replace(path, "{id}", g.ID, 1)
+	}
+	switch {
+	case strings.HasPrefix(path, "/api/v1/datasources/{id}"):
+		path = strings.Replace(path, "{id}", ds.ID, 1)
+	case strings.HasPrefix(path, "/api/v1/users/{id}"):
+		path = strings.Replace(path, "{id}", fx.targetUser, 1)
+	case strings.HasPrefix(path, "/api/v1/groups/{id}"):
+		path = strings.Replace(path, "{id}", fx.group, 1)
+	}
+	return method, path, body
+}
+
+// caller returns col's client for via ("session" or "token"). Signing out
+// gets a session of its own, so that the others stay signed in.
+func (fx *accessFixture) caller(t *testing.T, route, col, via string) *client {
+	t.Helper()
+	c := fx.callers[col]
+	switch {
+	case c == nil:
+		return fx.e.anonymous(t)
+	case via == "token":
+		return c.in(t).tokenClient()
+	case route == "DELETE /api/v1/session" || route == "POST /api/v1/session":
+		// Signing in again replaces the jar's cookie and CSRF token.
+		return fx.e.signIn(t, c.email, password)
+	}
+	return c.in(t)
+}
+
+func TestAccessMatrix(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	fx := newAccessFixture(t, e)
+
+	routes := map[string]bool{"GET /oauth/callback": true}
+	for _, rt := range e.App.Web.Routes() {
+		routes[rt.Method+" "+rt.Path] = true
+	}
+	for route := range routes {
+		if _, ok := accessMatrix[route]; !ok {
+			t.Errorf("route %s has no row in the access matrix: add one", route)
+		}
+	}
+	for route, row := range accessMatrix {
+		if !routes[route] {
+			t.Errorf("access matrix row %s names no registered route", route)
+			continue
+		}
+		want := strings.Fields(row.want)
+		if len(want) != len(columns) {
+			t.Fatalf("row %s has %d entries, want %d", route, len(want), len(columns))
+		}
+		t.Run(route, func(t *testing.T) {
+			for i, col := range columns {
+				for _, via := range []string{"session", "token"} {
+					if col == "anonymous" && via == "token" {
+						continue
+					}
+					c := fx.caller(t, route, col, via)
+					method, path, body := fx.request(t, route, col)
+					r := c.do(method, path, body)
+					code, _ := strconv.Atoi(want[i])
+					if r.Status != code {
+						t.Errorf("%s as %s (%s) = %s, want %d", path, col, via, r, code)
+						continue
+					}
+					switch code {
+					case 401:
+						if got := errorOf(t, r); got.Code != "unauthorized" || !strings.Contains(got.Message, "Sign in") {
+							t.Errorf("%s as %s: 401 error %+v, want code unauthorized telling to sign in", path, col, got)
+						}
+					case 403:
+						why := row.why[col]
+						if why == "" {
+							why = row.why["*"]
+						}
+						if got := errorOf(t, r); got.Code != "forbidden" || why == "" || !strings.Contains(got.Message, why) {
+							t.Errorf("%s as %s: 403 error %+v, want code forbidden with a message containing %q", path, col, got, why)
+						}
+					case 303:
+						if loc := r.Header.Get("Location"); !strings.HasPrefix(loc, "/login?next=") {
+							t.Errorf("%s as %s: redirect to %q, want the sign-in page", path, col, loc)
+						}
+					}
+				}
+			}
+		})
+	}
+
+	t.Run("list shows what each caller may use or administer", func(t *testing.T) {
+		for _, tt := range []struct {
+			col  string
+			want []string
+		}{
+			{"User", []string{"Open"}},
+			{"Manage datasources", []string{"Open"}},
+			{"not listed", []string{"Open"}},
+			{"connection user", []string{"Open", "Restricted"}},
+			{"connection admin", []string{"Open", "Restricted"}},
+			{"Administrator", []string{"Open", "Restricted"}},
+		} {
+			var out struct{ Value []dataSource }
+			fx.callers[tt.col].in(t).mustDo(200, "GET", "/api/v1/datasources?search=e", nil, &out)
+			var got []string
+			for _, ds := range out.Value {
+				if ds.Name == "Open" || ds.Name == "Restricted" {
+					got = append(got, ds.Name)
+				}
+			}
+			if strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Errorf("%s sees %v, want %v", tt.col, got, tt.want)
+			}
+		}
+	})
+}
+
+// TestCSRF checks that every unsafe route refuses a session without the
+// CSRF token before doing anything, and that API tokens need none.
+func TestCSRF(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	session := e.signIn(t, adminEmail, password)
+	token := session.tokenClient()
+	ds := session.createDataSource("CSRF", nil)
+	before := len(audit(t, token))
+	for _, rt := range e.App.Web.Routes() {
+		if rt.Method == "GET" {
+			continue
+		}
+		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
+			path := strings.ReplaceAll(rt.Path, "{id}", ds.ID)
+			r := session.withoutCSRF().in(t).do(rt.Method, path, map[string]any{})
+			if got := errorOf(t, r); r.Status != 403 || !strings.Contains(got.Message, "CSRF") {
+				t.Errorf("%s %s without X-CSRF-Token = %s, want 403 naming the CSRF token", rt.Method, path, r)
+			}
+		})
+	}
+	if got := len(audit(t, token)); got != before {
+		t.Errorf("audit entries after refused requests = %d, want %d (nothing done)", got, before)
+	}
+	if got := session.getDataSource(ds.ID); got.Name != "CSRF" {
+		t.Errorf("data source after refused requests = %+v, want it unchanged", got)
+	}
+	t.Run("with the token", func(t *testing.T) {
+		session.in(t).mustDo(201, "POST", "/api/v1/datasources", map[string]any{"name": "With CSRF", "type": "office365"}, nil)
+	})
+	t.Run("API token needs none", func(t *testing.T) {
+		token.in(t).mustDo(201, "POST", "/api/v1/datasources", map[string]any{"name": "With token", "type": "office365"}, nil)
+	})
+	t.Run("wrong token", func(t *testing.T) {
+		c := session.in(t)
+		c.csrf = "not-the-token"
+		if r := c.do("POST", "/api/v1/datasources", map[string]any{"name": "Wrong CSRF", "type": "office365"}); r.Status != 403 {
+			t.Errorf("wrong X-CSRF-Token = %s, want 403", r)
+		}
+	})
+}
