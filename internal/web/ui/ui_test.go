@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
@@ -413,7 +415,7 @@ func TestSecurity(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := tenantlink.Security{Admins: []string{alice.ID}, Users: []string{admin.ID, alice.ID}}
-	want.Users = sortedIDs(want.Users)
+	want.Users = slices.Sorted(slices.Values(want.Users)) // the service keeps lists sorted
 	if diff := cmp.Diff(want, *sec); diff != "" {
 		t.Errorf("stored security (-want +got):\n%s", diff)
 	}
@@ -430,18 +432,6 @@ func TestSecurity(t *testing.T) {
 	if bad.Status != http.StatusBadRequest || !strings.Contains(bad.Body, "neither a directory user nor a group") {
 		t.Errorf("unknown entry: got %d; body:\n%s", bad.Status, bad.Body)
 	}
-}
-
-func sortedIDs(ids []string) []string {
-	out := append([]string(nil), ids...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 func TestUsersAndGroups(t *testing.T) {
@@ -492,7 +482,7 @@ func TestUsersAndGroups(t *testing.T) {
 	}
 
 	name, roles, members := "Helpdesk", []tenantlink.Role{tenantlink.RoleManageDatasources}, []string{u.ID}
-	if _, err := e.Dir.CreateGroup(ctx, tenantlink.System, directoryGroup(&name, &roles, &members)); err != nil {
+	if _, err := e.Dir.CreateGroup(ctx, tenantlink.System, directory.GroupInput{Name: &name, Roles: &roles, Members: &members}); err != nil {
 		t.Fatal(err)
 	}
 	groups := b.get("/groups")
