@@ -113,3 +113,27 @@ type Operator interface {
 	Operations() []Operation
 	Run(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, name string, inputs map[string]any) ([]Item, error)
 }
+
+// SourceUser is a user as an upstream directory reports it, mapped to the
+// fields a directory import keeps. ObjectID is the upstream's stable key.
+type SourceUser struct {
+	ObjectID, Email, DisplayName, GivenName, Surname, JobTitle, Department string
+	Enabled                                                                bool
+	// AttributesOnly marks an incremental attribute change of a user whose
+	// membership of the source group the reader did not check (a directory's
+	// user change feed covers every user): apply it to a user already
+	// imported as a member, never import it. Full reads and membership
+	// additions leave it false.
+	AttributesOnly bool
+}
+
+// DirectoryReader is a connector that can read a group's members for a
+// group member sync.
+type DirectoryReader interface {
+	// ReadGroupMembers streams the members of sourceGroup ("*" = all users) — a full read when cursor is "", else
+	// the changes since cursor; upserted users and removed object ids (left the group or deleted) in pages;
+	// returns the new cursor to store only after the caller has committed the pages, and whether it was a full read.
+	// An expired cursor falls back to a full read by itself (full=true).
+	ReadGroupMembers(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, sourceGroup, cursor string,
+		page func(users []SourceUser, removed []string) error) (newCursor string, full bool, err error)
+}
