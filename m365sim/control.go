@@ -326,7 +326,7 @@ func (s *Server) ctlCreateUser(w http.ResponseWriter, r *http.Request) {
 	ctlJSON(w, 201, render(u.get, append(append([]string{}, defaultUserProps...), "accountEnabled", "usageLocation", "department", "createdDateTime")))
 }
 
-func (s *Server) nowLocked() time.Time { return s.opts.Now().Add(s.offset) }
+func (s *Server) nowLocked() time.Time { return s.now() }
 
 func (s *Server) ctlPatchUser(w http.ResponseWriter, r *http.Request) {
 	var raw map[string]json.RawMessage
@@ -529,9 +529,7 @@ func (s *Server) ctlClock(w http.ResponseWriter, r *http.Request) {
 // Advance moves the simulator's clock forward, e.g. to expire delta tokens
 // or refresh tokens in tests.
 func (s *Server) Advance(d time.Duration) {
-	s.mu.Lock()
-	s.offset += d
-	s.mu.Unlock()
+	s.offset.Add(int64(d))
 }
 
 func sortedKeys(m map[string]int) []string {

@@ -20,6 +20,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/tenantlink/tenantlink/m365sim/identity"
@@ -73,7 +74,7 @@ type Server struct {
 	byID     map[string]*tenant
 	byDomain map[string]*tenant
 	specs    map[string]tenantSpec // how each tenant was seeded, for Reset
-	offset   time.Duration         // added to opts.Now by /_sim/clock
+	offset   atomic.Int64          // nanoseconds added to opts.Now by /_sim/clock
 
 	ctl   *controls
 	thr   *throttler
@@ -176,10 +177,7 @@ func (s *Server) addTenantLocked(t *tenant, spec tenantSpec) {
 // now is the simulator's clock: the injected clock plus any /_sim/clock
 // advance, shared with identity so token and delta expiry move together.
 func (s *Server) now() time.Time {
-	s.mu.RLock()
-	off := s.offset
-	s.mu.RUnlock()
-	return s.opts.Now().Add(off)
+	return s.opts.Now().Add(time.Duration(s.offset.Load()))
 }
 
 // AddTenant seeds another tenant on the same host and signing keys, for
@@ -224,7 +222,7 @@ func (s *Server) Reset() {
 		nt, _, _ := buildTenant(spec)
 		s.addTenantLocked(nt, spec)
 	}
-	s.offset = 0
+	s.offset.Store(0)
 	s.mu.Unlock()
 	s.idp.Reset()
 	s.ctl.reset()
