@@ -137,7 +137,7 @@ func batchResponse(id string, rec *httptest.ResponseRecorder) obj {
 	if len(b) == 0 {
 		return o
 	}
-	if json.Valid(b) {
+	if strings.Contains(rec.Header().Get("Content-Type"), "json") && json.Valid(b) {
 		return append(o, kv{"body", json.RawMessage(bytes.TrimSpace(b))})
 	}
 	return append(o, kv{"body", string(b)})

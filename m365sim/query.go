@@ -218,7 +218,7 @@ func (rq *req) nextLink(tok any) string {
 
 // encodeQuery keeps "$" readable in links, as Graph's are.
 func encodeQuery(q url.Values) string {
-	return strings.ReplaceAll(q.Encode(), "%24", "$")
+	return strings.NewReplacer("%24", "$", "%2C", ",").Replace(q.Encode())
 }
 
 // collection writes a collection response.
