@@ -105,6 +105,47 @@ type Store interface {
 	GetSetting(ctx context.Context, key string) ([]byte, error)
 	PutSetting(ctx context.Context, key string, value []byte) error
 
+	// Group member sync (see package groupsync). Imported users are keyed
+	// by (data source, object id); every batch method takes up to a few
+	// thousand items and runs a handful of multi-row statements, so a sync
+	// of a large tenant costs a few statements per page, not per user.
+	//
+	// UpsertImportedUsers creates or updates users from one data source,
+	// returning one outcome per input in order and filling each input's ID.
+	// Only the mapped fields (email, names, job title, department, active)
+	// of an existing user are written; roles and password stay. A user
+	// whose email belongs to another user is a conflict and is not written.
+	UpsertImportedUsers(ctx context.Context, datasource string, users []*tenantlink.User) ([]ImportOutcome, error)
+	// AddGroupMembers appends users to a group, skipping current members;
+	// RemoveGroupMembers drops them. Both return how many changed.
+	AddGroupMembers(ctx context.Context, groupID string, userIDs []string) (int, error)
+	RemoveGroupMembers(ctx context.Context, groupID string, userIDs []string) (int, error)
+	// SetUsersActive sets active on users whose value differs, stamping
+	// UpdatedAt with at; DeleteUsers deletes users as DeleteUser does.
+	// Unknown ids are skipped; both return how many changed.
+	SetUsersActive(ctx context.Context, userIDs []string, active bool, at time.Time) (int, error)
+	DeleteUsers(ctx context.Context, userIDs []string) (int, error)
+
+	// Sync state: one per group (cursor and source identity), plus the
+	// source group's members as last seen, each carrying the mark of the
+	// run that last saw (or lost) it. Deleting the group deletes both.
+	// GetSyncState returns ErrNotFound when the group never synced.
+	GetSyncState(ctx context.Context, groupID string) (*SyncState, error)
+	PutSyncState(ctx context.Context, s *SyncState) error
+	DeleteSyncState(ctx context.Context, groupID string) error
+	MarkSyncMembers(ctx context.Context, groupID, mark string, members []SyncMember) error
+	SyncMembers(ctx context.Context, groupID string, f SyncMemberFilter) ([]SyncMember, error)
+	DeleteSyncMembers(ctx context.Context, groupID string, objectIDs []string) (int, error)
+
+	// Sync runs. CreateSyncRun inserts a running run and fails with
+	// ECONFLICT while another run of the group is running, unless that
+	// run's heartbeat is older than staleBefore (its process died): that
+	// one is marked failed first. ListSyncRuns orders newest first.
+	CreateSyncRun(ctx context.Context, r *SyncRun, staleBefore time.Time) error
+	UpdateSyncRun(ctx context.Context, r *SyncRun) error
+	GetSyncRun(ctx context.Context, id string) (*SyncRun, error)
+	ListSyncRuns(ctx context.Context, groupID string, limit int) ([]*SyncRun, error)
+
 	// InTx runs fn in one transaction: fn's Store sees and makes changes
 	// that commit together when fn returns nil and roll back otherwise
 	// (including on panic). InTx on fn's Store joins the same transaction.
@@ -161,4 +202,76 @@ type APIToken struct {
 	Prefix    string    `json:"prefix"` // first characters, to recognise it in lists
 	CreatedAt time.Time `json:"createdAt"`
 	LastUsed  time.Time `json:"lastUsed,omitzero"`
+}
+
+// Outcomes of UpsertImportedUsers.
+const (
+	ImportCreated   = "created"
+	ImportUpdated   = "updated"
+	ImportUnchanged = "unchanged"
+	ImportConflict  = "conflict" // email taken by another user: nothing written
+)
+
+// ImportOutcome is what UpsertImportedUsers did with one user. Before is
+// the stored user before an update (nil otherwise), so callers can say
+// what changed.
+type ImportOutcome struct {
+	ID      string
+	Outcome string
+	Before  *tenantlink.User
+	// ConflictWith is the id of the user holding the email, on a conflict.
+	ConflictWith string
+}
+
+// SyncState is a group member sync's position.
+type SyncState struct {
+	GroupID    string
+	DataSource string
+	// Source is the source group as configured ("*", an id or a name) when
+	// Cursor was issued: a changed source makes the cursor meaningless.
+	Source    string
+	Cursor    string // connector-defined; secret-free (delta links)
+	UpdatedAt time.Time
+}
+
+// SyncMember is one member of a sync's source group as last seen: the
+// upstream object id, the directory user it was imported as, and the
+// mark of the run that last saw it.
+type SyncMember struct {
+	ObjectID string
+	UserID   string
+	Mark     string
+}
+
+// SyncMemberFilter narrows SyncMembers. Results are ordered by object id;
+// After pages through them.
+type SyncMemberFilter struct {
+	ObjectIDs []string // only these (at most a page's worth)
+	Mark      string   // only members with this mark
+	NotMark   string   // only members without this mark
+	After     string   // object ids greater than this
+	Limit     int      // 0 = no limit
+}
+
+// Sync run statuses.
+const (
+	RunRunning   = "running"
+	RunSucceeded = "succeeded"
+	RunFailed    = "failed"
+	RunStopped   = "stopped"
+)
+
+// SyncRun is a group member sync run's record. Result is the engine's
+// JSON (counts, errors, changes), stored as given.
+type SyncRun struct {
+	ID          string
+	GroupID     string
+	Status      string
+	Trigger     string
+	DryRun      bool
+	Full        bool
+	StartedAt   time.Time
+	FinishedAt  *time.Time
+	HeartbeatAt time.Time
+	Result      []byte
 }

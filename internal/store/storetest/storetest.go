@@ -41,6 +41,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Settings", testSettings},
 		{"InTx", testInTx},
 		{"ConcurrentWriters", testConcurrentWriters},
+		{"UpsertImportedUsers", testUpsertImportedUsers},
+		{"BatchMembership", testBatchMembership},
+		{"SyncState", testSyncState},
+		{"SyncRuns", testSyncRuns},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,609 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/store"
+)
+
+// maxBatch bounds the rows of one multi-row statement: 16 columns × 1,000
+// stays under SQLite's 32,766 and PostgreSQL's 65,535 parameters. Larger
+// inputs are split.
+const maxBatch = 1000
+
+// placeholders returns "($s,$s+1,…),(…)" for rows rows of cols columns,
+// numbering from start; casts (per column, may be empty) follow each
+// placeholder, which PostgreSQL needs to type a VALUES list.
+func placeholders(start, rows, cols int, casts []string) string {
+	var b strings.Builder
+	n := start
+	for r := 0; r < rows; r++ {
+		if r > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('(')
+		for c := 0; c < cols; c++ {
+			if c > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+			if casts != nil {
+				b.WriteString(casts[c])
+			}
+			n++
+		}
+		b.WriteByte(')')
+	}
+	return b.String()
+}
+
+// inList returns "$s,$s+1,…" for n values.
+func inList(start, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(start + i))
+	}
+	return b.String()
+}
+
+func chunks[T any](s []T, size int) [][]T {
+	var out [][]T
+	for len(s) > size {
+		out = append(out, s[:size])
+		s = s[size:]
+	}
+	if len(s) > 0 {
+		out = append(out, s)
+	}
+	return out
+}
+
+func strArgs(prefix []any, ss []string) []any {
+	args := append(make([]any, 0, len(prefix)+len(ss)), prefix...)
+	for _, s := range ss {
+		args = append(args, s)
+	}
+	return args
+}
+
+// UpsertImportedUsers creates or updates users imported from datasource in
+// a few multi-row statements per batch.
+func (db *DB) UpsertImportedUsers(ctx context.Context, datasource string, users []*tenantlink.User) ([]store.ImportOutcome, error) {
+	out := make([]store.ImportOutcome, 0, len(users))
+	err := db.withTx(ctx, func(tx *DB) error {
+		for _, part := range chunks(users, maxBatch) {
+			o, err := tx.upsertImported(ctx, datasource, part)
+			if err != nil {
+				return err
+			}
+			out = append(out, o...)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func sameImported(a, b *tenantlink.User) bool {
+	return a.Email == b.Email && a.DisplayName == b.DisplayName && a.GivenName == b.GivenName &&
+		a.Surname == b.Surname && a.JobTitle == b.JobTitle && a.Department == b.Department && a.Active == b.Active
+}
+
+func (db *DB) upsertImported(ctx context.Context, datasource string, users []*tenantlink.User) ([]store.ImportOutcome, error) {
+	objs := make([]string, 0, len(users))
+	for _, u := range users {
+		if u.Source == nil || u.Source.ObjectID == "" {
+			return nil, invalid("an imported user needs a source object id")
+		}
+		if strings.TrimSpace(u.Email) == "" {
+			return nil, invalid("imported user %q needs an email address", u.Source.ObjectID)
+		}
+		objs = append(objs, u.Source.ObjectID)
+	}
+	existing, err := db.queryUsers(ctx, `u.source_datasource = $1 AND u.source_object_id IN (`+inList(2, len(objs))+`)`,
+		"", strArgs([]any{datasource}, objs)...)
+	if err != nil {
+		return nil, err
+	}
+	byObj := make(map[string]*tenantlink.User, len(existing))
+	for _, u := range existing {
+		byObj[u.Source.ObjectID] = u
+	}
+	// Emails that will be written: new users' and changed ones'. Who else
+	// holds them decides the conflicts before anything is written.
+	var emails []string
+	for _, u := range users {
+		if old := byObj[u.Source.ObjectID]; old == nil || !strings.EqualFold(old.Email, u.Email) {
+			emails = append(emails, strings.ToLower(u.Email))
+		}
+	}
+	holder := map[string]string{} // email_lower -> user id
+	if len(emails) > 0 {
+		rows, err := db.query(ctx, `SELECT email_lower, id FROM users WHERE email_lower IN (`+inList(1, len(emails))+`)`,
+			strArgs(nil, emails)...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: import users: %w", err)
+		}
+		for rows.Next() {
+			var e, id string
+			if err := rows.Scan(&e, &id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlstore: import users: %w", err)
+			}
+			holder[e] = id
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlstore: import users: %w", err)
+		}
+	}
+	now := db.now()
+	out := make([]store.ImportOutcome, len(users))
+	var creates, updates []*tenantlink.User
+	seenObj := map[string]bool{}
+	for i, u := range users {
+		old := byObj[u.Source.ObjectID]
+		el := strings.ToLower(u.Email)
+		if seenObj[u.Source.ObjectID] {
+			// A repeated object in one batch: the first write wins; later
+			// copies report what the first did.
+			out[i] = store.ImportOutcome{ID: u.ID, Outcome: store.ImportUnchanged}
+			if old != nil {
+				out[i].ID = old.ID
+			}
+			continue
+		}
+		seenObj[u.Source.ObjectID] = true
+		if h, ok := holder[el]; ok && (old == nil || h != old.ID) {
+			out[i] = store.ImportOutcome{Outcome: store.ImportConflict, ConflictWith: h}
+			continue
+		}
+		switch {
+		case old == nil:
+			u.ID = newID()
+			u.CreatedAt, u.UpdatedAt = stamp(u.CreatedAt, now), stamp(u.UpdatedAt, now)
+			if u.Roles == nil {
+				u.Roles = []tenantlink.Role{tenantlink.RoleUser}
+			}
+			creates = append(creates, u)
+			holder[el] = u.ID
+			out[i] = store.ImportOutcome{ID: u.ID, Outcome: store.ImportCreated}
+		case sameImported(old, u):
+			u.ID = old.ID
+			out[i] = store.ImportOutcome{ID: old.ID, Outcome: store.ImportUnchanged}
+		default:
+			u.ID = old.ID
+			u.UpdatedAt = stamp(u.UpdatedAt, now)
+			updates = append(updates, u)
+			holder[el] = u.ID
+			out[i] = store.ImportOutcome{ID: old.ID, Outcome: store.ImportUpdated, Before: old}
+		}
+	}
+	if err := db.insertImported(ctx, datasource, creates); err != nil {
+		return nil, err
+	}
+	if err := db.updateImported(ctx, updates); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (db *DB) insertImported(ctx context.Context, datasource string, users []*tenantlink.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	const cols = 15
+	args := make([]any, 0, len(users)*cols)
+	for _, u := range users {
+		roles, err := marshalList(u.Roles)
+		if err != nil {
+			return fmt.Errorf("sqlstore: import users: %w", err)
+		}
+		args = append(args, u.ID, u.Email, strings.ToLower(u.Email), u.DisplayName, strings.ToLower(u.DisplayName),
+			u.GivenName, u.Surname, u.JobTitle, u.Department, u.Active, roles, datasource, u.Source.ObjectID,
+			db.ts(u.CreatedAt), db.ts(u.UpdatedAt))
+	}
+	_, err := db.exec(ctx, `INSERT INTO users (id, email, email_lower, display_name, display_lower,
+		given_name, surname, job_title, department, active, roles, source_datasource, source_object_id,
+		created_at, updated_at) VALUES `+placeholders(1, len(users), cols, nil), args...)
+	if err != nil {
+		return userWriteError("import users", users[0], users[0].ID, err)
+	}
+	return nil
+}
+
+// updateImported writes the mapped fields of many users with one UPDATE …
+// FROM a VALUES list.
+func (db *DB) updateImported(ctx context.Context, users []*tenantlink.User) error {
+	if len(users) == 0 {
+		return nil
+	}
+	const cols = 10
+	var casts []string
+	if db.dialect == DialectPostgres {
+		casts = []string{"::text", "::text", "::text", "::text", "::text", "::text", "::text", "::text", "::boolean", "::timestamptz"}
+	}
+	args := make([]any, 0, len(users)*cols)
+	for _, u := range users {
+		args = append(args, u.ID, u.Email, strings.ToLower(u.Email), u.DisplayName, u.GivenName, u.Surname,
+			u.JobTitle, u.Department, u.Active, db.ts(u.UpdatedAt))
+	}
+	_, err := db.exec(ctx, `WITH v (id, email, email_lower, display_name, given_name, surname, job_title, department, active, updated_at)
+		AS (VALUES `+placeholders(1, len(users), cols, casts)+`)
+		UPDATE users SET email = v.email, email_lower = v.email_lower, display_name = v.display_name,
+		display_lower = lower(v.display_name), given_name = v.given_name, surname = v.surname,
+		job_title = v.job_title, department = v.department, active = v.active, updated_at = v.updated_at
+		FROM v WHERE users.id = v.id`, args...)
+	if err != nil {
+		return userWriteError("import users", users[0], users[0].ID, err)
+	}
+	// lower() folds only ASCII on SQLite: write the Go-folded display name
+	// where it differs, so search agrees on both backends.
+	for _, u := range users {
+		if dl := strings.ToLower(u.DisplayName); dl != asciiLower(u.DisplayName) {
+			if _, err := db.exec(ctx, `UPDATE users SET display_lower = $2 WHERE id = $1`, u.ID, dl); err != nil {
+				return fmt.Errorf("sqlstore: import users: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
+}
+
+// AddGroupMembers appends users to a group after its current members.
+func (db *DB) AddGroupMembers(ctx context.Context, groupID string, userIDs []string) (int, error) {
+	total := 0
+	err := db.withTx(ctx, func(tx *DB) error {
+		var maxPos sql.NullInt64
+		if err := tx.queryRow(ctx, `SELECT max(position) FROM group_members WHERE group_id = $1`, groupID).Scan(&maxPos); err != nil {
+			return fmt.Errorf("sqlstore: add group members: %w", err)
+		}
+		next := 0
+		if maxPos.Valid {
+			next = int(maxPos.Int64) + 1
+		}
+		for _, part := range chunks(dedupe(userIDs), maxBatch) {
+			args := make([]any, 0, 3*len(part))
+			for _, id := range part {
+				args = append(args, groupID, id, next)
+				next++
+			}
+			res, err := tx.exec(ctx, `INSERT INTO group_members (group_id, user_id, position) VALUES `+
+				placeholders(1, len(part), 3, nil)+` ON CONFLICT (group_id, user_id) DO NOTHING`, args...)
+			if isForeign(err) {
+				return notFound("group %q or one of the users does not exist", groupID)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlstore: add group members: %w", err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("sqlstore: add group members: %w", err)
+			}
+			total += int(n)
+		}
+		return nil
+	})
+	return total, err
+}
+
+func dedupe(ids []string) []string {
+	seen := make(map[string]bool, len(ids))
+	out := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// execIn runs query (which ends in "IN (") once per chunk of ids with the
+// fixed args first, returning the rows affected.
+func (db *DB) execIn(ctx context.Context, op, query string, fixed []any, ids []string) (int, error) {
+	total := 0
+	err := db.withTx(ctx, func(tx *DB) error {
+		for _, part := range chunks(dedupe(ids), maxBatch) {
+			res, err := tx.exec(ctx, query+inList(len(fixed)+1, len(part))+`)`, strArgs(fixed, part)...)
+			if err != nil {
+				return fmt.Errorf("sqlstore: %s: %w", op, err)
+			}
+			n, err := res.RowsAffected()
+			if err != nil {
+				return fmt.Errorf("sqlstore: %s: %w", op, err)
+			}
+			total += int(n)
+		}
+		return nil
+	})
+	return total, err
+}
+
+// RemoveGroupMembers removes users from a group.
+func (db *DB) RemoveGroupMembers(ctx context.Context, groupID string, userIDs []string) (int, error) {
+	return db.execIn(ctx, "remove group members", `DELETE FROM group_members WHERE group_id = $1 AND user_id IN (`,
+		[]any{groupID}, userIDs)
+}
+
+// SetUsersActive sets active on the users whose value differs.
+func (db *DB) SetUsersActive(ctx context.Context, userIDs []string, active bool, at time.Time) (int, error) {
+	return db.execIn(ctx, "set users active", `UPDATE users SET active = $1, updated_at = $2 WHERE active <> $1 AND id IN (`,
+		[]any{active, db.ts(stamp(at, db.now()))}, userIDs)
+}
+
+// DeleteUsers deletes users with their memberships, sessions and tokens.
+func (db *DB) DeleteUsers(ctx context.Context, userIDs []string) (int, error) {
+	return db.execIn(ctx, "delete users", `DELETE FROM users WHERE id IN (`, nil, userIDs)
+}
+
+// GetSyncState returns a group's sync position.
+func (db *DB) GetSyncState(ctx context.Context, groupID string) (*store.SyncState, error) {
+	s := &store.SyncState{GroupID: groupID}
+	var upd dbTime
+	err := db.queryRow(ctx, `SELECT datasource_id, source, cursor, updated_at FROM sync_states WHERE group_id = $1`, groupID).
+		Scan(&s.DataSource, &s.Source, &s.Cursor, &upd)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("group %q has no sync state", groupID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get sync state: %w", err)
+	}
+	s.UpdatedAt = upd.T
+	return s, nil
+}
+
+// PutSyncState creates or replaces a group's sync position.
+func (db *DB) PutSyncState(ctx context.Context, s *store.SyncState) error {
+	at := stamp(s.UpdatedAt, db.now())
+	_, err := db.exec(ctx, `INSERT INTO sync_states (group_id, datasource_id, source, cursor, updated_at)
+		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (group_id) DO UPDATE SET datasource_id = excluded.datasource_id,
+		source = excluded.source, cursor = excluded.cursor, updated_at = excluded.updated_at`,
+		s.GroupID, s.DataSource, s.Source, s.Cursor, db.ts(at))
+	if isForeign(err) {
+		return notFound("group %q not found", s.GroupID)
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: put sync state: %w", err)
+	}
+	s.UpdatedAt = at
+	return nil
+}
+
+// DeleteSyncState forgets a group's position and tracked members, so the
+// next run is a full one. Deleting nothing is not an error.
+func (db *DB) DeleteSyncState(ctx context.Context, groupID string) error {
+	return db.withTx(ctx, func(tx *DB) error {
+		if _, err := tx.exec(ctx, `DELETE FROM sync_states WHERE group_id = $1`, groupID); err != nil {
+			return fmt.Errorf("sqlstore: delete sync state: %w", err)
+		}
+		if _, err := tx.exec(ctx, `DELETE FROM sync_members WHERE group_id = $1`, groupID); err != nil {
+			return fmt.Errorf("sqlstore: delete sync state: %w", err)
+		}
+		return nil
+	})
+}
+
+// MarkSyncMembers records members (object id → user id) with mark.
+func (db *DB) MarkSyncMembers(ctx context.Context, groupID, mark string, members []store.SyncMember) error {
+	return db.withTx(ctx, func(tx *DB) error {
+		for _, part := range chunks(members, maxBatch) {
+			args := make([]any, 0, 4*len(part))
+			seen := make(map[string]bool, len(part))
+			rows := 0
+			for _, m := range part {
+				if seen[m.ObjectID] {
+					continue // one row may not be upserted twice in one statement
+				}
+				seen[m.ObjectID] = true
+				args = append(args, groupID, m.ObjectID, m.UserID, mark)
+				rows++
+			}
+			_, err := tx.exec(ctx, `INSERT INTO sync_members (group_id, object_id, user_id, mark) VALUES `+
+				placeholders(1, rows, 4, nil)+` ON CONFLICT (group_id, object_id) DO UPDATE SET
+				user_id = CASE WHEN excluded.user_id = '' THEN sync_members.user_id ELSE excluded.user_id END,
+				mark = excluded.mark`, args...)
+			if isForeign(err) {
+				return notFound("group %q not found", groupID)
+			}
+			if err != nil {
+				return fmt.Errorf("sqlstore: mark sync members: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// SyncMembers lists a group's tracked members matching f, by object id.
+func (db *DB) SyncMembers(ctx context.Context, groupID string, f store.SyncMemberFilter) ([]store.SyncMember, error) {
+	conds := []string{`group_id = $1`}
+	args := []any{groupID}
+	if f.ObjectIDs != nil {
+		if len(f.ObjectIDs) == 0 {
+			return []store.SyncMember{}, nil
+		}
+		conds = append(conds, `object_id IN (`+inList(len(args)+1, len(f.ObjectIDs))+`)`)
+		args = strArgs(args, f.ObjectIDs)
+	}
+	if f.Mark != "" {
+		args = append(args, f.Mark)
+		conds = append(conds, fmt.Sprintf(`mark = $%d`, len(args)))
+	}
+	if f.NotMark != "" {
+		args = append(args, f.NotMark)
+		conds = append(conds, fmt.Sprintf(`mark <> $%d`, len(args)))
+	}
+	if f.After != "" {
+		args = append(args, f.After)
+		conds = append(conds, fmt.Sprintf(`object_id > $%d`, len(args)))
+	}
+	q := `SELECT object_id, user_id, mark FROM sync_members WHERE ` + strings.Join(conds, " AND ") + ` ORDER BY object_id`
+	if f.Limit > 0 {
+		args = append(args, f.Limit)
+		q += fmt.Sprintf(` LIMIT $%d`, len(args))
+	}
+	rows, err := db.query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list sync members: %w", err)
+	}
+	defer rows.Close()
+	out := []store.SyncMember{}
+	for rows.Next() {
+		var m store.SyncMember
+		if err := rows.Scan(&m.ObjectID, &m.UserID, &m.Mark); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan sync member: %w", err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list sync members: %w", err)
+	}
+	return out, nil
+}
+
+// DeleteSyncMembers stops tracking members.
+func (db *DB) DeleteSyncMembers(ctx context.Context, groupID string, objectIDs []string) (int, error) {
+	return db.execIn(ctx, "delete sync members", `DELETE FROM sync_members WHERE group_id = $1 AND object_id IN (`,
+		[]any{groupID}, objectIDs)
+}
+
+const runColumns = `id, group_id, status, trigger_kind, dry_run, full_run, started_at, finished_at, heartbeat_at, result`
+
+// CreateSyncRun inserts a running run, first failing a running run of the
+// same group whose heartbeat stopped before staleBefore.
+func (db *DB) CreateSyncRun(ctx context.Context, r *store.SyncRun, staleBefore time.Time) error {
+	if r.GroupID == "" {
+		return invalid("a sync run needs a group")
+	}
+	id := r.ID
+	if id == "" {
+		id = newID()
+	}
+	now := db.now()
+	started := stamp(r.StartedAt, now)
+	beat := stamp(r.HeartbeatAt, started)
+	result := r.Result
+	if len(result) == 0 {
+		result = []byte("{}")
+	}
+	err := db.withTx(ctx, func(tx *DB) error {
+		if !staleBefore.IsZero() {
+			if _, err := tx.exec(ctx, `UPDATE sync_runs SET status = $1, finished_at = $2 WHERE group_id = $3
+				AND status = $4 AND heartbeat_at < $5`, store.RunFailed, db.ts(now), r.GroupID, store.RunRunning,
+				db.ts(staleBefore.UTC().Truncate(time.Microsecond))); err != nil {
+				return fmt.Errorf("sqlstore: create sync run: %w", err)
+			}
+		}
+		_, err := tx.exec(ctx, `INSERT INTO sync_runs (`+runColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			id, r.GroupID, store.RunRunning, r.Trigger, r.DryRun, r.Full, db.ts(started), db.tsPtr(r.FinishedAt),
+			db.ts(beat), string(result))
+		switch {
+		case isPkey(err):
+			return conflict("a sync run with id %q already exists", id)
+		case isUnique(err):
+			return conflict("a sync of this group is already running")
+		case isForeign(err):
+			return notFound("group %q not found", r.GroupID)
+		case err != nil:
+			return fmt.Errorf("sqlstore: create sync run: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	r.ID, r.Status, r.StartedAt, r.HeartbeatAt, r.Result = id, store.RunRunning, started, beat, result
+	return nil
+}
+
+// UpdateSyncRun writes a run's status, flags, end, heartbeat and result.
+func (db *DB) UpdateSyncRun(ctx context.Context, r *store.SyncRun) error {
+	beat := stamp(r.HeartbeatAt, db.now())
+	result := r.Result
+	if len(result) == 0 {
+		result = []byte("{}")
+	}
+	res, err := db.exec(ctx, `UPDATE sync_runs SET status = $2, dry_run = $3, full_run = $4, finished_at = $5,
+		heartbeat_at = $6, result = $7 WHERE id = $1`,
+		r.ID, r.Status, r.DryRun, r.Full, db.tsPtr(r.FinishedAt), db.ts(beat), string(result))
+	if isUnique(err) {
+		return conflict("a sync of this group is already running")
+	}
+	if err != nil {
+		return fmt.Errorf("sqlstore: update sync run: %w", err)
+	}
+	if err := mustAffect(res, "update sync run"); err != nil {
+		return notFoundOr(err, "sync run %q not found", r.ID)
+	}
+	r.HeartbeatAt = beat
+	return nil
+}
+
+// GetSyncRun returns one run.
+func (db *DB) GetSyncRun(ctx context.Context, id string) (*store.SyncRun, error) {
+	runs, err := db.queryRuns(ctx, `id = $1`, "", id)
+	if err != nil {
+		return nil, err
+	}
+	if len(runs) == 0 {
+		return nil, notFound("sync run %q not found", id)
+	}
+	return runs[0], nil
+}
+
+// ListSyncRuns returns a group's runs, newest first.
+func (db *DB) ListSyncRuns(ctx context.Context, groupID string, limit int) ([]*store.SyncRun, error) {
+	if limit <= 0 {
+		return db.queryRuns(ctx, `group_id = $1`, "", groupID)
+	}
+	return db.queryRuns(ctx, `group_id = $1`, ` LIMIT $2`, groupID, limit)
+}
+
+func (db *DB) queryRuns(ctx context.Context, where, tail string, args ...any) ([]*store.SyncRun, error) {
+	rows, err := db.query(ctx, `SELECT `+runColumns+` FROM sync_runs WHERE `+where+
+		` ORDER BY started_at DESC, id DESC`+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list sync runs: %w", err)
+	}
+	defer rows.Close()
+	out := []*store.SyncRun{}
+	for rows.Next() {
+		var (
+			r                  store.SyncRun
+			started, fin, beat dbTime
+			result             string
+		)
+		if err := rows.Scan(&r.ID, &r.GroupID, &r.Status, &r.Trigger, &r.DryRun, &r.Full, &started, &fin, &beat, &result); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan sync run: %w", err)
+		}
+		r.StartedAt, r.FinishedAt, r.HeartbeatAt, r.Result = started.T, fin.ptr(), beat.T, []byte(result)
+		out = append(out, &r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list sync runs: %w", err)
+	}
+	return out, nil
+}
