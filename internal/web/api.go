@@ -237,6 +237,12 @@ func (s *Server) putSecurity(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
+	if id := q.Get("datasource"); id != "" {
+		// An unknown id is a mistake to report, not a filter that matches nobody.
+		if _, err := s.cfg.Store.GetDataSource(r.Context(), id); err != nil {
+			return err
+		}
+	}
 	us, err := s.cfg.Directory.ListUsers(r.Context(), principal(r), store.UserFilter{Search: q.Get("search"), DataSource: q.Get("datasource")})
 	if err != nil {
 		return err

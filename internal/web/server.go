@@ -7,6 +7,7 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +17,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"reflect"
 	"runtime/debug"
 	"strings"
 	"time"
@@ -392,13 +394,22 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // DecodeJSON decodes exactly one JSON object from r's body into v,
-// refusing unknown fields, wrong types, trailing data and bodies over
-// MaxBody, with messages that say what was wrong.
+// refusing unknown fields (also names that differ from a field only in
+// case), wrong types, trailing data and bodies over MaxBody, with messages
+// that say what was wrong.
 func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return tenantlink.Errorf(tenantlink.EINVALID, "Content-Type must be application/json, not %q", ct)
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, MaxBody))
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return decodeError(err)
+		}
+		return fmt.Errorf("read request body: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return decodeError(err)
@@ -409,6 +420,59 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 	var extra json.RawMessage
 	if err := dec.Decode(&extra); err == nil {
 		return tenantlink.Errorf(tenantlink.EINVALID, "the body must hold exactly one JSON object")
+	}
+	var tree any
+	if err := json.Unmarshal(body, &tree); err != nil {
+		return decodeError(err)
+	}
+	return checkNames(tree, reflect.TypeOf(v), "")
+}
+
+// checkNames refuses member names that match a field only when case is
+// ignored: encoding/json accepts {"readwrite":true} for readWrite, which
+// DisallowUnknownFields lets through, so a client's typo would work here
+// and fail against any stricter reader of the documented API.
+func checkNames(tree any, t reflect.Type, path string) error {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := tree.(map[string]any)
+		if !ok {
+			return nil
+		}
+		fields := map[string]reflect.Type{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			fields[name] = f.Type
+		}
+		for k, sub := range obj {
+			ft, ok := fields[k]
+			if !ok {
+				return tenantlink.Errorf(tenantlink.EINVALID, "unknown field %q", path+k)
+			}
+			if err := checkNames(sub, ft, path+k+"."); err != nil {
+				return err
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		list, ok := tree.([]any)
+		if !ok {
+			return nil
+		}
+		for _, sub := range list {
+			if err := checkNames(sub, t.Elem(), path); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }

@@ -1,0 +1,226 @@
+package apitest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// snapshot is everything the API can show an Administrator: a refused
+// request must leave all of it as it was.
+type snapshot struct {
+	DataSources []map[string]any
+	Security    map[string]any
+	Users       []map[string]any
+	Groups      []map[string]any
+	AuditLen    int
+}
+
+func takeSnapshot(tb testing.TB, admin *client) snapshot {
+	tb.Helper()
+	var s snapshot
+	var list struct{ Value []map[string]any }
+	admin.mustDo(200, "GET", "/api/v1/datasources", nil, &list)
+	s.DataSources = list.Value
+	s.Security = map[string]any{}
+	for _, ds := range list.Value {
+		var sec map[string]any
+		id := ds["id"].(string)
+		admin.mustDo(200, "GET", "/api/v1/datasources/"+id+"/security", nil, &sec)
+		s.Security[id] = sec
+	}
+	var users, groups struct{ Value []map[string]any }
+	admin.mustDo(200, "GET", "/api/v1/users", nil, &users)
+	admin.mustDo(200, "GET", "/api/v1/groups", nil, &groups)
+	s.Users, s.Groups = users.Value, groups.Value
+	s.AuditLen = len(audit(tb, admin))
+	return s
+}
+
+func TestBadInput(t *testing.T) {
+	for _, backend := range backends {
+		t.Run(backend, func(t *testing.T) { testBadInput(t, backend) })
+	}
+}
+
+func testBadInput(t *testing.T, backend string) {
+	e := newEnv(t, envOptions{Backend: backend})
+	session := e.signIn(t, adminEmail, password)
+	admin := session.tokenClient()
+	ds := admin.createDataSource("Contoso", nil)
+	ds2 := admin.createDataSource("Fabrikam", nil)
+	var user, group struct{ ID string }
+	admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "jane@tenantlink.test", "password": password}, &user)
+	admin.mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "Staff", "members": []string{user.ID}}, &group)
+	admin.mustDo(200, "PUT", "/api/v1/datasources/"+ds2.ID+"/security", map[string]any{"admins": []string{}, "users": []string{group.ID}}, nil)
+
+	huge := `{"name":"` + strings.Repeat("a", 1<<20+10) + `","type":"office365"}`
+	const unknownID = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
+	type badCase struct {
+		name    string
+		method  string
+		path    string
+		body    any
+		headers []string
+		status  int
+		code    string
+		msg     string
+	}
+	// generic are the body errors every JSON endpoint must refuse alike.
+	generic := func(method, path string) []badCase {
+		return []badCase{
+			{"malformed JSON", method, path, `{"name":`, nil, 400, "invalid", "malformed JSON"},
+			{"syntax error", method, path, `{"name" "x"}`, nil, 400, "invalid", "malformed JSON"},
+			{"unknown field", method, path, `{"nmae":"x"}`, nil, 400, "invalid", `unknown field "nmae"`},
+			{"not an object", method, path, `["x"]`, nil, 400, "invalid", "must be a JSON object"},
+			{"two objects", method, path, `{} {}`, nil, 400, "invalid", "exactly one JSON object"},
+			{"empty body", method, path, "", nil, 400, "invalid", "body is empty"},
+			{"wrong Content-Type", method, path, `{}`, []string{"Content-Type", "text/plain"}, 400, "invalid", "Content-Type must be application/json"},
+			{"form Content-Type", method, path, `name=x`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, "invalid", "Content-Type must be application/json"},
+			{"oversize", method, path, huge, nil, 413, "too_large", "larger than"},
+		}
+	}
+	var cases []badCase
+	for _, ep := range []struct{ method, path string }{
+		{"POST", "/api/v1/session"}, {"POST", "/api/v1/tokens"},
+		{"POST", "/api/v1/datasources"}, {"PATCH", "/api/v1/datasources/{ds}"}, {"PUT", "/api/v1/datasources/{ds}/security"},
+		{"POST", "/api/v1/datasources/{ds}/operations/UserList"},
+		{"POST", "/api/v1/users"}, {"PATCH", "/api/v1/users/{user}"},
+		{"POST", "/api/v1/groups"}, {"PATCH", "/api/v1/groups/{group}"},
+	} {
+		for _, c := range generic(ep.method, ep.path) {
+			if ep.path == "/api/v1/tokens" && c.name == "empty body" {
+				continue // an empty body asks for a token with the default name
+			}
+			c.name = ep.method + " " + ep.path + ": " + c.name
+			cases = append(cases, c)
+		}
+	}
+	cases = append(cases, []badCase{
+		// Sessions and tokens.
+		{"session without password", "POST", "/api/v1/session", map[string]any{"email": adminEmail}, nil, 400, "invalid", "email and password are required"},
+		{"session email wrong type", "POST", "/api/v1/session", map[string]any{"email": 5, "password": "x"}, nil, 400, "invalid", `field "email" must be a string`},
+		{"token name wrong type", "POST", "/api/v1/tokens", map[string]any{"name": true}, nil, 400, "invalid", `field "name" must be a string`},
+		{"token name too long", "POST", "/api/v1/tokens", map[string]any{"name": strings.Repeat("n", 101)}, nil, 400, "invalid", "longer than 100"},
+
+		// Data sources.
+		{"datasource without name", "POST", "/api/v1/datasources", map[string]any{"type": "office365"}, nil, 400, "invalid", "Display name is required"},
+		{"datasource blank name", "POST", "/api/v1/datasources", map[string]any{"name": "  ", "type": "office365"}, nil, 400, "invalid", "Display name is required"},
+		{"datasource name too long", "POST", "/api/v1/datasources", map[string]any{"name": strings.Repeat("x", 101), "type": "office365"}, nil, 400, "invalid", "longer than 100"},
+		{"datasource name two lines", "POST", "/api/v1/datasources", map[string]any{"name": "a\nb", "type": "office365"}, nil, 400, "invalid", "one line"},
+		{"datasource without type", "POST", "/api/v1/datasources", map[string]any{"name": "X"}, nil, 400, "invalid", "type is required"},
+		{"datasource unknown type", "POST", "/api/v1/datasources", map[string]any{"name": "X", "type": "salesforce"}, nil, 400, "invalid", `unknown connector type "salesforce"`},
+		{"datasource duplicate name", "POST", "/api/v1/datasources", map[string]any{"name": "CONTOSO", "type": "office365"}, nil, 409, "conflict", "CONTOSO"},
+		{"datasource duplicate name, spaces", "POST", "/api/v1/datasources", map[string]any{"name": " contoso ", "type": "office365"}, nil, 409, "conflict", "contoso"},
+		{"datasource invalid authMode", "POST", "/api/v1/datasources", map[string]any{"name": "X", "type": "office365", "settings": map[string]any{"authMode": "magic"}}, nil, 400, "invalid", `settings.authMode must be "delegated" or "application", not "magic"`},
+		{"datasource authMode wrong type", "POST", "/api/v1/datasources", map[string]any{"name": "X", "type": "office365", "settings": map[string]any{"authMode": 1}}, nil, 400, "invalid", `"settings.authMode" must be a string`},
+		{"datasource readWrite wrong type", "POST", "/api/v1/datasources", map[string]any{"name": "X", "type": "office365", "settings": map[string]any{"readWrite": "yes"}}, nil, 400, "invalid", `"settings.readWrite" must be true or false`},
+		{"datasource unknown setting", "POST", "/api/v1/datasources", map[string]any{"name": "X", "type": "office365", "settings": map[string]any{"readwrite": true}}, nil, 400, "invalid", `unknown field "settings.readwrite"`},
+		{"datasource profiles off", "POST", "/api/v1/datasources", map[string]any{"name": "X", "type": "office365", "settings": map[string]any{"readAllProfiles": false}}, nil, 400, "invalid", "always on"},
+		{"datasource reauthorizeDays", "POST", "/api/v1/datasources", map[string]any{"name": "X", "type": "office365", "settings": map[string]any{"reauthorizeDays": 5000}}, nil, 400, "invalid", "reauthorizeDays must be between"},
+		{"patch unknown datasource", "PATCH", "/api/v1/datasources/" + unknownID, map[string]any{"name": "X"}, nil, 404, "not_found", unknownID},
+		{"patch datasource not an id", "PATCH", "/api/v1/datasources/nope", map[string]any{"name": "X"}, nil, 404, "not_found", "nope"},
+		{"patch duplicate name", "PATCH", "/api/v1/datasources/{ds}", map[string]any{"name": "fabrikam"}, nil, 409, "conflict", "fabrikam"},
+		{"patch invalid authMode", "PATCH", "/api/v1/datasources/{ds}", map[string]any{"name": "Renamed", "settings": map[string]any{"readWrite": true, "authMode": "Delegated"}}, nil, 400, "invalid", `not "Delegated"`},
+		{"patch type", "PATCH", "/api/v1/datasources/{ds}", map[string]any{"type": "salesforce"}, nil, 400, "invalid", "type of a data source cannot change"},
+		{"get unknown datasource", "GET", "/api/v1/datasources/" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"get datasource not an id", "GET", "/api/v1/datasources/%20x", nil, nil, 404, "not_found", "x"},
+		{"delete unknown datasource", "DELETE", "/api/v1/datasources/" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"authorize unknown datasource", "POST", "/api/v1/datasources/" + unknownID + "/authorize", nil, nil, 404, "not_found", unknownID},
+		{"test unknown datasource", "POST", "/api/v1/datasources/" + unknownID + "/test", nil, nil, 404, "not_found", unknownID},
+		{"search too long", "GET", "/api/v1/datasources?search=" + strings.Repeat("s", 201), nil, nil, 400, "invalid", "search is longer than 200"},
+		{"security unknown user", "PUT", "/api/v1/datasources/{ds}/security", map[string]any{"admins": []string{unknownID}, "users": []string{}}, nil, 400, "invalid", unknownID},
+		{"security unknown group", "PUT", "/api/v1/datasources/{ds}/security", map[string]any{"admins": []string{}, "users": []string{"{group}", "no-such-group"}}, nil, 400, "invalid", "no-such-group"},
+		{"security missing list", "PUT", "/api/v1/datasources/{ds}/security", map[string]any{"admins": []string{}}, nil, 400, "invalid", "both admins and users are required"},
+		{"security wrong type", "PUT", "/api/v1/datasources/{ds}/security", map[string]any{"admins": "{user}", "users": []string{}}, nil, 400, "invalid", `"admins" must be an array`},
+		{"security unknown datasource", "PUT", "/api/v1/datasources/" + unknownID + "/security", map[string]any{"admins": []string{}, "users": []string{}}, nil, 404, "not_found", unknownID},
+		{"operation unknown", "POST", "/api/v1/datasources/{ds}/operations/Nope", map[string]any{"inputs": map[string]any{}}, nil, 404, "not_found", `no operation "Nope"`},
+		{"operation inputs wrong type", "POST", "/api/v1/datasources/{ds}/operations/UserList", map[string]any{"inputs": []any{1}}, nil, 400, "invalid", `"inputs" must be an object`},
+
+		// Users.
+		{"user without email", "POST", "/api/v1/users", map[string]any{"password": password}, nil, 400, "invalid", "email is required"},
+		{"user bad email", "POST", "/api/v1/users", map[string]any{"email": "no-at-sign"}, nil, 400, "invalid", `email "no-at-sign" is not a valid address`},
+		{"user email with name", "POST", "/api/v1/users", map[string]any{"email": "Jane <jane2@tenantlink.test>"}, nil, 400, "invalid", "is not a valid address"},
+		{"user weak password", "POST", "/api/v1/users", map[string]any{"email": "new@tenantlink.test", "password": "short"}, nil, 400, "invalid", "at least 10 characters"},
+		{"user duplicate email", "POST", "/api/v1/users", map[string]any{"email": "JANE@tenantlink.test"}, nil, 409, "conflict", "jane@tenantlink.test"},
+		{"user unknown role", "POST", "/api/v1/users", map[string]any{"email": "new@tenantlink.test", "roles": []string{"Owner"}}, nil, 400, "invalid", `unknown role "Owner"`},
+		{"user roles wrong type", "POST", "/api/v1/users", map[string]any{"email": "new@tenantlink.test", "roles": "User"}, nil, 400, "invalid", `"roles" must be an array`},
+		{"user active wrong type", "POST", "/api/v1/users", map[string]any{"email": "new@tenantlink.test", "active": "yes"}, nil, 400, "invalid", `"active" must be true or false`},
+		{"user name too long", "POST", "/api/v1/users", map[string]any{"email": "new@tenantlink.test", "displayName": strings.Repeat("n", 300)}, nil, 400, "invalid", "displayName is longer than 256"},
+		{"patch unknown user", "PATCH", "/api/v1/users/" + unknownID, map[string]any{"displayName": "X"}, nil, 404, "not_found", unknownID},
+		{"patch user bad email", "PATCH", "/api/v1/users/{user}", map[string]any{"displayName": "Changed", "email": "jane@"}, nil, 400, "invalid", "is not a valid address"},
+		{"patch user weak password", "PATCH", "/api/v1/users/{user}", map[string]any{"displayName": "Changed", "password": "123"}, nil, 400, "invalid", "at least 10 characters"},
+		{"patch user duplicate email", "PATCH", "/api/v1/users/{user}", map[string]any{"displayName": "Changed", "email": "Admin@TenantLink.test"}, nil, 409, "conflict", "admin@tenantlink.test"},
+		{"get unknown user", "GET", "/api/v1/users/" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"delete unknown user", "DELETE", "/api/v1/users/" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"users by unknown datasource", "GET", "/api/v1/users?datasource=" + unknownID, nil, nil, 404, "not_found", unknownID},
+
+		// Groups.
+		{"group without name", "POST", "/api/v1/groups", map[string]any{"roles": []string{}}, nil, 400, "invalid", "name is required"},
+		{"group blank name", "POST", "/api/v1/groups", map[string]any{"name": " "}, nil, 400, "invalid", "name must not be empty"},
+		{"group duplicate name", "POST", "/api/v1/groups", map[string]any{"name": "STAFF"}, nil, 409, "conflict", "STAFF"},
+		{"group unknown member", "POST", "/api/v1/groups", map[string]any{"name": "New", "members": []string{unknownID}}, nil, 400, "invalid", unknownID},
+		{"group unknown role", "POST", "/api/v1/groups", map[string]any{"name": "New", "roles": []string{"Root"}}, nil, 400, "invalid", `unknown role "Root"`},
+		{"patch unknown group", "PATCH", "/api/v1/groups/" + unknownID, map[string]any{"name": "X"}, nil, 404, "not_found", unknownID},
+		{"patch group unknown member", "PATCH", "/api/v1/groups/{group}", map[string]any{"name": "Renamed", "members": []string{"{user}", "ghost"}}, nil, 400, "invalid", "ghost"},
+		{"get unknown group", "GET", "/api/v1/groups/" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"delete unknown group", "DELETE", "/api/v1/groups/" + unknownID, nil, nil, 404, "not_found", unknownID},
+
+		// Audit and unknown paths.
+		{"audit limit not a number", "GET", "/api/v1/audit?limit=ten", nil, nil, 400, "invalid", "limit must be a whole number"},
+		{"audit limit too big", "GET", "/api/v1/audit?limit=5000", nil, nil, 400, "invalid", "limit must be a whole number between 1 and 1000"},
+		{"audit limit zero", "GET", "/api/v1/audit?limit=0", nil, nil, 400, "invalid", "limit must be a whole number"},
+		{"unknown API path", "GET", "/api/v1/nothing", nil, nil, 404, "not_found", "no API path GET /api/v1/nothing"},
+	}...)
+
+	fill := func(s string) string {
+		return strings.NewReplacer("{ds}", ds.ID, "{user}", user.ID, "{group}", group.ID).Replace(s)
+	}
+	for _, tt := range cases {
+		t.Run(tt.name, func(t *testing.T) {
+			admin := admin.in(t)
+			before := takeSnapshot(t, admin)
+			body := tt.body
+			switch b := body.(type) {
+			case string:
+				body = fill(b)
+			case map[string]any:
+				// Placeholders inside lists.
+				for k, v := range b {
+					if l, ok := v.([]string); ok {
+						out := make([]string, len(l))
+						for i, s := range l {
+							out[i] = fill(s)
+						}
+						b[k] = out
+					}
+				}
+			}
+			r := admin.do(tt.method, fill(tt.path), body, tt.headers...)
+			if r.Status != tt.status {
+				t.Fatalf("%s %s = %s, want %d", tt.method, tt.path, r, tt.status)
+			}
+			got := errorOf(t, r)
+			if got.Code != tt.code || !strings.Contains(got.Message, fill(tt.msg)) {
+				t.Errorf("error = %+v, want code %q and a message containing %q", got, tt.code, fill(tt.msg))
+			}
+			if diff := cmp.Diff(before, takeSnapshot(t, admin)); diff != "" {
+				t.Errorf("a refused request changed what is stored (-before +after):\n%s", diff)
+			}
+		})
+	}
+
+	// The same with a session: the refusal comes before anything is kept.
+	t.Run("session", func(t *testing.T) {
+		admin := admin.in(t)
+		before := takeSnapshot(t, admin)
+		r := session.in(t).do("POST", "/api/v1/datasources", map[string]any{"name": "contoso", "type": "office365"})
+		if r.Status != 409 {
+			t.Errorf("duplicate name with a session = %s, want 409", r)
+		}
+		if diff := cmp.Diff(before, takeSnapshot(t, admin)); diff != "" {
+			t.Errorf("a refused request changed what is stored (-before +after):\n%s", diff)
+		}
+	})
+}
