@@ -279,6 +279,12 @@ func newMemberServer(known []string, members ...string) *memberServer {
 	return m
 }
 
+func (m *memberServer) count() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.members)
+}
+
 func idOf(link string) string { return link[strings.LastIndex(link, "/")+1:] }
 
 func (m *memberServer) item(r BatchRequest, _ int) BatchResponse {
@@ -399,7 +405,7 @@ func TestAddMembersExactOutcomes(t *testing.T) {
 	if diff := cmp.Diff([]int{3, 20, 20}, sizes); diff != "" {
 		t.Errorf("envelope sizes (-want +got):\n%s", diff)
 	}
-	if n := len(ms.members); n != 44 {
+	if n := ms.count(); n != 44 {
 		t.Errorf("members = %d, want 44", n)
 	}
 }
@@ -435,8 +441,8 @@ func TestRemoveMembers(t *testing.T) {
 	if diff := cmp.Diff([]string{"u0 added", "u1 not found", "u2 added"}, got); diff != "" {
 		t.Errorf("results (-want +got; 'added' means done):\n%s", diff)
 	}
-	if len(ms.members) != 0 {
-		t.Errorf("members left = %v, want none", ms.members)
+	if n := ms.count(); n != 0 {
+		t.Errorf("members left = %d, want none", n)
 	}
 }
 
@@ -453,15 +459,18 @@ func TestCreateGroupLinkLimit(t *testing.T) {
 	if g.ID != "g1" || g.DisplayName != "Sales" {
 		t.Errorf("group = %+v, want g1 Sales", g)
 	}
-	owners, _ := ms.created["owners@odata.bind"].([]any)
-	members, _ := ms.created["members@odata.bind"].([]any)
+	ms.mu.Lock()
+	created := ms.created
+	ms.mu.Unlock()
+	owners, _ := created["owners@odata.bind"].([]any)
+	members, _ := created["members@odata.bind"].([]any)
 	if len(owners) != 15 || len(members) != 5 {
 		t.Errorf("binds in create: %d owners + %d members, want 15 + 5", len(owners), len(members))
 	}
-	if got, want := ms.created["groupTypes"], []any{}; !cmp.Equal(got, want) {
+	if got, want := created["groupTypes"], []any{}; !cmp.Equal(got, want) {
 		t.Errorf("groupTypes = %#v, want []", got)
 	}
-	if len(ms.members) != 40 {
-		t.Errorf("members after create = %d, want 40", len(ms.members))
+	if n := ms.count(); n != 40 {
+		t.Errorf("members after create = %d, want 40", n)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -36,15 +37,33 @@ func (s *sleeper) Waits() []time.Duration {
 	return append([]time.Duration(nil), s.waits...)
 }
 
+// testServer serves one handler at a time, so what handlers record can
+// be read by the test after Sync without a data race.
+type testServer struct {
+	*httptest.Server
+	mu sync.Mutex
+}
+
+// Sync orders everything handlers did so far before what follows.
+func (s *testServer) Sync() {
+	s.mu.Lock()
+	s.mu.Unlock() //nolint:staticcheck // an empty critical section is the point
+}
+
 // newTestClient serves h on loopback and returns a Client pointed at it
 // whose waits are recorded, never slept.
-func newTestClient(tb testing.TB, h http.Handler) (*Client, *sleeper, *httptest.Server) {
+func newTestClient(tb testing.TB, h http.Handler) (*Client, *sleeper, *testServer) {
 	tb.Helper()
-	srv := httptest.NewServer(h)
-	tb.Cleanup(srv.Close)
+	ts := &testServer{}
+	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ts.mu.Lock()
+		defer ts.mu.Unlock()
+		h.ServeHTTP(w, r)
+	}))
+	tb.Cleanup(ts.Close)
 	sl := &sleeper{}
-	c := New(Config{BaseURL: srv.URL, HTTPClient: srv.Client(), Sleep: sl.Sleep, Rand: func() float64 { return 0.5 }})
-	return c, sl, srv
+	c := New(Config{BaseURL: ts.URL, HTTPClient: ts.Client(), Sleep: sl.Sleep, Rand: func() float64 { return 0.5 }})
+	return c, sl, ts
 }
 
 func writeJSON(w http.ResponseWriter, status int, body string) {
@@ -87,6 +106,7 @@ func TestListUsersPaging(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ListUsers: %v", err)
 	}
+	srv.Sync()
 	if diff := cmp.Diff([]string{"1", "2", "3", "4", "5"}, ids); diff != "" {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}
@@ -120,13 +140,14 @@ func TestListQueryEncoding(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var gotQ url.Values
 			var gotCL string
-			c, _, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, _, srv := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 				gotQ, gotCL = r.URL.Query(), r.Header.Get("ConsistencyLevel")
 				writeJSON(w, 200, `{"value":[]}`)
 			}))
 			if err := c.ListUsers(context.Background(), tt.q, func([]User) error { return nil }); err != nil {
 				t.Fatal(err)
 			}
+			srv.Sync()
 			if diff := cmp.Diff(tt.want, gotQ); diff != "" {
 				t.Errorf("query (-want +got):\n%s", diff)
 			}
@@ -155,6 +176,7 @@ func TestListMaxStopsEarly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Sync()
 	if diff := cmp.Diff([]string{"a", "b", "c", "a", "b"}, got); diff != "" {
 		t.Errorf("ids (-want +got):\n%s", diff)
 	}
@@ -165,7 +187,7 @@ func TestListMaxStopsEarly(t *testing.T) {
 
 func TestCountUsers(t *testing.T) {
 	var gotCL, gotURI string
-	c, _, _ := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	c, _, srv := newTestClient(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		gotCL, gotURI = r.Header.Get("ConsistencyLevel"), r.URL.RequestURI()
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "893")
@@ -174,6 +196,7 @@ func TestCountUsers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Sync()
 	if n != 893 {
 		t.Errorf("count = %d, want 893", n)
 	}
@@ -186,14 +209,10 @@ func TestCountUsers(t *testing.T) {
 }
 
 // throttle answers the first n requests with status and header, then 200.
-func throttle(n int, status int, retryAfter string) (http.Handler, *int) {
-	calls := new(int)
-	var mu sync.Mutex
+func throttle(n int, status int, retryAfter string) (http.Handler, func() int) {
+	var calls atomic.Int32
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		*calls++
-		k := *calls
-		mu.Unlock()
+		k := int(calls.Add(1))
 		if k <= n {
 			if retryAfter != "" {
 				w.Header().Set("Retry-After", retryAfter)
@@ -202,7 +221,7 @@ func throttle(n int, status int, retryAfter string) (http.Handler, *int) {
 			return
 		}
 		writeJSON(w, 200, `{"id":"u1"}`)
-	}), calls
+	}), func() int { return int(calls.Load()) }
 }
 
 func TestRetryAfter(t *testing.T) {
@@ -234,7 +253,7 @@ func TestRetryAfter(t *testing.T) {
 			if diff := cmp.Diff(tt.want, sl.Waits()); diff != "" {
 				t.Errorf("waits (-want +got):\n%s", diff)
 			}
-			if got, want := *calls, len(tt.want)+1; got != want {
+			if got, want := calls(), len(tt.want)+1; got != want {
 				t.Errorf("calls = %d, want %d", got, want)
 			}
 			st := c.Stats()
@@ -309,19 +328,15 @@ func TestCancelDuringWait(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("GetUser still waiting after cancel")
 	}
-	if *calls != 1 {
-		t.Errorf("calls = %d, want 1", *calls)
+	if n := calls(); n != 1 {
+		t.Errorf("calls = %d, want 1", n)
 	}
 }
 
 func TestConnectionErrorRetriesOnlyGET(t *testing.T) {
-	var mu sync.Mutex
-	calls := 0
+	var calls atomic.Int32
 	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		calls++
-		k := calls
-		mu.Unlock()
+		k := calls.Add(1)
 		if k == 1 {
 			// Drop the connection mid-request.
 			hj, _ := w.(http.Hijacker)
@@ -336,24 +351,24 @@ func TestConnectionErrorRetriesOnlyGET(t *testing.T) {
 		}
 	})
 	t.Run("GET retried", func(t *testing.T) {
-		calls = 0
+		calls.Store(0)
 		c, sl, _ := newTestClient(t, h)
 		if _, err := c.GetUser(context.Background(), "u1", nil); err != nil {
 			t.Fatalf("GetUser: %v", err)
 		}
-		if len(sl.Waits()) != 1 || calls != 2 {
-			t.Errorf("waits %v, calls %d; want 1 wait, 2 calls", sl.Waits(), calls)
+		if n := calls.Load(); len(sl.Waits()) != 1 || n != 2 {
+			t.Errorf("waits %v, calls %d; want 1 wait, 2 calls", sl.Waits(), n)
 		}
 	})
 	t.Run("POST not retried", func(t *testing.T) {
-		calls = 0
+		calls.Store(0)
 		c, sl, _ := newTestClient(t, h)
 		err := c.AddMember(context.Background(), "g1", "u1")
 		if err == nil {
 			t.Fatal("AddMember succeeded after a dropped connection; want the error")
 		}
-		if len(sl.Waits()) != 0 || calls != 1 {
-			t.Errorf("waits %v, calls %d; want no wait, 1 call", sl.Waits(), calls)
+		if n := calls.Load(); len(sl.Waits()) != 0 || n != 1 {
+			t.Errorf("waits %v, calls %d; want no wait, 1 call", sl.Waits(), n)
 		}
 	})
 }

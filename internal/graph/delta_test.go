@@ -40,6 +40,7 @@ func TestGroupsDeltaRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Sync()
 	if want := srv.URL + "/v1.0/groups/delta?$deltatoken=D1"; link != want {
 		t.Errorf("deltaLink = %q, want %q", link, want)
 	}
@@ -58,6 +59,7 @@ func TestGroupsDeltaRound(t *testing.T) {
 	}
 
 	// The next round starts from the deltaLink, verbatim.
+	srv.Sync()
 	got = nil
 	next, err := c.GroupsDelta(context.Background(), link, nil, func(DeltaPage) error {
 		t.Error("fn called for an empty page")
@@ -66,6 +68,7 @@ func TestGroupsDeltaRound(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv.Sync()
 	if want := srv.URL + "/v1.0/groups/delta?$deltatoken=D2"; next != want {
 		t.Errorf("next deltaLink = %q, want %q", next, want)
 	}
@@ -124,6 +127,7 @@ func TestDeltaCallbackErrorStops(t *testing.T) {
 	if !errors.Is(err, stop) {
 		t.Errorf("err = %v, want the callback's error", err)
 	}
+	srv.Sync()
 	if calls != 1 {
 		t.Errorf("calls = %d, want 1", calls)
 	}
