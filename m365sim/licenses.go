@@ -152,7 +152,7 @@ func (rq *req) assignLicense() error {
 	}
 	t.record(change{id: u.ID})
 	body := obj{{"@odata.context", rq.context("users/$entity")}}
-	rq.json(200, append(body, render(u.get, append(append([]string{}, defaultUserProps...), "accountEnabled", "assignedLicenses"))...))
+	rq.json(200, append(body, render(u.get, fullUserProps)...))
 	return nil
 }
 

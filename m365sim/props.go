@@ -23,6 +23,11 @@ var (
 		"onPremisesSyncEnabled", "preferredDataLocation", "preferredLanguage", "proxyAddresses", "renewedDateTime", "resourceBehaviorOptions",
 		"resourceProvisioningOptions", "securityEnabled", "securityIdentifier", "theme", "visibility", "onPremisesProvisioningErrors", "serviceProvisioningErrors"}
 	groupProps = canon(defaultGroupProps...)
+	// fullUserProps are the properties the simulator carries values for,
+	// returned where Graph returns a whole user (assignLicense).
+	fullUserProps = []string{"id", "accountEnabled", "assignedLicenses", "businessPhones", "city", "companyName", "country", "createdDateTime",
+		"department", "displayName", "employeeId", "givenName", "jobTitle", "mail", "mobilePhone", "officeLocation", "preferredLanguage",
+		"surname", "usageLocation", "userPrincipalName"}
 	// Properties Graph returns only for a single user (GET /users/{id}).
 	singleUserOnly = canon("aboutMe", "birthday", "hireDate", "interests", "mySite", "pastProjects", "preferredName", "responsibilities", "schools", "skills", "mailboxSettings")
 )
