@@ -167,8 +167,11 @@ func (s *Service) apply(u *tenantlink.User, in UserInput) error {
 func (s *Service) UpdateUser(ctx context.Context, p *tenantlink.Principal, id string, in UserInput) (*tenantlink.User, error) {
 	self := p != nil && p.User != nil && p.User.ID == id
 	if err := requireAdmin(p, "changing other users"); err != nil {
-		if !self || in.Roles != nil || in.Active != nil || in.Email != nil {
-			return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, "changing roles, status or email needs the Administrator role")
+		if !self {
+			return nil, err
+		}
+		if in.Roles != nil || in.Active != nil || in.Email != nil {
+			return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, "changing your own roles, status or email needs the Administrator role")
 		}
 	}
 	var out *tenantlink.User
@@ -177,15 +180,27 @@ func (s *Service) UpdateUser(ctx context.Context, p *tenantlink.Principal, id st
 		if err != nil {
 			return err
 		}
+		wasAdmin, err := s.isActiveAdmin(ctx, tx, u)
+		if err != nil {
+			return err
+		}
 		if err := s.apply(u, in); err != nil {
 			return err
 		}
-		if p.User != nil && p.User.ID == id && in.Roles != nil && !u.HasRole(tenantlink.RoleAdministrator) && p.User.HasRole(tenantlink.RoleAdministrator) {
+		if self && in.Roles != nil && !u.HasRole(tenantlink.RoleAdministrator) && p.User.HasRole(tenantlink.RoleAdministrator) {
 			return tenantlink.Errorf(tenantlink.ECONFLICT, "you cannot remove the Administrator role from yourself")
+		}
+		if self && !u.Active {
+			return tenantlink.Errorf(tenantlink.ECONFLICT, "you cannot deactivate your own account")
 		}
 		u.UpdatedAt = s.Now()
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
+		}
+		if wasAdmin && (in.Roles != nil || in.Active != nil) {
+			if err := ensureAdministrator(ctx, tx); err != nil {
+				return err
+			}
 		}
 		if in.Password != nil || (in.Active != nil && !*in.Active) {
 			if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
@@ -252,8 +267,17 @@ func (s *Service) DeleteUser(ctx context.Context, p *tenantlink.Principal, id st
 		if err != nil {
 			return err
 		}
+		wasAdmin, err := s.isActiveAdmin(ctx, tx, u)
+		if err != nil {
+			return err
+		}
 		if err := tx.DeleteUser(ctx, id); err != nil {
 			return err
+		}
+		if wasAdmin {
+			if err := ensureAdministrator(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return Audit(ctx, tx, s.Now(), p, "user.delete", "user:"+id, "ok", u.Email)
 	})
@@ -305,4 +329,63 @@ func (s *Service) Principal(ctx context.Context, u *tenantlink.User, via string)
 	}
 	slices.Sort(roles)
 	return &tenantlink.Principal{User: u, Roles: slices.Compact(roles), Via: via}, nil
+}
+
+// ErrLastAdministrator refuses a change that would leave nobody able to
+// administer tenantlink: without an active Administrator, only the CLI
+// could give the role back.
+var ErrLastAdministrator = tenantlink.Errorf(tenantlink.ECONFLICT,
+	"This change would leave no active Administrator: give another user the Administrator role first.")
+
+// isActiveAdmin reports whether u is active and holds the Administrator
+// role directly or through a group, as stored in tx.
+func (s *Service) isActiveAdmin(ctx context.Context, tx store.Store, u *tenantlink.User) (bool, error) {
+	if !u.Active {
+		return false, nil
+	}
+	if u.HasRole(tenantlink.RoleAdministrator) {
+		return true, nil
+	}
+	for _, gid := range u.Groups {
+		g, err := tx.GetGroup(ctx, gid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, fmt.Errorf("load group roles: %w", err)
+		}
+		if slices.Contains(g.Roles, tenantlink.RoleAdministrator) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ensureAdministrator checks, inside the transaction of a change that took
+// the role from someone, that an active Administrator remains. It scans
+// the directory, which only changes that removed an Administrator pay for.
+func ensureAdministrator(ctx context.Context, tx store.Store) error {
+	groups, err := tx.ListGroups(ctx)
+	if err != nil {
+		return fmt.Errorf("check administrators: %w", err)
+	}
+	adminGroups := map[string]bool{}
+	for _, g := range groups {
+		if slices.Contains(g.Roles, tenantlink.RoleAdministrator) {
+			adminGroups[g.ID] = true
+		}
+	}
+	users, err := tx.ListUsers(ctx, store.UserFilter{})
+	if err != nil {
+		return fmt.Errorf("check administrators: %w", err)
+	}
+	for _, u := range users {
+		if !u.Active {
+			continue
+		}
+		if u.HasRole(tenantlink.RoleAdministrator) || slices.ContainsFunc(u.Groups, func(g string) bool { return adminGroups[g] }) {
+			return nil
+		}
+	}
+	return ErrLastAdministrator
 }

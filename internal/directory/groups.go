@@ -86,12 +86,18 @@ func (s *Service) UpdateGroup(ctx context.Context, p *tenantlink.Principal, id s
 		if err != nil {
 			return err
 		}
+		wasAdmin := grantsAdmin(g)
 		if err := applyGroup(ctx, tx, g, in); err != nil {
 			return err
 		}
 		g.UpdatedAt = s.Now()
 		if err := tx.UpdateGroup(ctx, g); err != nil {
 			return err
+		}
+		if wasAdmin {
+			if err := ensureAdministrator(ctx, tx); err != nil {
+				return err
+			}
 		}
 		out = g
 		return Audit(ctx, tx, g.UpdatedAt, p, "group.update", "group:"+g.ID, "ok", g.Name)
@@ -130,6 +136,11 @@ func (s *Service) DeleteGroup(ctx context.Context, p *tenantlink.Principal, id s
 		}
 		if err := tx.DeleteGroup(ctx, id); err != nil {
 			return err
+		}
+		if grantsAdmin(g) {
+			if err := ensureAdministrator(ctx, tx); err != nil {
+				return err
+			}
 		}
 		return Audit(ctx, tx, s.Now(), p, "group.delete", "group:"+id, "ok", g.Name)
 	})
@@ -184,4 +195,9 @@ func (s *Service) Authenticate(ctx context.Context, raw string) (*tenantlink.Use
 		return nil, tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "The API token is not valid.")
 	}
 	return u, nil
+}
+
+// grantsAdmin reports whether g gives someone the Administrator role.
+func grantsAdmin(g *tenantlink.Group) bool {
+	return len(g.Members) > 0 && slices.Contains(g.Roles, tenantlink.RoleAdministrator)
 }
