@@ -6,7 +6,6 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -530,13 +529,4 @@ func (s *Server) ctlClock(w http.ResponseWriter, r *http.Request) {
 // or refresh tokens in tests.
 func (s *Server) Advance(d time.Duration) {
 	s.offset.Add(int64(d))
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }

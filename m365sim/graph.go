@@ -185,6 +185,8 @@ func (s *Server) graphRoute(pattern string, p perm, fn func(*req) error) http.Ha
 	write := !strings.HasPrefix(pattern, "GET ")
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		rq := s.newReq(w, r)
+		// Graph reports the cost on every answer, refusals included.
+		w.Header().Set("x-ms-resource-unit", strconv.Itoa(ruCost(pattern, rq.q)))
 		s.ctl.count(pattern, write && pattern != "POST /v1.0/$batch")
 		if err := rq.authenticate(p); err != nil {
 			rq.fail(err)
