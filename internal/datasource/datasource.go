@@ -232,6 +232,7 @@ func (s *Service) List(ctx context.Context, p *tenantlink.Principal, search stri
 // the stored grant does not cover the new permissions.
 func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string, in Input) (*tenantlink.DataSource, error) {
 	var out *tenantlink.DataSource
+	var from tenantlink.Status
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		ds, err := tx.GetDataSource(ctx, id)
 		if err != nil {
@@ -240,6 +241,7 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string
 		if err := CanAdminister(p, ds); err != nil {
 			return err
 		}
+		from = ds.Status
 		if in.Type != nil && *in.Type != ds.Type {
 			return tenantlink.Errorf(tenantlink.EINVALID, "the type of a data source cannot change (create a new one)")
 		}
@@ -283,7 +285,9 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string
 	if err != nil {
 		return nil, fmt.Errorf("update data source: %w", err)
 	}
-	s.notify(out, "")
+	if out.Status != from {
+		s.notify(out, from)
+	}
 	return out, nil
 }
 
@@ -335,7 +339,8 @@ func (s *Service) PutSecurity(ctx context.Context, p *tenantlink.Principal, id s
 			if len(*list) > 500 {
 				return tenantlink.Errorf(tenantlink.EINVALID, "at most 500 entries per list")
 			}
-			*list = slices.Compact(slices.Sorted(slices.Values(*list)))
+			// Sorted returns nil for no entries; the API shows [] for none.
+			*list = append([]string{}, slices.Compact(slices.Sorted(slices.Values(*list)))...)
 			for _, ref := range *list {
 				if _, err := tx.GetUser(ctx, ref); err == nil {
 					continue
