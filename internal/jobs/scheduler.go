@@ -1,0 +1,481 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver/riverpgxv5"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/auth"
+)
+
+// Dialects, the same names as sqlstore's.
+const (
+	dialectSQLite   = "sqlite"
+	dialectPostgres = "postgres"
+)
+
+// riverMigrateLockKey serialises River's migrations when several replicas
+// start at once on one PostgreSQL database ("tlriver").
+const riverMigrateLockKey int64 = 0x746c7269766572
+
+// SyncRequest is one group member sync a job asks for.
+type SyncRequest struct {
+	GroupID string
+	TaskID  string // "" for a run not started by a task
+	Trigger string // "schedule", "manual", "webhook"
+	Confirm bool   // go past the safety threshold
+	Full    bool   // ignore the stored cursor
+	Attempt int    // River's attempt number, 1 for the first
+}
+
+// SyncResult is a finished sync run, as the task list records it.
+type SyncResult struct {
+	RunID   string
+	Status  string // StatusSucceeded, StatusFailed or StatusStopped
+	Message string
+}
+
+// SyncFunc runs one group member sync to its end (package groupsync,
+// adapted in package app). It must be idempotent: after a crash the same
+// request runs again and must converge, not duplicate.
+type SyncFunc func(ctx context.Context, req SyncRequest) (SyncResult, error)
+
+// Config wires a Scheduler.
+type Config struct {
+	// DB is tenantlink's database pool (sqlstore's DB.SQL()); Dialect is
+	// "sqlite" or "postgres". On PostgreSQL River gets its own pgx pool
+	// opened from DSN, because its driver needs pgx natively.
+	DB      *sql.DB
+	Dialect string
+	DSN     string
+
+	Sync SyncFunc
+	// Groups looks a directory group up (names for tasks, target checks).
+	Groups func(ctx context.Context, id string) (*tenantlink.Group, error)
+	// Audit appends an audit entry.
+	Audit func(ctx context.Context, e *tenantlink.AuditEntry) error
+
+	PublicURL string // webhook URLs are PublicURL + /hooks/tasks/{id}/{secret}
+	Logger    *slog.Logger
+	Now       func() time.Time
+	// Location reads schedules that name no time zone (default UTC).
+	Location *time.Location
+
+	// TickInterval is how often this replica looks for due tasks
+	// (default 30 s). Every replica ticks; unique jobs make each due run
+	// enqueue once.
+	TickInterval time.Duration
+	// Workers is how many jobs this replica works at once (default 2).
+	Workers int
+	// JobTimeout bounds one attempt (default 2 h); RescueAfter is when a
+	// job still marked running (its process died) is retried (default
+	// JobTimeout + 10 min). RetryBase is the first retry's delay, doubled
+	// per attempt up to 10 min (default 30 s).
+	JobTimeout  time.Duration
+	RescueAfter time.Duration
+	RetryBase   time.Duration
+	// ConflictWait is how long a job waits when the group's previous run
+	// is still going (default 30 s).
+	ConflictWait time.Duration
+	// MaxAttempts per job (default 10).
+	MaxAttempts int
+}
+
+// queue is what the scheduler uses of River's client, whatever its
+// transaction type (pgx.Tx on PostgreSQL, *sql.Tx on SQLite).
+type queue interface {
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
+	Start(ctx context.Context) error
+	Stop(ctx context.Context) error
+	JobGet(ctx context.Context, id int64) (*rivertype.JobRow, error)
+}
+
+// Scheduler owns River's client and workers, the scheduled tasks and the
+// ticker that enqueues due tasks.
+type Scheduler struct {
+	cfg     Config
+	db      *sql.DB
+	dialect string
+	logger  *slog.Logger
+	q       queue
+	pool    *pgxpool.Pool
+
+	mu      sync.Mutex
+	cancel  context.CancelFunc
+	done    chan struct{}
+	started bool
+}
+
+// New opens the queue: it applies River's migrations (under a lock on
+// PostgreSQL, in one immediate transaction on SQLite, so replicas starting
+// together do not race) and registers the sync worker. It does not start
+// working; see Start.
+func New(ctx context.Context, cfg Config) (*Scheduler, error) {
+	if cfg.DB == nil || cfg.Sync == nil {
+		return nil, errors.New("jobs: New needs a database and a sync function")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	if cfg.TickInterval <= 0 {
+		cfg.TickInterval = 30 * time.Second
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 2
+	}
+	if cfg.JobTimeout <= 0 {
+		cfg.JobTimeout = 2 * time.Hour
+	}
+	if cfg.RescueAfter <= cfg.JobTimeout {
+		cfg.RescueAfter = cfg.JobTimeout + 10*time.Minute
+	}
+	if cfg.RetryBase <= 0 {
+		cfg.RetryBase = 30 * time.Second
+	}
+	if cfg.ConflictWait <= 0 {
+		cfg.ConflictWait = 30 * time.Second
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 10
+	}
+	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
+	s := &Scheduler{cfg: cfg, db: cfg.DB, dialect: cfg.Dialect, logger: cfg.Logger}
+
+	workers := river.NewWorkers()
+	if err := river.AddWorkerSafely(workers, &syncWorker{s: s}); err != nil {
+		return nil, fmt.Errorf("jobs: register sync worker: %w", err)
+	}
+	rcfg := &river.Config{
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},
+		Workers:              workers,
+		JobTimeout:           cfg.JobTimeout,
+		RescueStuckJobsAfter: cfg.RescueAfter,
+		RetryPolicy:          &retryPolicy{base: cfg.RetryBase, max: 10 * time.Minute},
+		MaxAttempts:          cfg.MaxAttempts,
+		Logger:               cfg.Logger.With("component", "river"),
+		// Let running syncs finish their page on shutdown, then cancel:
+		// the next attempt resumes from the stored cursor.
+		SoftStopTimeout: 10 * time.Second,
+	}
+	switch cfg.Dialect {
+	case dialectSQLite:
+		drv := riversqlite.New(cfg.DB)
+		if err := migrateSQLite(ctx, cfg.DB, drv); err != nil {
+			return nil, err
+		}
+		c, err := river.NewClient(drv, rcfg)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: river client: %w", err)
+		}
+		s.q = c
+	case dialectPostgres:
+		pool, err := pgxpool.New(ctx, cfg.DSN)
+		if err != nil {
+			// pgx's parse errors can quote the DSN, password included.
+			return nil, errors.New("jobs: open postgres pool: invalid DSN")
+		}
+		drv := riverpgxv5.New(pool)
+		if err := migratePostgres(ctx, pool, drv); err != nil {
+			pool.Close()
+			return nil, err
+		}
+		c, err := river.NewClient(drv, rcfg)
+		if err != nil {
+			pool.Close()
+			return nil, fmt.Errorf("jobs: river client: %w", err)
+		}
+		s.q, s.pool = c, pool
+	default:
+		return nil, fmt.Errorf("jobs: unsupported dialect %q", cfg.Dialect)
+	}
+	return s, nil
+}
+
+func migrateSQLite(ctx context.Context, db *sql.DB, drv *riversqlite.Driver) error {
+	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("jobs: river migrations: %w", err)
+	}
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("jobs: river migrations: begin: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: river migrations: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("jobs: river migrations: commit: %w", err)
+	}
+	return nil
+}
+
+func migratePostgres(ctx context.Context, pool *pgxpool.Pool, drv *riverpgxv5.Driver) error {
+	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return fmt.Errorf("jobs: river migrations: %w", err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("jobs: river migrations: begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", riverMigrateLockKey); err != nil {
+		return fmt.Errorf("jobs: river migrations: lock: %w", err)
+	}
+	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: river migrations: %w", err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("jobs: river migrations: commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Scheduler) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
+// Start starts River's workers and this replica's ticker. Stop ends both.
+func (s *Scheduler) Start(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.started {
+		return nil
+	}
+	if err := s.q.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("jobs: start river: %w", err)
+	}
+	tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	s.cancel, s.done, s.started = cancel, make(chan struct{}), true
+	go s.loop(tctx)
+	return nil
+}
+
+func (s *Scheduler) loop(ctx context.Context) {
+	defer close(s.done)
+	t := time.NewTicker(s.cfg.TickInterval)
+	defer t.Stop()
+	for {
+		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Error("scheduled tasks tick failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Stop stops the ticker and River (running jobs get SoftStopTimeout to
+// finish, then are cancelled and retried later), and closes River's pool.
+func (s *Scheduler) Stop(ctx context.Context) error {
+	s.mu.Lock()
+	started := s.started
+	s.started = false
+	s.mu.Unlock()
+	var err error
+	if started {
+		s.cancel()
+		<-s.done
+		if e := s.q.Stop(ctx); e != nil {
+			err = fmt.Errorf("jobs: stop river: %w", e)
+		}
+	}
+	if s.pool != nil {
+		s.pool.Close()
+		s.pool = nil
+	}
+	return err
+}
+
+// Tick enqueues every enabled task whose next run is due and plans its
+// following run. Every replica ticks; a due run becomes exactly one job
+// because the job is unique by (task, due time) — a second replica's
+// insert is skipped as a duplicate — and the next run is moved on only
+// where it still holds the due time that was read. Enqueuing before
+// moving on means a crash in between re-enqueues (as a duplicate, so
+// harmlessly) instead of losing the run. It returns how many jobs it
+// inserted.
+func (s *Scheduler) Tick(ctx context.Context) (int, error) {
+	now := s.now()
+	rows, err := s.db.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE enabled = $1 AND next_run IS NOT NULL AND next_run <= $2 ORDER BY next_run`,
+		true, s.ts(now))
+	if err != nil {
+		return 0, fmt.Errorf("jobs: find due tasks: %w", err)
+	}
+	var due []*Task
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			rows.Close()
+			return 0, fmt.Errorf("jobs: find due tasks: %w", err)
+		}
+		due = append(due, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("jobs: find due tasks: %w", err)
+	}
+	inserted := 0
+	var errs []error
+	for _, t := range due {
+		at := *t.NextRun
+		res, err := s.q.Insert(ctx, SyncArgs{TaskID: t.ID, GroupID: t.Target, Due: at, Trigger: "schedule"}, nil)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("jobs: enqueue task %s: %w", t.ID, err))
+			continue
+		}
+		if !res.UniqueSkippedAsDuplicate {
+			inserted++
+			s.logger.Info("scheduled task enqueued", "task", t.ID, "due", at, "job", res.Job.ID)
+		}
+		var next any
+		if n, ok := t.Schedule.Next(now, s.cfg.Location); ok {
+			next = s.ts(n)
+		}
+		if _, err := s.db.ExecContext(ctx, `UPDATE tasks SET next_run = $1 WHERE id = $2 AND next_run = $3`, next, t.ID, s.ts(at)); err != nil {
+			errs = append(errs, fmt.Errorf("jobs: plan next run of task %s: %w", t.ID, err))
+		}
+	}
+	return inserted, errors.Join(errs...)
+}
+
+// Enqueued says what a run request did.
+type Enqueued struct {
+	JobID int64 `json:"job"`
+	// Already is true when an equal request was still queued or running:
+	// nothing new was queued.
+	Already bool `json:"already"`
+}
+
+// RunNow queues a task's run at once (Administrator only).
+func (s *Scheduler) RunNow(ctx context.Context, p *tenantlink.Principal, id string) (*Enqueued, error) {
+	if err := requireAdmin(p, "running scheduled tasks"); err != nil {
+		return nil, err
+	}
+	t, err := s.getTask(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	e, err := s.enqueue(ctx, SyncArgs{TaskID: t.ID, GroupID: t.Target, Trigger: "manual", By: p.Name()})
+	if err != nil {
+		return nil, err
+	}
+	return e, s.audit(ctx, p, "task.run", t, fmt.Sprintf("%s: queued (job %d)", t.Name, e.JobID))
+}
+
+// SyncGroup queues a group member sync of groupID now, with the task's id
+// when the group has one (Administrator only).
+func (s *Scheduler) SyncGroup(ctx context.Context, p *tenantlink.Principal, groupID string, confirm, full bool) (*Enqueued, error) {
+	if err := requireAdmin(p, "running a group member sync"); err != nil {
+		return nil, err
+	}
+	args := SyncArgs{GroupID: groupID, Trigger: "manual", Confirm: confirm, Full: full, By: p.Name()}
+	t, err := s.taskFor(ctx, KindSync, groupID)
+	if err != nil {
+		return nil, err
+	}
+	if t != nil {
+		args.TaskID = t.ID
+	}
+	return s.enqueue(ctx, args)
+}
+
+// Webhook queues a task's run for its on-demand webhook. The secret is
+// compared with the stored hash in constant time; a wrong secret and an
+// unknown task look the same (not found), so the URL reveals nothing.
+func (s *Scheduler) Webhook(ctx context.Context, id, secret string) (*Enqueued, error) {
+	t, err := s.getTask(ctx, id)
+	if err != nil && tenantlink.ErrorCode(err) != tenantlink.ENOTFOUND {
+		return nil, err
+	}
+	hash := auth.HashToken(secret)
+	stored := strings.Repeat("0", len(hash))
+	if t != nil {
+		stored = t.webhookHash
+	}
+	if !auth.Equal(hash, stored) || t == nil || secret == "" {
+		return nil, tenantlink.Errorf(tenantlink.ENOTFOUND, "no such webhook")
+	}
+	if !t.Enabled {
+		return nil, tenantlink.Errorf(tenantlink.ECONFLICT, "the task %q is disabled", t.Name)
+	}
+	e, err := s.enqueue(ctx, SyncArgs{TaskID: t.ID, GroupID: t.Target, Trigger: "webhook"})
+	if err != nil {
+		return nil, err
+	}
+	return e, s.audit(ctx, &tenantlink.Principal{Via: "webhook"}, "task.webhook", t, fmt.Sprintf("%s: queued (job %d)", t.Name, e.JobID))
+}
+
+// enqueue inserts an unscheduled run. It is unique per group and trigger
+// while queued or running, so pressing Run now twice queues one run.
+func (s *Scheduler) enqueue(ctx context.Context, args SyncArgs) (*Enqueued, error) {
+	res, err := s.q.Insert(ctx, args, &river.InsertOpts{UniqueOpts: river.UniqueOpts{
+		ByArgs: true,
+		ByState: []rivertype.JobState{rivertype.JobStateAvailable, rivertype.JobStatePending,
+			rivertype.JobStateRunning, rivertype.JobStateScheduled, rivertype.JobStateRetryable},
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("jobs: enqueue sync of group %s: %w", args.GroupID, err)
+	}
+	if args.TaskID != "" && !res.UniqueSkippedAsDuplicate {
+		if err := s.recordQueued(ctx, args.TaskID); err != nil {
+			return nil, err
+		}
+	}
+	return &Enqueued{JobID: res.Job.ID, Already: res.UniqueSkippedAsDuplicate}, nil
+}
+
+// recordQueued shows a queued run in the task list without hiding the
+// outcome of a run that is still going.
+func (s *Scheduler) recordQueued(ctx context.Context, taskID string) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE tasks SET last_status = $1 WHERE id = $2 AND last_status <> $3`, StatusQueued, taskID, StatusRunning)
+	if err != nil {
+		return fmt.Errorf("jobs: mark task %s queued: %w", taskID, err)
+	}
+	return nil
+}
+
+// Job returns a queued job's state, for callers waiting on a run.
+func (s *Scheduler) Job(ctx context.Context, id int64) (*rivertype.JobRow, error) {
+	j, err := s.q.JobGet(ctx, id)
+	if errors.Is(err, river.ErrNotFound) {
+		return nil, tenantlink.Errorf(tenantlink.ENOTFOUND, "no job %d", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: get job %d: %w", id, err)
+	}
+	return j, nil
+}
+
+// retryPolicy doubles the delay per attempt from base up to max. River's
+// default (attempt⁴ seconds) would leave a crashed import waiting for
+// minutes after its second crash.
+type retryPolicy struct{ base, max time.Duration }
+
+func (p *retryPolicy) NextRetry(job *rivertype.JobRow) time.Time {
+	d := p.base
+	for i := 1; i < job.Attempt && d < p.max; i++ {
+		d *= 2
+	}
+	return time.Now().Add(min(d, p.max))
+}

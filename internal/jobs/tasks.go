@@ -1,0 +1,506 @@
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/auth"
+)
+
+// KindSync is the kind of a task that runs a group member sync; its
+// target is the directory group id.
+const KindSync = "sync"
+
+// Last-run statuses, the same words as a sync run's status (PRODUCT.md
+// section 6), plus queued while a job waits for a worker.
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusSucceeded = "succeeded"
+	StatusFailed    = "failed"
+	StatusStopped   = "stopped"
+)
+
+// Task is a scheduled task: the task list shows its name, schedule, last
+// run, next run and status.
+type Task struct {
+	ID           string     `json:"id"`
+	Name         string     `json:"name"`
+	Kind         string     `json:"kind"`
+	Target       string     `json:"target"`
+	Schedule     Schedule   `json:"schedule"`
+	ScheduleText string     `json:"scheduleText"`
+	Enabled      bool       `json:"enabled"`
+	Status       string     `json:"status"`
+	LastRun      *LastRun   `json:"lastRun,omitempty"`
+	NextRun      *time.Time `json:"nextRun,omitempty"`
+	// WebhookURL is set only in the answer that created the secret: it
+	// is stored hashed and cannot be shown again.
+	WebhookURL string    `json:"webhookUrl,omitempty"`
+	CreatedAt  time.Time `json:"createdAt"`
+	UpdatedAt  time.Time `json:"updatedAt"`
+
+	webhookHash string
+}
+
+// LastRun is the outcome of a task's latest run.
+type LastRun struct {
+	At      time.Time `json:"at"`
+	Status  string    `json:"status"`
+	Message string    `json:"message,omitempty"`
+}
+
+// TaskInput creates or changes a task. Nil fields are left as they are.
+type TaskInput struct {
+	Name     *string          `json:"name"`
+	Kind     *string          `json:"kind"`
+	Target   *string          `json:"target"`
+	Schedule *json.RawMessage `json:"schedule"`
+	Enabled  *bool            `json:"enabled"`
+	// RotateWebhook replaces the webhook secret; the answer carries the
+	// new webhook URL once.
+	RotateWebhook bool `json:"rotateWebhook,omitempty"`
+}
+
+func requireAdmin(p *tenantlink.Principal, what string) error {
+	if p == tenantlink.System || p.Has(tenantlink.RoleAdministrator) {
+		return nil
+	}
+	return tenantlink.Errorf(tenantlink.EFORBIDDEN, "%s needs the Administrator role", what)
+}
+
+func notFoundTask(id string) error {
+	return tenantlink.Errorf(tenantlink.ENOTFOUND, "no scheduled task %q", id)
+}
+
+// status is what the list shows in its Status column.
+func (t *Task) status() string {
+	switch {
+	case !t.Enabled:
+		return "disabled"
+	case t.LastRun != nil && t.LastRun.Status != "":
+		return t.LastRun.Status
+	case t.Schedule.Kind == OnDemand:
+		return "waiting for webhook"
+	}
+	return "scheduled"
+}
+
+// ts converts a time to the dialect's column value: unix microseconds on
+// SQLite, timestamptz on PostgreSQL (the same conventions as sqlstore).
+func (s *Scheduler) ts(t time.Time) any {
+	if s.dialect == dialectSQLite {
+		return t.UTC().UnixMicro()
+	}
+	return t.UTC().Truncate(time.Microsecond)
+}
+
+func (s *Scheduler) tsPtr(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return s.ts(*t)
+}
+
+type dbTime struct {
+	T     time.Time
+	Valid bool
+}
+
+func (t *dbTime) Scan(v any) error {
+	switch x := v.(type) {
+	case nil:
+		*t = dbTime{}
+	case int64:
+		*t = dbTime{T: time.UnixMicro(x).UTC(), Valid: true}
+	case time.Time:
+		*t = dbTime{T: x.UTC(), Valid: true}
+	default:
+		return fmt.Errorf("jobs: cannot scan %T into a time", v)
+	}
+	return nil
+}
+
+const taskColumns = `id, name, kind, target, schedule, enabled, webhook_hash, next_run, last_run_at, last_status, last_message, created_at, updated_at`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanTask(r scanner) (*Task, error) {
+	var t Task
+	var sched string
+	var next, lastAt, created, updated dbTime
+	var lastStatus, lastMsg string
+	if err := r.Scan(&t.ID, &t.Name, &t.Kind, &t.Target, &sched, &t.Enabled, &t.webhookHash, &next, &lastAt,
+		&lastStatus, &lastMsg, &created, &updated); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(sched), &t.Schedule); err != nil {
+		return nil, fmt.Errorf("jobs: task %s: stored schedule: %w", t.ID, err)
+	}
+	t.ScheduleText = t.Schedule.String()
+	if next.Valid {
+		v := next.T
+		t.NextRun = &v
+	}
+	if lastAt.Valid || lastStatus != "" {
+		t.LastRun = &LastRun{At: lastAt.T, Status: lastStatus, Message: lastMsg}
+	}
+	t.CreatedAt, t.UpdatedAt = created.T, updated.T
+	t.Status = t.status()
+	return &t, nil
+}
+
+func (s *Scheduler) getTask(ctx context.Context, id string) (*Task, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id)
+	t, err := scanTask(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFoundTask(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: get task: %w", err)
+	}
+	return t, nil
+}
+
+// taskFor returns the task of kind for target, or nil.
+func (s *Scheduler) taskFor(ctx context.Context, kind, target string) (*Task, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE kind = $1 AND target = $2`, kind, target)
+	t, err := scanTask(row)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("jobs: get task: %w", err)
+	}
+	return t, nil
+}
+
+func (s *Scheduler) listTasks(ctx context.Context) ([]*Task, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks ORDER BY name, id`)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: list tasks: %w", err)
+	}
+	defer rows.Close()
+	out := []*Task{}
+	for rows.Next() {
+		t, err := scanTask(rows)
+		if err != nil {
+			return nil, fmt.Errorf("jobs: list tasks: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("jobs: list tasks: %w", err)
+	}
+	return out, nil
+}
+
+func (s *Scheduler) insertTask(ctx context.Context, t *Task) error {
+	sched, err := json.Marshal(t.Schedule)
+	if err != nil {
+		return fmt.Errorf("jobs: encode schedule: %w", err)
+	}
+	_, err = s.db.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '', '', $9, $10)`,
+		t.ID, t.Name, t.Kind, t.Target, string(sched), t.Enabled, t.webhookHash, s.tsPtr(t.NextRun), s.ts(t.CreatedAt), s.ts(t.UpdatedAt))
+	if err != nil {
+		if isUniqueViolation(err) {
+			return tenantlink.Errorf(tenantlink.ECONFLICT, "a %s task for %q already exists", t.Kind, t.Target)
+		}
+		return fmt.Errorf("jobs: create task: %w", err)
+	}
+	return nil
+}
+
+func (s *Scheduler) updateTaskRow(ctx context.Context, t *Task) error {
+	sched, err := json.Marshal(t.Schedule)
+	if err != nil {
+		return fmt.Errorf("jobs: encode schedule: %w", err)
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE tasks SET name = $1, schedule = $2, enabled = $3, webhook_hash = $4, next_run = $5, updated_at = $6 WHERE id = $7`,
+		t.Name, string(sched), t.Enabled, t.webhookHash, s.tsPtr(t.NextRun), s.ts(t.UpdatedAt), t.ID)
+	if err != nil {
+		return fmt.Errorf("jobs: update task: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return notFoundTask(t.ID)
+	}
+	return nil
+}
+
+// recordRun stores a run's outcome on its task. A missing task (deleted
+// meanwhile) is not an error: the run's own record stays in the history.
+func (s *Scheduler) recordRun(ctx context.Context, taskID, status, message string, at time.Time) error {
+	if taskID == "" {
+		return nil
+	}
+	if len(message) > 500 {
+		message = message[:500]
+	}
+	_, err := s.db.ExecContext(ctx, `UPDATE tasks SET last_run_at = $1, last_status = $2, last_message = $3 WHERE id = $4`,
+		s.ts(at), status, message, taskID)
+	if err != nil {
+		return fmt.Errorf("jobs: record run of task %s: %w", taskID, err)
+	}
+	return nil
+}
+
+func isUniqueViolation(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
+}
+
+// ListTasks lists every scheduled task by name (Administrator only).
+func (s *Scheduler) ListTasks(ctx context.Context, p *tenantlink.Principal) ([]*Task, error) {
+	if err := requireAdmin(p, "listing scheduled tasks"); err != nil {
+		return nil, err
+	}
+	return s.listTasks(ctx)
+}
+
+// GetTask returns one task (Administrator only).
+func (s *Scheduler) GetTask(ctx context.Context, p *tenantlink.Principal, id string) (*Task, error) {
+	if err := requireAdmin(p, "reading scheduled tasks"); err != nil {
+		return nil, err
+	}
+	return s.getTask(ctx, id)
+}
+
+// TaskForGroup returns the sync task of a directory group, or nil when the
+// group has none (Administrator only).
+func (s *Scheduler) TaskForGroup(ctx context.Context, p *tenantlink.Principal, groupID string) (*Task, error) {
+	if err := requireAdmin(p, "reading scheduled tasks"); err != nil {
+		return nil, err
+	}
+	return s.taskFor(ctx, KindSync, groupID)
+}
+
+// CreateTask creates a task (Administrator only). Only sync tasks exist;
+// their target must be a directory group. The answer carries the webhook
+// URL, the only time its secret is shown.
+func (s *Scheduler) CreateTask(ctx context.Context, p *tenantlink.Principal, in TaskInput) (*Task, error) {
+	if err := requireAdmin(p, "creating scheduled tasks"); err != nil {
+		return nil, err
+	}
+	kind := KindSync
+	if in.Kind != nil {
+		kind = *in.Kind
+	}
+	if kind != KindSync {
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "kind must be %q (a group member sync), not %q", KindSync, kind)
+	}
+	if in.Target == nil || strings.TrimSpace(*in.Target) == "" {
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "target is required: the id of the directory group to sync")
+	}
+	target := strings.TrimSpace(*in.Target)
+	name := ""
+	if s.cfg.Groups != nil {
+		g, err := s.cfg.Groups(ctx, target)
+		if err != nil {
+			if tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND {
+				return nil, tenantlink.Errorf(tenantlink.EINVALID, "target %q is not a directory group", target)
+			}
+			return nil, err
+		}
+		name = "Group member sync: " + g.Name
+	}
+	if in.Name != nil {
+		name = *in.Name
+	}
+	sched := DefaultSchedule()
+	if in.Schedule != nil {
+		var err error
+		if sched, err = ParseSchedule(*in.Schedule); err != nil {
+			return nil, err
+		}
+	}
+	enabled := true
+	if in.Enabled != nil {
+		enabled = *in.Enabled
+	}
+	t, err := s.createTask(ctx, p, name, kind, target, sched, enabled)
+	if err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+func checkName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", tenantlink.Errorf(tenantlink.EINVALID, "name must not be empty")
+	}
+	if len(name) > 200 {
+		return "", tenantlink.Errorf(tenantlink.EINVALID, "name must be at most 200 characters")
+	}
+	return name, nil
+}
+
+func (s *Scheduler) createTask(ctx context.Context, p *tenantlink.Principal, name, kind, target string, sched Schedule, enabled bool) (*Task, error) {
+	name, err := checkName(name)
+	if err != nil {
+		return nil, err
+	}
+	now := s.now()
+	raw, hash := auth.NewToken("")
+	t := &Task{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Kind: kind, Target: target, Schedule: sched,
+		Enabled: enabled, CreatedAt: now, UpdatedAt: now, webhookHash: hash}
+	if enabled {
+		if next, ok := sched.Next(now, s.cfg.Location); ok {
+			t.NextRun = &next
+		}
+	}
+	if err := s.insertTask(ctx, t); err != nil {
+		return nil, err
+	}
+	if err := s.audit(ctx, p, "task.create", t, t.Name+": "+t.Schedule.String()); err != nil {
+		return nil, err
+	}
+	t.ScheduleText, t.Status = t.Schedule.String(), t.status()
+	t.WebhookURL = s.webhookURL(t.ID, raw)
+	return t, nil
+}
+
+func (s *Scheduler) webhookURL(id, secret string) string {
+	return s.cfg.PublicURL + "/hooks/tasks/" + id + "/" + secret
+}
+
+// UpdateTask changes a task's name, schedule or enabled flag (Administrator
+// only). A new schedule or re-enabling plans the next run from now.
+func (s *Scheduler) UpdateTask(ctx context.Context, p *tenantlink.Principal, id string, in TaskInput) (*Task, error) {
+	if err := requireAdmin(p, "changing scheduled tasks"); err != nil {
+		return nil, err
+	}
+	if in.Kind != nil || in.Target != nil {
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "a task's kind and target cannot change: create another task")
+	}
+	t, err := s.getTask(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if in.Name != nil {
+		if t.Name, err = checkName(*in.Name); err != nil {
+			return nil, err
+		}
+	}
+	replan := false
+	if in.Schedule != nil {
+		if t.Schedule, err = ParseSchedule(*in.Schedule); err != nil {
+			return nil, err
+		}
+		replan = true
+	}
+	if in.Enabled != nil && *in.Enabled != t.Enabled {
+		t.Enabled = *in.Enabled
+		replan = true
+	}
+	raw := ""
+	if in.RotateWebhook {
+		raw, t.webhookHash = auth.NewToken("")
+	}
+	return s.saveTask(ctx, p, t, replan, raw)
+}
+
+func (s *Scheduler) saveTask(ctx context.Context, p *tenantlink.Principal, t *Task, replan bool, rawSecret string) (*Task, error) {
+	now := s.now()
+	if replan {
+		t.NextRun = nil
+		if t.Enabled {
+			if next, ok := t.Schedule.Next(now, s.cfg.Location); ok {
+				t.NextRun = &next
+			}
+		}
+	}
+	t.UpdatedAt = now
+	if err := s.updateTaskRow(ctx, t); err != nil {
+		return nil, err
+	}
+	detail := fmt.Sprintf("%s: %s, enabled %v", t.Name, t.Schedule.String(), t.Enabled)
+	if rawSecret != "" {
+		detail += ", webhook secret replaced"
+	}
+	if err := s.audit(ctx, p, "task.update", t, detail); err != nil {
+		return nil, err
+	}
+	t.ScheduleText, t.Status = t.Schedule.String(), t.status()
+	if rawSecret != "" {
+		t.WebhookURL = s.webhookURL(t.ID, rawSecret)
+	}
+	return t, nil
+}
+
+// DeleteTask deletes a task (Administrator only); queued jobs of it still
+// run once.
+func (s *Scheduler) DeleteTask(ctx context.Context, p *tenantlink.Principal, id string) error {
+	if err := requireAdmin(p, "deleting scheduled tasks"); err != nil {
+		return err
+	}
+	t, err := s.getTask(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM tasks WHERE id = $1`, id); err != nil {
+		return fmt.Errorf("jobs: delete task: %w", err)
+	}
+	return s.audit(ctx, p, "task.delete", t, t.Name)
+}
+
+// SetGroupSync keeps a group's sync task in step with its sync settings:
+// turning sync on creates the task (every hour unless sched says
+// otherwise) or re-enables it; turning it off disables it. A nil sched
+// keeps an existing task's schedule. The answer carries the webhook URL
+// when the task was created now.
+func (s *Scheduler) SetGroupSync(ctx context.Context, p *tenantlink.Principal, groupID, groupName string, enabled bool, sched *Schedule) (*Task, error) {
+	if err := requireAdmin(p, "changing a group's sync"); err != nil {
+		return nil, err
+	}
+	t, err := s.taskFor(ctx, KindSync, groupID)
+	if err != nil {
+		return nil, err
+	}
+	if t == nil {
+		if !enabled {
+			return nil, nil
+		}
+		sc := DefaultSchedule()
+		if sched != nil {
+			sc = *sched
+		}
+		return s.createTask(ctx, p, "Group member sync: "+groupName, KindSync, groupID, sc, true)
+	}
+	replan := t.Enabled != enabled
+	t.Enabled = enabled
+	if sched != nil && *sched != t.Schedule {
+		t.Schedule, replan = *sched, true
+	}
+	if name := "Group member sync: " + groupName; groupName != "" && t.Name != name {
+		t.Name = name
+	}
+	return s.saveTask(ctx, p, t, replan, "")
+}
+
+// GroupDeleted removes a deleted group's sync task.
+func (s *Scheduler) GroupDeleted(ctx context.Context, groupID string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM tasks WHERE kind = $1 AND target = $2`, KindSync, groupID); err != nil {
+		return fmt.Errorf("jobs: delete task of group %s: %w", groupID, err)
+	}
+	return nil
+}
+
+func (s *Scheduler) audit(ctx context.Context, p *tenantlink.Principal, action string, t *Task, detail string) error {
+	if s.cfg.Audit == nil {
+		return nil
+	}
+	err := s.cfg.Audit(ctx, &tenantlink.AuditEntry{At: s.now(), Actor: p.Name(), Action: action, Target: "task:" + t.ID, Outcome: "ok", Detail: detail})
+	if err != nil {
+		return fmt.Errorf("write audit entry: %w", err)
+	}
+	return nil
+}
