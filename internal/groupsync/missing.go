@@ -1,0 +1,199 @@
+package groupsync
+
+import (
+	"context"
+	"fmt"
+	"math"
+
+	"github.com/tenantlink/tenantlink/internal/store"
+)
+
+// missingPage is how many tracked members one query of the final phase
+// reads.
+const missingPage = 1000
+
+// finishRead applies what only the end of a read can tell — who is
+// missing, who leaves the group — and stores the new cursor, all in one
+// transaction, so the cursor never moves past changes that are not
+// applied. Over the safety threshold without confirmation nothing of it
+// is applied and the cursor stays where it was: the next run sees the
+// same changes again.
+func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error {
+	var stopMsg string
+	counts := r.run.Counts
+	var changes []Change
+	err := r.tx(ctx, func(tx store.Store) error {
+		counts, changes = r.run.Counts, nil
+		if r.o.DryRun {
+			if err := r.writeDryMarks(ctx, tx); err != nil {
+				return err
+			}
+		}
+		f := store.SyncMemberFilter{Mark: gonePrefix + r.mark()}
+		if full {
+			f = store.SyncMemberFilter{NotMark: r.mark()}
+		}
+		var missing []store.SyncMember
+		for {
+			f.Limit = missingPage
+			ms, err := tx.SyncMembers(ctx, r.g.ID, f)
+			if err != nil {
+				return err
+			}
+			missing = append(missing, ms...)
+			if len(ms) < missingPage {
+				break
+			}
+			f.After = ms[len(ms)-1].ObjectID
+		}
+		g, err := tx.GetGroup(ctx, r.g.ID)
+		if err != nil {
+			return err
+		}
+		inGroup := make(map[string]bool, len(g.Members))
+		for _, id := range g.Members {
+			inGroup[id] = true
+		}
+		policy := r.set.MissingUsers
+		var targets []string // users to disable or remove
+		affected := map[string]bool{}
+		missingUser := map[string]bool{}
+		for _, m := range missing {
+			if m.UserID == "" {
+				continue
+			}
+			missingUser[m.UserID] = true
+			if policy == MissingDisable || policy == MissingRemove {
+				targets = append(targets, m.UserID)
+				affected[m.UserID] = true
+			}
+		}
+		// Override: the group's members become exactly the source's
+		// members this sync imported. Anyone else leaves the group —
+		// local users and users of other syncs included — but only the
+		// membership changes: users this sync did not import are never
+		// changed themselves.
+		var leavers []string
+		if r.set.Override {
+			present, err := r.presentUsers(ctx, tx, missingUser)
+			if err != nil {
+				return err
+			}
+			for _, id := range g.Members {
+				if present[id] {
+					continue
+				}
+				if policy == MissingRemove && missingUser[id] {
+					continue // removed with the user
+				}
+				leavers = append(leavers, id)
+				affected[id] = true
+			}
+		}
+		if n, limit := len(affected), r.s.threshold()*float64(len(g.Members)); n > 0 && float64(n) > limit && !r.o.Confirm {
+			pct := 100.0
+			if len(g.Members) > 0 {
+				pct = 100 * float64(n) / float64(len(g.Members))
+			}
+			lead := "Stopped for confirmation: this run would"
+			if r.o.DryRun {
+				lead = "A real run would stop for confirmation: it would"
+			}
+			stopMsg = fmt.Sprintf("%s disable, remove or take out of the group %d of the group's %d members (%.0f%%, over the %.0f%% safety threshold). Nothing of that was applied; run it again with confirmation to proceed.",
+				lead, n, len(g.Members), math.Round(pct), 100*r.s.threshold())
+			if !r.o.DryRun {
+				return errStopped
+			}
+		}
+		switch policy {
+		case MissingDisable:
+			n, err := tx.SetUsersActive(ctx, targets, false, r.s.now())
+			if err != nil {
+				return err
+			}
+			counts.Disabled += n
+			for _, id := range targets {
+				changes = append(changes, Change{Action: "disable", UserID: id})
+			}
+		case MissingRemove:
+			n, err := tx.DeleteUsers(ctx, targets)
+			if err != nil {
+				return err
+			}
+			counts.Removed += n
+			for _, id := range targets {
+				changes = append(changes, Change{Action: "remove", UserID: id})
+			}
+		}
+		if len(leavers) > 0 {
+			n, err := tx.RemoveGroupMembers(ctx, r.g.ID, leavers)
+			if err != nil {
+				return err
+			}
+			counts.LeftGroup += n
+			for _, id := range leavers {
+				changes = append(changes, Change{Action: "leaveGroup", UserID: id})
+			}
+		}
+		gone := make([]string, 0, len(missing))
+		for _, m := range missing {
+			gone = append(gone, m.ObjectID)
+		}
+		if _, err := tx.DeleteSyncMembers(ctx, r.g.ID, gone); err != nil {
+			return err
+		}
+		return tx.PutSyncState(ctx, &store.SyncState{GroupID: r.g.ID, DataSource: r.ds.ID, Source: r.set.SourceGroup,
+			Cursor: cursor, UpdatedAt: r.s.now()})
+	})
+	if stopMsg != "" {
+		r.addError("%s", stopMsg)
+	}
+	if err != nil {
+		return err
+	}
+	r.run.Counts = counts
+	for _, c := range changes {
+		r.addChange(c)
+	}
+	return nil
+}
+
+// presentUsers returns the directory users of the members the source
+// still has (tracked and not missing). It reads them a page at a time;
+// the set holds ids only.
+func (r *runner) presentUsers(ctx context.Context, tx store.Store, missingUser map[string]bool) (map[string]bool, error) {
+	present := map[string]bool{}
+	f := store.SyncMemberFilter{Limit: missingPage}
+	for {
+		ms, err := tx.SyncMembers(ctx, r.g.ID, f)
+		if err != nil {
+			return nil, err
+		}
+		for _, m := range ms {
+			if m.UserID != "" && !missingUser[m.UserID] {
+				present[m.UserID] = true
+			}
+		}
+		if len(ms) < missingPage {
+			return present, nil
+		}
+		f.After = ms[len(ms)-1].ObjectID
+	}
+}
+
+// writeDryMarks stores, inside the dry run's final transaction (which
+// rolls back), the marks its pages could not keep.
+func (r *runner) writeDryMarks(ctx context.Context, tx store.Store) error {
+	seen := make([]store.SyncMember, 0, len(r.drySeen))
+	for obj, uid := range r.drySeen {
+		seen = append(seen, store.SyncMember{ObjectID: obj, UserID: uid})
+	}
+	if err := tx.MarkSyncMembers(ctx, r.g.ID, r.mark(), seen); err != nil {
+		return err
+	}
+	gone := make([]store.SyncMember, 0, len(r.dryGone))
+	for obj := range r.dryGone {
+		gone = append(gone, store.SyncMember{ObjectID: obj})
+	}
+	return tx.MarkSyncMembers(ctx, r.g.ID, gonePrefix+r.mark(), gone)
+}
