@@ -18,6 +18,8 @@ type detailsData struct {
 	DS          *tenantlink.DataSource
 	ReminderDue bool
 	Security    *securityData // nil until the data source exists
+	// Ops is the "Run an operation" panel, for connection users only.
+	Ops *opPanel
 }
 
 func (h *handler) connectorInfo(typ string) connector.Info {
@@ -79,6 +81,11 @@ func (h *handler) renderDetails(w http.ResponseWriter, r *http.Request, status i
 		}
 		sec.Dialog = true
 		d.Security = sec
+		ops, err := h.newOpPanel(r, ds, d.Action, r.URL.Query().Get("op"))
+		if err != nil {
+			return err
+		}
+		d.Ops = ops
 	}
 	title := d.Connector.Title + " data connector"
 	p := h.newPage(r, title, "datasources", d)

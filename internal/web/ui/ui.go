@@ -1,6 +1,7 @@
 // Package ui owns tenantlink's server-rendered web UI: the sign-in page,
 // data source administration (list, connector catalogue, the Office 365
-// details page with its Authorize popup, security settings) and the
+// details page with its Authorize popup, security settings), the "Run an
+// operation" panel for a data source's connection users, and the
 // directory's users and groups pages, plus the static assets those pages
 // and the OAuth callback page load. Pages call the same datasource and
 // directory service methods as the JSON API, so both refuse and allow
@@ -77,6 +78,8 @@ func Register(d Deps) {
 	s.HandlePage("POST /datasources/{id}/delete", false, h.deleteDataSource)
 	s.HandlePage("GET /datasources/{id}/security", false, h.showSecurity)
 	s.HandlePage("POST /datasources/{id}/security", false, h.saveSecurity)
+	s.HandlePage("GET /datasources/{id}/operations", false, h.showOperations)
+	s.HandlePage("POST /datasources/{id}/operations", false, h.runOperation)
 
 	s.HandlePage("GET /users", false, h.listUsers)
 	s.HandlePage("POST /users", false, h.createUser)
@@ -181,7 +184,8 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
-	"iso": func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"cell": cell,
 	"statusClass": func(s tenantlink.Status) string {
 		switch s {
 		case tenantlink.StatusReady:

@@ -1,0 +1,93 @@
+package ui
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/connector"
+	"github.com/tenantlink/tenantlink/internal/datasource"
+	"github.com/tenantlink/tenantlink/internal/web"
+)
+
+// runOperation is the panel's Run without JavaScript: it runs the chosen
+// operation through the same service method as the API and renders the
+// operations page with the rows, or with the refusal next to the form
+// that caused it.
+func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
+	pr := web.PrincipalFrom(r.Context())
+	ds, err := h.DataSources.Get(r.Context(), pr, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	// Someone who may only administer the data source gets the 403 page:
+	// there is no panel to show them the refusal in.
+	if err := datasource.CanUse(pr, ds); err != nil {
+		return err
+	}
+	name := r.PostFormValue("op")
+	panel, err := h.newOpPanel(r, ds, "/datasources/"+url.PathEscape(ds.ID)+"/operations", name)
+	if err != nil {
+		return err
+	}
+	if panel == nil {
+		return tenantlink.Errorf(tenantlink.EINVALID, "%s data sources offer no operations.", ds.Type)
+	}
+	if panel.Selected == nil {
+		if name == "" {
+			panel.Error = "Choose an operation to run."
+		}
+		return h.renderOperations(w, r, http.StatusBadRequest, panel)
+	}
+	inputs, values := operationForm(r, *panel.Selected)
+	panel.Values = values
+	items, err := h.DataSources.RunOperation(r.Context(), pr, ds.ID, panel.Selected.Name, inputs)
+	if err != nil {
+		code := tenantlink.ErrorCode(err)
+		if code == tenantlink.EINTERNAL {
+			return err
+		}
+		panel.Error = tenantlink.ErrorMessage(err)
+		return h.renderOperations(w, r, web.Status(code), panel)
+	}
+	panel.Ran, panel.Items = true, items
+	return h.renderOperations(w, r, http.StatusOK, panel)
+}
+
+// operationForm reads op's declared inputs from the panel's form (fields
+// "in.NAME") into the inputs the service takes, and the text to show the
+// form again with. Empty fields are left out, as "not given"; user and
+// list inputs take one entry per line.
+func operationForm(r *http.Request, op connector.Operation) (map[string]any, map[string]string) {
+	inputs, values := map[string]any{}, map[string]string{}
+	for _, p := range op.Inputs {
+		field := "in." + p.Name
+		if p.Type == "boolean" {
+			b := formBool(r, field)
+			inputs[p.Name], values[p.Name] = b, strconv.FormatBool(b)
+			continue
+		}
+		v := r.PostFormValue(field)
+		values[p.Name] = v
+		if strings.TrimSpace(v) == "" {
+			continue
+		}
+		switch p.Type {
+		case "users", "list":
+			var list []any
+			for _, line := range strings.Split(v, "\n") {
+				if line = strings.TrimSpace(line); line != "" {
+					list = append(list, line)
+				}
+			}
+			inputs[p.Name] = list
+		default:
+			// Integers go as text too: the operation parses and
+			// range-checks them with the message the API gives.
+			inputs[p.Name] = v
+		}
+	}
+	return inputs, values
+}
