@@ -1,8 +1,13 @@
 // tenantlink's page behaviour. Everything here enhances a page that also
-// works without JavaScript: the delete confirmation, the Security dialog
-// and the Authorize popup (which falls back to a full-window redirect).
+// works without JavaScript: the delete confirmation, the Security dialog,
+// the "Run an operation" panel (chooser and results without a reload,
+// OK/Cancel before a write) and the Authorize popup (which falls back to a
+// full-window redirect).
 (function () {
   "use strict";
+
+  // Controls that only the no-JavaScript flow needs hide under html.js.
+  document.documentElement.classList.add("js");
 
   function csrf() {
     var m = document.querySelector('meta[name="csrf-token"]');
@@ -72,6 +77,141 @@
       b.addEventListener("click", function () { dialog.close(); });
     });
   }
+
+  // "Run an operation" panel. Listeners sit on the document because the
+  // chooser swaps the whole panel for the server's rendering of it.
+  function opPanel() { return document.getElementById("operation-panel"); }
+
+  // Choosing an operation fetches the page the no-JavaScript GET form
+  // would load and swaps in its panel, so the inputs come from the same
+  // template either way.
+  document.addEventListener("change", function (ev) {
+    var select = ev.target;
+    if (!select || select.id !== "op-select") return;
+    var u = new URL(select.form.action, location.href);
+    u.hash = "";
+    u.search = select.value ? "?op=" + encodeURIComponent(select.value) : "";
+    fetch(u.toString(), { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (res) {
+        if (!res.ok) throw new Error("Could not load the operation's inputs (" + res.status + ").");
+        return res.text();
+      })
+      .then(function (html) {
+        var fresh = new DOMParser().parseFromString(html, "text/html").getElementById("operation-panel");
+        var here = opPanel();
+        if (!fresh || !here) return;
+        here.replaceWith(document.importNode(fresh, true));
+        history.replaceState(null, "", location.pathname + u.search + "#operation-panel");
+        var again = document.getElementById("op-select");
+        if (again) again.focus();
+      })
+      .catch(function (err) { notify(err.message, true); });
+  });
+
+  // opInputs reads the form the way the server's no-JavaScript handler
+  // does: empty fields are not given, user and list inputs one per line.
+  function opInputs(form) {
+    var inputs = {};
+    form.querySelectorAll("[data-input]").forEach(function (el) {
+      var name = el.getAttribute("data-input"), type = el.getAttribute("data-type");
+      if (type === "boolean") { inputs[name] = el.checked; return; }
+      var v = el.value.trim();
+      if (v === "") return;
+      if (type === "users" || type === "list") {
+        inputs[name] = v.split("\n").map(function (s) { return s.trim(); }).filter(function (s) { return s !== ""; });
+      } else if (type === "integer" && /^\d+$/.test(v)) {
+        inputs[name] = Number(v);
+      } else {
+        inputs[name] = v; // the operation validates it and explains
+      }
+    });
+    return inputs;
+  }
+
+  function opCell(v) {
+    if (v === null || v === undefined) return "";
+    if (typeof v === "boolean") return v ? "Yes" : "No";
+    if (Array.isArray(v)) return v.map(opCell).join(", ");
+    if (typeof v === "object") return JSON.stringify(v);
+    return String(v);
+  }
+
+  // showOpResult renders what the server renders after a POST: the
+  // refusal, or the count and a table whose columns are the declared
+  // outputs.
+  function showOpResult(form, items, error) {
+    var box = document.getElementById("op-result");
+    if (!box) return;
+    box.textContent = "";
+    if (error) {
+      var p = document.createElement("p");
+      p.className = "notice notice-error";
+      p.id = "op-error";
+      p.setAttribute("role", "alert");
+      p.textContent = error;
+      box.appendChild(p);
+      return;
+    }
+    var count = document.createElement("p");
+    count.className = "op-count";
+    count.id = "op-count";
+    count.setAttribute("role", "status");
+    count.textContent = items.length + " item(s)";
+    box.appendChild(count);
+    if (!items.length) return;
+    var cols = JSON.parse(form.getAttribute("data-outputs") || "[]");
+    var wrap = document.createElement("div");
+    wrap.className = "table-scroll";
+    wrap.setAttribute("role", "region");
+    wrap.setAttribute("aria-labelledby", "op-results-caption");
+    wrap.tabIndex = 0;
+    var table = document.createElement("table");
+    table.className = "list op-results";
+    table.id = "op-results";
+    var caption = table.createCaption();
+    caption.id = "op-results-caption";
+    caption.textContent = form.getAttribute("data-label") + ": results";
+    var head = table.createTHead().insertRow();
+    cols.forEach(function (c) {
+      var th = document.createElement("th");
+      th.scope = "col";
+      th.textContent = c.label;
+      head.appendChild(th);
+    });
+    var body = table.createTBody();
+    items.forEach(function (it) {
+      var tr = body.insertRow();
+      if (it.error) tr.className = "row-error";
+      cols.forEach(function (c) { tr.insertCell().textContent = opCell(it[c.name]); });
+    });
+    wrap.appendChild(table);
+    box.appendChild(wrap);
+  }
+
+  document.addEventListener("submit", function (ev) {
+    var form = ev.target;
+    if (!form || form.id !== "op-run") return;
+    ev.preventDefault();
+    var panel = opPanel();
+    var label = form.getAttribute("data-label");
+    if (form.getAttribute("data-write") === "true" &&
+        !window.confirm("Run \u201c" + label + "\u201d on \u201c" + panel.getAttribute("data-name") + "\u201d? It changes Office 365.")) {
+      return;
+    }
+    var button = document.getElementById("op-run-button");
+    var box = document.getElementById("op-result");
+    if (button) button.disabled = true;
+    if (box) box.setAttribute("aria-busy", "true");
+    var path = "/api/v1/datasources/" + encodeURIComponent(panel.getAttribute("data-datasource")) +
+      "/operations/" + encodeURIComponent(form.getAttribute("data-op"));
+    api("POST", path, { inputs: opInputs(form) })
+      .then(function (res) { showOpResult(form, (res && res.items) || [], null); })
+      .catch(function (err) { showOpResult(form, null, err.message); })
+      .then(function () {
+        if (button) button.disabled = false;
+        if (box) box.removeAttribute("aria-busy");
+      });
+  });
 
   // Authorize popup on the details page.
   var form = document.getElementById("ds-form");
