@@ -183,6 +183,9 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 			}
 		}
 		tracked := map[string]bool{}
+		// Members this run already applied (added earlier in the round)
+		// are applied again in case they changed, but counted once.
+		already := map[string]bool{}
 		if len(attr) > 0 {
 			ms, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: attr})
 			if err != nil {
@@ -191,6 +194,9 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 			for _, m := range ms {
 				if !strings.HasPrefix(m.Mark, gonePrefix) {
 					tracked[m.ObjectID] = true
+				}
+				if m.Mark == r.mark() {
+					already[m.ObjectID] = true
 				}
 			}
 		}
@@ -233,7 +239,9 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 					counts.Updated++
 					changes = append(changes, Change{Action: "update", UserID: o.ID, ObjectID: u.Source.ObjectID, Email: u.Email, Detail: diff(o.Before, u)})
 				case store.ImportUnchanged:
-					counts.Unchanged++
+					if !already[u.Source.ObjectID] {
+						counts.Unchanged++
+					}
 				case store.ImportConflict:
 					errs = append(errs, fmt.Sprintf("user %s (object %s) not imported: the email belongs to directory user %s, which this sync did not import and leaves as it is", u.Email, u.Source.ObjectID, o.ConflictWith))
 					changes = append(changes, Change{Action: "skip", ObjectID: u.Source.ObjectID, Email: u.Email, Detail: "email belongs to user " + o.ConflictWith})

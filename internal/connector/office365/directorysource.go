@@ -1,0 +1,319 @@
+package office365
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/connector"
+	"github.com/tenantlink/tenantlink/internal/graph"
+)
+
+var _ connector.DirectoryReader = (*Connector)(nil)
+
+// memberFields is the $select of a member read: only what the import maps
+// (PRODUCT.md section 6), which keeps pages small.
+var memberFields = []string{"id", "userPrincipalName", "mail", "displayName", "givenName", "surname", "jobTitle", "department", "accountEnabled"}
+
+// idsPerFilter is how many ids one "id in (…)" filter carries when
+// fetching users added to the source group: Graph caps a filter's
+// expressions at 15.
+const idsPerFilter = 15
+
+// pipelineDepth is how many fetched pages may wait while the caller
+// applies one: Graph paging is sequential (each page names the next), so
+// overlap comes from fetching page n+1 while page n is being stored.
+const pipelineDepth = 2
+
+// cursor is ReadGroupMembers' opaque position: the delta links of the
+// group's membership and of users' attributes. Delta links carry no
+// secret (the token travels in the Authorization header).
+type cursor struct {
+	V      int    `json:"v"`
+	Group  string `json:"g"` // resolved group id; "*" for all users
+	Groups string `json:"gd,omitempty"`
+	Users  string `json:"ud"`
+}
+
+// ReadGroupMembers implements connector.DirectoryReader for a group id, an
+// exact group display name or "*" (all users).
+func (c *Connector) ReadGroupMembers(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup, cur string,
+	page func(users []connector.SourceUser, removed []string) error) (string, bool, error) {
+	gc, err := c.Client(ctx, ds, creds)
+	if err != nil {
+		return "", false, err
+	}
+	groupID := "*"
+	if strings.TrimSpace(sourceGroup) != "*" {
+		groupID, err = c.resolveGroup(ctx, gc, strings.TrimSpace(sourceGroup))
+		if err != nil {
+			return "", false, err
+		}
+	}
+	if cur != "" {
+		var cs cursor
+		if json.Unmarshal([]byte(cur), &cs) == nil && cs.V == 1 && cs.Group == groupID && cs.Users != "" && (groupID == "*" || cs.Groups != "") {
+			next, err := c.readChanges(ctx, gc, groupID, cs, page)
+			if !errors.Is(err, graph.ErrDeltaExpired) {
+				return next, false, mapGraphErr(err)
+			}
+			c.log.Info("delta token expired: reading the source group in full", "datasource", ds.ID)
+		}
+	}
+	next, err := c.readFull(ctx, gc, groupID, page)
+	return next, true, mapGraphErr(err)
+}
+
+// mapGraphErr leaves refusals (already wrapping connector.ErrReauthorize)
+// and tenantlink errors as they are and names Graph answers for people.
+func mapGraphErr(err error) error {
+	var ge *graph.Error
+	var te *tenantlink.Error
+	switch {
+	case err == nil, errors.Is(err, connector.ErrReauthorize), errors.As(err, &te):
+		return err
+	case errors.As(err, &ge):
+		return &tenantlink.Error{Code: tenantlink.EUPSTREAM, Message: fmt.Sprintf("Microsoft Graph refused %s (%d %s): %s", ge.Op, ge.Status, ge.Code, ge.Message), Err: err}
+	}
+	return err
+}
+
+// resolveGroup finds the source group by id, else by exact display name.
+func (c *Connector) resolveGroup(ctx context.Context, gc *graph.Client, src string) (string, error) {
+	if isGUID(src) {
+		g, err := gc.GetGroup(ctx, src, []string{"id", "displayName"})
+		if err == nil {
+			return g.ID, nil
+		}
+		if !errors.Is(err, graph.ErrNotFound) {
+			return "", mapGraphErr(err)
+		}
+	}
+	var found []graph.Group
+	err := gc.ListGroups(ctx, graph.Query{Select: []string{"id", "displayName"}, Filter: "displayName eq '" + strings.ReplaceAll(src, "'", "''") + "'", Max: 20}, func(gs []graph.Group) error {
+		found = append(found, gs...)
+		return nil
+	})
+	if err != nil {
+		return "", mapGraphErr(err)
+	}
+	switch len(found) {
+	case 0:
+		return "", tenantlink.Errorf(tenantlink.EINVALID, "The source group %q was not found in the tenant: give a group id or its exact display name.", src)
+	case 1:
+		return found[0].ID, nil
+	}
+	var names []string
+	for _, g := range found {
+		names = append(names, fmt.Sprintf("%s (%s)", g.DisplayName, g.ID))
+	}
+	return "", tenantlink.Errorf(tenantlink.EINVALID, "The source group name %q is ambiguous: %d groups have it: %s. Give the group id instead.", src, len(found), strings.Join(names, ", "))
+}
+
+// deltaURL is the first link of a delta round whose changes start now:
+// $deltatoken=latest answers with a delta link and no data.
+func (c *Connector) deltaURL(entity string, q url.Values) string {
+	q.Set("$deltatoken", "latest")
+	return c.cfg.GraphURL + "/v1.0/" + entity + "/delta?" + strings.ReplaceAll(q.Encode(), "+", "%20")
+}
+
+func groupDeltaQuery(groupID string) url.Values {
+	return url.Values{"$select": {"id,members"}, "$filter": {"id eq '" + groupID + "'"}}
+}
+
+// readFull reads every member. The delta links are taken first, so a
+// change made during the read is replayed by the next run rather than
+// lost (replays are harmless: applying a user twice changes nothing).
+func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID string, page func([]connector.SourceUser, []string) error) (string, error) {
+	cs := cursor{V: 1, Group: groupID}
+	var err error
+	cs.Users, err = gc.UsersDelta(ctx, c.deltaURL("users", url.Values{"$select": {strings.Join(memberFields, ",")}}), nil, func(graph.DeltaPage) error { return nil })
+	if err != nil {
+		return "", err
+	}
+	if groupID != "*" {
+		cs.Groups, err = gc.GroupsDelta(ctx, c.deltaURL("groups", groupDeltaQuery(groupID)), nil, func(graph.DeltaPage) error { return nil })
+		if err != nil {
+			return "", err
+		}
+	}
+	err = pipeline(ctx, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
+		if groupID == "*" {
+			return gc.ListUsers(ctx, graph.Query{Select: memberFields}, func(us []graph.User) error {
+				out := make([]connector.SourceUser, 0, len(us))
+				for i := range us {
+					out = append(out, fromUser(&us[i], false))
+				}
+				return emit(out, nil)
+			})
+		}
+		return gc.ListGroupMembers(ctx, groupID, graph.Query{Select: memberFields}, func(ms []graph.DirectoryObject) error {
+			out := make([]connector.SourceUser, 0, len(ms))
+			for i := range ms {
+				// Members can be groups, devices or service principals:
+				// only users are imported (nested groups are not expanded).
+				if m := &ms[i]; m.ODataType == "" || m.ODataType == graph.TypeUser {
+					out = append(out, fromMember(m))
+				}
+			}
+			return emit(out, nil)
+		})
+	})
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(cs)
+	return string(b), err
+}
+
+// readChanges replays the changes since cs: membership first (additions
+// with their attributes, removals), then users' attribute changes, which
+// cover every user of the tenant and so are marked AttributesOnly for a
+// group (the caller applies them to members only).
+func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID string, cs cursor, page func([]connector.SourceUser, []string) error) (string, error) {
+	var err error
+	if groupID != "*" {
+		added, removed := []string{}, []string{}
+		state := map[string]bool{} // member id -> net added
+		var order []string
+		var deleted bool
+		cs.Groups, err = gc.GroupsDelta(ctx, cs.Groups, nil, func(p graph.DeltaPage) error {
+			for _, g := range p.Groups {
+				// $filter on groups/delta is honoured by Graph; check anyway
+				// so a wider answer cannot leak other groups' members in.
+				if !strings.EqualFold(g.ID, groupID) {
+					continue
+				}
+				if g.Removed != nil {
+					deleted = true
+				}
+				for _, m := range g.MembersDelta {
+					if m.ODataType != "" && m.ODataType != graph.TypeUser {
+						continue
+					}
+					if _, ok := state[m.ID]; !ok {
+						order = append(order, m.ID)
+					}
+					state[m.ID] = m.Removed == nil
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return "", err
+		}
+		if deleted {
+			return "", tenantlink.Errorf(tenantlink.EUPSTREAM, "The source group %s was deleted in the tenant: choose another source group.", groupID)
+		}
+		for _, id := range order {
+			if state[id] {
+				added = append(added, id)
+			} else {
+				removed = append(removed, id)
+			}
+		}
+		for start := 0; start < len(added); start += idsPerFilter {
+			ids := added[start:min(start+idsPerFilter, len(added))]
+			quoted := make([]string, len(ids))
+			for i, id := range ids {
+				quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
+			}
+			err := gc.ListUsers(ctx, graph.Query{Select: memberFields, Filter: "id in (" + strings.Join(quoted, ",") + ")"}, func(us []graph.User) error {
+				out := make([]connector.SourceUser, 0, len(us))
+				for i := range us {
+					out = append(out, fromUser(&us[i], false))
+				}
+				return page(out, nil)
+			})
+			if err != nil {
+				return "", err
+			}
+		}
+		if len(removed) > 0 {
+			if err := page(nil, removed); err != nil {
+				return "", err
+			}
+		}
+	}
+	attrOnly := groupID != "*"
+	cs.Users, err = gc.UsersDelta(ctx, cs.Users, nil, func(p graph.DeltaPage) error {
+		var users []connector.SourceUser
+		var removed []string
+		for i := range p.Users {
+			u := &p.Users[i]
+			if u.Removed != nil {
+				removed = append(removed, u.ID)
+				continue
+			}
+			users = append(users, fromUser(&u.User, attrOnly))
+		}
+		return page(users, removed)
+	})
+	if err != nil {
+		return "", err
+	}
+	b, err := json.Marshal(cs)
+	return string(b), err
+}
+
+func enabled(b *bool) bool { return b == nil || *b }
+
+func email(mail, upn string) string {
+	if mail != "" {
+		return mail
+	}
+	return upn
+}
+
+func fromUser(u *graph.User, attrOnly bool) connector.SourceUser {
+	return connector.SourceUser{ObjectID: u.ID, Email: email(u.Mail, u.UserPrincipalName), DisplayName: u.DisplayName,
+		GivenName: u.GivenName, Surname: u.Surname, JobTitle: u.JobTitle, Department: u.Department,
+		Enabled: enabled(u.AccountEnabled), AttributesOnly: attrOnly}
+}
+
+func fromMember(m *graph.DirectoryObject) connector.SourceUser {
+	return connector.SourceUser{ObjectID: m.ID, Email: email(m.Mail, m.UserPrincipalName), DisplayName: m.DisplayName,
+		GivenName: m.GivenName, Surname: m.Surname, JobTitle: m.JobTitle, Department: m.Department,
+		Enabled: enabled(m.AccountEnabled)}
+}
+
+type pageMsg struct {
+	users   []connector.SourceUser
+	removed []string
+}
+
+// pipeline runs produce in a goroutine that fetches pages while the
+// caller's page function applies the previous ones, at most pipelineDepth
+// ahead. The first error of either side stops both.
+func pipeline(ctx context.Context, page func([]connector.SourceUser, []string) error,
+	produce func(context.Context, func([]connector.SourceUser, []string) error) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	ch := make(chan pageMsg, pipelineDepth)
+	done := make(chan error, 1)
+	go func() {
+		defer close(ch)
+		done <- produce(ctx, func(us []connector.SourceUser, rm []string) error {
+			select {
+			case ch <- pageMsg{us, rm}:
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		})
+	}()
+	for m := range ch {
+		if err := page(m.users, m.removed); err != nil {
+			cancel()
+			for range ch {
+			}
+			<-done
+			return err
+		}
+	}
+	return <-done
+}
