@@ -58,6 +58,13 @@ func upstream(what string, err error) error {
 	return e
 }
 
+// wholeOperation reports whether a per-item Graph error is really about
+// the grant (401, 403) rather than the item, so the operation as a whole
+// fails with one message instead of one per user.
+func wholeOperation(err error) bool {
+	return errors.Is(err, graph.ErrUnauthorized) || errors.Is(err, graph.ErrForbidden)
+}
+
 func orDefault(s, def string) string {
 	if s == "" {
 		return def

@@ -218,6 +218,11 @@ func membership(ctx context.Context, env Env, in inputs, emit func([]connector.I
 			return upstream(fmt.Sprintf("%s the group %q", verb, g.DisplayName), err)
 		}
 		for _, r := range res {
+			// A refusal of the grant or the group is the operation's,
+			// not one user's: say it once.
+			if r.Err != nil && wholeOperation(r.Err) {
+				return upstream(fmt.Sprintf("%s the group %q", verb, g.DisplayName), r.Err)
+			}
 			outcome[r.ID] = r.Err
 		}
 	}
@@ -245,7 +250,11 @@ func membership(ctx context.Context, env Env, in inputs, emit func([]connector.I
 				fail = &tenantlink.Error{Code: tenantlink.ENOTFOUND, Err: err,
 					Message: fmt.Sprintf("User %s does not exist in Microsoft 365.", r.Ref)}
 			default:
-				fail = asAppError(upstream(fmt.Sprintf("%s %s the group %q", map[bool]string{true: "add", false: "remove"}[add], r.Ref, g.DisplayName), err))
+				what := fmt.Sprintf("remove %s from the group %q", r.Ref, g.DisplayName)
+				if add {
+					what = fmt.Sprintf("add %s to the group %q", r.Ref, g.DisplayName)
+				}
+				fail = asAppError(upstream(what, err))
 			}
 		}
 		if fail != nil {

@@ -63,14 +63,33 @@ func startTenant(tb testing.TB, o tenantOpts) *tenant {
 }
 
 func (t *tenant) client(sleep bool) *graph.Client {
+	cfg := graph.Config{}
+	if sleep {
+		cfg.Sleep = func(ctx context.Context, d time.Duration) error {
+			tm := time.NewTimer(d)
+			defer tm.Stop()
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-tm.C:
+				return nil
+			}
+		}
+	}
+	return t.clientWith(cfg)
+}
+
+// clientWith builds a Graph client from cfg, adding the simulator's URL,
+// the app-only token source and, unless cfg has one, a Sleep that does
+// not wait: tests never wait out a Retry-After, the retry logic still runs.
+func (t *tenant) clientWith(cfg graph.Config) *graph.Client {
 	cc := clientcredentials.Config{
 		ClientID: t.facts.ClientID, ClientSecret: t.facts.ClientSecret,
 		TokenURL: t.sim.URL() + "/" + t.facts.TenantID + "/oauth2/v2.0/token",
 		Scopes:   []string{"https://graph.microsoft.com/.default"},
 	}
-	cfg := graph.Config{BaseURL: t.sim.URL(), HTTPClient: cc.Client(context.Background())}
-	if !sleep {
-		// Tests never wait out a Retry-After; the retry logic still runs.
+	cfg.BaseURL, cfg.HTTPClient = t.sim.URL(), cc.Client(context.Background())
+	if cfg.Sleep == nil {
 		cfg.Sleep = func(ctx context.Context, d time.Duration) error { return ctx.Err() }
 	}
 	return graph.New(cfg)

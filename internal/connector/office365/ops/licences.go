@@ -111,7 +111,11 @@ func licenceWrites(ctx context.Context, env Env, what string, users []*graph.Use
 		return nil, upstream(what, err)
 	}
 	for i, u := range users {
-		out[u.ID] = resps[i].Err()
+		err := resps[i].Err()
+		if err != nil && wholeOperation(err) {
+			return nil, upstream(what, err)
+		}
+		out[u.ID] = err
 	}
 	return out, nil
 }
