@@ -21,11 +21,14 @@ import (
 	"github.com/tenantlink/tenantlink/internal/connector/office365"
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/groupsync"
+	"github.com/tenantlink/tenantlink/internal/jobs"
 	"github.com/tenantlink/tenantlink/internal/metrics"
 	"github.com/tenantlink/tenantlink/internal/secrets"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 	"github.com/tenantlink/tenantlink/internal/web"
+	"github.com/tenantlink/tenantlink/internal/web/syncui"
 	"github.com/tenantlink/tenantlink/internal/web/ui"
 )
 
@@ -42,8 +45,45 @@ type Config struct {
 	MSClientID     string
 	MSClientSecret string // from --ms-client-secret-file; never logged
 
+	// Jobs tunes the job queue; zero values are the defaults, and the
+	// TENANTLINK_JOBS_* environment variables (undocumented, for tests
+	// that run real processes) override them.
+	Jobs JobsConfig
+
 	Logger *slog.Logger
 	Now    func() time.Time
+}
+
+// JobsConfig tunes the job queue (see jobs.Config for the defaults).
+type JobsConfig struct {
+	TickInterval time.Duration // TENANTLINK_JOBS_TICK
+	JobTimeout   time.Duration // TENANTLINK_JOBS_TIMEOUT
+	RescueAfter  time.Duration // TENANTLINK_JOBS_RESCUE_AFTER
+	RetryBase    time.Duration // TENANTLINK_JOBS_RETRY_BASE
+	ConflictWait time.Duration // TENANTLINK_JOBS_CONFLICT_WAIT
+	// Disabled keeps this process from working jobs and ticking (the
+	// import command runs its one sync in the foreground).
+	Disabled bool
+}
+
+// fromEnv fills zero durations from TENANTLINK_JOBS_* variables.
+func (j *JobsConfig) fromEnv() error {
+	for name, d := range map[string]*time.Duration{
+		"TENANTLINK_JOBS_TICK": &j.TickInterval, "TENANTLINK_JOBS_TIMEOUT": &j.JobTimeout,
+		"TENANTLINK_JOBS_RESCUE_AFTER": &j.RescueAfter, "TENANTLINK_JOBS_RETRY_BASE": &j.RetryBase,
+		"TENANTLINK_JOBS_CONFLICT_WAIT": &j.ConflictWait,
+	} {
+		v := os.Getenv(name)
+		if v == "" || *d != 0 {
+			continue
+		}
+		x, err := time.ParseDuration(v)
+		if err != nil || x <= 0 {
+			return fmt.Errorf("%s must be a positive duration such as 500ms, not %q", name, v)
+		}
+		*d = x
+	}
+	return nil
 }
 
 // Defaults fills empty fields with their defaults.
@@ -89,6 +129,8 @@ type App struct {
 	Metrics     *metrics.Metrics
 	Web         *web.Server
 	Office365   *office365.Connector
+	GroupSync   *groupsync.Service
+	Jobs        *jobs.Scheduler
 
 	srv *http.Server
 }
@@ -139,7 +181,78 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
 	})
 	ui.Register(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})
+	if err := a.openJobs(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return a, nil
+}
+
+// openJobs wires group member sync and the job queue: the scheduler's
+// sync jobs call groupsync as the system principal, and the API and pages
+// reach both.
+func (a *App) openJobs(ctx context.Context) error {
+	cfg := a.Config
+	if err := cfg.Jobs.fromEnv(); err != nil {
+		return err
+	}
+	a.GroupSync = &groupsync.Service{Store: a.DB, DataSources: a.DataSources, Now: cfg.Now, Logger: cfg.Logger.With("service", "groupsync")}
+	sched, err := jobs.New(ctx, jobs.Config{
+		DB: a.DB.SQL(), Dialect: a.DB.Dialect(), DSN: cfg.DB,
+		Sync:      a.runSync,
+		Groups:    a.DB.GetGroup,
+		Audit:     a.DB.AppendAudit,
+		PublicURL: cfg.PublicURL, Logger: cfg.Logger.With("component", "jobs"), Now: cfg.Now,
+		TickInterval: cfg.Jobs.TickInterval, JobTimeout: cfg.Jobs.JobTimeout, RescueAfter: cfg.Jobs.RescueAfter,
+		RetryBase: cfg.Jobs.RetryBase, ConflictWait: cfg.Jobs.ConflictWait,
+	})
+	if err != nil {
+		return err
+	}
+	a.Jobs = sched
+	gs := a.GroupSync
+	api := web.SyncAPI{
+		Tasks: sched, Store: a.DB, Directory: a.Directory, Now: cfg.Now,
+		Validate: func(ctx context.Context, p *tenantlink.Principal, _ string, s *tenantlink.SyncSettings) error {
+			return groupsync.ValidateSettings(ctx, a.DB, a.DataSources, p, s)
+		},
+		DryRun: func(ctx context.Context, p *tenantlink.Principal, groupID string, full bool) (any, error) {
+			return gs.Run(ctx, p, groupID, groupsync.RunOptions{DryRun: true, Full: full, Trigger: "manual"})
+		},
+		Runs: func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) (any, error) {
+			return gs.Runs(ctx, p, groupID, limit)
+		},
+	}
+	a.Web.RegisterSync(api)
+	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Runs: gs.Runs,
+		DryRun: func(ctx context.Context, p *tenantlink.Principal, groupID string) (*groupsync.Run, error) {
+			return gs.Run(ctx, p, groupID, groupsync.RunOptions{DryRun: true, Trigger: "manual"})
+		}, Logger: cfg.Logger.With("component", "syncui")})
+	return nil
+}
+
+// runSync is the scheduler's sync function: one groupsync run as the
+// system, its progress logged page by page (operators follow long imports
+// in the logs; the run record carries the same counts for the UI).
+func (a *App) runSync(ctx context.Context, req jobs.SyncRequest) (jobs.SyncResult, error) {
+	log := a.Config.Logger.With("component", "jobs", "group", req.GroupID, "trigger", req.Trigger)
+	run, err := a.GroupSync.Run(ctx, tenantlink.System, req.GroupID, groupsync.RunOptions{
+		Confirm: req.Confirm, Full: req.Full, Trigger: req.Trigger,
+		Progress: func(p groupsync.Progress) {
+			log.Info("sync progress", "phase", p.Phase, "seen", p.Seen, "created", p.Created, "updated", p.Updated,
+				"unchanged", p.Unchanged, "disabled", p.Disabled, "removed", p.Removed, "leftGroup", p.LeftGroup)
+		},
+	})
+	if err != nil {
+		return jobs.SyncResult{}, err
+	}
+	res := jobs.SyncResult{RunID: run.ID, Status: run.Status, Message: strings.Join(run.Errors, " ")}
+	if run.Status == jobs.StatusStopped && ctx.Err() != nil {
+		// Stopped by shutdown, not by the safety threshold: River retries,
+		// and the next attempt resumes from the stored cursor.
+		return res, fmt.Errorf("sync run %s stopped: %w", run.ID, ctx.Err())
+	}
+	return res, nil
 }
 
 // Handler is the application's root HTTP handler.
@@ -164,6 +277,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		IdleTimeout:       2 * time.Minute,
 		ErrorLog:          slog.NewLogLogger(a.Config.Logger.Handler(), slog.LevelWarn),
 	}
+	if !a.Config.Jobs.Disabled {
+		if err := a.Jobs.Start(ctx); err != nil {
+			return err
+		}
+	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.srv.Serve(ln) }()
 	select {
@@ -176,11 +294,22 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	if err := a.srv.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	if err := a.Jobs.Stop(shutCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
 	return nil
 }
 
-// Close releases the database.
-func (a *App) Close() error { return a.DB.Close() }
+// Close stops the job queue (if running) and releases the database.
+func (a *App) Close() error {
+	var err error
+	if a.Jobs != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		err = a.Jobs.Stop(ctx)
+	}
+	return errors.Join(err, a.DB.Close())
+}
 
 // EnsureAdministrator creates an Administrator with email and password if
 // no user with that email exists yet; it reports whether it created one.

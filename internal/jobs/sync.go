@@ -70,6 +70,13 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		return river.JobSnooze(s.cfg.ConflictWait)
 	case tenantlink.EINVALID, tenantlink.ENOTFOUND, tenantlink.EFORBIDDEN:
 		log.Warn("sync job failed; not retrying", "err", err)
+		if s.groupGone(rctx, a.GroupID) {
+			// The group was deleted: its task would fail every tick.
+			if derr := s.GroupDeleted(rctx, a.GroupID); derr != nil {
+				return derr
+			}
+			return river.JobCancel(err)
+		}
 		if rerr := s.recordRun(rctx, a.TaskID, StatusFailed, tenantlink.ErrorMessage(err), s.now()); rerr != nil {
 			return rerr
 		}
@@ -85,4 +92,12 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 		return errors.Join(err, rerr)
 	}
 	return fmt.Errorf("sync of group %s: %w", a.GroupID, err)
+}
+
+func (s *Scheduler) groupGone(ctx context.Context, groupID string) bool {
+	if s.cfg.Groups == nil {
+		return false
+	}
+	_, err := s.cfg.Groups(ctx, groupID)
+	return tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND
 }

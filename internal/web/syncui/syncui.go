@@ -1,0 +1,358 @@
+// Package syncui owns the pages of scheduled work: the Scheduled tasks
+// list (/tasks: name, schedule, last run, next run, status, Run now) and a
+// group's page (/groups/{id}) with its Group member sync settings form and
+// run history, whose progress a small script refreshes every 2 s from the
+// runs API. The pages call the same methods as the JSON API (web.SyncAPI,
+// jobs.Scheduler) and work without JavaScript. They reuse package ui's
+// look: its stylesheet and layout markup.
+package syncui
+
+import (
+	"bytes"
+	"context"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/datasource"
+	"github.com/tenantlink/tenantlink/internal/groupsync"
+	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static/sync.js
+var syncJS []byte
+
+// Deps are what the pages call.
+type Deps struct {
+	Server      *web.Server
+	API         web.SyncAPI
+	DataSources *datasource.Service
+	// Runs lists a group's sync runs, newest first; DryRun runs a sync
+	// that changes nothing.
+	Runs   func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) ([]*groupsync.Run, error)
+	DryRun func(ctx context.Context, p *tenantlink.Principal, groupID string) (*groupsync.Run, error)
+	Logger *slog.Logger
+}
+
+type handler struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+// Register registers the pages on d.Server.
+func Register(d Deps) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{Deps: d, pages: mustParse()}
+	s := d.Server
+	s.Handle("GET /syncui/sync.js", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(syncJS)
+	}))
+	s.HandlePage("GET /tasks", false, h.listTasks)
+	s.HandlePage("POST /tasks/{id}/run", false, h.runTask)
+	s.HandlePage("GET /groups/{id}", false, h.showGroup)
+	s.HandlePage("POST /groups/{id}/sync", false, h.saveGroupSync)
+	s.HandlePage("POST /groups/{id}/sync/run", false, h.runGroupSync)
+}
+
+var funcs = template.FuncMap{
+	"when": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return ""
+			}
+			return v.UTC().Format("2 Jan 2006 15:04 UTC")
+		case *time.Time:
+			if v == nil || v.IsZero() {
+				return ""
+			}
+			return v.UTC().Format("2 Jan 2006 15:04 UTC")
+		}
+		return ""
+	},
+}
+
+func mustParse() map[string]*template.Template {
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"tasks", "group_sync"} {
+		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// page is what the layout needs (the same fields as package ui's).
+type page struct {
+	Title     string
+	Nav       string
+	Principal *tenantlink.Principal
+	CSRF      string
+	Notices   []notice
+	Script    string
+	Data      any
+}
+
+type notice struct {
+	Message string
+	Error   bool
+}
+
+func (p page) IsAdmin() bool { return p.Principal.Has(tenantlink.RoleAdministrator) }
+
+func newPage(r *http.Request, title, nav string, data any) *page {
+	return &page{Title: title, Nav: nav, Principal: web.PrincipalFrom(r.Context()), CSRF: web.CSRFToken(r.Context()), Data: data}
+}
+
+func (h *handler) render(w http.ResponseWriter, status int, name string, p *page) error {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+type tasksData struct{ Tasks []*jobs.Task }
+
+func (h *handler) listTasks(w http.ResponseWriter, r *http.Request) error {
+	p := newPage(r, "Scheduled tasks", "tasks", nil)
+	tasks, err := h.API.Tasks.ListTasks(r.Context(), p.Principal)
+	if err != nil {
+		return err
+	}
+	p.Data = tasksData{Tasks: tasks}
+	switch r.URL.Query().Get("done") {
+	case "queued":
+		p.Notices = append(p.Notices, notice{Message: "The run is queued."})
+	case "already":
+		p.Notices = append(p.Notices, notice{Message: "A run of this task is already queued or running."})
+	}
+	return h.render(w, http.StatusOK, "tasks", p)
+}
+
+func (h *handler) runTask(w http.ResponseWriter, r *http.Request) error {
+	e, err := h.API.Tasks.RunNow(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	done := "queued"
+	if e.Already {
+		done = "already"
+	}
+	http.Redirect(w, r, "/tasks?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+type option struct{ Value, Label string }
+
+type groupData struct {
+	Group       *tenantlink.Group
+	Form        tenantlink.SyncSettings
+	Schedule    jobs.Schedule
+	Task        *jobs.Task
+	WebhookURL  string
+	DataSources []*tenantlink.DataSource
+	Runs        []*groupsync.Run
+	DryRun      *groupsync.Run
+	Kinds       []option
+	Weekdays    []string
+}
+
+var kinds = []option{
+	{jobs.EveryMinutes, "Every N minutes"}, {jobs.Hourly, "Hourly"}, {jobs.Daily, "Daily"}, {jobs.Weekly, "Weekly"},
+	{jobs.Monthly, "Monthly"}, {jobs.Once, "One time"}, {jobs.OnDemand, "On demand (webhook)"},
+}
+
+var weekdayNames = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+
+// groupData loads what the group page shows; form, when non-nil, is the
+// submitted settings to show back after a refusal.
+func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSettings, sched *jobs.Schedule) (*groupData, error) {
+	ctx := r.Context()
+	p := web.PrincipalFrom(ctx)
+	g, err := h.API.Directory.GetGroup(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	d := &groupData{Group: g, Kinds: kinds, Weekdays: weekdayNames, Schedule: jobs.DefaultSchedule()}
+	if g.Sync != nil {
+		d.Form = *g.Sync
+		if s, err := jobs.ParseSchedule(g.Sync.Schedule); err == nil {
+			d.Schedule = s
+		}
+	}
+	if form != nil {
+		d.Form = *form
+	}
+	if sched != nil {
+		d.Schedule = *sched
+	}
+	if d.Task, err = h.API.Tasks.TaskForGroup(ctx, p, g.ID); err != nil {
+		return nil, err
+	}
+	if d.DataSources, err = h.DataSources.Store.ListDataSources(ctx, ""); err != nil {
+		return nil, fmt.Errorf("list data sources: %w", err)
+	}
+	if h.Runs != nil {
+		if d.Runs, err = h.Runs(ctx, p, g.ID, 20); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+func (h *handler) showGroup(w http.ResponseWriter, r *http.Request) error {
+	d, err := h.groupData(r, r.PathValue("id"), nil, nil)
+	if err != nil {
+		return err
+	}
+	p := newPage(r, d.Group.Name, "groups", d)
+	p.Script = "/syncui/sync.js"
+	switch r.URL.Query().Get("done") {
+	case "saved":
+		p.Notices = append(p.Notices, notice{Message: "Sync settings saved."})
+	case "queued":
+		p.Notices = append(p.Notices, notice{Message: "The sync is queued; its progress appears below."})
+	case "already":
+		p.Notices = append(p.Notices, notice{Message: "A sync of this group is already queued or running."})
+	}
+	return h.render(w, http.StatusOK, "group_sync", p)
+}
+
+// scheduleFromForm reads the schedule fields; only the chosen kind's
+// fields are kept, so hidden leftovers of another kind do not make the
+// schedule invalid.
+func scheduleFromForm(r *http.Request) (jobs.Schedule, error) {
+	s := jobs.Schedule{Kind: r.PostFormValue("kind"), TimeZone: strings.TrimSpace(r.PostFormValue("timeZone"))}
+	num := func(name string) (int, error) {
+		v := strings.TrimSpace(r.PostFormValue(name))
+		if v == "" {
+			return 0, nil
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, tenantlink.Errorf(tenantlink.EINVALID, "schedule: %s must be a whole number, not %q", name, v)
+		}
+		return n, nil
+	}
+	var err error
+	switch s.Kind {
+	case jobs.EveryMinutes:
+		s.Every, err = num("every")
+	case jobs.Hourly:
+		s.Minute, err = num("minute")
+	case jobs.Daily:
+		s.Time, s.WeekdaysOnly = strings.TrimSpace(r.PostFormValue("time")), r.PostFormValue("weekdaysOnly") != ""
+	case jobs.Weekly:
+		s.Time, s.Weekday = strings.TrimSpace(r.PostFormValue("time")), r.PostFormValue("weekday")
+	case jobs.Monthly:
+		s.Time = strings.TrimSpace(r.PostFormValue("time"))
+		s.Day, err = num("day")
+	case jobs.Once:
+		s.At = strings.TrimSpace(r.PostFormValue("at"))
+	}
+	if err != nil {
+		return s, err
+	}
+	return s, s.Validate()
+}
+
+func (h *handler) saveGroupSync(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	in := tenantlink.SyncSettings{
+		Enabled:      r.PostFormValue("enabled") != "",
+		DataSource:   r.PostFormValue("datasource"),
+		SourceGroup:  r.PostFormValue("sourceGroup"),
+		Override:     r.PostFormValue("override") != "",
+		MissingUsers: r.PostFormValue("missingUsers"),
+	}
+	sched, err := scheduleFromForm(r)
+	if err == nil {
+		raw, _ := json.Marshal(sched)
+		in.Schedule = raw
+		var v *web.GroupSyncView
+		v, err = h.API.SaveGroupSync(r.Context(), web.PrincipalFrom(r.Context()), id, in)
+		if err == nil {
+			if v.Task != nil && v.Task.WebhookURL != "" {
+				// The secret is shown once: render instead of redirecting,
+				// so it never lands in a URL or the browser history.
+				return h.renderGroup(w, r, id, nil, nil, v.Task.WebhookURL, "Sync settings saved; the scheduled task was created.", false)
+			}
+			http.Redirect(w, r, "/groups/"+id+"?done=saved", http.StatusSeeOther)
+			return nil
+		}
+	}
+	if tenantlink.ErrorCode(err) != tenantlink.EINVALID {
+		return err
+	}
+	return h.renderGroup(w, r, id, &in, &sched, "", tenantlink.ErrorMessage(err), true)
+}
+
+func (h *handler) renderGroup(w http.ResponseWriter, r *http.Request, id string, form *tenantlink.SyncSettings, sched *jobs.Schedule, webhook, msg string, isErr bool) error {
+	d, err := h.groupData(r, id, form, sched)
+	if err != nil {
+		return err
+	}
+	d.WebhookURL = webhook
+	p := newPage(r, d.Group.Name, "groups", d)
+	p.Script = "/syncui/sync.js"
+	p.Notices = append(p.Notices, notice{Message: msg, Error: isErr})
+	status := http.StatusOK
+	if isErr {
+		status = http.StatusBadRequest
+	}
+	return h.render(w, status, "group_sync", p)
+}
+
+func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	p := web.PrincipalFrom(r.Context())
+	mode := r.PostFormValue("mode")
+	if mode == "dry" {
+		if h.DryRun == nil {
+			return tenantlink.Errorf(tenantlink.EUNAVAILABLE, "dry runs are not available in this build")
+		}
+		run, err := h.DryRun(r.Context(), p, id)
+		if err != nil {
+			return err
+		}
+		d, err := h.groupData(r, id, nil, nil)
+		if err != nil {
+			return err
+		}
+		d.DryRun = run
+		pg := newPage(r, d.Group.Name, "groups", d)
+		pg.Script = "/syncui/sync.js"
+		return h.render(w, http.StatusOK, "group_sync", pg)
+	}
+	if _, err := h.API.Directory.GetGroup(r.Context(), p, id); err != nil {
+		return err
+	}
+	e, err := h.API.Tasks.SyncGroup(r.Context(), p, id, mode == "confirm", false)
+	if err != nil {
+		return err
+	}
+	done := "queued"
+	if e.Already {
+		done = "already"
+	}
+	http.Redirect(w, r, "/groups/"+id+"?done="+done, http.StatusSeeOther)
+	return nil
+}
