@@ -9,10 +9,6 @@ import (
 // The commands below are declared with their final names; each says what
 // it is waiting for until the issue that builds it lands.
 
-func newImportCmd() *cobra.Command {
-	return &cobra.Command{Use: "import GROUP", Short: "Run a group member sync once, in the foreground", Args: cobra.ExactArgs(1), RunE: notYet("import")}
-}
-
 func notYet(name string) func(*cobra.Command, []string) error {
 	return func(*cobra.Command, []string) error {
 		return fmt.Errorf("%s: not available in this build yet", name)
