@@ -244,3 +244,14 @@ func splitComma(s string) []string {
 }
 
 func isUnauthorized(err error) bool { return errors.Is(err, graph.ErrUnauthorized) }
+
+// tokenClient is a plain *http.Client carrying the app-only token, for
+// the benchmarks' bare-HTTP floor.
+func (t *tenant) tokenClient() *http.Client {
+	cc := clientcredentials.Config{
+		ClientID: t.facts.ClientID, ClientSecret: t.facts.ClientSecret,
+		TokenURL: t.sim.URL() + "/" + t.facts.TenantID + "/oauth2/v2.0/token",
+		Scopes:   []string{"https://graph.microsoft.com/.default"},
+	}
+	return cc.Client(context.Background())
+}

@@ -1,0 +1,271 @@
+package ops
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tenantlink/tenantlink/internal/connector"
+	"github.com/tenantlink/tenantlink/internal/graph"
+	"github.com/tenantlink/tenantlink/m365sim"
+)
+
+// The benchmarks run against a simulator with Graph's documented
+// throttling on and 100 ms added to every request, so round trips, not
+// CPU, dominate as they do against the real service. `make bench` runs
+// each once (-benchtime 1x); docs/PERFORMANCE.md has the figures.
+const benchLatency = 100 * time.Millisecond
+
+func benchTenant(b *testing.B, users int) *tenant {
+	b.Helper()
+	return startTenant(b, tenantOpts{users: users, groups: 1, latency: benchLatency, throttle: true, sleep: true})
+}
+
+// heapPeak samples the heap while work runs and reports the highest
+// allocation above where it started: the transient memory of the work
+// (the simulator's own state is already in the baseline).
+func heapPeak() (stop func() uint64) {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	base, peak := m.HeapAlloc, m.HeapAlloc
+	done, finished := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(10 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				runtime.ReadMemStats(&m)
+				peak = max(peak, m.HeapAlloc)
+			}
+		}
+	}()
+	return func() uint64 {
+		close(done)
+		<-finished
+		return peak - base
+	}
+}
+
+// simStats reads /_sim/stats, as an operator would.
+func (t *tenant) simStats(tb testing.TB) m365sim.Stats {
+	tb.Helper()
+	var st m365sim.Stats
+	t.ctl(tb, http.MethodGet, "/_sim/stats", nil, &st)
+	return st
+}
+
+// benchList runs list over the tenant b.N times and reports requests,
+// the simulator's count and the peak heap.
+func benchList(b *testing.B, tn *tenant, wantRows int, list func() (int, error)) {
+	b.Helper()
+	g0, s0 := tn.g.Stats(), tn.simStats(b)
+	stop := heapPeak()
+	b.ResetTimer()
+	for b.Loop() {
+		n, err := list()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != wantRows {
+			b.Fatalf("got %d rows, want %d", n, wantRows)
+		}
+	}
+	b.StopTimer()
+	peak := stop()
+	g1, s1 := tn.g.Stats(), tn.simStats(b)
+	runs := float64(b.N)
+	b.ReportMetric(float64(g1.Requests-g0.Requests)/runs, "requests/op")
+	b.ReportMetric(float64(s1.Requests-s0.Requests)/runs, "sim-requests/op")
+	b.ReportMetric(float64(g1.Retries-g0.Retries)/runs, "retries/op")
+	b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+}
+
+func userListBench(b *testing.B, users int) {
+	tn := benchTenant(b, users)
+	env := tn.env(false)
+	benchList(b, tn, users, func() (int, error) {
+		n := 0
+		err := Stream(context.Background(), env, UserList, nil, func(p []connector.Item) error {
+			n += len(p)
+			return nil
+		})
+		return n, err
+	})
+}
+
+// BenchmarkUserList100k lists every user of a 100,000-user tenant through
+// the UserList operation (streamed, as the API serves it).
+func BenchmarkUserList100k(b *testing.B) { userListBench(b, 100000) }
+
+// BenchmarkUserList10k is the same on a tenant ten times smaller, to show
+// that memory does not grow with the tenant.
+func BenchmarkUserList10k(b *testing.B) { userListBench(b, 10000) }
+
+// BenchmarkUserListFloor fetches the same pages as UserList with a bare
+// net/http loop following @odata.nextLink: the least any client can do.
+func BenchmarkUserListFloor(b *testing.B) {
+	const users = 100000
+	tn := benchTenant(b, users)
+	hc := tn.tokenClient()
+	first := tn.sim.URL() + "/v1.0/users?$select=" + strings.Join(userSelect, ",") + "&$top=999"
+	var requests int
+	benchList(b, tn, users, func() (int, error) {
+		n := 0
+		for link := first; link != ""; {
+			resp, err := hc.Get(link)
+			if err != nil {
+				return n, err
+			}
+			requests++
+			if resp.StatusCode == http.StatusTooManyRequests {
+				s, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+				resp.Body.Close()
+				time.Sleep(time.Duration(max(s, 1)) * time.Second)
+				continue
+			}
+			var p struct {
+				Value    []json.RawMessage `json:"value"`
+				NextLink string            `json:"@odata.nextLink"`
+			}
+			err = json.NewDecoder(resp.Body).Decode(&p)
+			resp.Body.Close()
+			if err != nil {
+				return n, err
+			}
+			n += len(p.Value)
+			link = p.NextLink
+		}
+		return n, nil
+	})
+	b.ReportMetric(float64(requests)/float64(b.N), "requests/op")
+}
+
+// BenchmarkUserListNaive is what a straightforward client does: Graph's
+// default page of 100 and every default property.
+func BenchmarkUserListNaive(b *testing.B) {
+	const users = 100000
+	tn := benchTenant(b, users)
+	benchList(b, tn, users, func() (int, error) {
+		n := 0
+		err := tn.g.ListUsers(context.Background(), graph.Query{Top: 100, Select: []string{}}, func(p []graph.User) error {
+			for i := range p {
+				_ = userRecord(&p[i])
+			}
+			n += len(p)
+			return nil
+		})
+		return n, err
+	})
+}
+
+// BenchmarkAddMembers10k adds 10,000 users to one group through
+// AddUserToGroup and then checks the group holds exactly them.
+func BenchmarkAddMembers10k(b *testing.B) {
+	const n = 10000
+	tn := benchTenant(b, n+10)
+	users := tn.users(b)[:n]
+	refs := make([]string, n)
+	for i, u := range users {
+		refs[i] = u.ID
+	}
+	env := tn.env(true)
+	for b.Loop() {
+		b.StopTimer()
+		group := tn.addGroup(b, map[string]any{"displayName": fmt.Sprintf("Big %d", time.Now().UnixNano())})
+		g0, s0 := tn.g.Stats(), tn.simStats(b)
+		b.StartTimer()
+		items, err := Run(context.Background(), env, AddUserToGroup, map[string]any{"user": refs, "group": group})
+		b.StopTimer()
+		if err != nil {
+			b.Fatal(err)
+		}
+		g1, s1 := tn.g.Stats(), tn.simStats(b)
+		for _, it := range items {
+			if it["result"] != ResultAdded {
+				b.Fatalf("item %v: want added", it)
+			}
+		}
+		members := tn.members(b, group)
+		seen := make(map[string]bool, len(members))
+		for _, m := range members {
+			seen[m] = true
+		}
+		if len(members) != n || len(seen) != n {
+			b.Fatalf("group has %d members (%d distinct), want %d: lost or duplicated members", len(members), len(seen), n)
+		}
+		reqs := g1.Requests - g0.Requests
+		if reqs > 520 {
+			b.Errorf("took %d requests, want at most 520", reqs)
+		}
+		b.ReportMetric(float64(reqs), "requests/op")
+		b.ReportMetric(float64(s1.Requests-s0.Requests), "sim-requests/op")
+		b.ReportMetric(float64(g1.Retries-g0.Retries), "retries/op")
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/member")
+}
+
+// BenchmarkAddMembersOneByOne is the baseline: one POST members/$ref per
+// user, four at a time (the Graph client's $batch concurrency). At 100 ms
+// a request and Graph's write limit it would take many minutes for 10,000
+// users, so it runs on TENANTLINK_BENCH_NAIVE_MEMBERS users (default
+// 1,000) and reports the time per member.
+func BenchmarkAddMembersOneByOne(b *testing.B) {
+	n := 1000
+	if v, err := strconv.Atoi(os.Getenv("TENANTLINK_BENCH_NAIVE_MEMBERS")); err == nil && v > 0 {
+		n = v
+	}
+	tn := benchTenant(b, n+10)
+	users := tn.users(b)[:n]
+	const concurrency = 4
+	for b.Loop() {
+		b.StopTimer()
+		group := tn.addGroup(b, map[string]any{"displayName": fmt.Sprintf("Big %d", time.Now().UnixNano())})
+		g0 := tn.g.Stats()
+		b.StartTimer()
+		var wg sync.WaitGroup
+		ids := make(chan string)
+		errs := make(chan error, n)
+		for range concurrency {
+			wg.Go(func() {
+				for id := range ids {
+					if err := tn.g.AddMember(context.Background(), group, id); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		for _, u := range users {
+			ids <- u.ID
+		}
+		close(ids)
+		wg.Wait()
+		b.StopTimer()
+		close(errs)
+		for err := range errs {
+			b.Fatal(err)
+		}
+		if got := len(tn.members(b, group)); got != n {
+			b.Fatalf("group has %d members, want %d", got, n)
+		}
+		b.ReportMetric(float64(tn.g.Stats().Requests-g0.Requests), "requests/op")
+		b.StartTimer()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(n), "members")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/member")
+}
