@@ -90,7 +90,12 @@ func newEnv(tb testing.TB, o envOptions) *env {
 	ctx := context.Background()
 	// The listener exists first so that the callback URL registered in the
 	// simulator is tenantlink's real address.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	if o.Reopen != nil {
+		// The same address, which the simulator knows as the callback.
+		addr = strings.TrimPrefix(o.Reopen.URL, "http://")
+	}
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -255,5 +255,16 @@ func testStatusTransitions(t *testing.T, backend string) {
 		wantStatus(t, admin, ds.ID, "test failed", "client secret")
 		m.wantNew(t, target, "datasource.test", "failed", `status "test failed"`)
 		wantGauge(t, bad, admin, map[string]float64{"ready": 1, "test failed": 1})
+
+		// Authorizing with the wrong secret fails at the code redemption
+		// and stores nothing.
+		fresh := admin.createDataSource("Contoso again", nil)
+		cb := bad.authorize(admin, fresh.ID, f.AdminUser, f.AdminPassword)
+		if cb.OK || !strings.Contains(cb.Message, "client secret") {
+			t.Errorf("authorize with a wrong client secret = %+v, want a failure naming the client secret", cb)
+		}
+		if got := wantStatus(t, admin, fresh.ID, "incomplete", ""); got.AuthorizedAt != nil {
+			t.Errorf("authorizedAt = %v after a failed authorization, want none", got.AuthorizedAt)
+		}
 	})
 }
