@@ -57,8 +57,21 @@ var accessMatrix = map[string]accessRow{
 	"GET /api/v1/groups/{id}":                         {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
 	"PATCH /api/v1/groups/{id}":                       {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
 	"DELETE /api/v1/groups/{id}":                      {"401 403 403 403 204 403 403 403", map[string]string{"*": needAdmin}},
-	"GET /api/v1/audit":                               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
-	"GET /api/v1/openapi.json":                        {"200 200 200 200 200 200 200 200", nil},
+	"GET /api/v1/groups/{id}/sync":                    {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"PUT /api/v1/groups/{id}/sync":                    {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"POST /api/v1/groups/{id}/sync":                   {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/groups/{id}/sync/runs":               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/tasks":                               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"POST /api/v1/tasks":                              {"401 403 403 403 201 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/tasks/{id}":                          {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"PATCH /api/v1/tasks/{id}":                        {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"DELETE /api/v1/tasks/{id}":                       {"401 403 403 403 204 403 403 403", map[string]string{"*": needAdmin}},
+	"POST /api/v1/tasks/{id}/run":                     {"401 403 403 403 202 403 403 403", map[string]string{"*": needAdmin}},
+	// The webhook's secret is its credential: a wrong one is an unknown
+	// task for everybody, signed in or not.
+	"POST /hooks/tasks/{id}/{secret}": {"404 404 404 404 404 404 404 404", nil},
+	"GET /api/v1/audit":               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"GET /api/v1/openapi.json":        {"200 200 200 200 200 200 200 200", nil},
 	// Not an API route: anonymous browsers are sent to the sign-in page.
 	"GET /oauth/callback": {"303 200 200 200 200 200 200 200", nil},
 }
@@ -74,6 +87,8 @@ type accessFixture struct {
 	sec        map[string][]string // restricted's security lists
 	targetUser string
 	group      string
+	task       string
+	syncGroup  string             // a group whose member sync is on
 	callers    map[string]*client // by column, session clients
 	n          int
 }
@@ -103,6 +118,10 @@ func newAccessFixture(t *testing.T, e *env) *accessFixture {
 	fx.open = fx.admin.createDataSource("Open", nil)
 	fx.sec = map[string][]string{"admins": {ids["connection admin"]}, "users": {g.ID}}
 	fx.restricted = fx.newDataSource(t, "Restricted")
+	fx.task = fx.newTask(t, "Matrix task")
+	var sg struct{ ID string }
+	fx.admin.mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "Synced"}, &sg)
+	fx.syncGroup = sg.ID
 	// Ready data sources, so that running an operation shows access, not
 	// a missing authorization.
 	for _, ds := range []dataSource{fx.open, fx.restricted} {
@@ -110,6 +129,8 @@ func newAccessFixture(t *testing.T, e *env) *accessFixture {
 			t.Fatalf("authorize %s: %+v", ds.Name, cb)
 		}
 	}
+	fx.admin.mustDo(200, "PUT", "/api/v1/groups/"+fx.syncGroup+"/sync",
+		map[string]any{"enabled": true, "datasource": fx.open.ID, "sourceGroup": "*", "missingUsers": "keep"}, nil)
 	return fx
 }
 
@@ -174,6 +195,21 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 		var u struct{ ID string }
 		fx.admin.in(t).mustDo(201, "POST", "/api/v1/users", map[string]any{"email": unique + "@tenantlink.test"}, &u)
 		path = strings.Replace(path, "{id}", u.ID, 1)
+	case "PUT /api/v1/groups/{id}/sync":
+		body = map[string]any{"enabled": false, "datasource": fx.open.ID, "sourceGroup": "*", "missingUsers": "keep"}
+	case "POST /api/v1/groups/{id}/sync":
+		path = "/api/v1/groups/" + fx.syncGroup + "/sync?dryRun=true"
+	case "POST /api/v1/tasks":
+		// One sync task per group: each request gets a group of its own.
+		var g struct{ ID string }
+		fx.admin.in(t).mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "task " + unique}, &g)
+		body = map[string]any{"name": unique, "kind": "sync", "target": g.ID}
+	case "PATCH /api/v1/tasks/{id}":
+		body = map[string]any{"name": unique}
+	case "DELETE /api/v1/tasks/{id}":
+		path = strings.Replace(path, "{id}", fx.newTask(t, unique), 1)
+	case "POST /hooks/tasks/{id}/{secret}":
+		path = strings.NewReplacer("{id}", fx.task, "{secret}", "not-the-secret").Replace(path)
 	case "POST /api/v1/groups":
 		body = map[string]any{"name": unique}
 	case "PATCH /api/v1/groups/{id}":
@@ -190,6 +226,8 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 		path = strings.Replace(path, "{id}", fx.targetUser, 1)
 	case strings.HasPrefix(path, "/api/v1/groups/{id}"):
 		path = strings.Replace(path, "{id}", fx.group, 1)
+	case strings.HasPrefix(path, "/api/v1/tasks/{id}"):
+		path = strings.Replace(path, "{id}", fx.task, 1)
 	}
 	return method, path, body
 }
@@ -336,4 +374,16 @@ func TestCSRF(t *testing.T) {
 			t.Errorf("wrong X-CSRF-Token = %s, want 403", r)
 		}
 	})
+}
+
+// newTask creates a scheduled task syncing a new group.
+func (fx *accessFixture) newTask(t *testing.T, name string) string {
+	t.Helper()
+	var g, task struct{ ID string }
+	fx.admin.in(t).mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "group of " + name}, &g)
+	fx.admin.in(t).mustDo(201, "POST", "/api/v1/tasks", map[string]any{"name": name, "kind": "sync", "target": g.ID}, &task)
+	if task.ID == "" {
+		t.Fatal("created task has no id")
+	}
+	return task.ID
 }
