@@ -80,9 +80,11 @@ type Config struct {
 	TickInterval time.Duration
 	// Workers is how many jobs this replica works at once (default 2).
 	Workers int
-	// JobTimeout bounds one attempt (default 2 h); RescueAfter is when a
-	// job still marked running (its process died) is retried (default
-	// JobTimeout + 10 min). RetryBase is the first retry's delay, doubled
+	// JobTimeout bounds one attempt (default 2 h; negative: no bound);
+	// RescueAfter is when a job still marked running (its process died)
+	// is retried (default JobTimeout + 10 min). With no bound, a run
+	// longer than RescueAfter is started a second time, which the sync
+	// engine refuses (one running run per group) and the job waits. RetryBase is the first retry's delay, doubled
 	// per attempt up to 10 min (default 30 s).
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
@@ -142,11 +144,14 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
-	if cfg.JobTimeout <= 0 {
+	switch {
+	case cfg.JobTimeout == 0:
 		cfg.JobTimeout = 2 * time.Hour
+	case cfg.JobTimeout < 0:
+		cfg.JobTimeout = -1 // no limit but shutdown
 	}
-	if cfg.RescueAfter <= cfg.JobTimeout {
-		cfg.RescueAfter = cfg.JobTimeout + 10*time.Minute
+	if cfg.RescueAfter <= 0 || cfg.JobTimeout > 0 && cfg.RescueAfter <= cfg.JobTimeout {
+		cfg.RescueAfter = max(cfg.JobTimeout, 2*time.Hour) + 10*time.Minute
 	}
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 30 * time.Second
@@ -229,24 +234,26 @@ func migrateSQLite(ctx context.Context, db *sql.DB, drv *riversqlite.Driver) err
 	return nil
 }
 
+// migratePostgres applies River's migrations one transaction each (one
+// of them adds an enum value that a later statement uses, which
+// PostgreSQL refuses inside a single transaction), holding a session lock
+// so replicas starting together take turns.
 func migratePostgres(ctx context.Context, pool *pgxpool.Pool, drv *riverpgxv5.Driver) error {
 	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return fmt.Errorf("jobs: river migrations: %w", err)
 	}
-	tx, err := pool.Begin(ctx)
+	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("jobs: river migrations: begin: %w", err)
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx))
-	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", riverMigrateLockKey); err != nil {
-		return fmt.Errorf("jobs: river migrations: lock: %w", err)
-	}
-	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
 		return fmt.Errorf("jobs: river migrations: %w", err)
 	}
-	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("jobs: river migrations: commit: %w", err)
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", riverMigrateLockKey); err != nil {
+		return fmt.Errorf("jobs: river migrations: lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverMigrateLockKey)
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("jobs: river migrations: %w", err)
 	}
 	return nil
 }

@@ -1,0 +1,397 @@
+package jobs_test
+
+// Tests with real tenantlink processes: the binary is built once, `serve`
+// runs as subprocesses against one database and the Microsoft 365
+// simulator (in-process, over loopback), and the tests look at the
+// database the processes share.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/tenantlink/tenantlink/internal/app"
+	"github.com/tenantlink/tenantlink/m365sim"
+	"github.com/tenantlink/tenantlink/m365sim/identity/identitytest"
+)
+
+const (
+	procAdmin    = "admin@tenantlink.test"
+	procPassword = "correct horse battery staple"
+)
+
+var binary struct {
+	once sync.Once
+	path string
+	err  error
+}
+
+// tenantlinkBinary builds cmd/tenantlink once per test run.
+func tenantlinkBinary(tb testing.TB) string {
+	tb.Helper()
+	binary.once.Do(func() {
+		dir, err := os.MkdirTemp("", "tenantlink-bin-")
+		if err != nil {
+			binary.err = err
+			return
+		}
+		binary.path = filepath.Join(dir, "tenantlink")
+		out, err := exec.Command("go", "build", "-o", binary.path, "github.com/tenantlink/tenantlink/cmd/tenantlink").CombinedOutput()
+		if err != nil {
+			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binary.err != nil {
+		tb.Fatal(binary.err)
+	}
+	return binary.path
+}
+
+func freeAddr(tb testing.TB) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// postgresDatabase creates a database for one test and drops it after.
+func postgresDatabase(tb testing.TB) string {
+	tb.Helper()
+	admin := os.Getenv("TENANTLINK_TEST_POSTGRES")
+	if admin == "" {
+		admin = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	}
+	db, err := sql.Open("pgx", admin)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer db.Close()
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "tl_jobs_" + hex.EncodeToString(b)
+	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
+		tb.Fatalf("PostgreSQL at TENANTLINK_TEST_POSTGRES (default %s) is not usable: %v\nRun `make test`, which starts it.", admin, err)
+	}
+	tb.Cleanup(func() {
+		db, err := sql.Open("pgx", admin)
+		if err != nil {
+			return
+		}
+		defer db.Close()
+		db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
+	})
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	return u.String()
+}
+
+// world is a simulator, a database holding an authorized Office 365 data
+// source and a group whose member sync imports all users, and what a
+// `serve` process needs to join them.
+type world struct {
+	Sim       *m365sim.Server
+	Facts     m365sim.Facts
+	DB        string // DSN
+	KeyFile   string
+	Secret    string // client secret file
+	GroupID   string
+	DSID      string
+	Token     string
+	setupAddr string
+}
+
+// newWorld seeds the database through package app (exactly as serve
+// wires it) and closes it again, leaving the database to subprocesses.
+func newWorld(tb testing.TB, dsn string, users int, schedule string) *world {
+	tb.Helper()
+	ctx := context.Background()
+	dir := tb.TempDir()
+	w := &world{DB: dsn, KeyFile: filepath.Join(dir, "secret.key"), Secret: filepath.Join(dir, "client-secret"), setupAddr: freeAddr(tb)}
+	if w.DB == "" {
+		w.DB = "sqlite:" + filepath.Join(dir, "tenantlink.db")
+	}
+	var err error
+	w.Sim, err = m365sim.New(m365sim.Options{Users: users, Groups: 1, Seed: 11, RedirectURIs: []string{"http://" + w.setupAddr + "/oauth/callback"}})
+	if err != nil {
+		tb.Fatalf("m365sim.New: %v", err)
+	}
+	if err := w.Sim.Start("127.0.0.1:0"); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { w.Sim.Close() })
+	w.Facts = w.Sim.Facts()
+	if err := os.WriteFile(w.Secret, []byte(w.Facts.ClientSecret), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	a, err := app.Open(ctx, app.Config{Addr: w.setupAddr, DataDir: dir, DB: w.DB, KeyFile: w.KeyFile,
+		MSAuthority: w.Facts.URL, MSGraph: w.Facts.URL, MSClientID: w.Facts.ClientID, MSClientSecret: w.Facts.ClientSecret})
+	if err != nil {
+		tb.Fatalf("app.Open: %v", err)
+	}
+	defer a.Close()
+	ln, err := a.Listen()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go srv.Serve(ln)
+	defer srv.Close()
+	if _, err := a.EnsureAdministrator(ctx, procAdmin, procPassword); err != nil {
+		tb.Fatal(err)
+	}
+	c := signInAPI(tb, "http://"+w.setupAddr)
+	var ds struct{ ID string }
+	c.must(201, "POST", "/api/v1/datasources", map[string]any{"name": "Contoso", "type": "office365"}, &ds)
+	w.DSID = ds.ID
+	var start struct{ URL string }
+	c.must(200, "POST", "/api/v1/datasources/"+ds.ID+"/authorize", nil, &start)
+	jar, _ := cookiejar.New(nil)
+	loc, err := identitytest.SignIn(&http.Client{Jar: jar, Timeout: time.Minute}, start.URL, w.Facts.AdminUser, w.Facts.AdminPassword)
+	if err != nil {
+		tb.Fatalf("Microsoft sign-in: %v", err)
+	}
+	var cb struct {
+		OK      bool
+		Message string
+	}
+	c.must(200, "GET", loc.RequestURI(), nil, &cb)
+	if !cb.OK {
+		tb.Fatalf("authorize: %s", cb.Message)
+	}
+	var g struct{ ID string }
+	c.must(201, "POST", "/api/v1/groups", map[string]any{"name": "Everyone at Contoso"}, &g)
+	w.GroupID = g.ID
+	c.must(200, "PUT", "/api/v1/groups/"+g.ID+"/sync", map[string]any{"enabled": true, "datasource": ds.ID, "sourceGroup": "*",
+		"missingUsers": "disable", "schedule": json.RawMessage(schedule)}, nil)
+	var tok struct{ Token string }
+	c.must(201, "POST", "/api/v1/tokens", map[string]string{"name": "jobs test"}, &tok)
+	w.Token = tok.Token
+	return w
+}
+
+// proc is one `tenantlink serve` subprocess.
+type proc struct {
+	cmd   *exec.Cmd
+	URL   string
+	lines chan string // stderr (logs), line by line
+	done  chan struct{}
+}
+
+func (w *world) serve(tb testing.TB, env ...string) *proc {
+	tb.Helper()
+	addr := freeAddr(tb)
+	cmd := exec.Command(tenantlinkBinary(tb), "serve", "--addr", addr, "--data", tb.TempDir(), "--db", w.DB,
+		"--key-file", w.KeyFile, "--ms-authority", w.Facts.URL, "--ms-graph", w.Facts.URL,
+		"--ms-client-id", w.Facts.ClientID, "--ms-client-secret-file", w.Secret)
+	cmd.Env = append(os.Environ(), env...)
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		tb.Fatal(err)
+	}
+	p := &proc{cmd: cmd, URL: "http://" + addr, lines: make(chan string, 10000), done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			select {
+			case p.lines <- sc.Text():
+			default: // nobody is reading: drop
+			}
+		}
+		cmd.Wait()
+	}()
+	tb.Cleanup(func() { p.kill() })
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if res, err := http.Get(p.URL + "/healthz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return p
+			}
+		}
+		select {
+		case <-p.done:
+			tb.Fatalf("tenantlink serve exited early: %v", cmd.ProcessState)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	tb.Fatal("tenantlink serve did not answer /healthz within 30s")
+	return nil
+}
+
+// kill ends the process with SIGKILL: no shutdown, no cleanup.
+func (p *proc) kill() {
+	if p.cmd.Process != nil {
+		p.cmd.Process.Signal(syscall.SIGKILL)
+	}
+	<-p.done
+}
+
+type apiClient struct {
+	tb    testing.TB
+	base  string
+	hc    *http.Client
+	csrf  string
+	token string
+}
+
+func signInAPI(tb testing.TB, base string) *apiClient {
+	tb.Helper()
+	jar, _ := cookiejar.New(nil)
+	c := &apiClient{tb: tb, base: base, hc: &http.Client{Jar: jar, Timeout: time.Minute}}
+	var out struct{ CSRFToken string }
+	c.must(200, "POST", "/api/v1/session", map[string]string{"email": procAdmin, "password": procPassword}, &out)
+	c.csrf = out.CSRFToken
+	return c
+}
+
+func (c *apiClient) must(want int, method, path string, body, out any) {
+	c.tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, _ := json.Marshal(body)
+		rd = bytes.NewReader(b)
+	}
+	req, _ := http.NewRequest(method, c.base+path, rd)
+	req.Header.Set("Accept", "application/json")
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	} else if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	res, err := c.hc.Do(req)
+	if err != nil {
+		c.tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != want {
+		c.tb.Fatalf("%s %s = %d %s, want %d", method, path, res.StatusCode, bytes.TrimSpace(b), want)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.tb.Fatalf("%s %s: decode %s: %v", method, path, b, err)
+		}
+	}
+}
+
+// openDB opens the shared database for the test's own queries.
+func openDB(tb testing.TB, dsn string) (*sql.DB, string) {
+	tb.Helper()
+	driver, conn, ph := "pgx", dsn, "$1"
+	if p, ok := strings.CutPrefix(dsn, "sqlite:"); ok {
+		driver, conn = "sqlite", "file:"+p+"?_pragma=busy_timeout(10000)"
+	}
+	db, err := sql.Open(driver, conn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db, ph
+}
+
+func count(tb testing.TB, db *sql.DB, query string, args ...any) int {
+	tb.Helper()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		tb.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
+	tb.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			tb.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestTwoProcessesShareTheQueue runs two `serve` processes on one
+// PostgreSQL database, both ticking every 100 ms, and makes the group's
+// sync task due several times: each due time must give exactly one run.
+func TestTwoProcessesShareTheQueue(t *testing.T) {
+	dsn := postgresDatabase(t)
+	w := newWorld(t, dsn, 30, `{"kind":"minutes","every":60}`)
+	env := []string{"TENANTLINK_JOBS_TICK=100ms", "TENANTLINK_JOBS_RETRY_BASE=100ms", "TENANTLINK_JOBS_CONFLICT_WAIT=200ms"}
+	a, b := w.serve(t, env...), w.serve(t, env...)
+	db, _ := openDB(t, dsn)
+	var taskID string
+	if err := db.QueryRow(`SELECT id FROM tasks WHERE target = $1`, w.GroupID).Scan(&taskID); err != nil {
+		t.Fatalf("the group's task: %v", err)
+	}
+	runs := func() int {
+		return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND trigger_kind = 'schedule' AND NOT dry_run`, w.GroupID)
+	}
+	const ticks = 4
+	for i := 1; i <= ticks; i++ {
+		// Make the task due now, as the clock reaching next_run would.
+		if _, err := db.Exec(`UPDATE tasks SET next_run = now() - interval '1 second' WHERE id = $1`, taskID); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, 20*time.Second, fmt.Sprintf("scheduled run %d to finish", i), func() bool {
+			return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND trigger_kind = 'schedule' AND status <> 'running'`, w.GroupID) >= i
+		})
+		// Both replicas have ticked many times since the task was due.
+		time.Sleep(500 * time.Millisecond)
+		if got := runs(); got != i {
+			t.Fatalf("after %d due times: %d scheduled runs, want %d", i, got, i)
+		}
+		var next time.Time
+		if err := db.QueryRow(`SELECT next_run FROM tasks WHERE id = $1`, taskID).Scan(&next); err != nil || !next.After(time.Now()) {
+			t.Fatalf("after run %d: next_run = %v (%v), want a time in the future", i, next, err)
+		}
+	}
+	if got := count(t, db, `SELECT count(*) FROM river_job WHERE kind = 'group_sync' AND args->>'taskId' = $1`, taskID); got != ticks {
+		t.Errorf("queued jobs = %d, want %d (one per due time)", got, ticks)
+	}
+	if got := count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'succeeded'`, w.GroupID); got != ticks {
+		t.Errorf("succeeded runs = %d, want %d", got, ticks)
+	}
+	if got := count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID); got == 0 {
+		t.Error("no users imported")
+	}
+	// Both processes served the same queue: the task list is the same.
+	for _, p := range []*proc{a, b} {
+		c := &apiClient{tb: t, base: p.URL, hc: http.DefaultClient, token: w.Token}
+		var list struct{ Value []struct{ ID, Status string } }
+		c.must(200, "GET", "/api/v1/tasks", nil, &list)
+		if len(list.Value) != 1 || list.Value[0].ID != taskID || list.Value[0].Status != "succeeded" {
+			t.Errorf("GET /api/v1/tasks on %s = %+v, want the one task, succeeded", p.URL, list.Value)
+		}
+	}
+}
