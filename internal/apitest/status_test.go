@@ -101,7 +101,7 @@ func testStatusTransitions(t *testing.T, backend string) {
 		if cb.OK || !strings.Contains(cb.Message, "not an administrator") {
 			t.Errorf("callback = %+v, want a refusal saying the account is not an administrator", cb)
 		}
-		wantStatus(t, admin, ds.ID, "incomplete", "")
+		wantStatus(t, admin, ds.ID, "incomplete", "Authorization failed: ")
 		m.wantNew(t, target, "datasource.authorize", "failed", "not an administrator")
 	})
 

@@ -86,7 +86,24 @@ func (s *Service) Callback(ctx context.Context, p *tenantlink.Principal, query u
 			s.Logger.ErrorContext(ctx, "authorize callback", "datasource", ds.ID, "err", err)
 			msg = "Authorization failed: " + err.Error()
 		}
-		if aerr := s.audit(ctx, s.Store, p, "datasource.authorize", ds, "failed", msg); aerr != nil {
+		// A data source never authorized keeps the reason on its page; one
+		// that holds a working grant keeps its status and message: a failed
+		// re-authorization does not take away the grant it already has.
+		aerr := s.Store.InTx(ctx, func(tx store.Store) error {
+			if ds.AuthorizedAt == nil {
+				cur, err := tx.GetDataSource(ctx, ds.ID)
+				if err != nil {
+					return err
+				}
+				s.setStatus(cur, tenantlink.StatusIncomplete, "Authorization failed: "+msg)
+				if err := tx.UpdateDataSource(ctx, cur); err != nil {
+					return err
+				}
+				*ds = *cur
+			}
+			return s.audit(ctx, tx, p, "datasource.authorize", ds, "failed", msg)
+		})
+		if aerr != nil {
 			return nil, aerr
 		}
 		return &CallbackResult{DataSource: ds, OK: false, Message: msg}, nil
