@@ -20,7 +20,9 @@ CREATE TABLE sync_members (
     PRIMARY KEY (group_id, object_id)
 );
 CREATE INDEX sync_members_mark ON sync_members (group_id, mark);
-CREATE INDEX sync_members_object ON sync_members (object_id);
+-- Appending members (AddGroupMembers) starts after the group's last
+-- position: without this index that is a scan of the whole group per batch.
+CREATE INDEX group_members_position ON group_members (group_id, position);
 
 CREATE TABLE sync_runs (
     id           text PRIMARY KEY,
