@@ -146,6 +146,24 @@ type Store interface {
 	GetSyncRun(ctx context.Context, id string) (*SyncRun, error)
 	ListSyncRuns(ctx context.Context, groupID string, limit int) ([]*SyncRun, error)
 
+	// Processes (see package process). Name is unique (case-insensitive);
+	// Definition is the process's JSON, stored and returned as given.
+	// ListProcesses orders by name. Deleting a process deletes its
+	// instances.
+	CreateProcess(ctx context.Context, p *Process) error
+	GetProcess(ctx context.Context, id string) (*Process, error)
+	ListProcesses(ctx context.Context) ([]*Process, error)
+	UpdateProcess(ctx context.Context, p *Process) error
+	DeleteProcess(ctx context.Context, id string) error
+
+	// Process instances. CreateProcessInstance needs an existing process
+	// (ENOTFOUND otherwise); UpdateProcessInstance writes status, fields,
+	// rules and finished time. ListProcessInstances orders newest first.
+	CreateProcessInstance(ctx context.Context, in *ProcessInstance) error
+	UpdateProcessInstance(ctx context.Context, in *ProcessInstance) error
+	GetProcessInstance(ctx context.Context, id string) (*ProcessInstance, error)
+	ListProcessInstances(ctx context.Context, f InstanceFilter) ([]*ProcessInstance, error)
+
 	// InTx runs fn in one transaction: fn's Store sees and makes changes
 	// that commit together when fn returns nil and roll back otherwise
 	// (including on panic). InTx on fn's Store joins the same transaction.
@@ -274,4 +292,36 @@ type SyncRun struct {
 	FinishedAt  *time.Time
 	HeartbeatAt time.Time
 	Result      []byte
+}
+
+// Process is a stored process definition. Definition is the JSON the
+// process service validated; the store does not look inside it.
+type Process struct {
+	ID         string
+	Name       string
+	Definition []byte
+	CreatedBy  string
+	ModifiedBy string
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// ProcessInstance is one run of a process: its fields and each rule's
+// outcome as JSON documents, owned by the process service.
+type ProcessInstance struct {
+	ID         string
+	ProcessID  string
+	Status     string
+	StartedBy  string // directory user id
+	Fields     []byte // JSON object
+	Rules      []byte // JSON array
+	StartedAt  time.Time
+	FinishedAt *time.Time
+}
+
+// InstanceFilter narrows ListProcessInstances.
+type InstanceFilter struct {
+	ProcessID string // only this process's instances
+	StartedBy string // only instances this user started
+	Limit     int    // 0 = 100
 }

@@ -45,6 +45,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BatchMembership", testBatchMembership},
 		{"SyncState", testSyncState},
 		{"SyncRuns", testSyncRuns},
+		{"Processes", testProcesses},
+		{"ProcessInstances", testProcessInstances},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

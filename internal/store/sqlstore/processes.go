@@ -1,0 +1,248 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/tenantlink/tenantlink/internal/store"
+)
+
+const processColumns = `id, name, definition, created_by, modified_by, created_at, updated_at`
+
+// CreateProcess inserts a process definition.
+func (db *DB) CreateProcess(ctx context.Context, p *store.Process) error {
+	if strings.TrimSpace(p.Name) == "" {
+		return invalid("a process needs a name")
+	}
+	if len(p.Definition) == 0 {
+		return invalid("a process needs a definition")
+	}
+	id := p.ID
+	if id == "" {
+		id = newID()
+	}
+	now := db.now()
+	created := stamp(p.CreatedAt, now)
+	updated := stamp(p.UpdatedAt, created)
+	_, err := db.exec(ctx, `INSERT INTO processes (id, name, name_lower, definition, created_by, modified_by, created_at, updated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		id, p.Name, strings.ToLower(p.Name), string(p.Definition), p.CreatedBy, p.ModifiedBy, db.ts(created), db.ts(updated))
+	if err != nil {
+		return processWriteError("create process", p, id, err)
+	}
+	p.ID, p.CreatedAt, p.UpdatedAt = id, created, updated
+	return nil
+}
+
+func processWriteError(op string, p *store.Process, id string, err error) error {
+	switch {
+	case isPkey(err):
+		return conflict("a process with id %q already exists", id)
+	case isUnique(err):
+		return conflict("a process named %q already exists", p.Name)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
+}
+
+// GetProcess reads a process definition.
+func (db *DB) GetProcess(ctx context.Context, id string) (*store.Process, error) {
+	ps, err := db.queryProcesses(ctx, `WHERE id = $1`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) == 0 {
+		return nil, notFound("process %q not found", id)
+	}
+	return ps[0], nil
+}
+
+// ListProcesses lists every process by name.
+func (db *DB) ListProcesses(ctx context.Context) ([]*store.Process, error) {
+	return db.queryProcesses(ctx, ``)
+}
+
+func (db *DB) queryProcesses(ctx context.Context, where string, args ...any) ([]*store.Process, error) {
+	rows, err := db.query(ctx, `SELECT `+processColumns+` FROM processes `+where+` ORDER BY name_lower, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list processes: %w", err)
+	}
+	defer rows.Close()
+	out := []*store.Process{}
+	for rows.Next() {
+		var (
+			p        store.Process
+			def      string
+			cre, upd dbTime
+		)
+		if err := rows.Scan(&p.ID, &p.Name, &def, &p.CreatedBy, &p.ModifiedBy, &cre, &upd); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan process: %w", err)
+		}
+		p.Definition, p.CreatedAt, p.UpdatedAt = []byte(def), cre.T, upd.T
+		out = append(out, &p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list processes: %w", err)
+	}
+	return out, nil
+}
+
+// UpdateProcess writes a process's name, definition and modifier.
+func (db *DB) UpdateProcess(ctx context.Context, p *store.Process) error {
+	if strings.TrimSpace(p.Name) == "" {
+		return invalid("a process needs a name")
+	}
+	if len(p.Definition) == 0 {
+		return invalid("a process needs a definition")
+	}
+	now := stamp(p.UpdatedAt, db.now())
+	res, err := db.exec(ctx, `UPDATE processes SET name = $2, name_lower = $3, definition = $4, modified_by = $5, updated_at = $6
+		WHERE id = $1`, p.ID, p.Name, strings.ToLower(p.Name), string(p.Definition), p.ModifiedBy, db.ts(now))
+	if err != nil {
+		return processWriteError("update process", p, p.ID, err)
+	}
+	if err := mustAffect(res, "update process"); err != nil {
+		return notFoundOr(err, "process %q not found", p.ID)
+	}
+	p.UpdatedAt = now
+	return nil
+}
+
+// DeleteProcess deletes a process and, by cascade, its instances.
+func (db *DB) DeleteProcess(ctx context.Context, id string) error {
+	return db.withTx(ctx, func(tx *DB) error {
+		// Explicit rather than trusting ON DELETE CASCADE alone: SQLite
+		// enforces it only with foreign_keys on, which a database opened
+		// by another tool may not have.
+		if _, err := tx.exec(ctx, `DELETE FROM process_instances WHERE process_id = $1`, id); err != nil {
+			return fmt.Errorf("sqlstore: delete process instances: %w", err)
+		}
+		res, err := tx.exec(ctx, `DELETE FROM processes WHERE id = $1`, id)
+		if err != nil {
+			return fmt.Errorf("sqlstore: delete process: %w", err)
+		}
+		return notFoundOr(mustAffect(res, "delete process"), "process %q not found", id)
+	})
+}
+
+const instanceColumns = `id, process_id, status, started_by, fields, rules, started_at, finished_at`
+
+// CreateProcessInstance inserts an instance of an existing process.
+func (db *DB) CreateProcessInstance(ctx context.Context, in *store.ProcessInstance) error {
+	if in.ProcessID == "" {
+		return invalid("a process instance needs a process")
+	}
+	if in.Status == "" {
+		return invalid("a process instance needs a status")
+	}
+	id := in.ID
+	if id == "" {
+		id = newID()
+	}
+	started := stamp(in.StartedAt, db.now())
+	fields, rules := jsonOr(in.Fields, "{}"), jsonOr(in.Rules, "[]")
+	_, err := db.exec(ctx, `INSERT INTO process_instances (`+instanceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		id, in.ProcessID, in.Status, in.StartedBy, fields, rules, db.ts(started), db.tsPtr(in.FinishedAt))
+	switch {
+	case isPkey(err):
+		return conflict("a process instance with id %q already exists", id)
+	case isForeign(err):
+		return notFound("process %q not found", in.ProcessID)
+	case err != nil:
+		return fmt.Errorf("sqlstore: create process instance: %w", err)
+	}
+	in.ID, in.StartedAt, in.Fields, in.Rules = id, started, []byte(fields), []byte(rules)
+	return nil
+}
+
+func jsonOr(b []byte, empty string) string {
+	if len(b) == 0 {
+		return empty
+	}
+	return string(b)
+}
+
+// UpdateProcessInstance writes an instance's status, fields, rules and
+// finished time.
+func (db *DB) UpdateProcessInstance(ctx context.Context, in *store.ProcessInstance) error {
+	if in.Status == "" {
+		return invalid("a process instance needs a status")
+	}
+	fields, rules := jsonOr(in.Fields, "{}"), jsonOr(in.Rules, "[]")
+	var fin any
+	if in.FinishedAt != nil {
+		t := stamp(*in.FinishedAt, db.now())
+		in.FinishedAt = &t
+		fin = db.ts(t)
+	}
+	res, err := db.exec(ctx, `UPDATE process_instances SET status = $2, fields = $3, rules = $4, finished_at = $5 WHERE id = $1`,
+		in.ID, in.Status, fields, rules, fin)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update process instance: %w", err)
+	}
+	return notFoundOr(mustAffect(res, "update process instance"), "process instance %q not found", in.ID)
+}
+
+// GetProcessInstance reads one instance.
+func (db *DB) GetProcessInstance(ctx context.Context, id string) (*store.ProcessInstance, error) {
+	out, err := db.queryInstances(ctx, `WHERE id = $1`, ``, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(out) == 0 {
+		return nil, notFound("process instance %q not found", id)
+	}
+	return out[0], nil
+}
+
+// ListProcessInstances lists instances newest first.
+func (db *DB) ListProcessInstances(ctx context.Context, f store.InstanceFilter) ([]*store.ProcessInstance, error) {
+	var (
+		conds []string
+		args  []any
+	)
+	if f.ProcessID != "" {
+		args = append(args, f.ProcessID)
+		conds = append(conds, fmt.Sprintf("process_id = $%d", len(args)))
+	}
+	if f.StartedBy != "" {
+		args = append(args, f.StartedBy)
+		conds = append(conds, fmt.Sprintf("started_by = $%d", len(args)))
+	}
+	where := ""
+	if len(conds) > 0 {
+		where = "WHERE " + strings.Join(conds, " AND ")
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	args = append(args, limit)
+	return db.queryInstances(ctx, where, fmt.Sprintf(` LIMIT $%d`, len(args)), args...)
+}
+
+func (db *DB) queryInstances(ctx context.Context, where, tail string, args ...any) ([]*store.ProcessInstance, error) {
+	rows, err := db.query(ctx, `SELECT `+instanceColumns+` FROM process_instances `+where+
+		` ORDER BY started_at DESC, id DESC`+tail, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: list process instances: %w", err)
+	}
+	defer rows.Close()
+	out := []*store.ProcessInstance{}
+	for rows.Next() {
+		var (
+			in            store.ProcessInstance
+			fields, rules string
+			started, fin  dbTime
+		)
+		if err := rows.Scan(&in.ID, &in.ProcessID, &in.Status, &in.StartedBy, &fields, &rules, &started, &fin); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan process instance: %w", err)
+		}
+		in.Fields, in.Rules, in.StartedAt, in.FinishedAt = []byte(fields), []byte(rules), started.T, fin.ptr()
+		out = append(out, &in)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: list process instances: %w", err)
+	}
+	return out, nil
+}
