@@ -41,7 +41,7 @@ type Pending struct {
 	State    string
 	Nonce    string
 	Verifier string
-	Purpose  string // "authorize" or "adminconsent"
+	Purpose  string // "authorize", "adminconsent" or "sso"
 }
 
 // Grant is the outcome of a completed authorization.
@@ -62,6 +62,36 @@ type Authorizer interface {
 	// with a message a person can act on when the upstream refused (not an
 	// administrator, consent denied, wrong tenant, …).
 	CompleteAuthorize(ctx context.Context, ds *tenantlink.DataSource, p Pending, redirectURL string, callback url.Values) (*Grant, error)
+}
+
+// ExternalIdentity is the person an upstream directory says signed in,
+// as single sign-on reads it from a verified id token. ObjectID is the
+// upstream's immutable key for the person (for Office 365 the Entra object
+// id, equal to the Graph user id), the one a directory user is linked by;
+// Email and UPN are mutable and only used to find a user not linked yet.
+type ExternalIdentity struct {
+	ObjectID    string
+	TenantID    string
+	Email       string
+	UPN         string
+	DisplayName string
+	GivenName   string
+	Surname     string
+}
+
+// SignInProvider is a connector people can sign in to tenantlink with
+// (single sign-on): an OpenID Connect code flow against the data source's
+// own directory. Only the data source's directory may vouch for a person:
+// an identity from anywhere else is refused, however well signed.
+type SignInProvider interface {
+	// BeginSignIn returns the URL to send the browser to and what must be
+	// kept (the Verifier encrypted) until the callback. It refuses a data
+	// source that cannot sign people in (single sign-on off, never
+	// authorized, so its directory is unknown).
+	BeginSignIn(ctx context.Context, ds *tenantlink.DataSource, redirectURL string) (string, Pending, error)
+	// CompleteSignIn redeems the callback and returns who signed in. Every
+	// refusal is a *tenantlink.Error with a message a person can act on.
+	CompleteSignIn(ctx context.Context, ds *tenantlink.DataSource, p Pending, redirectURL string, callback url.Values) (*ExternalIdentity, error)
 }
 
 // TestResult is the outcome of a connection test.

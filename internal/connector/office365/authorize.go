@@ -95,12 +95,21 @@ func (c *Connector) CompleteAuthorize(ctx context.Context, ds *tenantlink.DataSo
 
 // idClaims are the id token claims tenantlink reads.
 type idClaims struct {
+	Issuer            string `json:"iss"`
 	TenantID          string `json:"tid"`
 	ObjectID          string `json:"oid"`
 	PreferredUsername string `json:"preferred_username"`
 	Name              string `json:"name"`
 	Email             string `json:"email"`
+	GivenName         string `json:"given_name"`  // optional claim
+	FamilyName        string `json:"family_name"` // optional claim
 }
+
+// What a person should do after a refused id token, by flow.
+const (
+	againAuthorize = "start again with Authorize"
+	againSignIn    = "sign in again"
+)
 
 func (c *Connector) completeDelegated(ctx context.Context, ds *tenantlink.DataSource, p connector.Pending, redirectURL string, callback url.Values) (*connector.Grant, error) {
 	code := callback.Get("code")
@@ -123,7 +132,7 @@ func (c *Connector) completeDelegated(ctx context.Context, ds *tenantlink.DataSo
 	if rawID == "" {
 		return nil, tenantlink.Errorf(tenantlink.EUPSTREAM, "Microsoft returned no id token, so the tenant cannot be checked: start again with Authorize.")
 	}
-	claims, err := c.verifyIDToken(ctx, rawID, p.Nonce)
+	claims, err := c.verifyIDToken(ctx, rawID, p.Nonce, againAuthorize)
 	if err != nil {
 		return nil, err
 	}
@@ -214,17 +223,18 @@ func (c *Connector) exchangeError(err error) error {
 // discovery document names the literal issuer
 // https://login.microsoftonline.com/{tenantid}/v2.0, which no token
 // carries, so the token's tid (a GUID) selects the tenant's own discovery
-// document, whose issuer must then match the token's exactly.
-func (c *Connector) verifyIDToken(ctx context.Context, raw, nonce string) (*idClaims, error) {
+// document, whose issuer must then match the token's exactly. again is
+// what the messages tell the person to do (the flows share this check).
+func (c *Connector) verifyIDToken(ctx context.Context, raw, nonce, again string) (*idClaims, error) {
 	tid, err := unverifiedTenant(raw)
 	if err != nil {
-		return nil, &tenantlink.Error{Code: tenantlink.EUPSTREAM, Message: "Microsoft's id token is malformed: start again with Authorize.", Err: err}
+		return nil, &tenantlink.Error{Code: tenantlink.EUPSTREAM, Message: "Microsoft's id token is malformed: " + again + ".", Err: err}
 	}
 	if !isGUID(tid) {
-		return nil, tenantlink.Errorf(tenantlink.EUPSTREAM, "Microsoft's id token names no valid tenant (tid %q): start again with Authorize.", tid)
+		return nil, tenantlink.Errorf(tenantlink.EUPSTREAM, "Microsoft's id token names no valid tenant (tid %q): %s.", tid, again)
 	}
 	if strings.EqualFold(tid, personalTenant) {
-		return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, "You signed in with a personal Microsoft account: sign in with a work account that administers the Microsoft 365 tenant.")
+		return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, "You signed in with a personal Microsoft account: sign in with a work account of the organization's Microsoft 365 tenant.")
 	}
 	octx := oidc.ClientContext(ctx, c.hc)
 	issuer := c.cfg.Authority + "/" + strings.ToLower(tid) + "/v2.0"
@@ -234,17 +244,17 @@ func (c *Connector) verifyIDToken(ctx context.Context, raw, nonce string) (*idCl
 	}
 	idt, err := provider.Verifier(&oidc.Config{ClientID: c.cfg.ClientID, Now: c.now}).Verify(octx, raw)
 	if err != nil {
-		return nil, &tenantlink.Error{Code: tenantlink.EUPSTREAM, Message: "Microsoft's id token failed validation: start again with Authorize.", Err: fmt.Errorf("office365: verify id token: %w", err)}
+		return nil, &tenantlink.Error{Code: tenantlink.EUPSTREAM, Message: "Microsoft's id token failed validation: " + again + ".", Err: fmt.Errorf("office365: verify id token: %w", err)}
 	}
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(nonce)) != 1 {
-		return nil, tenantlink.Errorf(tenantlink.EINVALID, "The sign-in answer does not belong to this authorization (nonce mismatch): start again with Authorize.")
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "The sign-in answer does not belong to this sign-in (nonce mismatch): %s.", again)
 	}
 	var claims idClaims
 	if err := idt.Claims(&claims); err != nil {
 		return nil, fmt.Errorf("office365: id token claims: %w", err)
 	}
 	if !strings.EqualFold(claims.TenantID, tid) {
-		return nil, tenantlink.Errorf(tenantlink.EUPSTREAM, "Microsoft's id token changed tenant during validation: start again with Authorize.")
+		return nil, tenantlink.Errorf(tenantlink.EUPSTREAM, "Microsoft's id token changed tenant during validation: %s.", again)
 	}
 	return &claims, nil
 }

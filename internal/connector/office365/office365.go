@@ -5,7 +5,9 @@
 // role check), the application mode (admin consent, then client
 // credentials), the per-data-source token cache with single-flight refresh
 // and refresh-token rotation, the mapping of Microsoft identity errors
-// (AADSTS codes) to messages a person can act on, and the connection test.
+// (AADSTS codes) to messages a person can act on, the connection test, and
+// single sign-on (an OpenID Connect sign-in that only accepts accounts of
+// the data source's own tenant).
 //
 // Nothing outside this package sees a Microsoft type: callers pass
 // tenantlink types in and get connector types (and, for operations, an
@@ -66,7 +68,8 @@ type Config struct {
 }
 
 // Connector is the Office 365 connector. It implements connector.Connector,
-// connector.Authorizer and connector.Tester and is safe for concurrent use.
+// connector.Authorizer, connector.Tester and connector.SignInProvider and
+// is safe for concurrent use.
 type Connector struct {
 	cfg Config
 	hc  *http.Client
