@@ -46,6 +46,12 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 			}
 			f.After = ms[len(ms)-1].ObjectID
 		}
+		// Nothing missing and no override: nothing to decide, and a large
+		// group's member list is not worth loading.
+		if len(missing) == 0 && !r.set.Override {
+			return tx.PutSyncState(ctx, &store.SyncState{GroupID: r.g.ID, DataSource: r.ds.ID, Source: r.set.SourceGroup,
+				Cursor: cursor, UpdatedAt: r.s.now()})
+		}
 		g, err := tx.GetGroup(ctx, r.g.ID)
 		if err != nil {
 			return err
