@@ -25,6 +25,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/jobs"
 	"github.com/tenantlink/tenantlink/internal/metrics"
 	"github.com/tenantlink/tenantlink/internal/secrets"
+	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 	"github.com/tenantlink/tenantlink/internal/web"
@@ -131,6 +132,7 @@ type App struct {
 	Office365   *office365.Connector
 	GroupSync   *groupsync.Service
 	Jobs        *jobs.Scheduler
+	SSO         *sso.Service
 
 	srv *http.Server
 }
@@ -176,11 +178,16 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Now:         cfg.Now,
 		Logger:      cfg.Logger.With("service", "datasource"),
 	}
+	a.SSO = &sso.Service{
+		Store: db, Connectors: a.DataSources.Connectors, CallbackURL: cfg.PublicURL + "/auth/sso/callback",
+		Now: cfg.Now, Logger: cfg.Logger.With("service", "sso"),
+	}
+	a.Directory.LocalSignIn = a.SSO.CheckLocalSignIn
 	a.Web = web.New(web.Config{
-		Store: db, Directory: a.Directory, DataSources: a.DataSources, Metrics: a.Metrics,
+		Store: db, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Metrics: a.Metrics,
 		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
 	})
-	ui.Register(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})
+	ui.Register(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})
 	if err := a.openJobs(ctx); err != nil {
 		db.Close()
 		return nil, err

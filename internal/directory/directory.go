@@ -26,6 +26,10 @@ type Service struct {
 	Logger *slog.Logger
 	// Limiter throttles failed sign-ins per email and per client address.
 	Limiter *auth.Limiter
+	// LocalSignIn, when set, decides after a password was verified whether
+	// the user may sign in with a password at all (single sign-on keeps
+	// the local sign-in for its bypass group); its error is the answer.
+	LocalSignIn func(ctx context.Context, u *tenantlink.User) error
 }
 
 // New returns a Service with defaults.
@@ -311,6 +315,14 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (*
 		return nil, ErrBadCredentials
 	}
 	s.Limiter.Succeed("email:" + email)
+	if s.LocalSignIn != nil {
+		if err := s.LocalSignIn(ctx, u); err != nil {
+			if aerr := Audit(ctx, s.Store, s.Now(), &tenantlink.Principal{User: u}, "session.create", "user:"+u.ID, "denied", "local sign-in: "+tenantlink.ErrorMessage(err)); aerr != nil {
+				return nil, errors.Join(err, aerr)
+			}
+			return nil, err
+		}
+	}
 	return u, nil
 }
 

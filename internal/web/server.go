@@ -27,6 +27,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/metrics"
+	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
@@ -44,6 +45,7 @@ type Config struct {
 	Store       store.Store
 	Directory   *directory.Service
 	DataSources *datasource.Service
+	SSO         *sso.Service // single sign-on; nil leaves its routes out
 	Metrics     *metrics.Metrics
 	Logger      *slog.Logger
 	PublicURL   string // e.g. "https://tenantlink.example.com"; cookies are Secure when https
@@ -85,6 +87,7 @@ func New(cfg Config) *Server {
 	}
 	s.registerAPI()
 	s.registerOperations()
+	s.registerSSO()
 	return s
 }
 

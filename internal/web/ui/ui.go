@@ -2,7 +2,8 @@
 // data source administration (list, connector catalogue, the Office 365
 // details page with its Authorize popup, security settings), the "Run an
 // operation" panel for a data source's connection users, and the
-// directory's users and groups pages, plus the static assets those pages
+// directory's users and groups pages, the single sign-on settings page
+// and the sign-in page's Sign in with Microsoft, plus the static assets those pages
 // and the OAuth callback page load. Pages call the same datasource and
 // directory service methods as the JSON API, so both refuse and allow
 // exactly the same things. Every flow works without JavaScript except the
@@ -23,6 +24,7 @@ import (
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/web"
 )
 
@@ -37,6 +39,7 @@ type Deps struct {
 	Server      *web.Server
 	Directory   *directory.Service
 	DataSources *datasource.Service
+	SSO         *sso.Service // nil: no single sign-on button or settings page
 	Now         func() time.Time
 	Logger      *slog.Logger
 }
@@ -85,6 +88,10 @@ func Register(d Deps) {
 	s.HandlePage("POST /users", false, h.createUser)
 	s.HandlePage("POST /users/{id}", false, h.updateUser)
 	s.HandlePage("GET /groups", false, h.listGroups)
+	if d.SSO != nil {
+		s.HandlePage("GET /settings/sso", false, h.showSSOSettings)
+		s.HandlePage("POST /settings/sso", false, h.saveSSOSettings)
+	}
 }
 
 func staticHandler() http.Handler {
@@ -110,6 +117,7 @@ type page struct {
 	CSRF      string
 	Notices   []notice
 	Data      any
+	sso       bool
 }
 
 // notice is a notification shown at the top of the page. Errors are
@@ -121,8 +129,12 @@ type notice struct {
 
 func (p page) IsAdmin() bool { return p.Principal.Has(tenantlink.RoleAdministrator) }
 
+// HasSSO reports whether the single sign-on settings page exists, for
+// the Administration menu.
+func (p page) HasSSO() bool { return p.sso }
+
 func (h *handler) newPage(r *http.Request, title, nav string, data any) *page {
-	return &page{Title: title, Nav: nav, Principal: web.PrincipalFrom(r.Context()), CSRF: web.CSRFToken(r.Context()), Data: data}
+	return &page{Title: title, Nav: nav, Principal: web.PrincipalFrom(r.Context()), CSRF: web.CSRFToken(r.Context()), Data: data, sso: h.SSO != nil}
 }
 
 // render executes a page into a buffer first, so that a template error
