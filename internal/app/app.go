@@ -24,11 +24,13 @@ import (
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs"
 	"github.com/tenantlink/tenantlink/internal/metrics"
+	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/internal/secrets"
 	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 	"github.com/tenantlink/tenantlink/internal/web"
+	"github.com/tenantlink/tenantlink/internal/web/processui"
 	"github.com/tenantlink/tenantlink/internal/web/syncui"
 	"github.com/tenantlink/tenantlink/internal/web/ui"
 )
@@ -132,6 +134,7 @@ type App struct {
 	Office365   *office365.Connector
 	GroupSync   *groupsync.Service
 	Jobs        *jobs.Scheduler
+	Processes   *process.Service
 	SSO         *sso.Service
 
 	srv *http.Server
@@ -188,6 +191,9 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
 	})
 	ui.Register(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})
+	a.Processes = &process.Service{Store: db, DataSources: a.DataSources, Now: cfg.Now, Logger: cfg.Logger.With("service", "process")}
+	a.Web.RegisterProcesses(a.Processes)
+	processui.Register(processui.Deps{Server: a.Web, Processes: a.Processes, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "processui")})
 	if err := a.openJobs(ctx); err != nil {
 		db.Close()
 		return nil, err

@@ -1,0 +1,487 @@
+// Package processui owns the process pages: the Processes list
+// (/processes), a process's start page with a form generated from its
+// fields (/processes/{id}), the definition editor for designers (JSON in
+// a textarea, validation problems shown above it) and the instance page
+// (/instances/{id}) with the final fields and each rule's outcome. The
+// pages call the same process.Service methods as the JSON API, work
+// without JavaScript and reuse package ui's look (its stylesheet and
+// layout markup).
+package processui
+
+import (
+	"bytes"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/datasource"
+	"github.com/tenantlink/tenantlink/internal/process"
+	"github.com/tenantlink/tenantlink/internal/web"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+// Deps are what the pages call.
+type Deps struct {
+	Server      *web.Server
+	Processes   *process.Service
+	DataSources *datasource.Service
+	Logger      *slog.Logger
+}
+
+type handler struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+// Register registers the pages on d.Server.
+func Register(d Deps) {
+	if d.Logger == nil {
+		d.Logger = slog.New(slog.DiscardHandler)
+	}
+	h := &handler{Deps: d, pages: mustParse()}
+	s := d.Server
+	s.HandlePage("GET /processes", false, h.list)
+	s.HandlePage("GET /processes/new", false, h.newProcess)
+	s.HandlePage("POST /processes", false, h.create)
+	s.HandlePage("GET /processes/{id}", false, h.show)
+	s.HandlePage("POST /processes/{id}/start", false, h.start)
+	s.HandlePage("GET /processes/{id}/edit", false, h.edit)
+	s.HandlePage("POST /processes/{id}/edit", false, h.save)
+	s.HandlePage("POST /processes/{id}/delete", false, h.remove)
+	s.HandlePage("GET /instances/{id}", false, h.instance)
+}
+
+var funcs = template.FuncMap{
+	"when": func(t any) string {
+		switch v := t.(type) {
+		case time.Time:
+			if v.IsZero() {
+				return ""
+			}
+			return v.UTC().Format("2 Jan 2006 15:04:05 UTC")
+		case *time.Time:
+			if v == nil || v.IsZero() {
+				return ""
+			}
+			return v.UTC().Format("2 Jan 2006 15:04:05 UTC")
+		}
+		return ""
+	},
+	"cell": cell,
+	"rows": func(v any) []map[string]any {
+		list, _ := v.([]any)
+		out := make([]map[string]any, 0, len(list))
+		for _, r := range list {
+			if m, ok := r.(map[string]any); ok {
+				out = append(out, m)
+			}
+		}
+		return out
+	},
+	"index1": func(i int) int { return i + 1 },
+}
+
+// cell shows a field value as text: numbers without exponent, booleans
+// as Yes/No, empty as nothing.
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case bool:
+		if x {
+			return "Yes"
+		}
+		return "No"
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Sprint(v)
+	}
+	return string(b)
+}
+
+func mustParse() map[string]*template.Template {
+	pages := map[string]*template.Template{}
+	for _, name := range []string{"process_list", "process_start", "process_edit", "instance"} {
+		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
+	}
+	return pages
+}
+
+// page is what the layout needs (the same fields as package ui's).
+type page struct {
+	Title     string
+	Nav       string
+	Principal *tenantlink.Principal
+	CSRF      string
+	Notices   []notice
+	Data      any
+}
+
+type notice struct {
+	Message string
+	Error   bool
+}
+
+func (p page) IsAdmin() bool { return p.Principal.Has(tenantlink.RoleAdministrator) }
+
+// CanDesign reports whether the viewer may create and edit processes.
+func (p page) CanDesign() bool { return process.CanDesign(p.Principal) == nil }
+
+func newPage(r *http.Request, title string, data any) *page {
+	return &page{Title: title, Nav: "processes", Principal: web.PrincipalFrom(r.Context()), CSRF: web.CSRFToken(r.Context()), Data: data}
+}
+
+func (h *handler) render(w http.ResponseWriter, status int, name string, p *page) error {
+	var buf bytes.Buffer
+	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
+		return fmt.Errorf("render %s: %w", name, err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, err := buf.WriteTo(w)
+	return err
+}
+
+// refused reports whether err is one the page shows next to the form
+// (bad input, a conflict) rather than as an error page.
+func refused(err error) bool {
+	switch tenantlink.ErrorCode(err) {
+	case tenantlink.EINVALID, tenantlink.ECONFLICT:
+		return true
+	}
+	return false
+}
+
+type listData struct {
+	Processes []*process.Process
+	Instances []*process.Instance
+}
+
+func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
+	p := newPage(r, "Processes", nil)
+	list, err := h.Processes.List(r.Context(), p.Principal)
+	if err != nil {
+		return err
+	}
+	// Recent instances the viewer may see: their own, or all for designers.
+	inst, err := h.Processes.Instances(r.Context(), p.Principal, "", 20)
+	if err != nil {
+		return err
+	}
+	p.Data = listData{Processes: list, Instances: inst}
+	if r.URL.Query().Get("done") == "deleted" {
+		p.Notices = append(p.Notices, notice{Message: "Process deleted."})
+	}
+	return h.render(w, http.StatusOK, "process_list", p)
+}
+
+// formField is one generated form control.
+type formField struct {
+	process.Field
+	ID    string // HTML id
+	Input string // the form name: "f." + field name
+	Value string // as text for the control
+	Check bool   // boolean fields
+}
+
+type startData struct {
+	Process   *process.Process
+	Form      []formField
+	Instances []*process.Instance
+}
+
+func formFields(def *process.Definition, values map[string]string) []formField {
+	out := make([]formField, len(def.Fields))
+	for i, f := range def.Fields {
+		ff := formField{Field: f, ID: "f-" + f.Name, Input: "f." + f.Name}
+		v, ok := values[f.Name]
+		if !ok && f.Default != nil {
+			if f.Type == process.TypeTable {
+				b, _ := json.Marshal(f.Default)
+				v = string(b)
+			} else {
+				v = cell(f.Default)
+			}
+		}
+		ff.Value = v
+		if f.Type == process.TypeBoolean {
+			ff.Check = ok && v != "" && v != "false" || !ok && f.Default == true
+		}
+		out[i] = ff
+	}
+	return out
+}
+
+func (h *handler) startPage(w http.ResponseWriter, r *http.Request, status int, values map[string]string, errMsg string) error {
+	ctx := r.Context()
+	p := newPage(r, "", nil)
+	pr, err := h.Processes.Get(ctx, p.Principal, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	inst, err := h.Processes.Instances(ctx, p.Principal, pr.ID, 20)
+	if err != nil {
+		return err
+	}
+	p.Title = pr.Name
+	p.Data = startData{Process: pr, Form: formFields(&pr.Definition, values), Instances: inst}
+	if errMsg != "" {
+		p.Notices = append(p.Notices, notice{Message: errMsg, Error: true})
+	}
+	switch r.URL.Query().Get("done") {
+	case "created":
+		p.Notices = append(p.Notices, notice{Message: "Process created."})
+	case "saved":
+		p.Notices = append(p.Notices, notice{Message: "Process saved."})
+	}
+	return h.render(w, status, "process_start", p)
+}
+
+func (h *handler) show(w http.ResponseWriter, r *http.Request) error {
+	return h.startPage(w, r, http.StatusOK, nil, "")
+}
+
+// start reads the generated form: text as submitted (the service converts
+// numbers, dates and booleans), an unticked checkbox as false and a table
+// as its JSON rows.
+func (h *handler) start(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := web.PrincipalFrom(ctx)
+	pr, err := h.Processes.Get(ctx, p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if err := r.ParseForm(); err != nil {
+		return tenantlink.Errorf(tenantlink.EINVALID, "unreadable form: %s", err.Error())
+	}
+	values := map[string]string{}
+	submitted := map[string]any{}
+	for _, f := range pr.Fields {
+		raw, given := r.PostForm["f."+f.Name]
+		v := ""
+		if given && len(raw) > 0 {
+			v = raw[0]
+		}
+		values[f.Name] = v
+		switch f.Type {
+		case process.TypeBoolean:
+			submitted[f.Name] = given && v != "" && v != "false"
+		case process.TypeTable:
+			if strings.TrimSpace(v) == "" {
+				continue
+			}
+			var rows any
+			if err := json.Unmarshal([]byte(v), &rows); err != nil {
+				return h.startPage(w, r, http.StatusBadRequest, values,
+					fmt.Sprintf("%s: give the rows as a JSON array of objects keyed by column (%s).", f.Title(), err.Error()))
+			}
+			submitted[f.Name] = rows
+		default:
+			if given {
+				submitted[f.Name] = v
+			}
+		}
+	}
+	inst, err := h.Processes.Start(ctx, p, pr.ID, submitted)
+	if refused(err) {
+		return h.startPage(w, r, http.StatusBadRequest, values, tenantlink.ErrorMessage(err))
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/instances/"+inst.ID, http.StatusSeeOther)
+	return nil
+}
+
+type editData struct {
+	Process *process.Process // nil for a new process
+	JSON    string
+	Example string
+}
+
+func indent(v any) string {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return ""
+	}
+	return string(b)
+}
+
+// example is the starting point of a new definition: one field, one rule.
+func (h *handler) example(r *http.Request) string {
+	dsID := "<data source id>"
+	if list, err := h.DataSources.List(r.Context(), web.PrincipalFrom(r.Context()), ""); err == nil && len(list) > 0 {
+		dsID = list[0].ID
+	}
+	q := "{{department}}"
+	return indent(process.Definition{
+		Name:   "New process",
+		Fields: []process.Field{{Name: "department", Label: "Department", Type: process.TypeText, Required: true}, {Name: "groups", Label: "Groups", Type: process.TypeTable, Columns: []process.Column{{Name: "id"}, {Name: "displayName", Label: "Name"}}}},
+		Rules: []process.Rule{{Title: "Find the department's groups", DataSource: dsID, Operation: "FindGroups",
+			Inputs:  map[string]process.Source{"query": {Text: &q}},
+			Success: map[string]process.Source{"groups": {Rows: process.RowsOverride}}}},
+	})
+}
+
+func (h *handler) editPage(w http.ResponseWriter, r *http.Request, status int, pr *process.Process, body, errMsg string) error {
+	p := newPage(r, "New process", nil)
+	if pr != nil {
+		p.Title = "Edit " + pr.Name
+	}
+	if err := process.CanDesign(p.Principal); err != nil {
+		return err
+	}
+	p.Data = editData{Process: pr, JSON: body, Example: h.example(r)}
+	if errMsg != "" {
+		p.Notices = append(p.Notices, notice{Message: errMsg, Error: true})
+	}
+	return h.render(w, status, "process_edit", p)
+}
+
+func (h *handler) newProcess(w http.ResponseWriter, r *http.Request) error {
+	return h.editPage(w, r, http.StatusOK, nil, h.example(r), "")
+}
+
+// definitionFromForm decodes the textarea strictly, as the API does.
+func definitionFromForm(r *http.Request) (string, process.Definition, error) {
+	body := r.PostFormValue("definition")
+	var def process.Definition
+	if len(body) > web.MaxBody {
+		return body, def, tenantlink.Errorf(tenantlink.ETOOLARGE, "the definition is larger than %d bytes", web.MaxBody)
+	}
+	dec := json.NewDecoder(strings.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&def); err != nil {
+		return body, def, tenantlink.Errorf(tenantlink.EINVALID, "The definition is not valid JSON for a process: %s", err.Error())
+	}
+	if dec.More() {
+		return body, def, tenantlink.Errorf(tenantlink.EINVALID, "The definition must be one JSON object.")
+	}
+	return body, def, nil
+}
+
+func (h *handler) create(w http.ResponseWriter, r *http.Request) error {
+	p := web.PrincipalFrom(r.Context())
+	if err := process.CanDesign(p); err != nil {
+		return err
+	}
+	body, def, err := definitionFromForm(r)
+	if err == nil {
+		var pr *process.Process
+		pr, err = h.Processes.Create(r.Context(), p, def)
+		if err == nil {
+			http.Redirect(w, r, "/processes/"+pr.ID+"?done=created", http.StatusSeeOther)
+			return nil
+		}
+	}
+	if refused(err) {
+		return h.editPage(w, r, http.StatusBadRequest, nil, body, tenantlink.ErrorMessage(err))
+	}
+	return err
+}
+
+func (h *handler) edit(w http.ResponseWriter, r *http.Request) error {
+	p := web.PrincipalFrom(r.Context())
+	if err := process.CanDesign(p); err != nil {
+		return err
+	}
+	pr, err := h.Processes.Get(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return h.editPage(w, r, http.StatusOK, pr, indent(pr.Definition), "")
+}
+
+func (h *handler) save(w http.ResponseWriter, r *http.Request) error {
+	p := web.PrincipalFrom(r.Context())
+	if err := process.CanDesign(p); err != nil {
+		return err
+	}
+	pr, err := h.Processes.Get(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	body, def, err := definitionFromForm(r)
+	if err == nil {
+		_, err = h.Processes.Update(r.Context(), p, pr.ID, def)
+		if err == nil {
+			http.Redirect(w, r, "/processes/"+pr.ID+"?done=saved", http.StatusSeeOther)
+			return nil
+		}
+	}
+	if refused(err) {
+		return h.editPage(w, r, http.StatusBadRequest, pr, body, tenantlink.ErrorMessage(err))
+	}
+	return err
+}
+
+func (h *handler) remove(w http.ResponseWriter, r *http.Request) error {
+	if err := h.Processes.Delete(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id")); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/processes?done=deleted", http.StatusSeeOther)
+	return nil
+}
+
+// instanceField pairs a field's definition with its final value.
+type instanceField struct {
+	process.Field
+	Value any
+}
+
+type instanceData struct {
+	Instance *process.Instance
+	Process  *process.Process
+	Fields   []instanceField
+}
+
+func (h *handler) instance(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	p := newPage(r, "Instance", nil)
+	in, err := h.Processes.Instance(ctx, p.Principal, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	d := instanceData{Instance: in}
+	if pr, err := h.Processes.Get(ctx, p.Principal, in.Process); err == nil {
+		d.Process = pr
+		for _, f := range pr.Fields {
+			d.Fields = append(d.Fields, instanceField{Field: f, Value: in.Fields[f.Name]})
+		}
+	}
+	if d.Process == nil {
+		// The definition changed shape or is unreadable: show the values
+		// by name rather than nothing.
+		for _, k := range sortedKeys(in.Fields) {
+			d.Fields = append(d.Fields, instanceField{Field: process.Field{Name: k, Type: process.TypeText}, Value: in.Fields[k]})
+		}
+	}
+	p.Title = in.ProcessName + " – instance"
+	p.Data = d
+	return h.render(w, http.StatusOK, "instance", p)
+}
+
+func sortedKeys(m map[string]any) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
