@@ -177,7 +177,7 @@ type response struct {
 	Body   []byte
 }
 
-func (r response) String() string  { return fmt.Sprintf("%d %s", r.Status, bytes.TrimSpace(r.Body)) }
+func (r response) String() string   { return fmt.Sprintf("%d %s", r.Status, bytes.TrimSpace(r.Body)) }
 func (r response) Location() string { return r.Header.Get("Location") }
 
 func (e *env) browser(tb testing.TB) *client {
