@@ -81,7 +81,7 @@ func (j *JobsConfig) fromEnv() error {
 			continue
 		}
 		x, err := time.ParseDuration(v)
-		if err != nil || x == 0 || x < 0 && name != "TENANTLINK_JOBS_TIMEOUT" {
+		if err != nil || x <= 0 {
 			return fmt.Errorf("%s must be a positive duration such as 500ms, not %q", name, v)
 		}
 		*d = x

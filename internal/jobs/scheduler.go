@@ -80,11 +80,13 @@ type Config struct {
 	TickInterval time.Duration
 	// Workers is how many jobs this replica works at once (default 2).
 	Workers int
-	// JobTimeout bounds one attempt (default 2 h; negative: no bound);
-	// RescueAfter is when a job still marked running (its process died)
-	// is retried (default JobTimeout + 10 min). With no bound, a run
-	// longer than RescueAfter is started a second time, which the sync
-	// engine refuses (one running run per group) and the job waits. RetryBase is the first retry's delay, doubled
+	// JobTimeout bounds one attempt (default 2 h): an attempt still
+	// running then is cancelled and retried, resuming from the stored
+	// cursor. RescueAfter (at least JobTimeout; default JobTimeout + 10
+	// min) is when a job still marked running — its process died — is
+	// handed out again by River's rescuer on the elected leader. River
+	// never rescues a job whose attempts are unbounded, so there is no
+	// "no timeout" setting. RetryBase is the first retry's delay, doubled
 	// per attempt up to 10 min (default 30 s).
 	JobTimeout  time.Duration
 	RescueAfter time.Duration
@@ -144,14 +146,11 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 2
 	}
-	switch {
-	case cfg.JobTimeout == 0:
+	if cfg.JobTimeout <= 0 {
 		cfg.JobTimeout = 2 * time.Hour
-	case cfg.JobTimeout < 0:
-		cfg.JobTimeout = -1 // no limit but shutdown
 	}
-	if cfg.RescueAfter <= 0 || cfg.JobTimeout > 0 && cfg.RescueAfter <= cfg.JobTimeout {
-		cfg.RescueAfter = max(cfg.JobTimeout, 2*time.Hour) + 10*time.Minute
+	if cfg.RescueAfter < cfg.JobTimeout {
+		cfg.RescueAfter = cfg.JobTimeout + 10*time.Minute
 	}
 	if cfg.RetryBase <= 0 {
 		cfg.RetryBase = 30 * time.Second
