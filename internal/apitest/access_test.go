@@ -72,6 +72,12 @@ var accessMatrix = map[string]accessRow{
 	"POST /hooks/tasks/{id}/{secret}": {"404 404 404 404 404 404 404 404", nil},
 	"GET /api/v1/audit":               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
 	"GET /api/v1/openapi.json":        {"200 200 200 200 200 200 200 200", nil},
+	"GET /api/v1/settings/sso":        {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"PUT /api/v1/settings/sso":        {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	// Browser routes of single sign-on, public: starting redirects anyone
+	// to Microsoft; a callback without a state is bad input for anyone.
+	"GET /auth/sso/login":    {"302 302 302 302 302 302 302 302", nil},
+	"GET /auth/sso/callback": {"400 400 400 400 400 400 400 400", nil},
 	// Not an API route: anonymous browsers are sent to the sign-in page.
 	"GET /oauth/callback": {"303 200 200 200 200 200 200 200", nil},
 }
@@ -89,6 +95,7 @@ type accessFixture struct {
 	group      string
 	task       string
 	syncGroup  string             // a group whose member sync is on
+	sso        dataSource         // the single sign-on data source
 	callers    map[string]*client // by column, session clients
 	n          int
 }
@@ -131,6 +138,13 @@ func newAccessFixture(t *testing.T, e *env) *accessFixture {
 	}
 	fx.admin.mustDo(200, "PUT", "/api/v1/groups/"+fx.syncGroup+"/sync",
 		map[string]any{"enabled": true, "datasource": fx.open.ID, "sourceGroup": "*", "missingUsers": "keep"}, nil)
+	// Single sign-on on (without auto redirect, so local sign-in stays open),
+	// with a data source of its own: the PATCH row toggles Open's settings.
+	fx.sso = fx.admin.createDataSource("SSO", map[string]any{"singleSignOn": true})
+	if cb := e.authorize(fx.admin.in(t), fx.sso.ID, e.Facts.AdminUser, e.Facts.AdminPassword); !cb.OK {
+		t.Fatalf("authorize SSO: %+v", cb)
+	}
+	fx.admin.mustDo(200, "PUT", "/api/v1/settings/sso", map[string]any{"enabled": true, "datasource": fx.sso.ID}, nil)
 	return fx
 }
 
@@ -212,6 +226,8 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 		path = strings.NewReplacer("{id}", fx.task, "{secret}", "not-the-secret").Replace(path)
 	case "POST /api/v1/groups":
 		body = map[string]any{"name": unique}
+	case "PUT /api/v1/settings/sso":
+		body = map[string]any{"enabled": true, "datasource": fx.sso.ID, "createUsers": fx.n%2 == 0}
 	case "PATCH /api/v1/groups/{id}":
 		body = map[string]any{"name": "Connection users"}
 	case "DELETE /api/v1/groups/{id}":
