@@ -274,6 +274,17 @@ func signInAPI(tb testing.TB, base string) *apiClient {
 
 func (c *apiClient) must(want int, method, path string, body, out any) {
 	c.tb.Helper()
+	b := c.do(want, method, path, body)
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			c.tb.Fatalf("%s %s: decode %s: %v", method, path, b, err)
+		}
+	}
+}
+
+// do sends a request, checks the status and returns the body.
+func (c *apiClient) do(want int, method, path string, body any) []byte {
+	c.tb.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, _ := json.Marshal(body)
@@ -298,11 +309,7 @@ func (c *apiClient) must(want int, method, path string, body, out any) {
 	if res.StatusCode != want {
 		c.tb.Fatalf("%s %s = %d %s, want %d", method, path, res.StatusCode, bytes.TrimSpace(b), want)
 	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			c.tb.Fatalf("%s %s: decode %s: %v", method, path, b, err)
-		}
-	}
+	return b
 }
 
 // openDB opens the shared database for the test's own queries.
@@ -385,6 +392,28 @@ func TestTwoProcessesShareTheQueue(t *testing.T) {
 	if got := count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID); got == 0 {
 		t.Error("no users imported")
 	}
+	t.Run("pages, webhook and bad input over HTTP", func(t *testing.T) {
+		c := signInAPI(t, a.URL)
+		for _, tt := range []struct{ path, want string }{
+			{"/tasks", "Group member sync: Everyone at Contoso"},
+			{"/tasks", "Every 60 minutes"},
+			{"/groups/" + w.GroupID, `id="sync-runs"`},
+			{"/groups/" + w.GroupID, `value="*"`},
+		} {
+			if body := c.do(200, "GET", tt.path, nil); !bytes.Contains(body, []byte(tt.want)) {
+				t.Errorf("GET %s lacks %q", tt.path, tt.want)
+			}
+		}
+		anon := &apiClient{tb: t, base: b.URL, hc: http.DefaultClient}
+		anon.do(404, "POST", "/hooks/tasks/"+taskID+"/not-the-secret", nil)
+		c.do(400, "PUT", "/api/v1/groups/"+w.GroupID+"/sync", map[string]any{"enabled": true, "datasource": w.DSID,
+			"sourceGroup": "*", "schedule": map[string]any{"kind": "weekly", "time": "25:00"}})
+		var v struct{ Task struct{ ScheduleText string } }
+		c.must(200, "GET", "/api/v1/groups/"+w.GroupID+"/sync", nil, &v)
+		if v.Task.ScheduleText != "Every 60 minutes" {
+			t.Errorf("schedule after a refused change = %q, want it unchanged", v.Task.ScheduleText)
+		}
+	})
 	// Both processes served the same queue: the task list is the same.
 	for _, p := range []*proc{a, b} {
 		c := &apiClient{tb: t, base: p.URL, hc: http.DefaultClient, token: w.Token}
