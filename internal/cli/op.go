@@ -28,6 +28,7 @@ type apiError struct {
 	Status  int
 	Code    string
 	Message string
+	Body    []byte // the whole answer, for partial results
 }
 
 func (e *apiError) Error() string { return fmt.Sprintf("%s (HTTP %d %s)", e.Message, e.Status, e.Code) }
@@ -64,9 +65,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 			Error struct{ Code, Message string } `json:"error"`
 		}
 		if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
-			return &apiError{Status: resp.StatusCode, Message: strings.TrimSpace(string(b))}
+			return &apiError{Status: resp.StatusCode, Message: strings.TrimSpace(string(b)), Body: b}
 		}
-		return &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+		return &apiError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message, Body: b}
 	}
 	if out != nil {
 		dec := json.NewDecoder(bytes.NewReader(b))
@@ -140,19 +141,34 @@ With only DATASOURCE, lists the data source's operations and their inputs.`,
 			var res struct {
 				Items []map[string]any `json:"items"`
 			}
-			if err := c.do(ctx, "POST", "/api/v1/datasources/"+url.PathEscape(dsID)+"/operations/"+url.PathEscape(decl.Name), map[string]any{"inputs": inputs}, &res); err != nil {
-				return err
+			runErr := c.do(ctx, "POST", "/api/v1/datasources/"+url.PathEscape(dsID)+"/operations/"+url.PathEscape(decl.Name), map[string]any{"inputs": inputs}, &res)
+			var ae *apiError
+			if errors.As(runErr, &ae) {
+				// A partial result still lists every item's outcome.
+				dec := json.NewDecoder(bytes.NewReader(ae.Body))
+				dec.UseNumber()
+				if dec.Decode(&res) != nil || len(res.Items) == 0 {
+					return runErr
+				}
+			} else if runErr != nil {
+				return runErr
 			}
 			if output == "json" {
 				enc := json.NewEncoder(out)
 				enc.SetIndent("", "  ")
-				return enc.Encode(map[string]any{"items": res.Items})
+				if err := enc.Encode(map[string]any{"items": res.Items}); err != nil {
+					return err
+				}
+				return runErr
 			}
 			var cols []string
 			for _, o := range decl.Outputs {
 				cols = append(cols, o.Name)
 			}
-			return printTable(out, cols, res.Items)
+			if err := printTable(out, cols, res.Items); err != nil {
+				return err
+			}
+			return runErr
 		},
 	}
 	f := cmd.Flags()

@@ -36,7 +36,9 @@ func (s *Service) Operations(ctx context.Context, p *tenantlink.Principal, id st
 
 // RunOperation runs one operation for a connection user. A refused grant
 // turns the data source to re-authorization required; write operations
-// are audited with their outcome.
+// are audited with their outcome. When a write applied to a list partly
+// fails, both the per-item results and an error summing up the failures
+// are returned: callers show the items and the error.
 func (s *Service) RunOperation(ctx context.Context, p *tenantlink.Principal, id, name string, inputs map[string]any) ([]connector.Item, error) {
 	ds, err := s.Store.GetDataSource(ctx, id)
 	if err != nil {
@@ -84,7 +86,9 @@ func (s *Service) RunOperation(ctx context.Context, p *tenantlink.Principal, id,
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", decl.Label, err)
+		// Write operations apply lists item by item: the items that did
+		// go through come back with the error that sums up the others.
+		return items, fmt.Errorf("%s: %w", decl.Label, err)
 	}
 	return items, nil
 }

@@ -3,6 +3,8 @@ package web
 import (
 	"net/http"
 
+	"github.com/tenantlink/tenantlink"
+
 	"github.com/tenantlink/tenantlink/internal/connector"
 )
 
@@ -30,11 +32,25 @@ func (s *Server) runOperation(w http.ResponseWriter, r *http.Request) error {
 		in.Inputs = map[string]any{}
 	}
 	items, err := s.cfg.DataSources.RunOperation(r.Context(), principal(r), r.PathValue("id"), r.PathValue("name"), in.Inputs)
-	if err != nil {
+	if err != nil && len(items) == 0 {
 		return err
 	}
 	if items == nil {
 		items = []connector.Item{}
 	}
-	return WriteJSON(w, 200, map[string]any{"items": items, "count": len(items)})
+	out := map[string]any{"items": items, "count": len(items)}
+	if err != nil {
+		// A partial result: every item carries its own outcome, and the
+		// error sums up the ones that failed. The status is that of the
+		// error so that clients checking only the status see the failure.
+		var b errorBody
+		b.Error.Code = tenantlink.ErrorCode(err)
+		b.Error.Message = tenantlink.ErrorMessage(err)
+		if b.Error.Code == tenantlink.EINTERNAL {
+			s.cfg.Logger.Error("operation failed", "err", err)
+		}
+		out["error"] = b.Error
+		return WriteJSON(w, Status(b.Error.Code), out)
+	}
+	return WriteJSON(w, 200, out)
 }

@@ -46,10 +46,14 @@ func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 	items, err := h.DataSources.RunOperation(r.Context(), pr, ds.ID, panel.Selected.Name, inputs)
 	if err != nil {
 		code := tenantlink.ErrorCode(err)
-		if code == tenantlink.EINTERNAL {
+		if code == tenantlink.EINTERNAL && len(items) == 0 {
 			return err
 		}
 		panel.Error = tenantlink.ErrorMessage(err)
+		if len(items) > 0 {
+			// A partial result: show every item's outcome with the error.
+			panel.Ran, panel.Items = true, items
+		}
 		return h.renderOperations(w, r, web.Status(code), panel)
 	}
 	panel.Ran, panel.Items = true, items

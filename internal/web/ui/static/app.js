@@ -41,7 +41,10 @@
         try { data = text ? JSON.parse(text) : null; } catch (e) { /* not JSON */ }
         if (!res.ok) {
           var msg = data && data.error && data.error.message ? data.error.message : "Request failed (" + res.status + ").";
-          throw new Error(msg);
+          var err = new Error(msg);
+          // A partial operation result carries its items with the error.
+          err.items = data && data.items ? data.items : null;
+          throw err;
         }
         return data;
       });
@@ -150,7 +153,7 @@
       p.setAttribute("role", "alert");
       p.textContent = error;
       box.appendChild(p);
-      return;
+      if (!items || !items.length) return;
     }
     var count = document.createElement("p");
     count.className = "op-count";
@@ -206,7 +209,7 @@
       "/operations/" + encodeURIComponent(form.getAttribute("data-op"));
     api("POST", path, { inputs: opInputs(form) })
       .then(function (res) { showOpResult(form, (res && res.items) || [], null); })
-      .catch(function (err) { showOpResult(form, null, err.message); })
+      .catch(function (err) { showOpResult(form, err.items, err.message); })
       .then(function () {
         if (button) button.disabled = false;
         if (box) box.removeAttribute("aria-busy");
