@@ -146,8 +146,11 @@ type Condition struct {
 // Operand is a condition's value: text (JSON numbers and booleans are
 // taken as their text) or another field ({"field":"name"}).
 type Operand struct {
-	Text  string
-	Field string
+	// The tags are for readers that look at struct fields (the API's
+	// strict decoder checks member names against them); the JSON form is
+	// MarshalJSON's.
+	Text  string `json:"-"`
+	Field string `json:"field,omitempty"`
 }
 
 // MarshalJSON writes text as a JSON string and a field as {"field":…}.

@@ -255,7 +255,7 @@ func (s *Service) Start(ctx context.Context, p *tenantlink.Principal, processID 
 	in.ID, in.StartedAt = rec.ID, rec.StartedAt
 	log := s.log().With("process", pr.ID, "instance", in.ID)
 	s.run(ctx, p, pr, ops, in, log)
-	fin := s.now()
+	fin := s.now().UTC().Truncate(time.Microsecond) // as stored
 	in.FinishedAt = &fin
 	if rec, err = s.record(in); err != nil {
 		return nil, err
