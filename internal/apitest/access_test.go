@@ -78,6 +78,18 @@ var accessMatrix = map[string]accessRow{
 	// to Microsoft; a callback without a state is bad input for anyone.
 	"GET /auth/sso/login":    {"302 302 302 302 302 302 302 302", nil},
 	"GET /auth/sso/callback": {"400 400 400 400 400 400 400 400", nil},
+	// Processes: designing needs a role; starting needs being a connection
+	// user of the process's data source (Open for the role columns,
+	// Restricted for the others); an instance shows to its starter (the
+	// bootstrap Administrator here) and to designers.
+	"GET /api/v1/processes":                 {"401 200 200 200 200 200 200 200", nil},
+	"POST /api/v1/processes":                {"401 403 201 403 201 403 403 403", map[string]string{"*": needDesign}},
+	"GET /api/v1/processes/{id}":            {"401 200 200 200 200 200 200 200", nil},
+	"PUT /api/v1/processes/{id}":            {"401 403 200 403 200 403 403 403", map[string]string{"*": needDesign}},
+	"DELETE /api/v1/processes/{id}":         {"401 403 204 403 204 403 403 403", map[string]string{"*": needDesign}},
+	"POST /api/v1/processes/{id}/instances": {"401 201 201 201 403 403 201 403", map[string]string{"*": needUser}},
+	"GET /api/v1/processes/{id}/instances":  {"401 200 200 200 200 200 200 200", nil},
+	"GET /api/v1/instances/{id}":            {"401 403 200 403 200 403 403 403", map[string]string{"*": needStarter}},
 	// Not an API route: anonymous browsers are sent to the sign-in page.
 	"GET /oauth/callback": {"303 200 200 200 200 200 200 200", nil},
 }
@@ -97,6 +109,8 @@ type accessFixture struct {
 	syncGroup  string             // a group whose member sync is on
 	sso        dataSource         // the single sign-on data source
 	callers    map[string]*client // by column, session clients
+	processes  map[string]string  // process ids by data source id (see newProcesses)
+	instance   string             // an instance the bootstrap Administrator started
 	n          int
 }
 
@@ -145,6 +159,7 @@ func newAccessFixture(t *testing.T, e *env) *accessFixture {
 		t.Fatalf("authorize SSO: %+v", cb)
 	}
 	fx.admin.mustDo(200, "PUT", "/api/v1/settings/sso", map[string]any{"enabled": true, "datasource": fx.sso.ID}, nil)
+	fx.newProcesses(t)
 	return fx
 }
 
@@ -234,6 +249,9 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 		var g struct{ ID string }
 		fx.admin.in(t).mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": unique}, &g)
 		path = strings.Replace(path, "{id}", g.ID, 1)
+	}
+	if p, b, ok := fx.processRequest(t, route, col, unique); ok {
+		path, body = p, b
 	}
 	switch {
 	case strings.HasPrefix(path, "/api/v1/datasources/{id}"):
