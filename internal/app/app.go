@@ -138,12 +138,34 @@ type App struct {
 	SSO         *sso.Service
 
 	srv *http.Server
+	ln  net.Listener // opened by Open when Addr asks for any free port
 }
 
 // Open builds the application: it creates the data folder and key file
 // when missing, opens the database (applying migrations) and wires every
 // service. It does not listen; see Serve.
 func Open(ctx context.Context, cfg Config) (*App, error) {
+	// With port 0 and no public URL, the URL every redirect is built from
+	// is only known once listening: take the port now.
+	var ln net.Listener
+	if _, port, err := net.SplitHostPort(cfg.Addr); err == nil && port == "0" && cfg.PublicURL == "" {
+		if ln, err = net.Listen("tcp", cfg.Addr); err != nil {
+			return nil, fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+		}
+		cfg.Addr = ln.Addr().String()
+	}
+	a, err := open(ctx, cfg)
+	if err != nil {
+		if ln != nil {
+			ln.Close()
+		}
+		return nil, err
+	}
+	a.ln = ln
+	return a, nil
+}
+
+func open(ctx context.Context, cfg Config) (*App, error) {
 	cfg.Defaults()
 	if cfg.MSClientID == "" {
 		return nil, errors.New("the Microsoft app registration's client id is required (--ms-client-id)")
@@ -162,6 +184,8 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 	a := &App{Config: cfg, Store: db, DB: db, Keys: keys}
 	a.Directory = directory.New(db, cfg.Logger)
 	a.Directory.Now = cfg.Now
+	a.Directory.Limiter.Now = cfg.Now
+	db.Now = cfg.Now
 	a.Metrics = metrics.New(func(ctx context.Context) ([]*tenantlink.DataSource, error) {
 		return db.ListDataSources(ctx, "")
 	})
@@ -170,7 +194,7 @@ func Open(ctx context.Context, cfg Config) (*App, error) {
 		GraphURL:     cfg.MSGraph,
 		ClientID:     cfg.MSClientID,
 		ClientSecret: cfg.MSClientSecret,
-		HTTPClient:   &http.Client{Transport: a.Metrics.GraphTransport(http.DefaultTransport), Timeout: 2 * time.Minute},
+		HTTPClient:   &http.Client{Transport: a.Metrics.GraphTransport(graphTransport()), Timeout: 2 * time.Minute},
 		Now:          cfg.Now,
 		Logger:       cfg.Logger.With("connector", "office365"),
 	})
@@ -268,11 +292,25 @@ func (a *App) runSync(ctx context.Context, req jobs.SyncRequest) (jobs.SyncResul
 	return res, nil
 }
 
+// graphTransport keeps enough idle connections to Microsoft for the
+// concurrency of batched writes and parallel syncs (the default keeps 2).
+func graphTransport() http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 128
+	t.MaxIdleConnsPerHost = 64
+	return t
+}
+
 // Handler is the application's root HTTP handler.
 func (a *App) Handler() http.Handler { return a.Web.Handler() }
 
 // Listen opens the listener on Config.Addr.
 func (a *App) Listen() (net.Listener, error) {
+	if a.ln != nil {
+		ln := a.ln
+		a.ln = nil
+		return ln, nil
+	}
 	ln, err := net.Listen("tcp", a.Config.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen on %s: %w", a.Config.Addr, err)
