@@ -60,10 +60,13 @@ type Definition struct {
 // (YYYY-MM-DD) and list, a number for number, true/false for boolean, an
 // array of row objects for table.
 type Field struct {
-	Name     string   `json:"name"`
-	Label    string   `json:"label,omitempty"`
-	Type     string   `json:"type"`
-	Required bool     `json:"required,omitempty"`
+	Name     string `json:"name"`
+	Label    string `json:"label,omitempty"`
+	Type     string `json:"type"`
+	Required bool   `json:"required,omitempty"`
+	// ReadOnly fields are filled by rules only: the start form leaves
+	// them out and a start that submits one is refused.
+	ReadOnly bool     `json:"readOnly,omitempty"`
 	Default  any      `json:"default,omitempty"`
 	Options  []string `json:"options,omitempty"` // list: the choices (none = any text)
 	Columns  []Column `json:"columns,omitempty"` // table

@@ -30,10 +30,10 @@ func EmployeeOnboarding(dsID string) Definition {
 			{Name: "department", Label: "Department group", Type: TypeText, Required: true},
 			{Name: "licence", Label: "Licence", Type: TypeText, Required: true, Default: "ENTERPRISEPACK"},
 			{Name: "usageLocation", Label: "Usage location", Type: TypeText, Default: "US"},
-			{Name: "groupId", Label: "Group id", Type: TypeText},
-			{Name: "membership", Label: "Membership", Type: TypeText},
-			{Name: "licenceResult", Label: "Licence result", Type: TypeText},
-			{Name: "status", Label: "Status", Type: TypeText},
+			{Name: "groupId", Label: "Group id", Type: TypeText, ReadOnly: true},
+			{Name: "membership", Label: "Membership", Type: TypeText, ReadOnly: true},
+			{Name: "licenceResult", Label: "Licence result", Type: TypeText, ReadOnly: true},
+			{Name: "status", Label: "Status", Type: TypeText, ReadOnly: true},
 		},
 		Rules: []Rule{
 			{

@@ -338,6 +338,9 @@ func TestValidation(t *testing.T) {
 		{"unknown type", func(d map[string]any) {
 			d["fields"] = append(d["fields"].([]any), map[string]any{"name": "x", "type": "colour"})
 		}, `not "colour"`},
+		{"required and read-only", func(d map[string]any) {
+			d["fields"] = append(d["fields"].([]any), map[string]any{"name": "r", "type": "text", "required": true, "readOnly": true})
+		}, "cannot be required"},
 		{"table without columns", func(d map[string]any) {
 			d["fields"] = append(d["fields"].([]any), map[string]any{"name": "t", "type": "table"})
 		}, "needs columns"},
@@ -436,6 +439,7 @@ func TestBadInput(t *testing.T) {
 			map[string]any{"name": "ok", "type": "boolean"},
 			map[string]any{"name": "plan", "type": "list", "options": []any{"E3", "E5"}},
 			map[string]any{"name": "rows", "type": "table", "columns": []any{map[string]any{"name": "id"}, map[string]any{"name": "size", "type": "number"}}},
+			map[string]any{"name": "out", "type": "text", "readOnly": true},
 		},
 		"rules": []any{map[string]any{"title": "Read", "datasource": ds, "operation": "LicencePlanList"}},
 	}
@@ -468,6 +472,7 @@ func TestBadInput(t *testing.T) {
 		{"not an option", "POST", path, map[string]any{"fields": with("plan", "E1")}, 400, "one of E3, E5"},
 		{"table not a list", "POST", path, map[string]any{"fields": with("rows", "x")}, 400, "array of rows"},
 		{"table unknown column", "POST", path, map[string]any{"fields": with("rows", []any{map[string]any{"colour": "red"}})}, 400, `no column "colour"`},
+		{"read-only field", "POST", path, map[string]any{"fields": with("out", "x")}, 400, "read-only"},
 		{"table cell type", "POST", path, map[string]any{"fields": with("rows", []any{map[string]any{"size": "big"}})}, 400, "must be a number"},
 		{"unknown process", "POST", "/api/v1/processes/nope/instances", map[string]any{"fields": ok}, 404, "not found"},
 		{"definition malformed", "POST", "/api/v1/processes", `{"name":`, 400, "malformed JSON"},
@@ -491,13 +496,13 @@ func TestBadInput(t *testing.T) {
 	}
 	var got process.Process
 	e.Admin.Must(t, 200, "GET", "/api/v1/processes/"+p.ID, nil, &got)
-	if len(got.Fields) != 6 || got.Modified != p.Modified {
-		t.Errorf("process after a refused PUT = %d fields, modified %v; want it unchanged (6, %v)", len(got.Fields), got.Modified, p.Modified)
+	if len(got.Fields) != 7 || got.Modified != p.Modified {
+		t.Errorf("process after a refused PUT = %d fields, modified %v; want it unchanged (7, %v)", len(got.Fields), got.Modified, p.Modified)
 	}
 	t.Run("good input converts", func(t *testing.T) {
 		in := start(t, e.Admin, p.ID, map[string]any{"email": "a@b.c", "n": "4.5", "when": "2026-05-01", "ok": "true", "plan": "E5",
 			"rows": []any{map[string]any{"id": "r1", "size": 2}}})
-		want := map[string]any{"email": "a@b.c", "n": 4.5, "when": "2026-05-01", "ok": true, "plan": "E5",
+		want := map[string]any{"email": "a@b.c", "n": 4.5, "when": "2026-05-01", "ok": true, "plan": "E5", "out": "",
 			"rows": []any{map[string]any{"id": "r1", "size": 2.0}}}
 		if diff := cmp.Diff(want, in.Fields); diff != "" {
 			t.Errorf("fields (-want +got):\n%s", diff)

@@ -146,6 +146,9 @@ func checkField(pr *problems, at string, f Field) {
 	default:
 		pr.add("%s: type must be text, number, date, boolean, table or list, not %q", at, f.Type)
 	}
+	if f.ReadOnly && f.Required {
+		pr.add("%s: a read-only field cannot be required (rules fill it, the starter cannot)", at)
+	}
 	if len(f.Options) > 0 && f.Type != TypeList {
 		pr.add("%s: only list fields have options", at)
 	}

@@ -195,6 +195,9 @@ func Values(def *Definition, in map[string]any) (map[string]any, error) {
 	out := make(map[string]any, len(def.Fields))
 	for _, f := range def.Fields {
 		v, given := in[f.Name]
+		if given && v != nil && f.ReadOnly {
+			return nil, invalidf("%q (%s) is read-only: rules fill it", f.Name, f.Title())
+		}
 		if !given || v == nil {
 			v = f.Default
 		}

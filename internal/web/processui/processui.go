@@ -207,8 +207,11 @@ type startData struct {
 }
 
 func formFields(def *process.Definition, values map[string]string) []formField {
-	out := make([]formField, len(def.Fields))
-	for i, f := range def.Fields {
+	out := make([]formField, 0, len(def.Fields))
+	for _, f := range def.Fields {
+		if f.ReadOnly {
+			continue
+		}
 		ff := formField{Field: f, ID: "f-" + f.Name, Input: "f." + f.Name}
 		v, ok := values[f.Name]
 		if !ok && f.Default != nil {
@@ -223,7 +226,7 @@ func formFields(def *process.Definition, values map[string]string) []formField {
 		if f.Type == process.TypeBoolean {
 			ff.Check = ok && v != "" && v != "false" || !ok && f.Default == true
 		}
-		out[i] = ff
+		out = append(out, ff)
 	}
 	return out
 }
@@ -273,6 +276,9 @@ func (h *handler) start(w http.ResponseWriter, r *http.Request) error {
 	values := map[string]string{}
 	submitted := map[string]any{}
 	for _, f := range pr.Fields {
+		if f.ReadOnly {
+			continue
+		}
 		raw, given := r.PostForm["f."+f.Name]
 		v := ""
 		if given && len(raw) > 0 {
