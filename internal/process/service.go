@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"strings"
 	"time"
 
@@ -556,27 +555,6 @@ func fromRecord(rec *store.ProcessInstance, names map[string]string) (*Instance,
 		in.Rules = []Outcome{}
 	}
 	return in, nil
-}
-
-// FieldNames lists a definition's field names in order (for messages and
-// pages).
-func (d *Definition) FieldNames() []string {
-	out := make([]string, len(d.Fields))
-	for i, f := range d.Fields {
-		out[i] = f.Name
-	}
-	return out
-}
-
-// DataSources lists the data source ids the rules use, sorted.
-func (d *Definition) DataSources() []string {
-	ids := map[string]bool{}
-	for _, r := range d.Rules {
-		ids[r.DataSource] = true
-	}
-	out := sortedKeys(ids)
-	sort.Strings(out)
-	return out
 }
 
 // byNameFold finds a process by name ignoring case.
