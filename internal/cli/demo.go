@@ -15,6 +15,7 @@ import (
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/app"
 	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/m365sim"
 )
 
@@ -83,6 +84,18 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
 		return fmt.Errorf("demo: %w", err)
 	}
 
+	// The demo ships the "Employee onboarding" process (PRODUCT.md section
+	// 8): it needs a data source, so it is created when the first Office 365
+	// data source becomes ready.
+	a.DataSources.OnStatus = func(ds *tenantlink.DataSource, _ tenantlink.Status) {
+		if ds.Status != tenantlink.StatusReady || ds.Type != tenantlink.ConnectorOffice365 {
+			return
+		}
+		if err := process.SeedDemo(context.WithoutCancel(ctx), a.Processes, tenantlink.System, ds.ID); err != nil {
+			logger.Warn("demo: could not create the Employee onboarding process", "err", err)
+		}
+	}
+
 	factsPath := filepath.Join(data, "demo.json")
 	password := previousDemoPassword(factsPath)
 	if password == "" {
@@ -112,6 +125,8 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
        %s / %s
      (Next, Sign in, Yes). A non-administrator to try the refusal: %s / %s
   5. "Connection test succeeded", status ready. Save, Security, Close.
+  6. Run operations from the data source's page, or try the "Employee onboarding"
+     process (Administration > Processes), created once a data source is ready.
 
   Microsoft 365 simulator: %s (tenant %s, %s)
   Every credential is in %s. Stop with Ctrl+C.
