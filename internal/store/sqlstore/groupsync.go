@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -138,14 +139,9 @@ func (db *DB) upsertImported(ctx context.Context, datasource string, users []*te
 		}
 		objs = append(objs, u.Source.ObjectID)
 	}
-	existing, err := db.queryUsers(ctx, `u.source_datasource = $1 AND u.source_object_id IN (`+inList(2, len(objs))+`)`,
-		"", strArgs([]any{datasource}, objs)...)
+	byObj, err := db.importedUsers(ctx, datasource, objs)
 	if err != nil {
 		return nil, err
-	}
-	byObj := make(map[string]*tenantlink.User, len(existing))
-	for _, u := range existing {
-		byObj[u.Source.ObjectID] = u
 	}
 	// Emails that will be written: new users' and changed ones'. Who else
 	// holds them decides the conflicts before anything is written.
@@ -222,6 +218,45 @@ func (db *DB) upsertImported(ctx context.Context, datasource string, users []*te
 	}
 	if err := db.updateImported(ctx, updates); err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// importedUsers returns the stored users of objs by object id, with the
+// columns an import compares and reports (not their group memberships).
+// It is not queryUsers: that one orders by email, which let SQLite walk
+// the whole email index instead of probing the (data source, object id)
+// index a thousand times, and it reads every user's groups, which an
+// import never needs.
+func (db *DB) importedUsers(ctx context.Context, datasource string, objs []string) (map[string]*tenantlink.User, error) {
+	rows, err := db.query(ctx, db.rebind(`SELECT id, email, display_name, given_name, surname, job_title, department,
+		active, roles, source_object_id, created_at, updated_at FROM users
+		WHERE source_datasource = $1 AND source_object_id IN (`+inList(2, len(objs))+`)`),
+		strArgs([]any{datasource}, objs)...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: import users: %w", err)
+	}
+	defer rows.Close()
+	out := make(map[string]*tenantlink.User, len(objs))
+	for rows.Next() {
+		var (
+			u              tenantlink.User
+			roles, obj     string
+			created, updat dbTime
+		)
+		if err := rows.Scan(&u.ID, &u.Email, &u.DisplayName, &u.GivenName, &u.Surname, &u.JobTitle, &u.Department,
+			&u.Active, &roles, &obj, &created, &updat); err != nil {
+			return nil, fmt.Errorf("sqlstore: import users: %w", err)
+		}
+		if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
+			return nil, fmt.Errorf("sqlstore: user %s roles: %w", u.ID, err)
+		}
+		u.Source = &tenantlink.UserSource{DataSource: datasource, ObjectID: obj}
+		u.CreatedAt, u.UpdatedAt = created.T, updat.T
+		out[obj] = &u
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: import users: %w", err)
 	}
 	return out, nil
 }
