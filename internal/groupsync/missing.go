@@ -3,7 +3,9 @@ package groupsync
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 
 	"github.com/tenantlink/tenantlink/internal/store"
 )
@@ -29,22 +31,9 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 				return err
 			}
 		}
-		f := store.SyncMemberFilter{Mark: gonePrefix + r.mark()}
-		if full {
-			f = store.SyncMemberFilter{NotMark: r.mark()}
-		}
-		var missing []store.SyncMember
-		for {
-			f.Limit = missingPage
-			ms, err := tx.SyncMembers(ctx, r.g.ID, f)
-			if err != nil {
-				return err
-			}
-			missing = append(missing, ms...)
-			if len(ms) < missingPage {
-				break
-			}
-			f.After = ms[len(ms)-1].ObjectID
+		missing, err := r.missing(ctx, tx, full)
+		if err != nil {
+			return err
 		}
 		// Nothing missing and no override: nothing to decide, and a large
 		// group's member list is not worth loading.
@@ -164,6 +153,39 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 	return nil
 }
 
+// missing returns the tracked members the source no longer has. A full
+// run's are the tracked members it did not mark: a walk of the group's
+// tracked members, a page at a time. An incremental run's can only be
+// the ones its delta removed, still marked gone by this run (one the same
+// round added back carries the run's own mark again): they are looked up
+// by object id, so the cost follows the changes, not the group's size.
+func (r *runner) missing(ctx context.Context, tx store.Store, full bool) ([]store.SyncMember, error) {
+	var missing []store.SyncMember
+	if !full {
+		ids := slices.Sorted(maps.Keys(r.gone))
+		for _, part := range chunk(ids, missingPage) {
+			ms, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: part, Mark: gonePrefix + r.mark()})
+			if err != nil {
+				return nil, err
+			}
+			missing = append(missing, ms...)
+		}
+		return missing, nil
+	}
+	f := store.SyncMemberFilter{NotMark: r.mark(), Limit: missingPage}
+	for {
+		ms, err := tx.SyncMembers(ctx, r.g.ID, f)
+		if err != nil {
+			return nil, err
+		}
+		missing = append(missing, ms...)
+		if len(ms) < missingPage {
+			return missing, nil
+		}
+		f.After = ms[len(ms)-1].ObjectID
+	}
+}
+
 // presentUsers returns the directory users of the members the source
 // still has (tracked and not missing). It reads them a page at a time;
 // the set holds ids only.
@@ -197,8 +219,8 @@ func (r *runner) writeDryMarks(ctx context.Context, tx store.Store) error {
 	if err := tx.MarkSyncMembers(ctx, r.g.ID, r.mark(), seen); err != nil {
 		return err
 	}
-	gone := make([]store.SyncMember, 0, len(r.dryGone))
-	for obj := range r.dryGone {
+	gone := make([]store.SyncMember, 0, len(r.gone))
+	for obj := range r.gone {
 		gone = append(gone, store.SyncMember{ObjectID: obj})
 	}
 	return tx.MarkSyncMembers(ctx, r.g.ID, gonePrefix+r.mark(), gone)

@@ -39,7 +39,12 @@ type runner struct {
 	// rolled-back transaction. Ids only: a dry run of a large tenant costs
 	// a few tens of bytes per member.
 	drySeen map[string]string
-	dryGone map[string]bool
+	// gone are the tracked members this run marked gone (left the group
+	// or deleted), by object id. On an incremental run they are the only
+	// candidates for missing, so the final phase looks them up by id
+	// rather than searching the group's tracked members for the mark. Ids
+	// only, and only as many as the delta removed.
+	gone map[string]bool
 }
 
 func (r *runner) mark() string { return r.run.ID }
@@ -87,8 +92,9 @@ func (r *runner) progress(phase string) {
 
 // execute runs the sync and leaves the outcome in r.run.
 func (r *runner) execute(ctx context.Context) {
+	r.gone = map[string]bool{}
 	if r.o.DryRun {
-		r.drySeen, r.dryGone = map[string]string{}, map[string]bool{}
+		r.drySeen = map[string]string{}
 	}
 	cursor := ""
 	st, err := r.s.Store.GetSyncState(ctx, r.g.ID)
@@ -307,9 +313,7 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 		r.drySeen[k] = v
 	}
 	for _, id := range gone {
-		if r.dryGone != nil {
-			r.dryGone[id] = true
-		}
+		r.gone[id] = true
 	}
 	r.progress(PhaseReading)
 	return nil

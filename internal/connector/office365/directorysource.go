@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/connector"
@@ -130,18 +133,23 @@ func groupDeltaQuery(groupID string) url.Values {
 // lost (replays are harmless: applying a user twice changes nothing).
 func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID string, page func([]connector.SourceUser, []string) error) (string, error) {
 	cs := cursor{V: 1, Group: groupID}
-	var err error
-	cs.Users, err = gc.UsersDelta(ctx, c.deltaURL("users", url.Values{"$select": {strings.Join(memberFields, ",")}}), nil, func(graph.DeltaPage) error { return nil })
-	if err != nil {
+	// Both links must exist before the first page is read; they need not
+	// wait for each other.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		cs.Users, err = gc.UsersDelta(gctx, c.deltaURL("users", url.Values{"$select": {strings.Join(memberFields, ",")}}), nil, func(graph.DeltaPage) error { return nil })
+		return err
+	})
+	if groupID != "*" {
+		g.Go(func() (err error) {
+			cs.Groups, err = gc.GroupsDelta(gctx, c.deltaURL("groups", groupDeltaQuery(groupID)), nil, func(graph.DeltaPage) error { return nil })
+			return err
+		})
+	}
+	if err := g.Wait(); err != nil {
 		return "", err
 	}
-	if groupID != "*" {
-		cs.Groups, err = gc.GroupsDelta(ctx, c.deltaURL("groups", groupDeltaQuery(groupID)), nil, func(graph.DeltaPage) error { return nil })
-		if err != nil {
-			return "", err
-		}
-	}
-	err = pipeline(ctx, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
+	err := pipeline(ctx, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
 		if groupID == "*" {
 			return gc.ListUsers(ctx, graph.Query{Select: memberFields}, func(us []graph.User) error {
 				out := make([]connector.SourceUser, 0, len(us))
@@ -174,90 +182,154 @@ func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID stri
 // with their attributes, removals), then users' attribute changes, which
 // cover every user of the tenant and so are marked AttributesOnly for a
 // group (the caller applies them to members only).
+//
+// Each delta round is a sequence of requests (each page names the next),
+// so an incremental run costs its page count times Graph's latency; what
+// can overlap does: users/delta is fetched while groups/delta and the
+// added users are, the added users' "id in" reads run a few at a time,
+// and every page is fetched while the caller stores the previous one.
+// The order the caller sees is unchanged: membership, then attributes.
 func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID string, cs cursor, page func([]connector.SourceUser, []string) error) (string, error) {
-	var err error
-	if groupID != "*" {
-		added, removed := []string{}, []string{}
-		state := map[string]bool{} // member id -> net added
-		var order []string
-		var deleted bool
-		cs.Groups, err = gc.GroupsDelta(ctx, cs.Groups, nil, func(p graph.DeltaPage) error {
-			for _, g := range p.Groups {
-				// $filter on groups/delta is honoured by Graph; check anyway
-				// so a wider answer cannot leak other groups' members in.
-				if !strings.EqualFold(g.ID, groupID) {
-					continue
-				}
-				if g.Removed != nil {
-					deleted = true
-				}
-				for _, m := range g.MembersDelta {
-					if m.ODataType != "" && m.ODataType != graph.TypeUser {
+	attrOnly := groupID != "*"
+	err := pipeline(ctx, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		// users/delta pages wait here (at most pipelineDepth of them, so
+		// memory stays bounded) until the membership changes are out.
+		userPages := make(chan pageMsg, pipelineDepth)
+		usersDone := make(chan error, 1)
+		go func() {
+			defer close(userPages)
+			var err error
+			cs.Users, err = gc.UsersDelta(ctx, cs.Users, nil, func(p graph.DeltaPage) error {
+				var users []connector.SourceUser
+				var removed []string
+				for i := range p.Users {
+					u := &p.Users[i]
+					if u.Removed != nil {
+						removed = append(removed, u.ID)
 						continue
 					}
-					if _, ok := state[m.ID]; !ok {
-						order = append(order, m.ID)
-					}
-					state[m.ID] = m.Removed == nil
+					users = append(users, fromUser(&u.User, attrOnly))
 				}
-			}
-			return nil
-		})
-		if err != nil {
-			return "", err
-		}
-		if deleted {
-			return "", tenantlink.Errorf(tenantlink.EUPSTREAM, "The source group %s was deleted in the tenant: choose another source group.", groupID)
-		}
-		for _, id := range order {
-			if state[id] {
-				added = append(added, id)
-			} else {
-				removed = append(removed, id)
-			}
-		}
-		for start := 0; start < len(added); start += idsPerFilter {
-			ids := added[start:min(start+idsPerFilter, len(added))]
-			quoted := make([]string, len(ids))
-			for i, id := range ids {
-				quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
-			}
-			err := gc.ListUsers(ctx, graph.Query{Select: memberFields, Filter: "id in (" + strings.Join(quoted, ",") + ")"}, func(us []graph.User) error {
-				out := make([]connector.SourceUser, 0, len(us))
-				for i := range us {
-					out = append(out, fromUser(&us[i], false))
+				select {
+				case userPages <- pageMsg{users, removed}:
+					return nil
+				case <-ctx.Done():
+					return ctx.Err()
 				}
-				return page(out, nil)
 			})
+			usersDone <- err
+		}()
+		// stop ends the users/delta reader early and waits for it, so
+		// cs.Users is not written after readChanges returns.
+		stop := func(err error) error {
+			cancel()
+			for range userPages {
+			}
+			<-usersDone
+			return err
+		}
+		if groupID != "*" {
+			var err error
+			cs.Groups, err = c.membershipChanges(ctx, gc, groupID, cs.Groups, emit)
 			if err != nil {
-				return "", err
+				return stop(err)
 			}
 		}
-		if len(removed) > 0 {
-			if err := page(nil, removed); err != nil {
-				return "", err
+		for m := range userPages {
+			if err := emit(m.users, m.removed); err != nil {
+				return stop(err)
 			}
 		}
-	}
-	attrOnly := groupID != "*"
-	cs.Users, err = gc.UsersDelta(ctx, cs.Users, nil, func(p graph.DeltaPage) error {
-		var users []connector.SourceUser
-		var removed []string
-		for i := range p.Users {
-			u := &p.Users[i]
-			if u.Removed != nil {
-				removed = append(removed, u.ID)
-				continue
-			}
-			users = append(users, fromUser(&u.User, attrOnly))
-		}
-		return page(users, removed)
+		return <-usersDone
 	})
 	if err != nil {
 		return "", err
 	}
 	b, err := json.Marshal(cs)
 	return string(b), err
+}
+
+// filterFetches is how many "id in (…)" reads of added members run at
+// once: enough to overlap Graph's latency, few enough to stay far from
+// its throttling limits.
+const filterFetches = 4
+
+// membershipChanges replays groups/delta from link for one group and emits
+// the members added (with their attributes) and then those removed; it
+// returns the next delta link.
+func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, groupID, link string, emit func([]connector.SourceUser, []string) error) (string, error) {
+	state := map[string]bool{} // member id -> net added
+	var order []string
+	var deleted bool
+	next, err := gc.GroupsDelta(ctx, link, nil, func(p graph.DeltaPage) error {
+		for _, g := range p.Groups {
+			// $filter on groups/delta is honoured by Graph; check anyway
+			// so a wider answer cannot leak other groups' members in.
+			if !strings.EqualFold(g.ID, groupID) {
+				continue
+			}
+			if g.Removed != nil {
+				deleted = true
+			}
+			for _, m := range g.MembersDelta {
+				if m.ODataType != "" && m.ODataType != graph.TypeUser {
+					continue
+				}
+				if _, ok := state[m.ID]; !ok {
+					order = append(order, m.ID)
+				}
+				state[m.ID] = m.Removed == nil
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	if deleted {
+		return "", tenantlink.Errorf(tenantlink.EUPSTREAM, "The source group %s was deleted in the tenant: choose another source group.", groupID)
+	}
+	var added, removed []string
+	for _, id := range order {
+		if state[id] {
+			added = append(added, id)
+		} else {
+			removed = append(removed, id)
+		}
+	}
+	// emit is not safe for concurrent use: the reads share one lock.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(filterFetches)
+	var mu sync.Mutex
+	for start := 0; start < len(added); start += idsPerFilter {
+		ids := added[start:min(start+idsPerFilter, len(added))]
+		quoted := make([]string, len(ids))
+		for i, id := range ids {
+			quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
+		}
+		g.Go(func() error {
+			return gc.ListUsers(gctx, graph.Query{Select: memberFields, Filter: "id in (" + strings.Join(quoted, ",") + ")"}, func(us []graph.User) error {
+				out := make([]connector.SourceUser, 0, len(us))
+				for i := range us {
+					out = append(out, fromUser(&us[i], false))
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				return emit(out, nil)
+			})
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return "", err
+	}
+	if len(removed) > 0 {
+		if err := emit(nil, removed); err != nil {
+			return "", err
+		}
+	}
+	return next, nil
 }
 
 func enabled(b *bool) bool { return b == nil || *b }
