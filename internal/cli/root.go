@@ -55,6 +55,7 @@ func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 		newImportCmd(),
 		newMigrateCmd(),
 		newOpCmd(),
+		newGroupSyncCmd(),
 	)
 	return root
 }
