@@ -4,12 +4,11 @@
 // a textarea, validation problems shown above it) and the instance page
 // (/instances/{id}) with the final fields and each rule's outcome. The
 // pages call the same process.Service methods as the JSON API, work
-// without JavaScript and reuse package ui's look (its stylesheet and
-// layout markup).
+// without JavaScript and use package page's layout and menu and package
+// ui's stylesheet.
 package processui
 
 import (
-	"bytes"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -19,12 +18,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/internal/web"
+	"github.com/tenantlink/tenantlink/internal/web/page"
 )
 
 //go:embed templates/*.html
@@ -41,6 +40,7 @@ type Deps struct {
 type handler struct {
 	Deps
 	pages map[string]*template.Template
+	site  *page.Site
 }
 
 // Register registers the pages on d.Server.
@@ -48,7 +48,8 @@ func Register(d Deps) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{Deps: d, pages: mustParse()}
+	h := &handler{Deps: d, pages: page.MustParseAll(templateFS, "templates", funcs),
+		site: &page.Site{UsableDataSources: d.DataSources.List, Logger: d.Logger}}
 	s := d.Server
 	s.HandlePage("GET /processes", false, h.list)
 	s.HandlePage("GET /processes/new", false, h.newProcess)
@@ -62,21 +63,8 @@ func Register(d Deps) {
 }
 
 var funcs = template.FuncMap{
-	"when": func(t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			if v.IsZero() {
-				return ""
-			}
-			return v.UTC().Format("2 Jan 2006 15:04:05 UTC")
-		case *time.Time:
-			if v == nil || v.IsZero() {
-				return ""
-			}
-			return v.UTC().Format("2 Jan 2006 15:04:05 UTC")
-		}
-		return ""
-	},
+	// Instances run in seconds: the pages show them to the second.
+	"when": func(t any) string { return page.When(t, "2 Jan 2006 15:04:05 UTC") },
 	"cell": cell,
 	"rows": func(v any) []map[string]any {
 		list, _ := v.([]any)
@@ -114,48 +102,22 @@ func cell(v any) string {
 	return string(b)
 }
 
-func mustParse() map[string]*template.Template {
-	pages := map[string]*template.Template{}
-	for _, name := range []string{"process_list", "process_start", "process_edit", "instance"} {
-		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
-	}
-	return pages
-}
+// notice is a notification at the top of a page.
+type notice = page.Notice
 
-// page is what the layout needs (the same fields as package ui's).
-type page struct {
-	Title     string
-	Nav       string
-	Principal *tenantlink.Principal
-	CSRF      string
-	Notices   []notice
-	Data      any
-}
-
-type notice struct {
-	Message string
-	Error   bool
-}
-
-func (p page) IsAdmin() bool { return p.Principal.Has(tenantlink.RoleAdministrator) }
+// view is a process page: the shared page plus what the process
+// templates ask of the viewer.
+type view struct{ *page.Page }
 
 // CanDesign reports whether the viewer may create and edit processes.
-func (p page) CanDesign() bool { return process.CanDesign(p.Principal) == nil }
+func (v view) CanDesign() bool { return process.CanDesign(v.Principal) == nil }
 
-func newPage(r *http.Request, title string, data any) *page {
-	return &page{Title: title, Nav: "processes", Principal: web.PrincipalFrom(r.Context()), CSRF: web.CSRFToken(r.Context()), Data: data}
+func (h *handler) newPage(r *http.Request, title string, data any) view {
+	return view{h.site.New(r, title, "processes", data)}
 }
 
-func (h *handler) render(w http.ResponseWriter, status int, name string, p *page) error {
-	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, err := buf.WriteTo(w)
-	return err
+func (h *handler) render(w http.ResponseWriter, status int, name string, v view) error {
+	return h.site.Render(w, status, h.pages[name], v)
 }
 
 // refused reports whether err is one the page shows next to the form
@@ -174,7 +136,7 @@ type listData struct {
 }
 
 func (h *handler) list(w http.ResponseWriter, r *http.Request) error {
-	p := newPage(r, "Processes", nil)
+	p := h.newPage(r, "Processes", nil)
 	list, err := h.Processes.List(r.Context(), p.Principal)
 	if err != nil {
 		return err
@@ -233,7 +195,7 @@ func formFields(def *process.Definition, values map[string]string) []formField {
 
 func (h *handler) startPage(w http.ResponseWriter, r *http.Request, status int, values map[string]string, errMsg string) error {
 	ctx := r.Context()
-	p := newPage(r, "", nil)
+	p := h.newPage(r, "", nil)
 	pr, err := h.Processes.Get(ctx, p.Principal, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -346,7 +308,7 @@ func (h *handler) example(r *http.Request) string {
 }
 
 func (h *handler) editPage(w http.ResponseWriter, r *http.Request, status int, pr *process.Process, body, errMsg string) error {
-	p := newPage(r, "New process", nil)
+	p := h.newPage(r, "New process", nil)
 	if pr != nil {
 		p.Title = "Edit " + pr.Name
 	}
@@ -459,7 +421,7 @@ type instanceData struct {
 
 func (h *handler) instance(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	p := newPage(r, "Instance", nil)
+	p := h.newPage(r, "Instance", nil)
 	in, err := h.Processes.Instance(ctx, p.Principal, r.PathValue("id"))
 	if err != nil {
 		return err

@@ -3,12 +3,11 @@
 // group's page (/groups/{id}) with its Group member sync settings form and
 // run history, whose progress a small script refreshes every 2 s from the
 // runs API. The pages call the same methods as the JSON API (web.SyncAPI,
-// jobs.Scheduler) and work without JavaScript. They reuse package ui's
-// look: its stylesheet and layout markup.
+// jobs.Scheduler) and work without JavaScript. They use package page's
+// layout and menu and package ui's stylesheet.
 package syncui
 
 import (
-	"bytes"
 	"context"
 	"embed"
 	"encoding/json"
@@ -18,13 +17,13 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs"
 	"github.com/tenantlink/tenantlink/internal/web"
+	"github.com/tenantlink/tenantlink/internal/web/page"
 )
 
 //go:embed templates/*.html
@@ -48,6 +47,7 @@ type Deps struct {
 type handler struct {
 	Deps
 	pages map[string]*template.Template
+	site  *page.Site
 }
 
 // Register registers the pages on d.Server.
@@ -55,7 +55,8 @@ func Register(d Deps) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{Deps: d, pages: mustParse()}
+	h := &handler{Deps: d, pages: page.MustParseAll(templateFS, "templates", nil),
+		site: &page.Site{UsableDataSources: d.DataSources.List, Logger: d.Logger}}
 	s := d.Server
 	s.Handle("GET /syncui/sync.js", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
@@ -69,70 +70,21 @@ func Register(d Deps) {
 	s.HandlePage("POST /groups/{id}/sync/run", false, h.runGroupSync)
 }
 
-var funcs = template.FuncMap{
-	"when": func(t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			if v.IsZero() {
-				return ""
-			}
-			return v.UTC().Format("2 Jan 2006 15:04 UTC")
-		case *time.Time:
-			if v == nil || v.IsZero() {
-				return ""
-			}
-			return v.UTC().Format("2 Jan 2006 15:04 UTC")
-		}
-		return ""
-	},
+// notice is a notification at the top of a page.
+type notice = page.Notice
+
+func (h *handler) newPage(r *http.Request, title, nav string, data any) *page.Page {
+	return h.site.New(r, title, nav, data)
 }
 
-func mustParse() map[string]*template.Template {
-	pages := map[string]*template.Template{}
-	for _, name := range []string{"tasks", "group_sync"} {
-		pages[name] = template.Must(template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html"))
-	}
-	return pages
-}
-
-// page is what the layout needs (the same fields as package ui's).
-type page struct {
-	Title     string
-	Nav       string
-	Principal *tenantlink.Principal
-	CSRF      string
-	Notices   []notice
-	Script    string
-	Data      any
-}
-
-type notice struct {
-	Message string
-	Error   bool
-}
-
-func (p page) IsAdmin() bool { return p.Principal.Has(tenantlink.RoleAdministrator) }
-
-func newPage(r *http.Request, title, nav string, data any) *page {
-	return &page{Title: title, Nav: nav, Principal: web.PrincipalFrom(r.Context()), CSRF: web.CSRFToken(r.Context()), Data: data}
-}
-
-func (h *handler) render(w http.ResponseWriter, status int, name string, p *page) error {
-	var buf bytes.Buffer
-	if err := h.pages[name].ExecuteTemplate(&buf, "layout", p); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, err := buf.WriteTo(w)
-	return err
+func (h *handler) render(w http.ResponseWriter, status int, name string, p *page.Page) error {
+	return h.site.Render(w, status, h.pages[name], p)
 }
 
 type tasksData struct{ Tasks []*jobs.Task }
 
 func (h *handler) listTasks(w http.ResponseWriter, r *http.Request) error {
-	p := newPage(r, "Scheduled tasks", "tasks", nil)
+	p := h.newPage(r, "Scheduled tasks", "tasks", nil)
 	tasks, err := h.API.Tasks.ListTasks(r.Context(), p.Principal)
 	if err != nil {
 		return err
@@ -223,7 +175,7 @@ func (h *handler) showGroup(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := newPage(r, d.Group.Name, "groups", d)
+	p := h.newPage(r, d.Group.Name, "groups", d)
 	p.Script = "/syncui/sync.js"
 	switch r.URL.Query().Get("done") {
 	case "saved":
@@ -311,7 +263,7 @@ func (h *handler) renderGroup(w http.ResponseWriter, r *http.Request, id string,
 		return err
 	}
 	d.WebhookURL = webhook
-	p := newPage(r, d.Group.Name, "groups", d)
+	p := h.newPage(r, d.Group.Name, "groups", d)
 	p.Script = "/syncui/sync.js"
 	p.Notices = append(p.Notices, notice{Message: msg, Error: isErr})
 	status := http.StatusOK
@@ -338,7 +290,7 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		d.DryRun = run
-		pg := newPage(r, d.Group.Name, "groups", d)
+		pg := h.newPage(r, d.Group.Name, "groups", d)
 		pg.Script = "/syncui/sync.js"
 		return h.render(w, http.StatusOK, "group_sync", pg)
 	}

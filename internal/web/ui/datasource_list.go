@@ -12,11 +12,16 @@ import (
 type dataSourceRow struct {
 	*tenantlink.DataSource
 	Connector connector.Info
+	// Manage: the viewer administers this data source (details page and
+	// Bin); otherwise the row leads to its operations.
+	Manage bool
 }
 
 type dataSourceListData struct {
 	Search string
 	Rows   []dataSourceRow
+	// Manage: the viewer holds a data source role (+ Add new).
+	Manage bool
 }
 
 // notices maps the ?notice= codes that redirects carry to fixed messages,
@@ -29,11 +34,10 @@ var notices = map[string]string{
 
 func (h *handler) listDataSources(w http.ResponseWriter, r *http.Request) error {
 	pr := web.PrincipalFrom(r.Context())
-	// The list is the administration view; people who only use data
-	// sources see them where they use them, not here.
-	if err := datasource.CanAdminister(pr, nil); err != nil {
-		return err
-	}
+	// Managers see the administration view; everyone else the data
+	// sources they may run operations on (List filters by access), which
+	// is how a connection user reaches the operations page.
+	manage := datasource.CanAdminister(pr, nil) == nil
 	search := r.URL.Query().Get("search")
 	all, err := h.DataSources.List(r.Context(), pr, search)
 	if err != nil {
@@ -43,15 +47,19 @@ func (h *handler) listDataSources(w http.ResponseWriter, r *http.Request) error 
 	for _, info := range h.DataSources.Catalogue() {
 		infos[info.Type] = info
 	}
-	data := dataSourceListData{Search: search}
+	data := dataSourceListData{Search: search, Manage: manage}
 	for _, ds := range all {
 		info, ok := infos[ds.Type]
 		if !ok {
 			info = connector.Info{Type: ds.Type, Title: ds.Type}
 		}
-		data.Rows = append(data.Rows, dataSourceRow{DataSource: ds, Connector: info})
+		data.Rows = append(data.Rows, dataSourceRow{DataSource: ds, Connector: info, Manage: manage && datasource.CanAdminister(pr, ds) == nil})
 	}
-	p := h.newPage(r, "Datasource management", "datasources", data)
+	title := "Datasource management"
+	if !manage {
+		title = "Data sources"
+	}
+	p := h.newPage(r, title, "datasources", data)
 	if msg, ok := notices[r.URL.Query().Get("notice")]; ok {
 		p.Notices = append(p.Notices, notice{Message: msg})
 	}

@@ -39,5 +39,5 @@ func (h *handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 		}
 		rows = append(rows, row)
 	}
-	return h.render(w, http.StatusOK, "group_list", h.newPage(r, "Groups", "users", rows))
+	return h.render(w, http.StatusOK, "group_list", h.newPage(r, "Groups", "groups", rows))
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/web"
+	"github.com/tenantlink/tenantlink/internal/web/page"
 )
 
 type ssoSettingsData struct {
@@ -20,7 +21,7 @@ type ssoChoice struct {
 	ID, Name, Why string
 }
 
-func (h *handler) ssoSettingsPage(r *http.Request, set sso.Settings) (*page, error) {
+func (h *handler) ssoSettingsPage(r *http.Request, set sso.Settings) (*page.Page, error) {
 	pr := web.PrincipalFrom(r.Context())
 	all, err := h.DataSources.List(r.Context(), pr, "")
 	if err != nil {

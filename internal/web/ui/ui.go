@@ -11,7 +11,6 @@
 package ui
 
 import (
-	"bytes"
 	"embed"
 	"fmt"
 	"html/template"
@@ -26,6 +25,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/web"
+	"github.com/tenantlink/tenantlink/internal/web/page"
 )
 
 //go:embed templates/*.html
@@ -48,6 +48,7 @@ type Deps struct {
 type handler struct {
 	Deps
 	pages map[string]*template.Template
+	site  *page.Site
 }
 
 // Register registers every page and /static/ on d.Server.
@@ -58,7 +59,8 @@ func Register(d Deps) {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
-	h := &handler{Deps: d, pages: mustParsePages()}
+	h := &handler{Deps: d, pages: page.MustParseAll(templateFS, "templates", funcs),
+		site: &page.Site{UsableDataSources: d.DataSources.List, Logger: d.Logger}}
 	s := d.Server
 	s.Handle("GET /static/", staticHandler())
 
@@ -108,95 +110,28 @@ func staticHandler() http.Handler {
 	})
 }
 
-// page is what every template receives: the layout's needs plus the
-// page's own data.
-type page struct {
-	Title     string
-	Nav       string // which nav entry is current
-	Principal *tenantlink.Principal
-	CSRF      string
-	Notices   []notice
-	Data      any
-	sso       bool
+// notice is a notification at the top of a page.
+type notice = page.Notice
+
+func (h *handler) newPage(r *http.Request, title, nav string, data any) *page.Page {
+	return h.site.New(r, title, nav, data)
 }
 
-// notice is a notification shown at the top of the page. Errors are
-// announced with role=alert, everything else with role=status.
-type notice struct {
-	Message string
-	Error   bool
-}
-
-func (p page) IsAdmin() bool { return p.Principal.Has(tenantlink.RoleAdministrator) }
-
-// HasSSO reports whether the single sign-on settings page exists, for
-// the Administration menu.
-func (p page) HasSSO() bool { return p.sso }
-
-func (h *handler) newPage(r *http.Request, title, nav string, data any) *page {
-	return &page{Title: title, Nav: nav, Principal: web.PrincipalFrom(r.Context()), CSRF: web.CSRFToken(r.Context()), Data: data, sso: h.SSO != nil}
-}
-
-// render executes a page into a buffer first, so that a template error
-// becomes a clean error page instead of half a page.
-func (h *handler) render(w http.ResponseWriter, status int, name string, p *page) error {
+func (h *handler) render(w http.ResponseWriter, status int, name string, p *page.Page) error {
 	t, ok := h.pages[name]
 	if !ok {
 		return fmt.Errorf("render %s: no such page template", name)
 	}
-	var buf bytes.Buffer
-	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {
-		return fmt.Errorf("render %s: %w", name, err)
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_, err := buf.WriteTo(w)
-	return err
-}
-
-func mustParsePages() map[string]*template.Template {
-	pages := map[string]*template.Template{}
-	names, err := fs.Glob(templateFS, "templates/*.html")
-	if err != nil {
-		panic(err)
-	}
-	for _, n := range names {
-		base := strings.TrimSuffix(strings.TrimPrefix(n, "templates/"), ".html")
-		if base == "layout" || strings.HasPrefix(base, "_") {
-			continue
-		}
-		files := []string{"templates/layout.html", n}
-		partials, _ := fs.Glob(templateFS, "templates/_*.html")
-		files = append(files, partials...)
-		pages[base] = template.Must(template.New(base).Funcs(funcs).ParseFS(templateFS, files...))
-	}
-	return pages
+	return h.site.Render(w, status, t, p)
 }
 
 var funcs = template.FuncMap{
-	"when": func(t any) string {
-		switch v := t.(type) {
-		case time.Time:
-			if v.IsZero() {
-				return ""
-			}
-			return v.UTC().Format("2 Jan 2006 15:04 UTC")
-		case *time.Time:
-			if v == nil || v.IsZero() {
-				return ""
-			}
-			return v.UTC().Format("2 Jan 2006 15:04 UTC")
-		}
-		return ""
-	},
 	"date": func(t *time.Time) string {
 		if t == nil {
 			return ""
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
-	"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"cell": cell,
 	"statusClass": func(s tenantlink.Status) string {
 		switch s {

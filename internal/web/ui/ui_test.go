@@ -175,7 +175,7 @@ func TestForbiddenPages(t *testing.T) {
 		wantCode int
 		wantMsg  string
 	}{
-		{"user: list", user, "GET", "/datasources", 403, "Administrator or Manage datasources role"},
+		{"user: list of what they may use", user, "GET", "/datasources", 200, `href="/datasources/` + ds.ID + `/operations"`},
 		{"user: catalogue", user, "GET", "/datasources/new", 403, "Administrator or Manage datasources role"},
 		{"user: new form", user, "GET", "/datasources/new/office365", 403, "Administrator or Manage datasources role"},
 		{"user: create", user, "POST", "/datasources/new/office365", 403, "Administrator or Manage datasources role"},
@@ -482,11 +482,13 @@ func TestUsersAndGroups(t *testing.T) {
 	}
 
 	name, roles, members := "Helpdesk", []tenantlink.Role{tenantlink.RoleManageDatasources}, []string{u.ID}
-	if _, err := e.Dir.CreateGroup(ctx, tenantlink.System, directory.GroupInput{Name: &name, Roles: &roles, Members: &members}); err != nil {
+	g, err := e.Dir.CreateGroup(ctx, tenantlink.System, directory.GroupInput{Name: &name, Roles: &roles, Members: &members})
+	if err != nil {
 		t.Fatal(err)
 	}
 	groups := b.get("/groups")
-	for _, want := range []string{"<th scope=\"row\">Helpdesk</th>", "<td>Manage datasources</td>", "<li>new@example.com</li>"} {
+	// The name leads to the group's page (member sync, package syncui).
+	for _, want := range []string{`<th scope="row"><a href="/groups/` + g.ID + `">Helpdesk</a></th>`, "<td>Manage datasources</td>", "<li>new@example.com</li>"} {
 		if !strings.Contains(groups.Body, want) {
 			t.Errorf("/groups lacks %q:\n%s", want, groups.Body)
 		}
