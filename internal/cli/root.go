@@ -14,10 +14,17 @@ import (
 	"github.com/spf13/cobra"
 )
 
-// Main runs the command line and returns the process exit code.
+// Main runs the command line and returns the process exit code; SIGINT
+// and SIGTERM stop it gracefully.
 func Main(args []string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	return run(ctx, args, stdout, stderr)
+}
+
+// run is Main with the stop signal as a context, so that tests can stop
+// long-running commands (serve, demo) by cancelling it.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRootCmd(stdout, stderr)
 	root.SetArgs(args)
 	if err := root.ExecuteContext(ctx); err != nil {

@@ -224,10 +224,12 @@ func randomHex(tb testing.TB, n int) string {
 func (e *Env) Close() {
 	e.closeOnce.Do(func() {
 		e.stop()
-		if err := <-e.served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := <-e.served; err != nil && !errors.Is(err, http.ErrServerClosed) && e.App != nil {
 			e.App.Config.Logger.Warn("testenv: serve", "err", err)
 		}
-		e.App.Close()
+		if e.App != nil {
+			e.App.Close()
+		}
 	})
 }
 
@@ -241,4 +243,18 @@ func (e *Env) User(tb testing.TB, roles ...string) *Client {
 	}
 	e.Admin.In(tb).Must(http.StatusCreated, "POST", "/api/v1/users", map[string]any{"email": email, "password": Password, "roles": roles}, nil)
 	return e.SignIn(tb, email, Password)
+}
+
+// At is an Env for a tenantlink and simulator started elsewhere (the
+// demo, `serve` subprocesses), reached at url with the simulator's facts
+// and admin as the Administrator's session. Only the client,
+// authorization and simulator helpers work on it: App and Sim are nil.
+func At(url string, facts m365sim.Facts, admin *Client) *Env {
+	return &Env{URL: url, Facts: facts, Admin: admin, Clock: &Clock{}, stop: func() {}, served: closedServe()}
+}
+
+func closedServe() chan error {
+	c := make(chan error, 1)
+	c <- nil
+	return c
 }
