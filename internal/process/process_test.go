@@ -9,8 +9,11 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/process"
-	"github.com/tenantlink/tenantlink/internal/process/processtest"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
+
+// readWrite are the settings of the data sources processes write to.
+var readWrite = map[string]any{"readWrite": true}
 
 func outcomes(in process.Instance) []string {
 	out := make([]string, len(in.Rules))
@@ -20,29 +23,29 @@ func outcomes(in process.Instance) []string {
 	return out
 }
 
-func start(tb testing.TB, c *processtest.Client, processID string, fields map[string]any) process.Instance {
+func start(tb testing.TB, c *testenv.Client, processID string, fields map[string]any) process.Instance {
 	tb.Helper()
 	var in process.Instance
-	c.Must(tb, 201, "POST", "/api/v1/processes/"+processID+"/instances", map[string]any{"fields": fields}, &in)
+	c.In(tb).Must(201, "POST", "/api/v1/processes/"+processID+"/instances", map[string]any{"fields": fields}, &in)
 	return in
 }
 
 // groupsNamed runs Find Groups as the administrator, to see the tenant.
-func groupsNamed(tb testing.TB, e *processtest.Env, dsID, name string) []map[string]any {
+func groupsNamed(tb testing.TB, e *testenv.Env, dsID, name string) []map[string]any {
 	tb.Helper()
 	var out struct{ Items []map[string]any }
-	e.Admin.Must(tb, 200, "POST", "/api/v1/datasources/"+dsID+"/operations/FindGroups",
+	e.Admin.In(tb).Must(200, "POST", "/api/v1/datasources/"+dsID+"/operations/FindGroups",
 		map[string]any{"inputs": map[string]any{"query": name, "match": "equals"}}, &out)
 	return out.Items
 }
 
-func onboarding(tb testing.TB, e *processtest.Env, dsID string) string {
+func onboarding(tb testing.TB, e *testenv.Env, dsID string) string {
 	tb.Helper()
 	if err := process.SeedDemo(context.Background(), e.App.Processes, tenantlink.System, dsID); err != nil {
 		tb.Fatalf("SeedDemo: %v", err)
 	}
 	var list struct{ Value []process.Process }
-	e.Admin.Must(tb, 200, "GET", "/api/v1/processes", nil, &list)
+	e.Admin.In(tb).Must(200, "GET", "/api/v1/processes", nil, &list)
 	for _, p := range list.Value {
 		if p.Name == process.OnboardingName {
 			return p.ID
@@ -53,13 +56,13 @@ func onboarding(tb testing.TB, e *processtest.Env, dsID string) string {
 }
 
 func TestEmployeeOnboarding(t *testing.T) {
-	e := processtest.New(t)
-	ds := e.DataSource(t, "Contoso")
+	e := testenv.New(t, testenv.Options{})
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID
 	pid := onboarding(t, e, ds)
 	t.Run("SeedDemo twice keeps one process", func(t *testing.T) {
 		onboarding(t, e, ds)
 		var list struct{ Value []process.Process }
-		e.Admin.Must(t, 200, "GET", "/api/v1/processes", nil, &list)
+		e.Admin.In(t).Must(200, "GET", "/api/v1/processes", nil, &list)
 		if len(list.Value) != 1 {
 			t.Errorf("processes after a second SeedDemo = %d, want 1", len(list.Value))
 		}
@@ -98,7 +101,7 @@ func TestEmployeeOnboarding(t *testing.T) {
 
 	t.Run("stored as answered", func(t *testing.T) {
 		var got process.Instance
-		caller.Must(t, 200, "GET", "/api/v1/instances/"+first.ID, nil, &got)
+		caller.In(t).Must(200, "GET", "/api/v1/instances/"+first.ID, nil, &got)
 		if diff := cmp.Diff(first, got); diff != "" {
 			t.Errorf("GET /api/v1/instances/{id} (-answered +stored):\n%s", diff)
 		}
@@ -121,8 +124,8 @@ func TestEmployeeOnboarding(t *testing.T) {
 }
 
 func TestErrorMapping(t *testing.T) {
-	e := processtest.New(t)
-	ds := e.DataSource(t, "Contoso")
+	e := testenv.New(t, testenv.Options{})
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID
 	pid := onboarding(t, e, ds)
 	e.SimControl(t, "POST", "/_sim/users", map[string]any{"userPrincipalName": "no.location", "displayName": "No Location"})
 	domain := e.Facts.TenantDomain
@@ -175,7 +178,7 @@ func TestErrorMapping(t *testing.T) {
 			},
 		}
 		var p process.Process
-		e.Admin.Must(t, 201, "POST", "/api/v1/processes", def, &p)
+		e.Admin.In(t).Must(201, "POST", "/api/v1/processes", def, &p)
 		in := start(t, e.Admin, p.ID, nil)
 		if got, want := outcomes(in), []string{"failed", "succeeded"}; !cmp.Equal(got, want) {
 			t.Fatalf("outcomes = %v, want %v", got, want)
@@ -190,8 +193,8 @@ func TestErrorMapping(t *testing.T) {
 }
 
 func TestConditions(t *testing.T) {
-	e := processtest.New(t)
-	ds := e.DataSource(t, "Contoso")
+	e := testenv.New(t, testenv.Options{})
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID
 	rule := func(title string, cond any) map[string]any {
 		r := map[string]any{"title": title, "datasource": ds, "operation": "LicencePlanList",
 			"success": map[string]any{"count": map[string]any{"count": true}}}
@@ -223,7 +226,7 @@ func TestConditions(t *testing.T) {
 		},
 	}
 	var p process.Process
-	e.Admin.Must(t, 201, "POST", "/api/v1/processes", def, &p)
+	e.Admin.In(t).Must(201, "POST", "/api/v1/processes", def, &p)
 	for _, tc := range []struct {
 		name   string
 		fields map[string]any
@@ -253,9 +256,9 @@ func TestConditions(t *testing.T) {
 }
 
 func TestNotAConnectionUser(t *testing.T) {
-	e := processtest.New(t)
-	open := e.DataSource(t, "Open")
-	restricted := e.DataSource(t, "Restricted")
+	e := testenv.New(t, testenv.Options{})
+	open := e.AuthorizedDataSource(e.Admin.In(t), "Open", readWrite).ID
+	restricted := e.AuthorizedDataSource(e.Admin.In(t), "Restricted", readWrite).ID
 	allowed := e.User(t)
 	stranger := e.User(t)
 	e.RestrictUsers(t, restricted, allowed.UserID)
@@ -269,9 +272,9 @@ func TestNotAConnectionUser(t *testing.T) {
 		},
 	}
 	var p process.Process
-	e.Admin.Must(t, 201, "POST", "/api/v1/processes", def, &p)
+	e.Admin.In(t).Must(201, "POST", "/api/v1/processes", def, &p)
 
-	r := stranger.Do(t, "POST", "/api/v1/processes/"+p.ID+"/instances", map[string]any{"fields": map[string]any{"name": "Should Not Exist"}})
+	r := stranger.In(t).Do("POST", "/api/v1/processes/"+p.ID+"/instances", map[string]any{"fields": map[string]any{"name": "Should Not Exist"}})
 	if r.Status != 403 || !strings.Contains(r.ErrorMessage(), "not a connection user") || !strings.Contains(r.ErrorMessage(), "Restricted") {
 		t.Fatalf("start as a stranger = %s, want 403 naming the data source", r)
 	}
@@ -279,7 +282,7 @@ func TestNotAConnectionUser(t *testing.T) {
 		t.Errorf("the first rule ran before the refusal: %v", got)
 	}
 	var list struct{ Value []process.Instance }
-	e.Admin.Must(t, 200, "GET", "/api/v1/processes/"+p.ID+"/instances", nil, &list)
+	e.Admin.In(t).Must(200, "GET", "/api/v1/processes/"+p.ID+"/instances", nil, &list)
 	if len(list.Value) != 0 {
 		t.Errorf("instances after the refusal = %d, want none stored", len(list.Value))
 	}
@@ -289,13 +292,13 @@ func TestNotAConnectionUser(t *testing.T) {
 		t.Errorf("outcomes for a connection user = %v, want %v", got, want)
 	}
 	t.Run("instances are private to their starter and designers", func(t *testing.T) {
-		if r := stranger.Do(t, "GET", "/api/v1/instances/"+in.ID, nil); r.Status != 403 {
+		if r := stranger.In(t).Do("GET", "/api/v1/instances/"+in.ID, nil); r.Status != 403 {
 			t.Errorf("another user reads the instance: %s, want 403", r)
 		}
 		designer := e.User(t, "User", "Design business process")
-		designer.Must(t, 200, "GET", "/api/v1/instances/"+in.ID, nil, nil)
+		designer.In(t).Must(200, "GET", "/api/v1/instances/"+in.ID, nil, nil)
 		var mine struct{ Value []process.Instance }
-		stranger.Must(t, 200, "GET", "/api/v1/processes/"+p.ID+"/instances", nil, &mine)
+		stranger.In(t).Must(200, "GET", "/api/v1/processes/"+p.ID+"/instances", nil, &mine)
 		if len(mine.Value) != 0 {
 			t.Errorf("a stranger lists %d instances, want only their own (none)", len(mine.Value))
 		}
@@ -305,8 +308,8 @@ func TestNotAConnectionUser(t *testing.T) {
 // TestValidation saves definitions with one mistake each and checks the
 // 400 names it and nothing is stored.
 func TestValidation(t *testing.T) {
-	e := processtest.New(t)
-	ds := e.DataSource(t, "Contoso")
+	e := testenv.New(t, testenv.Options{})
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID
 	designer := e.User(t, "User", "Design business process")
 	base := func() map[string]any {
 		return map[string]any{
@@ -396,31 +399,31 @@ func TestValidation(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := base()
 			tc.change(d)
-			r := designer.Do(t, "POST", "/api/v1/processes", d)
+			r := designer.In(t).Do("POST", "/api/v1/processes", d)
 			if r.Status != 400 || !strings.Contains(r.ErrorMessage(), tc.want) {
 				t.Errorf("POST = %s, want 400 containing %q", r, tc.want)
 			}
 		})
 	}
 	var list struct{ Value []process.Process }
-	designer.Must(t, 200, "GET", "/api/v1/processes", nil, &list)
+	designer.In(t).Must(200, "GET", "/api/v1/processes", nil, &list)
 	if len(list.Value) != 0 {
 		t.Fatalf("processes after refused definitions = %d, want none", len(list.Value))
 	}
 	t.Run("the base is valid", func(t *testing.T) {
-		designer.Must(t, 201, "POST", "/api/v1/processes", base(), nil)
+		designer.In(t).Must(201, "POST", "/api/v1/processes", base(), nil)
 	})
 	t.Run("every problem at once", func(t *testing.T) {
 		d := base()
 		d["name"] = ""
 		rule(d)["operation"] = "Explode"
-		r := designer.Do(t, "POST", "/api/v1/processes", d)
+		r := designer.In(t).Do("POST", "/api/v1/processes", d)
 		if msg := r.ErrorMessage(); r.Status != 400 || !strings.Contains(msg, "2 problems") {
 			t.Errorf("POST = %s, want 400 listing 2 problems", r)
 		}
 	})
 	t.Run("a user who may not design", func(t *testing.T) {
-		r := e.User(t).Do(t, "POST", "/api/v1/processes", base())
+		r := e.User(t).In(t).Do("POST", "/api/v1/processes", base())
 		if r.Status != 403 || !strings.Contains(r.ErrorMessage(), "Design business process") {
 			t.Errorf("POST as a User = %s, want 403 naming the role", r)
 		}
@@ -428,8 +431,8 @@ func TestValidation(t *testing.T) {
 }
 
 func TestBadInput(t *testing.T) {
-	e := processtest.New(t)
-	ds := e.DataSource(t, "Contoso")
+	e := testenv.New(t, testenv.Options{})
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID
 	def := map[string]any{
 		"name": "Inputs",
 		"fields": []any{
@@ -444,7 +447,7 @@ func TestBadInput(t *testing.T) {
 		"rules": []any{map[string]any{"title": "Read", "datasource": ds, "operation": "LicencePlanList"}},
 	}
 	var p process.Process
-	e.Admin.Must(t, 201, "POST", "/api/v1/processes", def, &p)
+	e.Admin.In(t).Must(201, "POST", "/api/v1/processes", def, &p)
 	ok := map[string]any{"email": "a@b.c"}
 	with := func(k string, v any) map[string]any {
 		m := map[string]any{"email": "a@b.c"}
@@ -483,19 +486,19 @@ func TestBadInput(t *testing.T) {
 		{"bad limit", "GET", path + "?limit=0", nil, 400, "limit"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r := e.Admin.Do(t, tc.method, tc.path, tc.body)
+			r := e.Admin.In(t).Do(tc.method, tc.path, tc.body)
 			if r.Status != tc.status || !strings.Contains(r.ErrorMessage(), tc.want) {
 				t.Errorf("%s %s = %s, want %d containing %q", tc.method, tc.path, r, tc.status, tc.want)
 			}
 		})
 	}
 	var list struct{ Value []process.Instance }
-	e.Admin.Must(t, 200, "GET", path, nil, &list)
+	e.Admin.In(t).Must(200, "GET", path, nil, &list)
 	if len(list.Value) != 0 {
 		t.Errorf("instances after bad input = %d, want none", len(list.Value))
 	}
 	var got process.Process
-	e.Admin.Must(t, 200, "GET", "/api/v1/processes/"+p.ID, nil, &got)
+	e.Admin.In(t).Must(200, "GET", "/api/v1/processes/"+p.ID, nil, &got)
 	if len(got.Fields) != 7 || got.Modified != p.Modified {
 		t.Errorf("process after a refused PUT = %d fields, modified %v; want it unchanged (7, %v)", len(got.Fields), got.Modified, p.Modified)
 	}

@@ -15,8 +15,11 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/process"
-	"github.com/tenantlink/tenantlink/internal/process/processtest"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
+
+// readWrite are the settings of the data sources processes write to.
+var readWrite = map[string]any{"readWrite": true}
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
@@ -26,7 +29,7 @@ type page struct {
 	Body     string
 }
 
-func get(tb testing.TB, c *processtest.Client, path string) page {
+func get(tb testing.TB, c *testenv.Client, path string) page {
 	tb.Helper()
 	resp, err := c.HC.Get(c.Base + path)
 	if err != nil {
@@ -36,7 +39,7 @@ func get(tb testing.TB, c *processtest.Client, path string) page {
 }
 
 // post submits a form with the session's CSRF token, as the pages do.
-func post(tb testing.TB, c *processtest.Client, path string, form url.Values) page {
+func post(tb testing.TB, c *testenv.Client, path string, form url.Values) page {
 	tb.Helper()
 	form.Set("csrf", c.CSRF)
 	resp, err := c.HC.PostForm(c.Base+path, form)
@@ -74,22 +77,22 @@ func golden(tb testing.TB, name, got string) {
 }
 
 func TestPages(t *testing.T) {
-	e := processtest.New(t)
-	ds := e.DataSource(t, "Contoso")
+	e := testenv.New(t, testenv.Options{})
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID
 	if err := process.SeedDemo(context.Background(), e.App.Processes, tenantlink.System, ds); err != nil {
 		t.Fatal(err)
 	}
 	var list struct{ Value []process.Process }
-	e.Admin.Must(t, 200, "GET", "/api/v1/processes", nil, &list)
+	e.Admin.In(t).Must(200, "GET", "/api/v1/processes", nil, &list)
 	pid := list.Value[0].ID
-	e.Admin.Must(t, 201, "POST", "/api/v1/users", map[string]any{"email": "plain@tenantlink.test", "password": processtest.Password, "roles": []string{"User"}}, nil)
-	user := e.SignIn(t, "plain@tenantlink.test", processtest.Password)
-	designer := e.SignIn(t, processtest.AdminEmail, processtest.Password)
+	e.Admin.In(t).Must(201, "POST", "/api/v1/users", map[string]any{"email": "plain@tenantlink.test", "password": testenv.Password, "roles": []string{"User"}}, nil)
+	user := e.SignIn(t, "plain@tenantlink.test", testenv.Password)
+	designer := e.SignIn(t, testenv.AdminEmail, testenv.Password)
 
 	t.Run("list", func(t *testing.T) {
 		for _, tc := range []struct {
 			name      string
-			c         *processtest.Client
+			c         *testenv.Client
 			newButton bool
 		}{{"user", user, false}, {"designer", designer, true}} {
 			p := get(t, tc.c, "/processes")
@@ -138,9 +141,9 @@ func TestPages(t *testing.T) {
 			t.Errorf("succeeded rules on the page = %d, want 4 (the group was created)", got)
 		}
 		other := e.SignIn(t, func() string {
-			e.Admin.Must(t, 201, "POST", "/api/v1/users", map[string]any{"email": "other@tenantlink.test", "password": processtest.Password}, nil)
+			e.Admin.In(t).Must(201, "POST", "/api/v1/users", map[string]any{"email": "other@tenantlink.test", "password": testenv.Password}, nil)
 			return "other@tenantlink.test"
-		}(), processtest.Password)
+		}(), testenv.Password)
 		if p := get(t, other, p.Location); p.Status != 403 {
 			t.Errorf("another user's view of the instance = %d, want 403", p.Status)
 		}
@@ -170,6 +173,6 @@ func TestPages(t *testing.T) {
 		if del := post(t, designer, "/processes/"+id+"/delete", url.Values{}); del.Status != 303 {
 			t.Errorf("POST delete = %d, want 303", del.Status)
 		}
-		e.Admin.Must(t, 404, "GET", "/api/v1/processes/"+id, nil, nil)
+		e.Admin.In(t).Must(404, "GET", "/api/v1/processes/"+id, nil, nil)
 	})
 }
