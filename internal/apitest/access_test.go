@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
 // columns are the callers of the access matrix, in the order of a row's
@@ -116,7 +118,7 @@ type accessFixture struct {
 
 func newAccessFixture(t *testing.T, e *env) *accessFixture {
 	t.Helper()
-	fx := &accessFixture{e: e, admin: e.signIn(t, adminEmail, password).tokenClient(), callers: map[string]*client{}}
+	fx := &accessFixture{e: e, admin: e.SignIn(t, adminEmail, password).NewToken(), callers: map[string]*client{}}
 	roles := map[string][]string{
 		"User": {"User"}, "Design business process": {"User", "Design business process"},
 		"Manage datasources": {"User", "Manage datasources"}, "Administrator": {"User", "Administrator"},
@@ -126,48 +128,48 @@ func newAccessFixture(t *testing.T, e *env) *accessFixture {
 	for i, col := range columns[1:] {
 		email := fmt.Sprintf("caller%d@tenantlink.test", i)
 		var u struct{ ID string }
-		fx.admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": email, "password": password, "roles": roles[col]}, &u)
+		fx.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": email, "password": password, "roles": roles[col]}, &u)
 		ids[col] = u.ID
-		fx.callers[col] = e.signIn(t, email, password)
+		fx.callers[col] = e.SignIn(t, email, password)
 	}
 	var g struct{ ID string }
-	fx.admin.mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "Connection users", "members": []string{ids["connection user"]}}, &g)
+	fx.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Connection users", "members": []string{ids["connection user"]}}, &g)
 	fx.group = g.ID
 	var target struct{ ID string }
-	fx.admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "target@tenantlink.test"}, &target)
+	fx.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "target@tenantlink.test"}, &target)
 	fx.targetUser = target.ID
-	fx.open = fx.admin.createDataSource("Open", nil)
+	fx.open = fx.admin.CreateDataSource("Open", nil)
 	fx.sec = map[string][]string{"admins": {ids["connection admin"]}, "users": {g.ID}}
 	fx.restricted = fx.newDataSource(t, "Restricted")
 	fx.task = fx.newTask(t, "Matrix task")
 	var sg struct{ ID string }
-	fx.admin.mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "Synced"}, &sg)
+	fx.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Synced"}, &sg)
 	fx.syncGroup = sg.ID
 	// Ready data sources, so that running an operation shows access, not
 	// a missing authorization.
 	for _, ds := range []dataSource{fx.open, fx.restricted} {
-		if cb := e.authorize(fx.admin.in(t), ds.ID, e.Facts.AdminUser, e.Facts.AdminPassword); !cb.OK {
+		if cb := e.Authorize(fx.admin.In(t), ds.ID, e.Facts.AdminUser, e.Facts.AdminPassword); !cb.OK {
 			t.Fatalf("authorize %s: %+v", ds.Name, cb)
 		}
 	}
-	fx.admin.mustDo(200, "PUT", "/api/v1/groups/"+fx.syncGroup+"/sync",
+	fx.admin.Must(200, "PUT", "/api/v1/groups/"+fx.syncGroup+"/sync",
 		map[string]any{"enabled": true, "datasource": fx.open.ID, "sourceGroup": "*", "missingUsers": "keep"}, nil)
 	// Single sign-on on (without auto redirect, so local sign-in stays open),
 	// with a data source of its own: the PATCH row toggles Open's settings.
-	fx.sso = fx.admin.createDataSource("SSO", map[string]any{"singleSignOn": true})
-	if cb := e.authorize(fx.admin.in(t), fx.sso.ID, e.Facts.AdminUser, e.Facts.AdminPassword); !cb.OK {
+	fx.sso = fx.admin.CreateDataSource("SSO", map[string]any{"singleSignOn": true})
+	if cb := e.Authorize(fx.admin.In(t), fx.sso.ID, e.Facts.AdminUser, e.Facts.AdminPassword); !cb.OK {
 		t.Fatalf("authorize SSO: %+v", cb)
 	}
-	fx.admin.mustDo(200, "PUT", "/api/v1/settings/sso", map[string]any{"enabled": true, "datasource": fx.sso.ID}, nil)
+	fx.admin.Must(200, "PUT", "/api/v1/settings/sso", map[string]any{"enabled": true, "datasource": fx.sso.ID}, nil)
 	fx.newProcesses(t)
 	return fx
 }
 
 func (fx *accessFixture) newDataSource(t *testing.T, name string) dataSource {
 	t.Helper()
-	ds := fx.admin.in(t).createDataSource(name, nil)
+	ds := fx.admin.In(t).CreateDataSource(name, nil)
 	if name != "Open" && !strings.HasPrefix(name, "open-") {
-		fx.admin.in(t).mustDo(200, "PUT", "/api/v1/datasources/"+ds.ID+"/security", fx.sec, nil)
+		fx.admin.In(t).Must(200, "PUT", "/api/v1/datasources/"+ds.ID+"/security", fx.sec, nil)
 	}
 	return ds
 }
@@ -193,7 +195,7 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 	case "POST /api/v1/session":
 		email := adminEmail
 		if c := fx.callers[col]; c != nil {
-			email = c.email
+			email = c.Email
 		}
 		body = map[string]string{"email": email, "password": password}
 	case "POST /api/v1/tokens":
@@ -222,7 +224,7 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 		body = map[string]any{"displayName": unique}
 	case "DELETE /api/v1/users/{id}":
 		var u struct{ ID string }
-		fx.admin.in(t).mustDo(201, "POST", "/api/v1/users", map[string]any{"email": unique + "@tenantlink.test"}, &u)
+		fx.admin.In(t).Must(201, "POST", "/api/v1/users", map[string]any{"email": unique + "@tenantlink.test"}, &u)
 		path = strings.Replace(path, "{id}", u.ID, 1)
 	case "PUT /api/v1/groups/{id}/sync":
 		body = map[string]any{"enabled": false, "datasource": fx.open.ID, "sourceGroup": "*", "missingUsers": "keep"}
@@ -231,7 +233,7 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 	case "POST /api/v1/tasks":
 		// One sync task per group: each request gets a group of its own.
 		var g struct{ ID string }
-		fx.admin.in(t).mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "task " + unique}, &g)
+		fx.admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "task " + unique}, &g)
 		body = map[string]any{"name": unique, "kind": "sync", "target": g.ID}
 	case "PATCH /api/v1/tasks/{id}":
 		body = map[string]any{"name": unique}
@@ -247,7 +249,7 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 		body = map[string]any{"name": "Connection users"}
 	case "DELETE /api/v1/groups/{id}":
 		var g struct{ ID string }
-		fx.admin.in(t).mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": unique}, &g)
+		fx.admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": unique}, &g)
 		path = strings.Replace(path, "{id}", g.ID, 1)
 	}
 	if p, b, ok := fx.processRequest(t, route, col, unique); ok {
@@ -273,18 +275,18 @@ func (fx *accessFixture) caller(t *testing.T, route, col, via string) *client {
 	c := fx.callers[col]
 	switch {
 	case c == nil:
-		return fx.e.anonymous(t)
+		return fx.e.Anonymous(t)
 	case via == "token":
-		return c.in(t).tokenClient()
+		return c.In(t).NewToken()
 	case route == "DELETE /api/v1/session" || route == "POST /api/v1/session":
 		// Signing in again replaces the jar's cookie and CSRF token.
-		return fx.e.signIn(t, c.email, password)
+		return fx.e.SignIn(t, c.Email, password)
 	}
-	return c.in(t)
+	return c.In(t)
 }
 
 func TestAccessMatrix(t *testing.T) {
-	e := newEnv(t, envOptions{})
+	e := testenv.New(t, testenv.Options{})
 	fx := newAccessFixture(t, e)
 
 	routes := map[string]bool{"GET /oauth/callback": true}
@@ -313,7 +315,7 @@ func TestAccessMatrix(t *testing.T) {
 					}
 					c := fx.caller(t, route, col, via)
 					method, path, body := fx.request(t, route, col)
-					r := c.do(method, path, body)
+					r := c.Do(method, path, body)
 					code, _ := strconv.Atoi(want[i])
 					if r.Status != code {
 						t.Errorf("%s as %s (%s) = %s, want %d", path, col, via, r, code)
@@ -321,7 +323,7 @@ func TestAccessMatrix(t *testing.T) {
 					}
 					switch code {
 					case 401:
-						if got := errorOf(t, r); got.Code != "unauthorized" || !strings.Contains(got.Message, "Sign in") {
+						if got := r.APIError(t); got.Code != "unauthorized" || !strings.Contains(got.Message, "Sign in") {
 							t.Errorf("%s as %s: 401 error %+v, want code unauthorized telling to sign in", path, col, got)
 						}
 					case 403:
@@ -329,7 +331,7 @@ func TestAccessMatrix(t *testing.T) {
 						if why == "" {
 							why = row.why["*"]
 						}
-						if got := errorOf(t, r); got.Code != "forbidden" || why == "" || !strings.Contains(got.Message, why) {
+						if got := r.APIError(t); got.Code != "forbidden" || why == "" || !strings.Contains(got.Message, why) {
 							t.Errorf("%s as %s: 403 error %+v, want code forbidden with a message containing %q", path, col, got, why)
 						}
 					case 303:
@@ -355,7 +357,7 @@ func TestAccessMatrix(t *testing.T) {
 			{"Administrator", []string{"Open", "Restricted"}},
 		} {
 			var out struct{ Value []dataSource }
-			fx.callers[tt.col].in(t).mustDo(200, "GET", "/api/v1/datasources?search=e", nil, &out)
+			fx.callers[tt.col].In(t).Must(200, "GET", "/api/v1/datasources?search=e", nil, &out)
 			var got []string
 			for _, ds := range out.Value {
 				if ds.Name == "Open" || ds.Name == "Restricted" {
@@ -372,10 +374,10 @@ func TestAccessMatrix(t *testing.T) {
 // TestCSRF checks that every unsafe route refuses a session without the
 // CSRF token before doing anything, and that API tokens need none.
 func TestCSRF(t *testing.T) {
-	e := newEnv(t, envOptions{})
-	session := e.signIn(t, adminEmail, password)
-	token := session.tokenClient()
-	ds := session.createDataSource("CSRF", nil)
+	e := testenv.New(t, testenv.Options{})
+	session := e.SignIn(t, adminEmail, password)
+	token := session.NewToken()
+	ds := session.CreateDataSource("CSRF", nil)
 	before := len(audit(t, token))
 	for _, rt := range e.App.Web.Routes() {
 		if rt.Method == "GET" {
@@ -383,8 +385,8 @@ func TestCSRF(t *testing.T) {
 		}
 		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {
 			path := strings.ReplaceAll(rt.Path, "{id}", ds.ID)
-			r := session.withoutCSRF().in(t).do(rt.Method, path, map[string]any{})
-			if got := errorOf(t, r); r.Status != 403 || !strings.Contains(got.Message, "CSRF") {
+			r := session.WithoutCSRF().In(t).Do(rt.Method, path, map[string]any{})
+			if got := r.APIError(t); r.Status != 403 || !strings.Contains(got.Message, "CSRF") {
 				t.Errorf("%s %s without X-CSRF-Token = %s, want 403 naming the CSRF token", rt.Method, path, r)
 			}
 		})
@@ -392,19 +394,19 @@ func TestCSRF(t *testing.T) {
 	if got := len(audit(t, token)); got != before {
 		t.Errorf("audit entries after refused requests = %d, want %d (nothing done)", got, before)
 	}
-	if got := session.getDataSource(ds.ID); got.Name != "CSRF" {
+	if got := session.GetDataSource(ds.ID); got.Name != "CSRF" {
 		t.Errorf("data source after refused requests = %+v, want it unchanged", got)
 	}
 	t.Run("with the token", func(t *testing.T) {
-		session.in(t).mustDo(201, "POST", "/api/v1/datasources", map[string]any{"name": "With CSRF", "type": "office365"}, nil)
+		session.In(t).Must(201, "POST", "/api/v1/datasources", map[string]any{"name": "With CSRF", "type": "office365"}, nil)
 	})
 	t.Run("API token needs none", func(t *testing.T) {
-		token.in(t).mustDo(201, "POST", "/api/v1/datasources", map[string]any{"name": "With token", "type": "office365"}, nil)
+		token.In(t).Must(201, "POST", "/api/v1/datasources", map[string]any{"name": "With token", "type": "office365"}, nil)
 	})
 	t.Run("wrong token", func(t *testing.T) {
-		c := session.in(t)
-		c.csrf = "not-the-token"
-		if r := c.do("POST", "/api/v1/datasources", map[string]any{"name": "Wrong CSRF", "type": "office365"}); r.Status != 403 {
+		c := session.In(t)
+		c.CSRF = "not-the-token"
+		if r := c.Do("POST", "/api/v1/datasources", map[string]any{"name": "Wrong CSRF", "type": "office365"}); r.Status != 403 {
 			t.Errorf("wrong X-CSRF-Token = %s, want 403", r)
 		}
 	})
@@ -414,8 +416,8 @@ func TestCSRF(t *testing.T) {
 func (fx *accessFixture) newTask(t *testing.T, name string) string {
 	t.Helper()
 	var g, task struct{ ID string }
-	fx.admin.in(t).mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "group of " + name}, &g)
-	fx.admin.in(t).mustDo(201, "POST", "/api/v1/tasks", map[string]any{"name": name, "kind": "sync", "target": g.ID}, &task)
+	fx.admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "group of " + name}, &g)
+	fx.admin.In(t).Must(201, "POST", "/api/v1/tasks", map[string]any{"name": name, "kind": "sync", "target": g.ID}, &task)
 	if task.ID == "" {
 		t.Fatal("created task has no id")
 	}

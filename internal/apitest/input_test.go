@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
 // snapshot is everything the API can show an Administrator: a refused
@@ -21,18 +23,18 @@ func takeSnapshot(tb testing.TB, admin *client) snapshot {
 	tb.Helper()
 	var s snapshot
 	var list struct{ Value []map[string]any }
-	admin.mustDo(200, "GET", "/api/v1/datasources", nil, &list)
+	admin.Must(200, "GET", "/api/v1/datasources", nil, &list)
 	s.DataSources = list.Value
 	s.Security = map[string]any{}
 	for _, ds := range list.Value {
 		var sec map[string]any
 		id := ds["id"].(string)
-		admin.mustDo(200, "GET", "/api/v1/datasources/"+id+"/security", nil, &sec)
+		admin.Must(200, "GET", "/api/v1/datasources/"+id+"/security", nil, &sec)
 		s.Security[id] = sec
 	}
 	var users, groups struct{ Value []map[string]any }
-	admin.mustDo(200, "GET", "/api/v1/users", nil, &users)
-	admin.mustDo(200, "GET", "/api/v1/groups", nil, &groups)
+	admin.Must(200, "GET", "/api/v1/users", nil, &users)
+	admin.Must(200, "GET", "/api/v1/groups", nil, &groups)
 	s.Users, s.Groups = users.Value, groups.Value
 	s.AuditLen = len(audit(tb, admin))
 	return s
@@ -45,15 +47,15 @@ func TestBadInput(t *testing.T) {
 }
 
 func testBadInput(t *testing.T, backend string) {
-	e := newEnv(t, envOptions{Backend: backend})
-	session := e.signIn(t, adminEmail, password)
-	admin := session.tokenClient()
-	ds := admin.createDataSource("Contoso", nil)
-	ds2 := admin.createDataSource("Fabrikam", nil)
+	e := testenv.New(t, testenv.Options{Backend: backend})
+	session := e.SignIn(t, adminEmail, password)
+	admin := session.NewToken()
+	ds := admin.CreateDataSource("Contoso", nil)
+	ds2 := admin.CreateDataSource("Fabrikam", nil)
 	var user, group struct{ ID string }
-	admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "jane@tenantlink.test", "password": password}, &user)
-	admin.mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "Staff", "members": []string{user.ID}}, &group)
-	admin.mustDo(200, "PUT", "/api/v1/datasources/"+ds2.ID+"/security", map[string]any{"admins": []string{}, "users": []string{group.ID}}, nil)
+	admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "jane@tenantlink.test", "password": password}, &user)
+	admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Staff", "members": []string{user.ID}}, &group)
+	admin.Must(200, "PUT", "/api/v1/datasources/"+ds2.ID+"/security", map[string]any{"admins": []string{}, "users": []string{group.ID}}, nil)
 
 	huge := `{"name":"` + strings.Repeat("a", 1<<20+10) + `","type":"office365"}`
 	const unknownID = "0190a1b2-c3d4-7e5f-8a9b-0c1d2e3f4a5b"
@@ -179,7 +181,7 @@ func testBadInput(t *testing.T, backend string) {
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
-			admin := admin.in(t)
+			admin := admin.In(t)
 			before := takeSnapshot(t, admin)
 			body := tt.body
 			switch b := body.(type) {
@@ -197,11 +199,11 @@ func testBadInput(t *testing.T, backend string) {
 					}
 				}
 			}
-			r := admin.do(tt.method, fill(tt.path), body, tt.headers...)
+			r := admin.Do(tt.method, fill(tt.path), body, tt.headers...)
 			if r.Status != tt.status {
 				t.Fatalf("%s %s = %s, want %d", tt.method, tt.path, r, tt.status)
 			}
-			got := errorOf(t, r)
+			got := r.APIError(t)
 			if got.Code != tt.code || !strings.Contains(got.Message, fill(tt.msg)) {
 				t.Errorf("error = %+v, want code %q and a message containing %q", got, tt.code, fill(tt.msg))
 			}
@@ -213,9 +215,9 @@ func testBadInput(t *testing.T, backend string) {
 
 	// The same with a session: the refusal comes before anything is kept.
 	t.Run("session", func(t *testing.T) {
-		admin := admin.in(t)
+		admin := admin.In(t)
 		before := takeSnapshot(t, admin)
-		r := session.in(t).do("POST", "/api/v1/datasources", map[string]any{"name": "contoso", "type": "office365"})
+		r := session.In(t).Do("POST", "/api/v1/datasources", map[string]any{"name": "contoso", "type": "office365"})
 		if r.Status != 409 {
 			t.Errorf("duplicate name with a session = %s, want 409", r)
 		}

@@ -26,11 +26,11 @@ func (fx *accessFixture) newProcesses(t *testing.T) {
 	fx.processes = map[string]string{}
 	for _, ds := range []dataSource{fx.open, fx.restricted} {
 		var p struct{ ID string }
-		fx.admin.mustDo(201, "POST", "/api/v1/processes", processDefinition("Matrix "+ds.Name, ds.ID), &p)
+		fx.admin.Must(201, "POST", "/api/v1/processes", processDefinition("Matrix "+ds.Name, ds.ID), &p)
 		fx.processes[ds.ID] = p.ID
 	}
 	var in struct{ ID string }
-	fx.admin.mustDo(201, "POST", "/api/v1/processes/"+fx.processes[fx.open.ID]+"/instances", map[string]any{"fields": map[string]any{}}, &in)
+	fx.admin.Must(201, "POST", "/api/v1/processes/"+fx.processes[fx.open.ID]+"/instances", map[string]any{"fields": map[string]any{}}, &in)
 	fx.instance = in.ID
 }
 
@@ -49,7 +49,7 @@ func (fx *accessFixture) processRequest(t *testing.T, route, col, unique string)
 		body = processDefinition("Matrix Open", fx.open.ID)
 	case "DELETE /api/v1/processes/{id}":
 		var p struct{ ID string }
-		fx.admin.in(t).mustDo(201, "POST", "/api/v1/processes", processDefinition(unique, fx.open.ID), &p)
+		fx.admin.In(t).Must(201, "POST", "/api/v1/processes", processDefinition(unique, fx.open.ID), &p)
 		id = p.ID
 	case "POST /api/v1/processes/{id}/instances":
 		body = map[string]any{"fields": map[string]any{}}

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
 // syncBuffer is a log sink shared by concurrent handlers.
@@ -44,7 +46,7 @@ func TestSecrets(t *testing.T) {
 func testSecrets(t *testing.T, backend string) {
 	ctx := context.Background()
 	logs := &syncBuffer{}
-	e := newEnv(t, envOptions{Backend: backend, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	e := testenv.New(t, testenv.Options{Backend: backend, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	f := e.Facts
 	secrets := map[string]string{
 		"Administrator password": password,
@@ -52,36 +54,36 @@ func testSecrets(t *testing.T, backend string) {
 		"Microsoft password":     f.AdminPassword,
 	}
 
-	session := e.signIn(t, adminEmail, password)
+	session := e.SignIn(t, adminEmail, password)
 	base, _ := url.Parse(e.URL)
-	for _, c := range session.hc.Jar.Cookies(base) {
+	for _, c := range session.HC.Jar.Cookies(base) {
 		if c.Name == "tl_session" {
 			secrets["session cookie"] = c.Value
 		}
 	}
-	token := session.tokenClient()
-	secrets["API token"] = token.token
+	token := session.NewToken()
+	secrets["API token"] = token.Token
 	const userPassword = "another secret passphrase"
 	var u struct{ ID string }
-	token.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "jane@tenantlink.test", "password": userPassword}, &u)
+	token.Must(201, "POST", "/api/v1/users", map[string]any{"email": "jane@tenantlink.test", "password": userPassword}, &u)
 	secrets["user password"] = userPassword
 	const changedPassword = "a changed secret passphrase"
-	token.mustDo(200, "PATCH", "/api/v1/users/"+u.ID, map[string]any{"password": changedPassword}, nil)
+	token.Must(200, "PATCH", "/api/v1/users/"+u.ID, map[string]any{"password": changedPassword}, nil)
 	secrets["changed password"] = changedPassword
 	// A failed sign-in must not log the password tried either.
 	const wrongPassword = "a mistyped secret passphrase"
-	e.anonymous(t).do("POST", "/api/v1/session", map[string]string{"email": "jane@tenantlink.test", "password": wrongPassword})
+	e.Anonymous(t).Do("POST", "/api/v1/session", map[string]string{"email": "jane@tenantlink.test", "password": wrongPassword})
 	secrets["wrong password"] = wrongPassword
 
-	ds := token.createDataSource("AtRestContoso", map[string]any{"readWrite": true})
-	loc := e.signInAtMicrosoft(session, ds.ID, f.AdminUser, f.AdminPassword)
+	ds := token.CreateDataSource("AtRestContoso", map[string]any{"readWrite": true})
+	loc := e.SignInAtMicrosoft(session, ds.ID, f.AdminUser, f.AdminPassword)
 	secrets["authorization code"] = loc.Query().Get("code")
 	var cb callback
-	decode(t, session.do("GET", loc.RequestURI(), nil, "Accept", "application/json"), &cb)
+	session.Do("GET", loc.RequestURI(), nil, "Accept", "application/json").Decode(t, &cb)
 	if !cb.OK {
 		t.Fatalf("authorize: %+v", cb)
 	}
-	token.mustDo(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, nil)
+	token.Must(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, nil)
 	cred, err := e.App.Store.GetCredential(ctx, ds.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -96,7 +98,7 @@ func testSecrets(t *testing.T, backend string) {
 
 	// A pending authorization keeps its PKCE verifier until the callback.
 	var start struct{ URL string }
-	session.mustDo(200, "POST", "/api/v1/datasources/"+ds.ID+"/authorize", nil, &start)
+	session.Must(200, "POST", "/api/v1/datasources/"+ds.ID+"/authorize", nil, &start)
 	au, _ := url.Parse(start.URL)
 	state := au.Query().Get("state")
 

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/tenantlink/tenantlink"
+
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
 // auditMark remembers how long the audit log was, so that a step's new
@@ -44,7 +46,7 @@ func (m auditMark) wantNew(tb testing.TB, target, action, outcome, detail string
 // wantStatus reads the data source and checks its status and message.
 func wantStatus(tb testing.TB, c *client, id, status, msgContains string) dataSource {
 	tb.Helper()
-	ds := c.getDataSource(id)
+	ds := c.GetDataSource(id)
 	if ds.Status != status || !strings.Contains(ds.StatusMessage, msgContains) {
 		tb.Errorf("data source status = %q (%q), want %q with a message containing %q", ds.Status, ds.StatusMessage, status, msgContains)
 	}
@@ -54,7 +56,7 @@ func wantStatus(tb testing.TB, c *client, id, status, msgContains string) dataSo
 // wantGauge checks /metrics against the statuses the API lists.
 func wantGauge(tb testing.TB, e *env, admin *client, want map[string]float64) {
 	tb.Helper()
-	got := e.statusGauge(tb)
+	got := statusGauge(tb, e)
 	for _, st := range []tenantlink.Status{tenantlink.StatusIncomplete, tenantlink.StatusReady, tenantlink.StatusTestFailed, tenantlink.StatusReauthorize} {
 		if got[string(st)] != want[string(st)] {
 			tb.Errorf("tenantlink_datasources{status=%q} = %v, want %v (all: %v)", st, got[string(st)], want[string(st)], got)
@@ -69,12 +71,12 @@ func TestStatusTransitions(t *testing.T) {
 }
 
 func testStatusTransitions(t *testing.T, backend string) {
-	e := newEnv(t, envOptions{Backend: backend})
-	admin := e.signIn(t, adminEmail, password)
-	token := admin.tokenClient()
+	e := testenv.New(t, testenv.Options{Backend: backend})
+	admin := e.SignIn(t, adminEmail, password)
+	token := admin.NewToken()
 	f := e.Facts
 
-	ds := admin.createDataSource("Contoso", nil)
+	ds := admin.CreateDataSource("Contoso", nil)
 	target := "datasource:" + ds.ID
 	if ds.Status != "incomplete" || ds.Settings.AuthMode != "delegated" || ds.Settings.ReadWrite || ds.AuthorizedAt != nil {
 		t.Fatalf("new data source = %+v, want incomplete, delegated, read-only, unauthorized", ds)
@@ -82,12 +84,12 @@ func testStatusTransitions(t *testing.T, backend string) {
 	wantGauge(t, e, admin, map[string]float64{"incomplete": 1})
 
 	t.Run("test before authorization", func(t *testing.T) {
-		admin := admin.in(t)
+		admin := admin.In(t)
 		var res struct {
 			OK      bool
 			Message string
 		}
-		admin.mustDo(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, &res)
+		admin.Must(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, &res)
 		if res.OK || !strings.Contains(res.Message, "Authorize") {
 			t.Errorf("test = %+v, want not ok, saying to authorize", res)
 		}
@@ -95,9 +97,9 @@ func testStatusTransitions(t *testing.T, backend string) {
 	})
 
 	t.Run("non-administrator before any consent", func(t *testing.T) {
-		admin := admin.in(t)
+		admin := admin.In(t)
 		m := markAudit(t, admin)
-		cb := e.authorize(admin, ds.ID, f.MemberUser, f.MemberPassword)
+		cb := e.Authorize(admin, ds.ID, f.MemberUser, f.MemberPassword)
 		if cb.OK || !strings.Contains(cb.Message, "not an administrator") {
 			t.Errorf("callback = %+v, want a refusal saying the account is not an administrator", cb)
 		}
@@ -107,10 +109,10 @@ func testStatusTransitions(t *testing.T, backend string) {
 
 	var authorizedAt time.Time
 	t.Run("authorize", func(t *testing.T) {
-		admin := admin.in(t)
+		admin := admin.In(t)
 		m := markAudit(t, admin)
 		before := e.Clock.Now()
-		cb := e.authorize(admin, ds.ID, f.AdminUser, f.AdminPassword)
+		cb := e.Authorize(admin, ds.ID, f.AdminUser, f.AdminPassword)
 		if !cb.OK || cb.Message != "Connection test succeeded" || cb.DataSource == nil || cb.DataSource.Status != "ready" {
 			t.Fatalf("callback = %+v, want ok, Connection test succeeded, ready", cb)
 		}
@@ -134,18 +136,18 @@ func testStatusTransitions(t *testing.T, backend string) {
 	})
 
 	t.Run("callback page in a browser", func(t *testing.T) {
-		admin := admin.in(t)
+		admin := admin.In(t)
 		// The same outcome as HTML, the way the popup shows it; a used
 		// state cannot be replayed.
-		loc := e.signInAtMicrosoft(admin, ds.ID, f.AdminUser, f.AdminPassword)
-		r := admin.do("GET", loc.RequestURI(), nil, "Accept", "text/html")
+		loc := e.SignInAtMicrosoft(admin, ds.ID, f.AdminUser, f.AdminPassword)
+		r := admin.Do("GET", loc.RequestURI(), nil, "Accept", "text/html")
 		body := html.UnescapeString(string(r.Body))
 		if r.Status != 200 || !strings.Contains(body, "Authorization complete") || !strings.Contains(body, "Connection test succeeded") {
 			t.Errorf("callback page = %d %s, want Authorization complete and the test message", r.Status, body)
 		}
-		r = admin.do("GET", loc.RequestURI(), nil, "Accept", "application/json")
+		r = admin.Do("GET", loc.RequestURI(), nil, "Accept", "application/json")
 		var cb callback
-		decode(t, r, &cb)
+		r.Decode(t, &cb)
 		if cb.OK || !strings.Contains(cb.Message, "already used") {
 			t.Errorf("replayed callback = %+v, want a refusal saying the answer was already used", cb)
 		}
@@ -153,37 +155,37 @@ func testStatusTransitions(t *testing.T, backend string) {
 	})
 
 	t.Run("reminder when the date nears", func(t *testing.T) {
-		token := token.in(t)
-		got := token.getDataSource(ds.ID)
+		token := token.In(t)
+		got := token.GetDataSource(ds.ID)
 		d := got.ReauthorizeBy.Sub(e.Clock.Now()) - 10*24*time.Hour
 		e.Clock.Advance(d)
 		defer e.Clock.Advance(-d)
 		// Sessions last 12 hours on this clock: the token still works.
-		if got := token.getDataSource(ds.ID); !got.ReminderDue {
+		if got := token.GetDataSource(ds.ID); !got.ReminderDue {
 			t.Errorf("reminderDue = false ten days before %v", got.ReauthorizeBy)
 		}
 		var list struct{ Value []dataSource }
-		token.mustDo(200, "GET", "/api/v1/datasources", nil, &list)
+		token.Must(200, "GET", "/api/v1/datasources", nil, &list)
 		if len(list.Value) != 1 || !list.Value[0].ReminderDue {
 			t.Errorf("list = %+v, want the data source with reminderDue", list.Value)
 		}
 	})
 
 	t.Run("read/write after a read-only authorization", func(t *testing.T) {
-		admin := admin.in(t)
+		admin := admin.In(t)
 		m := markAudit(t, admin)
 		var got dataSource
-		admin.mustDo(200, "PATCH", "/api/v1/datasources/"+ds.ID, map[string]any{"settings": map[string]any{"readWrite": true}}, &got)
+		admin.Must(200, "PATCH", "/api/v1/datasources/"+ds.ID, map[string]any{"settings": map[string]any{"readWrite": true}}, &got)
 		if got.Status != "re-authorization required" || !strings.Contains(got.StatusMessage, "re-authorize") {
 			t.Errorf("after turning read/write on: %q (%q), want re-authorization required", got.Status, got.StatusMessage)
 		}
 		m.wantNew(t, target, "datasource.update", "ok", `status "ready"→"re-authorization required"`)
 		// The grant still works, but a test does not make it ready.
-		admin.mustDo(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, nil)
+		admin.Must(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, nil)
 		wantStatus(t, admin, ds.ID, "re-authorization required", "")
 		wantGauge(t, e, admin, map[string]float64{"re-authorization required": 1})
 
-		cb := e.authorize(admin, ds.ID, f.AdminUser, f.AdminPassword)
+		cb := e.Authorize(admin, ds.ID, f.AdminUser, f.AdminPassword)
 		if !cb.OK {
 			t.Fatalf("re-authorize with write scopes: %+v", cb)
 		}
@@ -192,42 +194,42 @@ func testStatusTransitions(t *testing.T, backend string) {
 	})
 
 	t.Run("grant revoked", func(t *testing.T) {
-		admin := admin.in(t)
+		admin := admin.In(t)
 		m := markAudit(t, admin)
-		e.simControl(t, "/_sim/revoke", map[string]string{"user": f.AdminUser})
+		e.SimControl(t, "POST", "/_sim/revoke", map[string]string{"user": f.AdminUser})
 		var res struct {
 			OK      bool
 			Message string
 		}
-		admin.mustDo(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, &res)
+		admin.Must(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, &res)
 		if res.OK || !strings.Contains(res.Message, "AADSTS") {
 			t.Errorf("test after revocation = %+v, want a refusal naming Microsoft's reason", res)
 		}
 		wantStatus(t, admin, ds.ID, "re-authorization required", "Re-Authorize")
 		m.wantNew(t, target, "datasource.test", "failed", `status "re-authorization required"`)
 		wantGauge(t, e, admin, map[string]float64{"re-authorization required": 1})
-		if cb := e.authorize(admin, ds.ID, f.AdminUser, f.AdminPassword); !cb.OK {
+		if cb := e.Authorize(admin, ds.ID, f.AdminUser, f.AdminPassword); !cb.OK {
 			t.Fatalf("re-authorize after revocation: %+v", cb)
 		}
 		wantStatus(t, admin, ds.ID, "ready", "")
 	})
 
 	t.Run("non-administrator after tenant-wide consent", func(t *testing.T) {
-		admin := admin.in(t)
-		other := admin.createDataSource("Contoso member", nil)
-		cb := e.authorize(admin, other.ID, f.MemberUser, f.MemberPassword)
+		admin := admin.In(t)
+		other := admin.CreateDataSource("Contoso member", nil)
+		cb := e.Authorize(admin, other.ID, f.MemberUser, f.MemberPassword)
 		if cb.OK || !strings.Contains(cb.Message, "administrator") {
 			t.Errorf("callback = %+v, want a refusal naming the missing administrator role", cb)
 		}
 		wantStatus(t, admin, other.ID, "incomplete", "")
-		admin.mustDo(http.StatusNoContent, "DELETE", "/api/v1/datasources/"+other.ID, nil, nil)
+		admin.Must(http.StatusNoContent, "DELETE", "/api/v1/datasources/"+other.ID, nil, nil)
 	})
 
 	t.Run("application mode", func(t *testing.T) {
-		admin := admin.in(t)
+		admin := admin.In(t)
 		m := markAudit(t, admin)
-		app := admin.createDataSource("Contoso app-only", map[string]any{"authMode": "application", "readWrite": true})
-		cb := e.authorize(admin, app.ID, f.AdminUser, f.AdminPassword)
+		app := admin.CreateDataSource("Contoso app-only", map[string]any{"authMode": "application", "readWrite": true})
+		cb := e.Authorize(admin, app.ID, f.AdminUser, f.AdminPassword)
 		if !cb.OK || cb.Message != "Connection test succeeded" {
 			t.Fatalf("admin consent callback = %+v, want ok", cb)
 		}
@@ -241,14 +243,14 @@ func testStatusTransitions(t *testing.T, backend string) {
 
 	t.Run("wrong client secret", func(t *testing.T) {
 		e.Close()
-		bad := newEnv(t, envOptions{Reopen: e, ClientSecret: "not-the-client-secret"})
-		admin := bad.signIn(t, adminEmail, password)
+		bad := testenv.New(t, testenv.Options{Reopen: e, ClientSecret: "not-the-client-secret"})
+		admin := bad.SignIn(t, adminEmail, password)
 		m := markAudit(t, admin)
 		var res struct {
 			OK      bool
 			Message string
 		}
-		admin.mustDo(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, &res)
+		admin.Must(200, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, &res)
 		if res.OK || !strings.Contains(res.Message, "client secret") {
 			t.Errorf("test with a wrong client secret = %+v, want a failure naming the client secret", res)
 		}
@@ -258,8 +260,8 @@ func testStatusTransitions(t *testing.T, backend string) {
 
 		// Authorizing with the wrong secret fails at the code redemption
 		// and stores nothing.
-		fresh := admin.createDataSource("Contoso again", nil)
-		cb := bad.authorize(admin, fresh.ID, f.AdminUser, f.AdminPassword)
+		fresh := admin.CreateDataSource("Contoso again", nil)
+		cb := bad.Authorize(admin, fresh.ID, f.AdminUser, f.AdminPassword)
 		if cb.OK || !strings.Contains(cb.Message, "client secret") {
 			t.Errorf("authorize with a wrong client secret = %+v, want a failure naming the client secret", cb)
 		}
