@@ -11,6 +11,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/sso"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
 // TestSignIn runs single sign-on end to end, tenantlink and the simulator
@@ -23,14 +24,14 @@ func TestSignIn(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
 		ms := e.addMSUser(t, "", "jane.doe@"+domain, "Jane.Doe@"+domain)
 		var jane tenantlink.User
-		e.admin.in(t).mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "jane.doe@" + domain, "displayName": "Jane"}, &jane)
+		e.admin.In(t).Must(201, "POST", "/api/v1/users", map[string]any{"email": "jane.doe@" + domain, "displayName": "Jane"}, &jane)
 
-		b := e.browser(t)
+		b := e.Anonymous(t)
 		r := e.ssoSignIn(t, b, ms.UPN, ms.Password, "/datasources?x=1")
 		if r.Status != http.StatusSeeOther || r.Location() != "/datasources?x=1" {
 			t.Fatalf("callback = %s (Location %q), want 303 to /datasources?x=1", r, r.Location())
 		}
-		if got, want := b.in(t).whoAmI(), jane.Email; got != want {
+		if got, want := whoAmI(t, b), jane.Email; got != want {
 			t.Errorf("signed in as %q, want %q", got, want)
 		}
 		got := e.user(t, jane.ID).Source
@@ -38,17 +39,17 @@ func TestSignIn(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("source after the first sign-in (-want +got):\n%s", diff)
 		}
-		if !hasAudit(e.audit(t), "user.link", "ok", "matched by email") {
+		if !hasAudit(e.Audit(t), "user.link", "ok", "matched by email") {
 			t.Error("no user.link audit entry saying the user was matched by email")
 		}
 
 		// The email changes on tenantlink's side: the object id still finds her.
-		e.admin.in(t).mustDo(200, "PATCH", "/api/v1/users/"+jane.ID, map[string]any{"email": "jane@elsewhere.test"}, nil)
-		b2 := e.browser(t)
+		e.admin.In(t).Must(200, "PATCH", "/api/v1/users/"+jane.ID, map[string]any{"email": "jane@elsewhere.test"}, nil)
+		b2 := e.Anonymous(t)
 		if r := e.ssoSignIn(t, b2, ms.UPN, ms.Password, ""); r.Status != http.StatusSeeOther || r.Location() != "/" {
 			t.Fatalf("second callback = %s (Location %q), want 303 to /", r, r.Location())
 		}
-		if got, want := b2.in(t).whoAmI(), "jane@elsewhere.test"; got != want {
+		if got, want := whoAmI(t, b2), "jane@elsewhere.test"; got != want {
 			t.Errorf("second sign-in as %q, want %q (matched by object id)", got, want)
 		}
 	})
@@ -57,8 +58,8 @@ func TestSignIn(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
 		ms := e.addMSUser(t, "", "Max.Upn@"+domain, "max.mail@other.test")
 		var max tenantlink.User
-		e.admin.in(t).mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "max.upn@" + strings.ToUpper(domain)}, &max)
-		b := e.browser(t)
+		e.admin.In(t).Must(201, "POST", "/api/v1/users", map[string]any{"email": "max.upn@" + strings.ToUpper(domain)}, &max)
+		b := e.Anonymous(t)
 		if r := e.ssoSignIn(t, b, ms.UPN, ms.Password, ""); r.Status != http.StatusSeeOther {
 			t.Fatalf("callback = %s, want 303", r)
 		}
@@ -70,18 +71,18 @@ func TestSignIn(t *testing.T) {
 	t.Run("createUsers off refuses unknown people", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID, "createUsers": false})
 		ms := e.addMSUser(t, "", "nobody@"+domain, "")
-		b := e.browser(t)
+		b := e.Anonymous(t)
 		r := e.ssoSignIn(t, b, ms.UPN, ms.Password, "")
 		if r.Status != http.StatusForbidden || !strings.Contains(html.UnescapeString(string(r.Body)), sso.MsgNotUser) {
 			t.Fatalf("callback = %s, want 403 saying %q", r, sso.MsgNotUser)
 		}
-		if got := b.in(t).whoAmI(); got != "" {
+		if got := whoAmI(t, b); got != "" {
 			t.Errorf("signed in as %q after a refusal", got)
 		}
 		if got := e.usersByEmail(t, "nobody@"); len(got) != 0 {
 			t.Errorf("users after a refusal = %+v, want none", got)
 		}
-		if !hasAudit(e.audit(t), "session.create", "denied", sso.MsgNotUser) {
+		if !hasAudit(e.Audit(t), "session.create", "denied", sso.MsgNotUser) {
 			t.Error("no denied session.create audit entry for the refusal")
 		}
 	})
@@ -90,11 +91,11 @@ func TestSignIn(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID, "createUsers": true})
 		ms := e.addMSUser(t, "", "newcomer@"+domain, "")
 		for i := range 2 { // the second sign-in finds the user created by the first
-			b := e.browser(t)
+			b := e.Anonymous(t)
 			if r := e.ssoSignIn(t, b, ms.UPN, ms.Password, ""); r.Status != http.StatusSeeOther {
 				t.Fatalf("sign-in %d: callback = %s, want 303", i+1, r)
 			}
-			if got, want := b.in(t).whoAmI(), "newcomer@"+domain; got != want {
+			if got, want := whoAmI(t, b), "newcomer@"+domain; got != want {
 				t.Errorf("sign-in %d as %q, want %q", i+1, got, want)
 			}
 		}
@@ -109,7 +110,7 @@ func TestSignIn(t *testing.T) {
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("created user (-want +got):\n%s", diff)
 		}
-		if !hasAudit(e.audit(t), "user.create", "ok", "first single sign-on") {
+		if !hasAudit(e.Audit(t), "user.create", "ok", "first single sign-on") {
 			t.Error("no user.create audit entry for the creation")
 		}
 	})
@@ -118,8 +119,8 @@ func TestSignIn(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID, "createUsers": true})
 		ms := e.addMSUser(t, "", "gone@"+domain, "")
 		var u tenantlink.User
-		e.admin.in(t).mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "gone@" + domain, "active": false}, &u)
-		r := e.ssoSignIn(t, e.browser(t), ms.UPN, ms.Password, "")
+		e.admin.In(t).Must(201, "POST", "/api/v1/users", map[string]any{"email": "gone@" + domain, "active": false}, &u)
+		r := e.ssoSignIn(t, e.Anonymous(t), ms.UPN, ms.Password, "")
 		if r.Status != http.StatusForbidden || !strings.Contains(html.UnescapeString(string(r.Body)), sso.MsgInactive) {
 			t.Fatalf("callback = %s, want 403 saying %q", r, sso.MsgInactive)
 		}
@@ -134,13 +135,13 @@ func TestSignIn(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		b := e.browser(t)
+		b := e.Anonymous(t)
 		// The browser is steered to the other tenant's authorize endpoint
 		// with tenantlink's own state, nonce and PKCE challenge: Microsoft
 		// signs a valid id token for tenantlink, but in the wrong tenant.
 		authURL := strings.Replace(e.startSSO(t, b, ""), "/"+e.DS.Account+"/", "/"+other.TenantID+"/", 1)
-		loc := microsoft(t, authURL, other.AdminUser, other.AdminPassword)
-		r := b.in(t).do("GET", loc.RequestURI(), nil, "Accept", "application/json")
+		loc := testenv.MicrosoftSignIn(t, authURL, other.AdminUser, other.AdminPassword)
+		r := b.In(t).Do("GET", loc.RequestURI(), nil, "Accept", "application/json")
 		msg := errorMessage(r)
 		if r.Status != http.StatusForbidden || !strings.Contains(msg, other.TenantID) || !strings.Contains(msg, "accepts only accounts of tenant "+e.DS.Account) {
 			t.Fatalf("callback = %s, want 403 naming both tenants", r)
@@ -153,35 +154,35 @@ func TestSignIn(t *testing.T) {
 	t.Run("state replay and another browser are refused", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID, "createUsers": true})
 		ms := e.addMSUser(t, "", "replay@"+domain, "")
-		b := e.browser(t)
-		loc := microsoft(t, e.startSSO(t, b, ""), ms.UPN, ms.Password)
+		b := e.Anonymous(t)
+		loc := testenv.MicrosoftSignIn(t, e.startSSO(t, b, ""), ms.UPN, ms.Password)
 		// Someone else's browser given the answer (login CSRF) gets nothing,
 		// and the answer is spent.
-		thief := e.browser(t)
-		if r := thief.in(t).do("GET", loc.RequestURI(), nil, "Accept", "application/json"); r.Status != http.StatusForbidden || !strings.Contains(errorMessage(r), "another browser") {
+		thief := e.Anonymous(t)
+		if r := thief.In(t).Do("GET", loc.RequestURI(), nil, "Accept", "application/json"); r.Status != http.StatusForbidden || !strings.Contains(errorMessage(r), "another browser") {
 			t.Errorf("callback in another browser = %s, want 403 (another browser)", r)
 		}
-		if r := b.in(t).do("GET", loc.RequestURI(), nil, "Accept", "application/json"); r.Status != http.StatusBadRequest || !strings.Contains(errorMessage(r), "already used") {
+		if r := b.In(t).Do("GET", loc.RequestURI(), nil, "Accept", "application/json"); r.Status != http.StatusBadRequest || !strings.Contains(errorMessage(r), "already used") {
 			t.Errorf("callback replayed = %s, want 400 (already used)", r)
 		}
 
-		b2 := e.browser(t)
-		loc2 := microsoft(t, e.startSSO(t, b2, ""), ms.UPN, ms.Password)
-		if r := b2.in(t).do("GET", loc2.RequestURI(), nil); r.Status != http.StatusSeeOther {
+		b2 := e.Anonymous(t)
+		loc2 := testenv.MicrosoftSignIn(t, e.startSSO(t, b2, ""), ms.UPN, ms.Password)
+		if r := b2.In(t).Do("GET", loc2.RequestURI(), nil); r.Status != http.StatusSeeOther {
 			t.Fatalf("callback = %s, want 303", r)
 		}
-		if r := b2.in(t).do("GET", loc2.RequestURI(), nil, "Accept", "application/json"); r.Status != http.StatusBadRequest || !strings.Contains(errorMessage(r), "already used") {
+		if r := b2.In(t).Do("GET", loc2.RequestURI(), nil, "Accept", "application/json"); r.Status != http.StatusBadRequest || !strings.Contains(errorMessage(r), "already used") {
 			t.Errorf("the same answer again = %s, want 400 (already used)", r)
 		}
 		q := loc2.Query()
 		q.Set("state", "forged")
 		forged := *loc2
 		forged.RawQuery = q.Encode()
-		if r := b2.in(t).do("GET", forged.RequestURI(), nil, "Accept", "application/json"); r.Status != http.StatusBadRequest {
+		if r := b2.In(t).Do("GET", forged.RequestURI(), nil, "Accept", "application/json"); r.Status != http.StatusBadRequest {
 			t.Errorf("forged state = %s, want 400", r)
 		}
 		for _, who := range []*client{thief, b} {
-			if got := who.in(t).whoAmI(); got != "" {
+			if got := whoAmI(t, who); got != "" {
 				t.Errorf("a refused browser is signed in as %q", got)
 			}
 		}
@@ -196,7 +197,7 @@ func TestSignIn(t *testing.T) {
 			{"https://evil.example/", "/"},
 			{`/\evil.example`, "/"},
 		} {
-			r := e.ssoSignIn(t, e.browser(t), ms.UPN, ms.Password, tt.next)
+			r := e.ssoSignIn(t, e.Anonymous(t), ms.UPN, ms.Password, tt.next)
 			if r.Status != http.StatusSeeOther || r.Location() != tt.want {
 				t.Errorf("next=%q: callback = %d to %q, want 303 to %q", tt.next, r.Status, r.Location(), tt.want)
 			}
@@ -205,11 +206,11 @@ func TestSignIn(t *testing.T) {
 
 	t.Run("disabled", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": false})
-		r := e.browser(t).do("GET", "/auth/sso/login", nil)
+		r := e.Anonymous(t).Do("GET", "/auth/sso/login", nil)
 		if r.Status != http.StatusNotFound || !strings.Contains(html.UnescapeString(string(r.Body)), sso.MsgNotEnabled) {
 			t.Errorf("GET /auth/sso/login with SSO off = %s, want 404 saying %q", r, sso.MsgNotEnabled)
 		}
-		page := e.browser(t).do("GET", "/login", nil)
+		page := e.Anonymous(t).Do("GET", "/login", nil)
 		if page.Status != 200 || strings.Contains(string(page.Body), "Sign in with Microsoft") {
 			t.Errorf("sign-in page with SSO off = %d, want 200 without the Microsoft button", page.Status)
 		}
@@ -221,19 +222,19 @@ func TestSignIn(t *testing.T) {
 func TestAutoRedirect(t *testing.T) {
 	e := mustOpenEnv(t)
 	var staff, bypass, member tenantlink.User
-	e.admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "staff@tenantlink.test", "password": password}, &staff)
-	e.admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "bypass@tenantlink.test", "password": password}, &bypass)
-	e.admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "member@tenantlink.test", "password": password}, &member)
+	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "staff@tenantlink.test", "password": password}, &staff)
+	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "bypass@tenantlink.test", "password": password}, &bypass)
+	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "member@tenantlink.test", "password": password}, &member)
 	var g struct{ ID string }
-	e.admin.mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "SSO bypass", "members": []string{bypass.ID}}, &g)
+	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "SSO bypass", "members": []string{bypass.ID}}, &g)
 
 	t.Run("button without auto redirect", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
-		r := e.browser(t).do("GET", "/login?next=%2Fusers", nil)
+		r := e.Anonymous(t).Do("GET", "/login?next=%2Fusers", nil)
 		if r.Status != 200 || !strings.Contains(string(r.Body), `href="/auth/sso/login?next=%2fusers">Sign in with Microsoft</a>`) {
 			t.Errorf("GET /login = %d, want 200 with the Sign in with Microsoft button keeping next:\n%s", r.Status, r.Body)
 		}
-		e.signIn(t, staff.Email, password) // local sign-in still open to all
+		e.SignIn(t, staff.Email, password) // local sign-in still open to all
 	})
 
 	e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID, "autoRedirect": true, "bypassGroup": g.ID})
@@ -245,14 +246,14 @@ func TestAutoRedirect(t *testing.T) {
 		{"login without next", "/login", "/auth/sso/login"},
 	} {
 		t.Run("anonymous "+tt.name, func(t *testing.T) {
-			r := e.browser(t).do("GET", tt.path, nil)
+			r := e.Anonymous(t).Do("GET", tt.path, nil)
 			if r.Status != http.StatusSeeOther || r.Location() != tt.want {
 				t.Errorf("GET %s = %d to %q, want 303 to %q", tt.path, r.Status, r.Location(), tt.want)
 			}
 		})
 	}
 	t.Run("local=1 shows the form", func(t *testing.T) {
-		r := e.browser(t).do("GET", "/login?local=1", nil)
+		r := e.Anonymous(t).Do("GET", "/login?local=1", nil)
 		if r.Status != 200 || !strings.Contains(string(r.Body), `name="password"`) || !strings.Contains(string(r.Body), `name="local" value="1"`) {
 			t.Errorf("GET /login?local=1 = %d, want 200 with the local form:\n%s", r.Status, r.Body)
 		}
@@ -266,7 +267,7 @@ func TestAutoRedirect(t *testing.T) {
 		{bypass.Email, http.StatusOK},
 	} {
 		t.Run("API session "+tt.email, func(t *testing.T) {
-			r := e.browser(t).do("POST", "/api/v1/session", map[string]string{"email": tt.email, "password": password})
+			r := e.Anonymous(t).Do("POST", "/api/v1/session", map[string]string{"email": tt.email, "password": password})
 			if r.Status != tt.status {
 				t.Fatalf("POST /api/v1/session = %s, want %d", r, tt.status)
 			}
@@ -276,30 +277,30 @@ func TestAutoRedirect(t *testing.T) {
 		})
 	}
 	t.Run("form", func(t *testing.T) {
-		b := e.browser(t)
-		r := b.do("POST", "/login", url.Values{"email": {staff.Email}, "password": {password}, "local": {"1"}})
+		b := e.Anonymous(t)
+		r := b.Do("POST", "/login", url.Values{"email": {staff.Email}, "password": {password}, "local": {"1"}})
 		if r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), sso.MsgUseSSO) {
 			t.Errorf("POST /login as a non-member = %d, want 403 saying %q:\n%s", r.Status, sso.MsgUseSSO, r.Body)
 		}
-		if got := b.whoAmI(); got != "" {
+		if got := whoAmI(t, b); got != "" {
 			t.Errorf("refused form signed in %q", got)
 		}
-		r = b.do("POST", "/login", url.Values{"email": {bypass.Email}, "password": {password}, "next": {"/users"}})
+		r = b.Do("POST", "/login", url.Values{"email": {bypass.Email}, "password": {password}, "next": {"/users"}})
 		if r.Status != http.StatusSeeOther || r.Location() != "/users" {
 			t.Errorf("POST /login as a bypass member = %d to %q, want 303 to /users", r.Status, r.Location())
 		}
-		if got := b.whoAmI(); got != bypass.Email {
+		if got := whoAmI(t, b); got != bypass.Email {
 			t.Errorf("signed in as %q, want %q", got, bypass.Email)
 		}
 	})
 	t.Run("wrong password says nothing about the bypass rule", func(t *testing.T) {
-		r := e.browser(t).do("POST", "/api/v1/session", map[string]string{"email": staff.Email, "password": "not the password"})
+		r := e.Anonymous(t).Do("POST", "/api/v1/session", map[string]string{"email": staff.Email, "password": "not the password"})
 		if r.Status != http.StatusUnauthorized {
 			t.Errorf("wrong password = %s, want 401", r)
 		}
 	})
 	t.Run("audited", func(t *testing.T) {
-		if !hasAudit(e.audit(t), "session.create", "denied", "local sign-in: "+sso.MsgUseSSO) {
+		if !hasAudit(e.Audit(t), "session.create", "denied", "local sign-in: "+sso.MsgUseSSO) {
 			t.Error("no denied session.create audit entry for the refused local sign-in")
 		}
 	})
@@ -309,20 +310,20 @@ func TestAutoRedirect(t *testing.T) {
 // input is refused with 400 and stores nothing.
 func TestSettings(t *testing.T) {
 	e := mustOpenEnv(t)
-	session := e.signIn(t, adminEmail, password)
-	noSSO := e.authorizedDataSource(t, session, "No SSO", false)
+	session := e.SignIn(t, adminEmail, password)
+	noSSO := e.AuthorizedDataSource(session, "No SSO", map[string]any{"singleSignOn": false})
 	var pending dataSource
-	e.admin.mustDo(201, "POST", "/api/v1/datasources", map[string]any{"name": "Pending", "type": "office365", "settings": map[string]any{"singleSignOn": true}}, &pending)
+	e.admin.Must(201, "POST", "/api/v1/datasources", map[string]any{"name": "Pending", "type": "office365", "settings": map[string]any{"singleSignOn": true}}, &pending)
 	var g struct{ ID string }
-	e.admin.mustDo(201, "POST", "/api/v1/groups", map[string]any{"name": "Bypass"}, &g)
+	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Bypass"}, &g)
 	var u struct{ ID string }
-	e.admin.mustDo(201, "POST", "/api/v1/users", map[string]any{"email": "plain@tenantlink.test", "password": password}, &u)
-	plain := e.signIn(t, "plain@tenantlink.test", password)
+	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "plain@tenantlink.test", "password": password}, &u)
+	plain := e.SignIn(t, "plain@tenantlink.test", password)
 
 	good := map[string]any{"enabled": true, "datasource": e.DS.ID, "autoRedirect": true, "bypassGroup": g.ID, "createUsers": true}
 	e.settings(t, good)
 	var want sso.Settings
-	e.admin.mustDo(200, "GET", "/api/v1/settings/sso", nil, &want)
+	e.admin.Must(200, "GET", "/api/v1/settings/sso", nil, &want)
 	if want != (sso.Settings{Enabled: true, DataSource: e.DS.ID, AutoRedirect: true, BypassGroup: g.ID, CreateUsers: true}) {
 		t.Fatalf("settings read back %+v, want what was put", want)
 	}
@@ -355,17 +356,17 @@ func TestSettings(t *testing.T) {
 		{"wrong type", with("enabled", "yes"), `"enabled" must be true or false`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			before := len(e.audit(t))
-			r := e.admin.in(t).do("PUT", "/api/v1/settings/sso", tt.body)
+			before := len(e.Audit(t))
+			r := e.admin.In(t).Do("PUT", "/api/v1/settings/sso", tt.body)
 			if r.Status != http.StatusBadRequest || !strings.Contains(errorMessage(r), tt.msg) {
 				t.Errorf("PUT = %s, want 400 containing %q", r, tt.msg)
 			}
 			var got sso.Settings
-			e.admin.in(t).mustDo(200, "GET", "/api/v1/settings/sso", nil, &got)
+			e.admin.In(t).Must(200, "GET", "/api/v1/settings/sso", nil, &got)
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("a refused PUT changed the settings (-want +got):\n%s", diff)
 			}
-			if after := len(e.audit(t)); after != before {
+			if after := len(e.Audit(t)); after != before {
 				t.Errorf("audit entries %d → %d after a refused PUT, want none added", before, after)
 			}
 		})
@@ -373,18 +374,18 @@ func TestSettings(t *testing.T) {
 
 	t.Run("Administrator only", func(t *testing.T) {
 		for _, m := range []string{"GET", "PUT"} {
-			r := plain.in(t).do(m, "/api/v1/settings/sso", good)
+			r := plain.In(t).Do(m, "/api/v1/settings/sso", good)
 			if r.Status != http.StatusForbidden || !strings.Contains(errorMessage(r), "Administrator role") {
 				t.Errorf("%s as a User = %s, want 403 naming the Administrator role", m, r)
 			}
 		}
-		if r := plain.in(t).do("GET", "/settings/sso", nil); r.Status != http.StatusForbidden {
+		if r := plain.In(t).Do("GET", "/settings/sso", nil); r.Status != http.StatusForbidden {
 			t.Errorf("settings page as a User = %d, want 403", r.Status)
 		}
 	})
 
 	t.Run("page", func(t *testing.T) {
-		r := session.in(t).do("GET", "/settings/sso", nil)
+		r := session.In(t).Do("GET", "/settings/sso", nil)
 		body := string(r.Body)
 		for _, s := range []string{`<a href="/settings/sso" aria-current="page">Single sign-on</a>`, `value="` + e.DS.ID + `" selected>Contoso</option>`,
 			`>No SSO (single sign-on off)</option>`, `>Pending (not authorized)</option>`, `value="` + g.ID + `" selected>Bypass</option>`,
@@ -393,19 +394,19 @@ func TestSettings(t *testing.T) {
 				t.Errorf("settings page lacks %q:\n%s", s, body)
 			}
 		}
-		csrf := session.csrf
+		csrf := session.CSRF
 		form := url.Values{"csrf": {csrf}, "enabled": {"on"}, "datasource": {noSSO.ID}}
-		r = session.in(t).do("POST", "/settings/sso", form)
+		r = session.In(t).Do("POST", "/settings/sso", form)
 		if r.Status != http.StatusBadRequest || !strings.Contains(string(r.Body), "Single-Sign-On") {
 			t.Errorf("bad form = %d, want 400 with the reason:\n%s", r.Status, r.Body)
 		}
 		form = url.Values{"csrf": {csrf}, "enabled": {"on"}, "datasource": {e.DS.ID}}
-		r = session.in(t).do("POST", "/settings/sso", form)
+		r = session.In(t).Do("POST", "/settings/sso", form)
 		if r.Status != http.StatusSeeOther || r.Location() != "/settings/sso?saved=1" {
 			t.Errorf("good form = %d to %q, want 303 to /settings/sso?saved=1", r.Status, r.Location())
 		}
 		var got sso.Settings
-		e.admin.in(t).mustDo(200, "GET", "/api/v1/settings/sso", nil, &got)
+		e.admin.In(t).Must(200, "GET", "/api/v1/settings/sso", nil, &got)
 		if diff := cmp.Diff(sso.Settings{Enabled: true, DataSource: e.DS.ID}, got); diff != "" {
 			t.Errorf("settings after the form (-want +got):\n%s", diff)
 		}
