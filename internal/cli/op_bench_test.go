@@ -53,7 +53,7 @@ func (c *graphCapture) wrap(h http.Handler) http.Handler {
 func BenchmarkOperationAPIOverhead(b *testing.B) {
 	capture := &graphCapture{}
 	e := startOpEnv(b, opEnvOptions{Users: 50, Groups: 5, SimHandler: capture.wrap})
-	api := &apiCaller{tb: b, base: e.URL, hc: &http.Client{Timeout: time.Minute}, token: e.Token}
+	api := e.tokenClient(b)
 
 	var users struct{ Items []map[string]any }
 	api.mustDo(http.StatusOK, "POST", "/api/v1/datasources/"+e.DSID+"/operations/UserList", map[string]any{"inputs": map[string]any{"maxRows": 1}}, &users)

@@ -2,39 +2,24 @@ package cli_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"net/http/cookiejar"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/tenantlink/tenantlink/internal/app"
 	"github.com/tenantlink/tenantlink/internal/cli"
-	"github.com/tenantlink/tenantlink/m365sim"
-	"github.com/tenantlink/tenantlink/m365sim/identity/identitytest"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
-const (
-	e2eAdminEmail = "admin@tenantlink.test"
-	e2ePassword   = "correct horse battery staple"
-	e2eDSName     = "Contoso"
-)
+const e2eDSName = "Contoso"
 
-// opEnv is tenantlink (package app, wired as `serve` wires it) on
-// loopback next to the Microsoft 365 simulator, with one Office 365 data
-// source authorized for read and write and an Administrator's API token.
+// opEnv is testenv's world with one Office 365 data source authorized for
+// read and write and an Administrator's API token.
 type opEnv struct {
-	URL   string
-	App   *app.App
-	Sim   *m365sim.Server
-	Facts m365sim.Facts
+	*testenv.Env
 	DSID  string
 	Token string
 	// session is the Administrator's browser session (cookie and CSRF).
@@ -43,170 +28,30 @@ type opEnv struct {
 
 type opEnvOptions struct {
 	Users, Groups int
-	// SimHandler, when set, wraps the simulator's handler; the simulator
-	// is then served on a listener of the test's own instead of Start.
+	// SimHandler, when set, wraps the simulator's handler.
 	SimHandler func(http.Handler) http.Handler
 }
 
-// startOpEnv builds the environment. tenantlink's listener is opened
-// first: app.Config.Addr with port 0 would leave PublicURL, and so the
-// OAuth callback registered in the simulator, at ":0".
 func startOpEnv(tb testing.TB, o opEnvOptions) *opEnv {
 	tb.Helper()
-	ctx := context.Background()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e := &opEnv{URL: "http://" + ln.Addr().String()}
-	if o.Users == 0 {
-		o.Users, o.Groups = 6, 1
-	}
-	e.Sim, err = m365sim.New(m365sim.Options{Users: o.Users, Groups: o.Groups, Seed: 7, RedirectURIs: []string{e.URL + "/oauth/callback"}})
-	if err != nil {
-		tb.Fatalf("m365sim.New: %v", err)
-	}
-	if o.SimHandler == nil {
-		if err := e.Sim.Start("127.0.0.1:0"); err != nil {
-			tb.Fatalf("start simulator: %v", err)
-		}
-		tb.Cleanup(func() { e.Sim.Close() })
-	} else {
-		sln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			tb.Fatal(err)
-		}
-		e.Sim.SetBaseURL("http://" + sln.Addr().String())
-		srv := &http.Server{Handler: o.SimHandler(e.Sim.Handler()), ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(sln)
-		tb.Cleanup(func() { srv.Close() })
-	}
-	e.Facts = e.Sim.Facts()
-	e.App, err = app.Open(ctx, app.Config{
-		Addr: ln.Addr().String(), DataDir: tb.TempDir(),
-		MSAuthority: e.Facts.URL, MSGraph: e.Facts.URL, MSClientID: e.Facts.ClientID, MSClientSecret: e.Facts.ClientSecret,
-	})
-	if err != nil {
-		ln.Close()
-		tb.Fatalf("app.Open: %v", err)
-	}
-	srv := &http.Server{Handler: e.App.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	tb.Cleanup(func() {
-		srv.Close()
-		e.App.Close()
-	})
-	if _, err := e.App.EnsureAdministrator(ctx, e2eAdminEmail, e2ePassword); err != nil {
-		tb.Fatalf("EnsureAdministrator: %v", err)
-	}
-
-	e.session = signIn(tb, e.URL, e2eAdminEmail, e2ePassword)
-	var ds struct{ ID, Status string }
-	e.session.mustDo(http.StatusCreated, "POST", "/api/v1/datasources",
-		map[string]any{"name": e2eDSName, "type": "office365", "settings": map[string]any{"readWrite": true}}, &ds)
-	e.DSID = ds.ID
-	e.authorize(tb)
-
-	var tok struct{ Token string }
-	e.session.mustDo(http.StatusCreated, "POST", "/api/v1/tokens", map[string]string{"name": "e2e"}, &tok)
-	if tok.Token == "" {
-		tb.Fatal("POST /api/v1/tokens returned no token")
-	}
-	e.Token = tok.Token
+	te := testenv.New(tb, testenv.Options{Users: o.Users, Groups: o.Groups, SimHandler: o.SimHandler})
+	e := &opEnv{Env: te, session: &apiCaller{te.Admin}}
+	e.DSID = te.AuthorizedDataSource(te.Admin, e2eDSName, map[string]any{"readWrite": true}).ID
+	e.Token = te.Admin.NewToken().Token
 	return e
 }
 
-// authorize walks the Microsoft sign-in as the tenant's administrator, as
-// the popup would, and hands Microsoft's answer to tenantlink's callback.
-func (e *opEnv) authorize(tb testing.TB) {
+// tokenClient is a client using only the Administrator's API token.
+func (e *opEnv) tokenClient(tb testing.TB) *apiCaller {
 	tb.Helper()
-	var start struct{ URL string }
-	e.session.mustDo(http.StatusOK, "POST", "/api/v1/datasources/"+e.DSID+"/authorize", nil, &start)
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	loc, err := identitytest.SignIn(&http.Client{Jar: jar, Timeout: time.Minute}, start.URL, e.Facts.AdminUser, e.Facts.AdminPassword)
-	if err != nil {
-		tb.Fatalf("Microsoft sign-in: %v", err)
-	}
-	var cb struct {
-		OK      bool
-		Message string
-	}
-	e.session.mustDo(http.StatusOK, "GET", loc.RequestURI(), nil, &cb)
-	if !cb.OK {
-		tb.Fatalf("authorization callback: %s", cb.Message)
-	}
+	return &apiCaller{testenv.TokenClient(tb, e.URL, e.Token)}
 }
 
-// apiCaller is a minimal JSON client of tenantlink's API for setting up
-// and checking what the CLI did.
-type apiCaller struct {
-	tb    testing.TB
-	base  string
-	hc    *http.Client
-	csrf  string
-	token string
-}
-
-func signIn(tb testing.TB, base, email, pw string) *apiCaller {
-	tb.Helper()
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c := &apiCaller{tb: tb, base: base, hc: &http.Client{Jar: jar, Timeout: time.Minute}}
-	var out struct{ CSRFToken string }
-	c.mustDo(http.StatusOK, "POST", "/api/v1/session", map[string]string{"email": email, "password": pw}, &out)
-	if out.CSRFToken == "" {
-		tb.Fatal("POST /api/v1/session returned no CSRF token")
-	}
-	c.csrf = out.CSRFToken
-	return c
-}
+// apiCaller sets up and checks what the CLI did through the API.
+type apiCaller struct{ *testenv.Client }
 
 func (c *apiCaller) mustDo(want int, method, path string, body, out any) {
-	c.tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.tb.Fatal(err)
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, c.base+path, rd)
-	if err != nil {
-		c.tb.Fatal(err)
-	}
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.csrf != "" && method != "GET" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.tb.Fatalf("%s %s: read: %v", method, path, err)
-	}
-	if resp.StatusCode != want {
-		c.tb.Fatalf("%s %s: status %d, want %d; body: %s", method, path, resp.StatusCode, want, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			c.tb.Fatalf("%s %s: decode %s: %v", method, path, b, err)
-		}
-	}
+	c.Must(want, method, path, body, out)
 }
 
 // runCLI runs `tenantlink args...` in process, as the binary would.

@@ -137,9 +137,17 @@ func (c *Client) NewToken() *Client {
 	if !strings.HasPrefix(out.Token, "tl_") {
 		c.tb.Fatalf("token %q lacks the tl_ prefix", out.Token)
 	}
-	return &Client{tb: c.tb, Base: c.Base, HC: &http.Client{Timeout: time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }},
-		Token: out.Token, Email: c.Email, UserID: c.UserID}
+	t := TokenClient(c.tb, c.Base, out.Token)
+	t.Email, t.UserID = c.Email, c.UserID
+	return t
+}
+
+// TokenClient is a client of the tenantlink at base that sends only the
+// API token (no cookies).
+func TokenClient(tb testing.TB, base, token string) *Client {
+	hc := NewHTTPClient(tb)
+	hc.Jar = nil
+	return &Client{tb: tb, Base: base, HC: hc, Token: token}
 }
 
 // In returns c reporting failures to tb (a subtest).
