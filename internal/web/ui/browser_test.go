@@ -3,7 +3,6 @@ package ui_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,8 +17,7 @@ import (
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 
-	"github.com/tenantlink/tenantlink/internal/app"
-	"github.com/tenantlink/tenantlink/m365sim"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
 // mustChromium returns the Chromium to drive. A missing browser fails the
@@ -40,54 +38,15 @@ func mustChromium(tb testing.TB) string {
 // stack is tenantlink wired to a running Microsoft 365 simulator, both on
 // loopback, as `tenantlink demo` runs them.
 type stack struct {
-	URL           string
-	App           *app.App
-	Sim           *m365sim.Server
-	Facts         m365sim.Facts
+	*testenv.Env
 	AdminEmail    string
 	AdminPassword string
 }
 
 func mustStartStack(tb testing.TB) *stack {
 	tb.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	// tenantlink's address comes first: the simulator's app registration
-	// must know the redirect URI.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tlURL := "http://" + ln.Addr().String()
-	sim, err := m365sim.New(m365sim.Options{Users: 12, Groups: 3, Seed: 7, RedirectURIs: []string{tlURL + "/oauth/callback"}})
-	if err != nil {
-		tb.Fatalf("m365sim.New: %v", err)
-	}
-	if err := sim.Start("127.0.0.1:0"); err != nil {
-		tb.Fatal(err)
-	}
-	facts := sim.Facts()
-	a, err := app.Open(ctx, app.Config{
-		Addr: ln.Addr().String(), DataDir: tb.TempDir(), PublicURL: tlURL,
-		MSAuthority: sim.URL(), MSGraph: sim.URL(), MSClientID: facts.ClientID, MSClientSecret: facts.ClientSecret,
-	})
-	if err != nil {
-		tb.Fatalf("app.Open: %v", err)
-	}
-	s := &stack{URL: tlURL, App: a, Sim: sim, Facts: facts, AdminEmail: "admin@tenantlink.test", AdminPassword: testPassword}
-	if _, err := a.EnsureAdministrator(ctx, s.AdminEmail, s.AdminPassword); err != nil {
-		tb.Fatalf("create the Administrator: %v", err)
-	}
-	served := make(chan error, 1)
-	go func() { served <- a.Serve(ctx, ln) }()
-	tb.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil {
-			tb.Errorf("tenantlink serve: %v", err)
-		}
-		a.Close()
-		sim.Close()
-	})
-	return s
+	e := testenv.New(tb, testenv.Options{Users: 12, Groups: 3, Seed: 7})
+	return &stack{Env: e, AdminEmail: testenv.AdminEmail, AdminPassword: testenv.Password}
 }
 
 // mustBrowser starts headless Chromium with the popup blocker left on, so

@@ -4,18 +4,16 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"net/http/cookiejar"
 	"net/url"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/connector"
 	"github.com/tenantlink/tenantlink/internal/connector/office365"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 	"github.com/tenantlink/tenantlink/m365sim"
-	"github.com/tenantlink/tenantlink/m365sim/identity/identitytest"
 )
 
 var panelRE = regexp.MustCompile(`(?s)<section class="card op-panel".*?</section>`)
@@ -105,14 +103,7 @@ func (s *simEnv) mustAuthorize(t *testing.T, b *browser) {
 	if got.Status != http.StatusSeeOther {
 		t.Fatalf("Authorize: status %d, want 303; body:\n%s", got.Status, got.Body)
 	}
-	jar, err := cookiejar.New(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	loc, err := identitytest.SignIn(&http.Client{Jar: jar, Timeout: time.Minute}, got.Location, s.Facts.AdminUser, s.Facts.AdminPassword)
-	if err != nil {
-		t.Fatalf("Microsoft sign-in: %v", err)
-	}
+	loc := testenv.MicrosoftSignIn(t, got.Location, s.Facts.AdminUser, s.Facts.AdminPassword)
 	if cb := b.get(loc.RequestURI()); cb.Status != http.StatusOK {
 		t.Fatalf("callback: status %d, want 200; body:\n%s", cb.Status, cb.Body)
 	}
