@@ -29,7 +29,10 @@ import (
 
 // Defaults.
 const (
-	DefaultBatchSize = 500
+	// DefaultBatchSize is the users of one upsert statement: the most one
+	// multi-row statement takes (sqlstore's limit), since fewer, larger
+	// statements cost less per user.
+	DefaultBatchSize = 1000
 	// DefaultThreshold is the share of a group's members a run may disable,
 	// remove or take out of the group without confirmation.
 	DefaultThreshold = 0.20
@@ -55,7 +58,7 @@ type Service struct {
 	DataSources *datasource.Service // to check/mark status; connectors come from DataSources.Connectors
 	Now         func() time.Time
 	Logger      *slog.Logger
-	BatchSize   int // upsert batch, default 500
+	BatchSize   int // upsert batch, default DefaultBatchSize
 	// Threshold overrides DefaultThreshold (0 means the default).
 	Threshold float64
 }

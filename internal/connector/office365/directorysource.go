@@ -29,8 +29,12 @@ const idsPerFilter = 15
 
 // pipelineDepth is how many fetched pages may wait while the caller
 // applies one: Graph paging is sequential (each page names the next), so
-// overlap comes from fetching page n+1 while page n is being stored.
-const pipelineDepth = 2
+// overlap comes from fetching page n+1 while page n is being stored. Two
+// pages ahead were enough on average but not through the store's
+// occasional slow commit (a WAL checkpoint, a busy machine), which then
+// stalled the fetching too; eight absorb those for about 2.5 MB of
+// 999-user pages.
+const pipelineDepth = 8
 
 // cursor is ReadGroupMembers' opaque position: the delta links of the
 // group's membership and of users' attributes. Delta links carry no
@@ -149,7 +153,7 @@ func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID stri
 	if err := g.Wait(); err != nil {
 		return "", err
 	}
-	err := pipeline(ctx, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
+	err := pipeline(ctx, true, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
 		if groupID == "*" {
 			return gc.ListUsers(ctx, graph.Query{Select: memberFields}, func(us []graph.User) error {
 				out := make([]connector.SourceUser, 0, len(us))
@@ -191,7 +195,7 @@ func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID stri
 // The order the caller sees is unchanged: membership, then attributes.
 func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID string, cs cursor, page func([]connector.SourceUser, []string) error) (string, error) {
 	attrOnly := groupID != "*"
-	err := pipeline(ctx, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
+	err := pipeline(ctx, false, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		// users/delta pages wait here (at most pipelineDepth of them, so
@@ -358,10 +362,22 @@ type pageMsg struct {
 	removed []string
 }
 
+// mergeUpTo is how many users one call of the caller's page function
+// may carry when a full read merges pages that are already waiting: when
+// storing falls behind fetching, a few pages stored as one cost less
+// than one at a time (a commit writes every index page a page of users
+// touched, and users keyed by random object ids touch most of them), so
+// the store catches up instead of holding the read back. When it keeps
+// up, nothing waits and pages go one by one.
+const mergeUpTo = 4000
+
 // pipeline runs produce in a goroutine that fetches pages while the
 // caller's page function applies the previous ones, at most pipelineDepth
-// ahead. The first error of either side stops both.
-func pipeline(ctx context.Context, page func([]connector.SourceUser, []string) error,
+// ahead. The first error of either side stops both. With merge, pages
+// already waiting are handed over together (up to mergeUpTo users); only
+// full reads merge: their pages hold only users, so applying several at
+// once is the same as applying them in turn.
+func pipeline(ctx context.Context, merge bool, page func([]connector.SourceUser, []string) error,
 	produce func(context.Context, func([]connector.SourceUser, []string) error) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -379,6 +395,9 @@ func pipeline(ctx context.Context, page func([]connector.SourceUser, []string) e
 		})
 	}()
 	for m := range ch {
+		if merge {
+			m = mergeWaiting(m, ch)
+		}
 		if err := page(m.users, m.removed); err != nil {
 			cancel()
 			for range ch {
@@ -388,4 +407,22 @@ func pipeline(ctx context.Context, page func([]connector.SourceUser, []string) e
 		}
 	}
 	return <-done
+}
+
+// mergeWaiting appends to m the pages already in ch, without waiting,
+// while m has no removals and fewer than mergeUpTo users.
+func mergeWaiting(m pageMsg, ch <-chan pageMsg) pageMsg {
+	for len(m.removed) == 0 && len(m.users) < mergeUpTo {
+		select {
+		case next, ok := <-ch:
+			if !ok {
+				return m
+			}
+			m.users = append(m.users, next.users...)
+			m.removed = next.removed
+		default:
+			return m
+		}
+	}
+	return m
 }

@@ -1,0 +1,71 @@
+package office365
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tenantlink/tenantlink/internal/connector"
+)
+
+func usersPage(prefix string, n int) []connector.SourceUser {
+	out := make([]connector.SourceUser, n)
+	for i := range out {
+		out[i] = connector.SourceUser{ObjectID: fmt.Sprintf("%s%d", prefix, i)}
+	}
+	return out
+}
+
+func ids(us []connector.SourceUser) []string {
+	out := make([]string, len(us))
+	for i, u := range us {
+		out[i] = u.ObjectID
+	}
+	return out
+}
+
+// TestMergeWaiting: pages already waiting are merged in order, never past
+// a page with removals (a removal must follow the users before it and
+// precede those after it) and never much past mergeUpTo users; nothing
+// waits for a page that has not arrived.
+func TestMergeWaiting(t *testing.T) {
+	big := mergeUpTo - 10
+	tests := []struct {
+		name        string
+		first       pageMsg
+		waiting     []pageMsg
+		wantUsers   []string
+		wantRemoved []string
+		wantLeft    int
+	}{
+		{"nothing waiting", pageMsg{users: usersPage("a", 2)}, nil, []string{"a0", "a1"}, nil, 0},
+		{"all merged", pageMsg{users: usersPage("a", 2)}, []pageMsg{{users: usersPage("b", 1)}, {users: usersPage("c", 1)}},
+			[]string{"a0", "a1", "b0", "c0"}, nil, 0},
+		{"first has removals", pageMsg{users: usersPage("a", 1), removed: []string{"x"}}, []pageMsg{{users: usersPage("b", 1)}},
+			[]string{"a0"}, []string{"x"}, 1},
+		{"stops after a page with removals", pageMsg{users: usersPage("a", 1)},
+			[]pageMsg{{users: usersPage("b", 1), removed: []string{"x"}}, {users: usersPage("c", 1)}},
+			[]string{"a0", "b0"}, []string{"x"}, 1},
+		{"stops at the cap", pageMsg{users: usersPage("a", big)}, []pageMsg{{users: usersPage("b", 20)}, {users: usersPage("c", 1)}},
+			append(ids(usersPage("a", big)), ids(usersPage("b", 20))...), nil, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ch := make(chan pageMsg, len(tt.waiting))
+			for _, m := range tt.waiting {
+				ch <- m
+			}
+			got := mergeWaiting(tt.first, ch)
+			if diff := cmp.Diff(tt.wantUsers, ids(got.users)); diff != "" {
+				t.Errorf("users (-want +got):\n%s", diff)
+			}
+			if diff := cmp.Diff(tt.wantRemoved, got.removed); diff != "" {
+				t.Errorf("removed (-want +got):\n%s", diff)
+			}
+			if got, want := len(ch), tt.wantLeft; got != want {
+				t.Errorf("pages left waiting = %d, want %d", got, want)
+			}
+		})
+	}
+}
