@@ -7,18 +7,11 @@ package jobs_test
 
 import (
 	"bufio"
-	"bytes"
-	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/cookiejar"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,14 +23,8 @@ import (
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
-	"github.com/tenantlink/tenantlink/internal/app"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 	"github.com/tenantlink/tenantlink/m365sim"
-	"github.com/tenantlink/tenantlink/m365sim/identity/identitytest"
-)
-
-const (
-	procAdmin    = "admin@tenantlink.test"
-	procPassword = "correct horse battery staple"
 )
 
 var binary struct {
@@ -77,118 +64,39 @@ func freeAddr(tb testing.TB) string {
 	return ln.Addr().String()
 }
 
-// postgresDatabase creates a database for one test and drops it after.
-func postgresDatabase(tb testing.TB) string {
-	tb.Helper()
-	admin := os.Getenv("TENANTLINK_TEST_POSTGRES")
-	if admin == "" {
-		admin = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	}
-	db, err := sql.Open("pgx", admin)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer db.Close()
-	b := make([]byte, 6)
-	rand.Read(b)
-	name := "tl_jobs_" + hex.EncodeToString(b)
-	if _, err := db.Exec("CREATE DATABASE " + name); err != nil {
-		tb.Fatalf("PostgreSQL at TENANTLINK_TEST_POSTGRES (default %s) is not usable: %v\nRun `make test`, which starts it.", admin, err)
-	}
-	tb.Cleanup(func() {
-		db, err := sql.Open("pgx", admin)
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		db.Exec("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)")
-	})
-	u, _ := url.Parse(admin)
-	u.Path = "/" + name
-	return u.String()
-}
-
 // world is a simulator, a database holding an authorized Office 365 data
 // source and a group whose member sync imports all users, and what a
 // `serve` process needs to join them.
 type world struct {
-	Sim       *m365sim.Server
-	Facts     m365sim.Facts
-	DB        string // DSN
-	KeyFile   string
-	Secret    string // client secret file
-	GroupID   string
-	DSID      string
-	Token     string
-	setupAddr string
+	Sim     *m365sim.Server
+	Facts   m365sim.Facts
+	DB      string // DSN
+	KeyFile string
+	Secret  string // client secret file
+	GroupID string
+	DSID    string
+	Token   string
 }
 
-// newWorld seeds the database through package app (exactly as serve
-// wires it) and closes it again, leaving the database to subprocesses.
+// newWorld seeds the database through testenv (package app, exactly as
+// serve wires it) and closes tenantlink again, leaving the database and
+// the simulator to subprocesses.
 func newWorld(tb testing.TB, dsn string, users int, schedule string) *world {
 	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
-	w := &world{DB: dsn, KeyFile: filepath.Join(dir, "secret.key"), Secret: filepath.Join(dir, "client-secret"), setupAddr: freeAddr(tb)}
-	if w.DB == "" {
-		w.DB = "sqlite:" + filepath.Join(dir, "tenantlink.db")
-	}
-	var err error
-	w.Sim, err = m365sim.New(m365sim.Options{Users: users, Groups: 1, Seed: 11, RedirectURIs: []string{"http://" + w.setupAddr + "/oauth/callback"}})
-	if err != nil {
-		tb.Fatalf("m365sim.New: %v", err)
-	}
-	if err := w.Sim.Start("127.0.0.1:0"); err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { w.Sim.Close() })
-	w.Facts = w.Sim.Facts()
+	e := testenv.New(tb, testenv.Options{Users: users, Groups: 1, Seed: 11, DB: dsn})
+	w := &world{Sim: e.Sim, Facts: e.Facts, DB: e.DB, KeyFile: filepath.Join(e.DataDir, "secret.key"), Secret: filepath.Join(tb.TempDir(), "client-secret")}
 	if err := os.WriteFile(w.Secret, []byte(w.Facts.ClientSecret), 0o600); err != nil {
 		tb.Fatal(err)
 	}
-	a, err := app.Open(ctx, app.Config{Addr: w.setupAddr, DataDir: dir, DB: w.DB, KeyFile: w.KeyFile,
-		MSAuthority: w.Facts.URL, MSGraph: w.Facts.URL, MSClientID: w.Facts.ClientID, MSClientSecret: w.Facts.ClientSecret})
-	if err != nil {
-		tb.Fatalf("app.Open: %v", err)
-	}
-	defer a.Close()
-	ln, err := a.Listen()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	srv := &http.Server{Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(ln)
-	defer srv.Close()
-	if _, err := a.EnsureAdministrator(ctx, procAdmin, procPassword); err != nil {
-		tb.Fatal(err)
-	}
-	c := signInAPI(tb, "http://"+w.setupAddr)
-	var ds struct{ ID string }
-	c.must(201, "POST", "/api/v1/datasources", map[string]any{"name": "Contoso", "type": "office365"}, &ds)
-	w.DSID = ds.ID
-	var start struct{ URL string }
-	c.must(200, "POST", "/api/v1/datasources/"+ds.ID+"/authorize", nil, &start)
-	jar, _ := cookiejar.New(nil)
-	loc, err := identitytest.SignIn(&http.Client{Jar: jar, Timeout: time.Minute}, start.URL, w.Facts.AdminUser, w.Facts.AdminPassword)
-	if err != nil {
-		tb.Fatalf("Microsoft sign-in: %v", err)
-	}
-	var cb struct {
-		OK      bool
-		Message string
-	}
-	c.must(200, "GET", loc.RequestURI(), nil, &cb)
-	if !cb.OK {
-		tb.Fatalf("authorize: %s", cb.Message)
-	}
+	c := e.Admin
+	w.DSID = e.AuthorizedDataSource(c, "Contoso", nil).ID
 	var g struct{ ID string }
-	c.must(201, "POST", "/api/v1/groups", map[string]any{"name": "Everyone at Contoso"}, &g)
+	c.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Everyone at Contoso"}, &g)
 	w.GroupID = g.ID
-	c.must(200, "PUT", "/api/v1/groups/"+g.ID+"/sync", map[string]any{"enabled": true, "datasource": ds.ID, "sourceGroup": "*",
+	c.Must(200, "PUT", "/api/v1/groups/"+g.ID+"/sync", map[string]any{"enabled": true, "datasource": w.DSID, "sourceGroup": "*",
 		"missingUsers": "disable", "schedule": json.RawMessage(schedule)}, nil)
-	var tok struct{ Token string }
-	c.must(201, "POST", "/api/v1/tokens", map[string]string{"name": "jobs test"}, &tok)
-	w.Token = tok.Token
+	w.Token = c.NewToken().Token
+	e.Close()
 	return w
 }
 
@@ -254,64 +162,6 @@ func (p *proc) kill() {
 	<-p.done
 }
 
-type apiClient struct {
-	tb    testing.TB
-	base  string
-	hc    *http.Client
-	csrf  string
-	token string
-}
-
-func signInAPI(tb testing.TB, base string) *apiClient {
-	tb.Helper()
-	jar, _ := cookiejar.New(nil)
-	c := &apiClient{tb: tb, base: base, hc: &http.Client{Jar: jar, Timeout: time.Minute}}
-	var out struct{ CSRFToken string }
-	c.must(200, "POST", "/api/v1/session", map[string]string{"email": procAdmin, "password": procPassword}, &out)
-	c.csrf = out.CSRFToken
-	return c
-}
-
-func (c *apiClient) must(want int, method, path string, body, out any) {
-	c.tb.Helper()
-	b := c.do(want, method, path, body)
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			c.tb.Fatalf("%s %s: decode %s: %v", method, path, b, err)
-		}
-	}
-}
-
-// do sends a request, checks the status and returns the body.
-func (c *apiClient) do(want int, method, path string, body any) []byte {
-	c.tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.base+path, rd)
-	req.Header.Set("Accept", "application/json")
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	} else if c.csrf != "" {
-		req.Header.Set("X-CSRF-Token", c.csrf)
-	}
-	res, err := c.hc.Do(req)
-	if err != nil {
-		c.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode != want {
-		c.tb.Fatalf("%s %s = %d %s, want %d", method, path, res.StatusCode, bytes.TrimSpace(b), want)
-	}
-	return b
-}
-
 // openDB opens the shared database for the test's own queries.
 func openDB(tb testing.TB, dsn string) (*sql.DB, string) {
 	tb.Helper()
@@ -352,7 +202,7 @@ func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
 // PostgreSQL database, both ticking every 100 ms, and makes the group's
 // sync task due several times: each due time must give exactly one run.
 func TestTwoProcessesShareTheQueue(t *testing.T) {
-	dsn := postgresDatabase(t)
+	dsn := testenv.PostgresDatabase(t)
 	w := newWorld(t, dsn, 30, `{"kind":"minutes","every":60}`)
 	env := []string{"TENANTLINK_JOBS_TICK=100ms", "TENANTLINK_JOBS_RETRY_BASE=100ms", "TENANTLINK_JOBS_CONFLICT_WAIT=200ms"}
 	a, b := w.serve(t, env...), w.serve(t, env...)
@@ -393,32 +243,32 @@ func TestTwoProcessesShareTheQueue(t *testing.T) {
 		t.Error("no users imported")
 	}
 	t.Run("pages, webhook and bad input over HTTP", func(t *testing.T) {
-		c := signInAPI(t, a.URL)
+		c := testenv.SignIn(t, a.URL, testenv.AdminEmail, testenv.Password)
 		for _, tt := range []struct{ path, want string }{
 			{"/tasks", "Group member sync: Everyone at Contoso"},
 			{"/tasks", "Every 60 minutes"},
 			{"/groups/" + w.GroupID, `id="sync-runs"`},
 			{"/groups/" + w.GroupID, `value="*"`},
 		} {
-			if body := c.do(200, "GET", tt.path, nil); !bytes.Contains(body, []byte(tt.want)) {
+			if body := c.Get(tt.path); !strings.Contains(body, tt.want) {
 				t.Errorf("GET %s lacks %q", tt.path, tt.want)
 			}
 		}
-		anon := &apiClient{tb: t, base: b.URL, hc: http.DefaultClient}
-		anon.do(404, "POST", "/hooks/tasks/"+taskID+"/not-the-secret", nil)
-		c.do(400, "PUT", "/api/v1/groups/"+w.GroupID+"/sync", map[string]any{"enabled": true, "datasource": w.DSID,
-			"sourceGroup": "*", "schedule": map[string]any{"kind": "weekly", "time": "25:00"}})
+		anon := testenv.TokenClient(t, b.URL, "")
+		anon.Must(404, "POST", "/hooks/tasks/"+taskID+"/not-the-secret", nil, nil)
+		c.Must(400, "PUT", "/api/v1/groups/"+w.GroupID+"/sync", map[string]any{"enabled": true, "datasource": w.DSID,
+			"sourceGroup": "*", "schedule": map[string]any{"kind": "weekly", "time": "25:00"}}, nil)
 		var v struct{ Task struct{ ScheduleText string } }
-		c.must(200, "GET", "/api/v1/groups/"+w.GroupID+"/sync", nil, &v)
+		c.Must(200, "GET", "/api/v1/groups/"+w.GroupID+"/sync", nil, &v)
 		if v.Task.ScheduleText != "Every 60 minutes" {
 			t.Errorf("schedule after a refused change = %q, want it unchanged", v.Task.ScheduleText)
 		}
 	})
 	// Both processes served the same queue: the task list is the same.
 	for _, p := range []*proc{a, b} {
-		c := &apiClient{tb: t, base: p.URL, hc: http.DefaultClient, token: w.Token}
+		c := testenv.TokenClient(t, p.URL, w.Token)
 		var list struct{ Value []struct{ ID, Status string } }
-		c.must(200, "GET", "/api/v1/tasks", nil, &list)
+		c.Must(200, "GET", "/api/v1/tasks", nil, &list)
 		if len(list.Value) != 1 || list.Value[0].ID != taskID || list.Value[0].Status != "succeeded" {
 			t.Errorf("GET /api/v1/tasks on %s = %+v, want the one task, succeeded", p.URL, list.Value)
 		}
@@ -440,8 +290,8 @@ func TestCrashedImportCompletes(t *testing.T) {
 	db, _ := openDB(t, w.DB)
 
 	p := w.serve(t, env...)
-	c := &apiClient{tb: t, base: p.URL, hc: http.DefaultClient, token: w.Token}
-	c.must(202, "POST", "/api/v1/groups/"+w.GroupID+"/sync", nil, nil)
+	c := testenv.TokenClient(t, p.URL, w.Token)
+	c.Must(202, "POST", "/api/v1/groups/"+w.GroupID+"/sync", nil, nil)
 
 	for i, killAfter := range []int{3, 12} {
 		progress := 0

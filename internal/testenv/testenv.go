@@ -65,6 +65,9 @@ type Options struct {
 	// Backend is "sqlite" (default: a file in DataDir) or "postgres" (a
 	// fresh schema in this test binary's scratch database; see Main).
 	Backend string
+	// DB, when set, is the DSN to open instead (a database that
+	// subprocesses share, say); Backend is then ignored.
+	DB string
 	// Clock is the application's clock; default a new real-time Clock.
 	Clock  *Clock
 	Logger *slog.Logger
@@ -122,10 +125,12 @@ func New(tb testing.TB, o Options) *Env {
 		e.Sim, e.Facts, e.DataDir, e.DB = r.Sim, r.Facts, r.DataDir, r.DB
 	} else {
 		e.DataDir = tb.TempDir()
-		switch o.Backend {
-		case "", "sqlite":
+		switch {
+		case o.DB != "":
+			e.DB = o.DB
+		case o.Backend == "" || o.Backend == "sqlite":
 			e.DB = "sqlite:" + e.DataDir + "/tenantlink.db"
-		case "postgres":
+		case o.Backend == "postgres":
 			e.DB = PostgresDSN(tb)
 		default:
 			tb.Fatalf("testenv: unknown backend %q", o.Backend)
