@@ -10,29 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
-
-// syncBuffer is a log sink shared by concurrent handlers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
 
 // TestSecrets runs a whole authorization and token creation with debug
 // logging, then looks for every secret of the flow in clear in the
@@ -45,7 +26,7 @@ func TestSecrets(t *testing.T) {
 
 func testSecrets(t *testing.T, backend string) {
 	ctx := context.Background()
-	logs := &syncBuffer{}
+	logs := &testenv.Buffer{}
 	e := testenv.New(t, testenv.Options{Backend: backend, Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	f := e.Facts
 	secrets := map[string]string{

@@ -1,15 +1,12 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,40 +14,12 @@ import (
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
-// syncBuffer is an io.Writer the demo writes to while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func freeLoopbackAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // demoRun is one `tenantlink demo` in this process.
 type demoRun struct {
 	stop   context.CancelFunc
 	code   chan int
-	stdout *syncBuffer
-	stderr *syncBuffer
+	stdout *testenv.Buffer
+	stderr *testenv.Buffer
 	facts  demoFacts
 }
 
@@ -59,7 +28,7 @@ type demoRun struct {
 func startDemo(tb testing.TB, addr, simAddr, dir string) *demoRun {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &demoRun{stop: cancel, code: make(chan int, 1), stdout: &syncBuffer{}, stderr: &syncBuffer{}}
+	d := &demoRun{stop: cancel, code: make(chan int, 1), stdout: &testenv.Buffer{}, stderr: &testenv.Buffer{}}
 	go func() {
 		d.code <- run(ctx, []string{"demo", "--addr", addr, "--sim-addr", simAddr, "--data", dir}, d.stdout, d.stderr)
 	}()
@@ -120,7 +89,7 @@ func processNames(tb testing.TB, c *testenv.Client) []string {
 }
 
 func TestDemo(t *testing.T) {
-	addr, simAddr, dir := freeLoopbackAddr(t), freeLoopbackAddr(t), t.TempDir()
+	addr, simAddr, dir := testenv.FreeAddr(t), testenv.FreeAddr(t), t.TempDir()
 
 	first := startDemo(t, addr, simAddr, dir)
 	f := first.facts

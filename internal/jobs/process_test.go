@@ -10,7 +10,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -52,16 +51,6 @@ func tenantlinkBinary(tb testing.TB) string {
 		tb.Fatal(binary.err)
 	}
 	return binary.path
-}
-
-func freeAddr(tb testing.TB) string {
-	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 // world is a simulator, a database holding an authorized Office 365 data
@@ -110,7 +99,7 @@ type proc struct {
 
 func (w *world) serve(tb testing.TB, env ...string) *proc {
 	tb.Helper()
-	addr := freeAddr(tb)
+	addr := testenv.FreeAddr(tb)
 	cmd := exec.Command(tenantlinkBinary(tb), "serve", "--addr", addr, "--data", tb.TempDir(), "--db", w.DB,
 		"--key-file", w.KeyFile, "--ms-authority", w.Facts.URL, "--ms-graph", w.Facts.URL,
 		"--ms-client-id", w.Facts.ClientID, "--ms-client-secret-file", w.Secret)
