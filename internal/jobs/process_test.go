@@ -282,25 +282,34 @@ func TestCrashedImportCompletes(t *testing.T) {
 	c := testenv.TokenClient(t, p.URL, w.Token)
 	c.Must(202, "POST", "/api/v1/groups/"+w.GroupID+"/sync", nil, nil)
 
-	for i, killAfter := range []int{3, 12} {
-		progress := 0
-		timeout := time.After(40 * time.Second)
-		for progress < killAfter {
-			select {
-			case line := <-p.lines:
-				if strings.Contains(line, "sync progress") {
-					progress++
-				}
-				if strings.Contains(line, "phase=done") {
-					t.Fatalf("crash %d: the import finished before %d progress lines; make the tenant larger", i+1, killAfter)
-				}
-			case <-timeout:
-				t.Fatalf("crash %d: only %d progress lines within 40s, want %d", i+1, progress, killAfter)
+	// Each page of users takes a while, so that the kills land mid-import
+	// however large the batches the store commits.
+	fault, err := http.Post(w.Facts.URL+"/_sim/faults", "application/json", strings.NewReader(`{"path":"/users","latencyMs":150}`))
+	if err != nil || fault.StatusCode != http.StatusCreated {
+		t.Fatalf("inject simulator latency: %v %v", err, fault)
+	}
+	fault.Body.Close()
+	// Kill once the run has committed some users, then, after the
+	// restart, once it has committed more: both points are mid-import.
+	before := 0
+	for i := range 2 {
+		deadline := time.Now().Add(60 * time.Second)
+		for count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID) <= before {
+			if count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'succeeded'`, w.GroupID) > 0 {
+				t.Fatalf("crash %d: the import finished before the kill; slow the simulator more", i+1)
 			}
+			if time.Now().After(deadline) {
+				t.Fatalf("crash %d: no users committed within 60s", i+1)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 		p.kill()
 		imported := count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID)
-		t.Logf("crash %d: killed after %d progress lines, %d users imported so far", i+1, killAfter, imported)
+		if imported >= users {
+			t.Fatalf("crash %d: all %d users were already imported at the kill; slow the simulator more", i+1, imported)
+		}
+		t.Logf("crash %d: killed with %d of %d users imported", i+1, imported, users)
+		before = imported
 		// The killed run's record still says running. groupsync treats a
 		// run without a heartbeat for 15 minutes as dead; age the
 		// heartbeat instead of waiting.
