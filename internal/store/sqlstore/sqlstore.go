@@ -68,6 +68,7 @@ type DB struct {
 	q     querier    // db or tx
 	tx    *sql.Tx    // non-nil inside InTx
 	stmts *stmtCache // nil on PostgreSQL, whose driver caches statements itself
+	bulk  *lruStmts  // the sync's multi-row statements on SQLite (see bulkExec); nil on PostgreSQL
 }
 
 var _ store.Store = (*DB)(nil)
@@ -116,6 +117,7 @@ func Open(ctx context.Context, dsn string, keys *secrets.Keyring, logger *slog.L
 	db.q = sqldb
 	if dialect == DialectSQLite {
 		db.stmts = &stmtCache{m: map[string]*sql.Stmt{}}
+		db.bulk = &lruStmts{max: maxBulkStmts}
 	}
 	return db, nil
 }
@@ -154,6 +156,9 @@ func (db *DB) Close() error {
 	}
 	if db.stmts != nil {
 		db.stmts.close()
+	}
+	if db.bulk != nil {
+		db.bulk.close()
 	}
 	return db.db.Close()
 }
