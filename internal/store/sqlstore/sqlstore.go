@@ -95,7 +95,7 @@ func Open(ctx context.Context, dsn string, keys *secrets.Keyring, logger *slog.L
 	if err != nil {
 		return nil, err
 	}
-	if err := sqldb.PingContext(ctx); err != nil {
+	if err := retryBusy(ctx, func() error { return sqldb.PingContext(ctx) }); err != nil {
 		sqldb.Close()
 		return nil, fmt.Errorf("sqlstore: connect to %s: %w", dialect, err)
 	}
@@ -305,7 +305,11 @@ func migrate(ctx context.Context, sqldb *sql.DB, dialect string) (applied []stri
 	if err != nil {
 		return nil, err
 	}
-	conn, err := sqldb.Conn(ctx)
+	var conn *sql.Conn
+	err = retryBusy(ctx, func() (err error) {
+		conn, err = sqldb.Conn(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: migrate: %w", err)
 	}
@@ -318,8 +322,12 @@ func migrate(ctx context.Context, sqldb *sql.DB, dialect string) (applied []stri
 		}
 		defer conn.ExecContext(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrateLockKey)
 	}
+	// In a transaction: on SQLite that is BEGIN IMMEDIATE, which waits for
+	// the write lock (busy_timeout); a bare statement that reads and then
+	// writes fails at once with SQLITE_BUSY when another process wrote in
+	// between.
 	createTable := `CREATE TABLE IF NOT EXISTS schema_migrations (version TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`
-	if _, err := conn.ExecContext(ctx, createTable); err != nil {
+	if err := execInTx(ctx, conn, createTable); err != nil {
 		return nil, fmt.Errorf("sqlstore: migrate: create schema_migrations: %w", err)
 	}
 	for _, m := range ms {
@@ -333,6 +341,43 @@ func migrate(ctx context.Context, sqldb *sql.DB, dialect string) (applied []stri
 	}
 	return applied, nil
 }
+
+func execInTx(ctx context.Context, conn *sql.Conn, query string) error {
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, query); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// retryBusy runs fn again while SQLite answers SQLITE_BUSY without
+// waiting, for up to busyRetryFor. Opening a connection sets WAL mode,
+// which needs a lock SQLite does not wait for: several processes starting
+// on a new database at once met it.
+func retryBusy(ctx context.Context, fn func() error) error {
+	deadline := time.Now().Add(busyRetryFor)
+	wait := 5 * time.Millisecond
+	for {
+		err := fn()
+		var le *sqlite.Error
+		if err == nil || !errors.As(err, &le) || le.Code()&0xff != sqlite3.SQLITE_BUSY || time.Now().After(deadline) {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait = min(2*wait, 200*time.Millisecond)
+	}
+}
+
+// busyRetryFor matches the busy_timeout SQLite itself waits.
+const busyRetryFor = 10 * time.Second
 
 func applyMigration(ctx context.Context, conn *sql.Conn, m migration) (applied bool, err error) {
 	tx, err := conn.BeginTx(ctx, nil)
