@@ -3,7 +3,10 @@ package groupsync_test
 import (
 	"context"
 	"fmt"
+	"os"
 	"runtime"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -17,7 +20,7 @@ import (
 
 // BenchmarkSync100k imports a 100,000-user tenant ("*") into one directory
 // group over a simulator with Graph's latency (100 ms a request) and
-// throttling, on SQLite, and reports:
+// throttling, on SQLite and on PostgreSQL, and reports:
 //   - full_users/s and full_s, next to floor_s: the same pages fetched and
 //     decoded without storing anything (what Graph paging alone costs), and
 //     full/floor, their ratio;
@@ -25,12 +28,21 @@ import (
 //   - peak_heap_MB: the heap's growth over the run (the simulator's tenant,
 //     in the same process, is excluded by measuring from after it was
 //     seeded);
+//   - peak_rss_MB: the process's peak resident set during the full run
+//     (Linux), simulator and tenant included, and rss_growth_MB, how much
+//     of it the full run added;
 //   - incr_s, incr_requests and incr_%: an incremental run after 1% of the
 //     users changed through /_sim/, as a share of the full run's time.
 func BenchmarkSync100k(b *testing.B) {
+	for _, be := range backends {
+		b.Run(be.name, func(b *testing.B) { benchSync100k(b, be.dsn) })
+	}
+}
+
+func benchSync100k(b *testing.B, dsn func(testing.TB) string) {
 	const users = 100_000
 	for b.Loop() {
-		e := newEnv(b, backends[0].dsn(b), m365sim.Options{Users: users, Groups: 1, Latency: 100 * time.Millisecond, Throttle: true})
+		e := newEnv(b, dsn(b), m365sim.Options{Users: users, Groups: 1, Latency: 100 * time.Millisecond, Throttle: true})
 		g := e.syncedGroup(b, "Everyone", "*", false, groupsync.MissingKeep)
 
 		floor := fetchFloor(b, e)
@@ -39,12 +51,15 @@ func BenchmarkSync100k(b *testing.B) {
 		var base runtime.MemStats
 		runtime.ReadMemStats(&base)
 		peak := sampleHeap()
+		rssReset := resetPeakRSS()
+		rss0 := rssNow()
 		req0 := e.sim.Stats().Requests
 		start := time.Now()
 		r := e.run(b, g, groupsync.RunOptions{Trigger: "cli"})
 		full := time.Since(start)
 		fullReq := e.sim.Stats().Requests - req0
 		heapPeak := peak()
+		rss := peakRSS()
 		if r.Status != store.RunSucceeded || r.Counts.Created != users {
 			b.Fatalf("full run = %s %+v %v", r.Status, r.Counts, r.Errors)
 		}
@@ -78,6 +93,10 @@ func BenchmarkSync100k(b *testing.B) {
 		b.ReportMetric(full.Seconds()/floor.Seconds(), "full/floor")
 		b.ReportMetric(float64(fullReq), "full_requests")
 		b.ReportMetric(float64(heapPeak-base.HeapAlloc)/(1<<20), "peak_heap_MB")
+		if rssReset && rss > 0 {
+			b.ReportMetric(float64(rss)/(1<<20), "peak_rss_MB")
+			b.ReportMetric(float64(rss-min(rss0, rss))/(1<<20), "rss_growth_MB")
+		}
 		b.ReportMetric(incr.Seconds(), "incr_s")
 		b.ReportMetric(float64(incrReq), "incr_requests")
 		b.ReportMetric(100*incr.Seconds()/full.Seconds(), "incr_%")
@@ -122,6 +141,37 @@ func sampleHeap() func() uint64 {
 		}
 	}()
 	return func() uint64 { close(stop); <-done; return peak.Load() }
+}
+
+// resetPeakRSS resets the process's peak resident set (Linux), so
+// peakRSS then reports the full run's. It includes the simulator and its
+// tenant, which share the process: an upper bound on tenantlink's own.
+func resetPeakRSS() bool {
+	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
+}
+
+// peakRSS is the process's peak resident set in bytes (VmHWM), or 0 when
+// the system does not say.
+func peakRSS() uint64 { return procStatus("VmHWM:") }
+
+// rssNow is the process's resident set in bytes (VmRSS), or 0.
+func rssNow() uint64 { return procStatus("VmRSS:") }
+
+func procStatus(field string) uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			if err != nil {
+				return 0
+			}
+			return kb << 10
+		}
+	}
+	return 0
 }
 
 // someUserIDs returns n imported users' object ids.
