@@ -257,8 +257,11 @@ func (db *DB) upsertImported(ctx context.Context, datasource string, users []*te
 	}
 	holder := map[string]string{} // email_lower -> user id
 	if len(emails) > 0 {
-		rows, err := db.bulkQuery(ctx, `SELECT email_lower, id FROM users WHERE email_lower IN (`+inList(1, len(emails))+`)`,
-			strArgs(nil, emails)...)
+		q, args := `email_lower IN (`+inList(1, len(emails))+`)`, strArgs(nil, emails)
+		if db.dialect == DialectPostgres {
+			q, args = `email_lower = ANY ($1::text[])`, []any{emails}
+		}
+		rows, err := db.bulkQuery(ctx, `SELECT email_lower, id FROM users WHERE `+q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: import users: %w", err)
 		}
@@ -333,10 +336,13 @@ func (db *DB) upsertImported(ctx context.Context, datasource string, users []*te
 // index a thousand times, and it reads every user's groups, which an
 // import never needs.
 func (db *DB) importedUsers(ctx context.Context, datasource string, objs []string) (map[string]*tenantlink.User, error) {
+	q, args := `source_object_id IN (`+inList(2, len(objs))+`)`, strArgs([]any{datasource}, objs)
+	if db.dialect == DialectPostgres {
+		q, args = `source_object_id = ANY ($2::text[])`, []any{datasource, objs}
+	}
 	rows, err := db.bulkQuery(ctx, `SELECT id, email, display_name, given_name, surname, job_title, department,
 		active, roles, source_object_id, created_at, updated_at FROM users
-		WHERE source_datasource = $1 AND source_object_id IN (`+inList(2, len(objs))+`)`,
-		strArgs([]any{datasource}, objs)...)
+		WHERE source_datasource = $1 AND `+q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: import users: %w", err)
 	}
@@ -369,6 +375,9 @@ func (db *DB) insertImported(ctx context.Context, datasource string, users []*te
 	if len(users) == 0 {
 		return nil
 	}
+	if db.dialect == DialectPostgres {
+		return db.insertImportedPG(ctx, datasource, users)
+	}
 	const cols = 15
 	args := make([]any, 0, len(users)*cols)
 	for _, u := range users {
@@ -383,6 +392,43 @@ func (db *DB) insertImported(ctx context.Context, datasource string, users []*te
 	_, err := db.bulkExec(ctx, `INSERT INTO users (id, email, email_lower, display_name, display_lower,
 		given_name, surname, job_title, department, active, roles, source_datasource, source_object_id,
 		created_at, updated_at) VALUES `+placeholders(1, len(users), cols, nil), args...)
+	if err != nil {
+		return userWriteError("import users", users[0], users[0].ID, err)
+	}
+	return nil
+}
+
+// insertImportedPG is insertImported's PostgreSQL form: one array per
+// column and unnest, so the statement has 15 parameters whatever the rows
+// (a VALUES list of 15,000 parameters took longer to parse and plan than
+// to run).
+func (db *DB) insertImportedPG(ctx context.Context, datasource string, users []*tenantlink.User) error {
+	n := len(users)
+	var (
+		id, email, emailLower, name, nameLower = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		given, surname, job, dept, roles, obj  = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		active                                 = make([]bool, n)
+		created, updated                       = make([]time.Time, n), make([]time.Time, n)
+	)
+	for i, u := range users {
+		r, err := marshalList(u.Roles)
+		if err != nil {
+			return fmt.Errorf("sqlstore: import users: %w", err)
+		}
+		id[i], email[i], emailLower[i], name[i], nameLower[i] = u.ID, u.Email, strings.ToLower(u.Email), u.DisplayName, strings.ToLower(u.DisplayName)
+		given[i], surname[i], job[i], dept[i], roles[i], obj[i] = u.GivenName, u.Surname, u.JobTitle, u.Department, r, u.Source.ObjectID
+		active[i], created[i], updated[i] = u.Active, u.CreatedAt.UTC(), u.UpdatedAt.UTC()
+	}
+	_, err := db.bulkExec(ctx, `INSERT INTO users (id, email, email_lower, display_name, display_lower,
+		given_name, surname, job_title, department, active, roles, source_datasource, source_object_id,
+		created_at, updated_at)
+		SELECT id, email, email_lower, display_name, display_lower, given_name, surname, job_title, department,
+		active, roles, $12, source_object_id, created_at, updated_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::text[], $10::boolean[], $11::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
+		AS t (id, email, email_lower, display_name, display_lower, given_name, surname, job_title, department,
+		active, roles, source_object_id, created_at, updated_at)`,
+		id, email, emailLower, name, nameLower, given, surname, job, dept, active, roles, datasource, obj, created, updated)
 	if err != nil {
 		return userWriteError("import users", users[0], users[0].ID, err)
 	}
@@ -449,13 +495,23 @@ func (db *DB) AddGroupMembers(ctx context.Context, groupID string, userIDs []str
 			next = int(maxPos.Int64) + 1
 		}
 		for _, part := range chunks(dedupe(userIDs), maxBatch) {
-			args := make([]any, 0, 3*len(part))
-			for _, id := range part {
-				args = append(args, groupID, id, next)
-				next++
+			var res sql.Result
+			var err error
+			if tx.dialect == DialectPostgres {
+				// Arrays and unnest: three parameters, not three per row.
+				res, err = tx.bulkExec(ctx, `INSERT INTO group_members (group_id, user_id, position)
+					SELECT $1, u, $2::integer + (n - 1)::integer FROM unnest($3::text[]) WITH ORDINALITY AS t (u, n)
+					ON CONFLICT (group_id, user_id) DO NOTHING`, groupID, next, part)
+				next += len(part)
+			} else {
+				args := make([]any, 0, 3*len(part))
+				for _, id := range part {
+					args = append(args, groupID, id, next)
+					next++
+				}
+				res, err = tx.bulkExec(ctx, `INSERT INTO group_members (group_id, user_id, position) VALUES `+
+					placeholders(1, len(part), 3, nil)+` ON CONFLICT (group_id, user_id) DO NOTHING`, args...)
 			}
-			res, err := tx.bulkExec(ctx, `INSERT INTO group_members (group_id, user_id, position) VALUES `+
-				placeholders(1, len(part), 3, nil)+` ON CONFLICT (group_id, user_id) DO NOTHING`, args...)
 			if isForeign(err) {
 				return notFound("group %q or one of the users does not exist", groupID)
 			}
@@ -611,6 +667,7 @@ func (db *DB) MarkSyncMembers(ctx context.Context, groupID, mark string, members
 	return db.withTx(ctx, func(tx *DB) error {
 		for _, part := range chunks(members, maxBatch) {
 			args := make([]any, 0, 4*len(part))
+			var objs, users []string
 			seen := make(map[string]bool, len(part))
 			rows := 0
 			for _, m := range part {
@@ -619,12 +676,21 @@ func (db *DB) MarkSyncMembers(ctx context.Context, groupID, mark string, members
 				}
 				seen[m.ObjectID] = true
 				args = append(args, groupID, m.ObjectID, m.UserID, mark)
+				objs, users = append(objs, m.ObjectID), append(users, m.UserID)
 				rows++
 			}
-			_, err := tx.bulkExec(ctx, `INSERT INTO sync_members (group_id, object_id, user_id, mark) VALUES `+
-				placeholders(1, rows, 4, nil)+` ON CONFLICT (group_id, object_id) DO UPDATE SET
+			const onConflict = ` ON CONFLICT (group_id, object_id) DO UPDATE SET
 				user_id = CASE WHEN excluded.user_id = '' THEN sync_members.user_id ELSE excluded.user_id END,
-				mark = excluded.mark`, args...)
+				mark = excluded.mark`
+			var err error
+			if tx.dialect == DialectPostgres {
+				// Arrays and unnest: four parameters, not four per row.
+				_, err = tx.bulkExec(ctx, `INSERT INTO sync_members (group_id, object_id, user_id, mark)
+					SELECT $1, o, u, $2 FROM unnest($3::text[], $4::text[]) AS t (o, u)`+onConflict, groupID, mark, objs, users)
+			} else {
+				_, err = tx.bulkExec(ctx, `INSERT INTO sync_members (group_id, object_id, user_id, mark) VALUES `+
+					placeholders(1, rows, 4, nil)+onConflict, args...)
+			}
 			if isForeign(err) {
 				return notFound("group %q not found", groupID)
 			}
