@@ -2,11 +2,10 @@ package groupsync_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,8 +14,15 @@ import (
 	"github.com/tenantlink/tenantlink/internal/connector"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/store"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 	"github.com/tenantlink/tenantlink/m365sim"
 )
+
+// simMode is where BenchmarkSync100k's simulator runs: "process" (a
+// `tenantlink m365sim` subprocess, so that the resident set measured is
+// tenantlink's alone) or "inprocess" (the older set-up: one process, no
+// build, the simulator's 100,000-user tenant counted in the RSS).
+var simMode = flag.String("groupsync.sim", "process", "BenchmarkSync100k's simulator: process or inprocess")
 
 // BenchmarkSync100k imports a 100,000-user tenant ("*") into one directory
 // group over a simulator with Graph's latency (100 ms a request) and
@@ -25,12 +31,15 @@ import (
 //     decoded without storing anything (what Graph paging alone costs), and
 //     full/floor, their ratio;
 //   - full_requests: Graph requests of the full run;
-//   - peak_heap_MB: the heap's growth over the run (the simulator's tenant,
-//     in the same process, is excluded by measuring from after it was
-//     seeded);
+//   - peak_heap_MB: the heap's growth over the run (with an in-process
+//     simulator its tenant is excluded by measuring from after seeding);
 //   - peak_rss_MB: the process's peak resident set during the full run
-//     (Linux), simulator and tenant included, and rss_growth_MB, how much
-//     of it the full run added;
+//     (Linux), and rss_growth_MB, how much of it the full run added. With
+//     -groupsync.sim=process (the default) the simulator is another
+//     process, so this is tenantlink's own (store, connector, sync and the
+//     test binary's runtime); sim_rss_MB is the simulator's peak. The
+//     peak is reset before the full run, but run one sub-benchmark per
+//     process (-bench 'Sync100k/sqlite') to be sure nothing earlier counts;
 //   - incr_s, incr_requests and incr_%: an incremental run after 1% of the
 //     users changed through /_sim/, as a share of the full run's time.
 func BenchmarkSync100k(b *testing.B) {
@@ -42,7 +51,15 @@ func BenchmarkSync100k(b *testing.B) {
 func benchSync100k(b *testing.B, dsn func(testing.TB) string) {
 	const users = 100_000
 	for b.Loop() {
-		e := newEnv(b, dsn(b), m365sim.Options{Users: users, Groups: 1, Latency: 100 * time.Millisecond, Throttle: true})
+		var e *env
+		switch *simMode {
+		case "process":
+			e = newEnvProcess(b, dsn(b), testenv.SimProcessOptions{Users: users, Groups: 1, Latency: 100 * time.Millisecond, Throttle: true})
+		case "inprocess":
+			e = newEnv(b, dsn(b), m365sim.Options{Users: users, Groups: 1, Latency: 100 * time.Millisecond, Throttle: true})
+		default:
+			b.Fatalf("-groupsync.sim=%q, want process or inprocess", *simMode)
+		}
 		g := e.syncedGroup(b, "Everyone", "*", false, groupsync.MissingKeep)
 
 		floor := fetchFloor(b, e)
@@ -53,11 +70,11 @@ func benchSync100k(b *testing.B, dsn func(testing.TB) string) {
 		peak := sampleHeap()
 		rssReset := resetPeakRSS()
 		rss0 := rssNow()
-		req0 := e.sim.Stats().Requests
+		req0 := e.stats(b).Requests
 		start := time.Now()
 		r := e.run(b, g, groupsync.RunOptions{Trigger: "cli"})
 		full := time.Since(start)
-		fullReq := e.sim.Stats().Requests - req0
+		fullReq := e.stats(b).Requests - req0
 		heapPeak := peak()
 		rss := peakRSS()
 		if r.Status != store.RunSucceeded || r.Counts.Created != users {
@@ -78,11 +95,11 @@ func benchSync100k(b *testing.B, dsn func(testing.TB) string) {
 			}()
 		}
 		wg.Wait()
-		req1 := e.sim.Stats().Requests
+		req1 := e.stats(b).Requests
 		start = time.Now()
 		r = e.run(b, g, groupsync.RunOptions{Trigger: "cli"})
 		incr := time.Since(start)
-		incrReq := e.sim.Stats().Requests - req1
+		incrReq := e.stats(b).Requests - req1
 		if r.Status != store.RunSucceeded || r.Full || r.Counts.Updated != len(ids) {
 			b.Fatalf("incremental run = %s full=%v %+v %v", r.Status, r.Full, r.Counts, r.Errors)
 		}
@@ -96,6 +113,11 @@ func benchSync100k(b *testing.B, dsn func(testing.TB) string) {
 		if rssReset && rss > 0 {
 			b.ReportMetric(float64(rss)/(1<<20), "peak_rss_MB")
 			b.ReportMetric(float64(rss-min(rss0, rss))/(1<<20), "rss_growth_MB")
+		}
+		if e.simProc != nil {
+			if r := e.simProc.PeakRSS(); r > 0 {
+				b.ReportMetric(float64(r)/(1<<20), "sim_rss_MB")
+			}
 		}
 		b.ReportMetric(incr.Seconds(), "incr_s")
 		b.ReportMetric(float64(incrReq), "incr_requests")
@@ -144,35 +166,19 @@ func sampleHeap() func() uint64 {
 }
 
 // resetPeakRSS resets the process's peak resident set (Linux), so
-// peakRSS then reports the full run's. It includes the simulator and its
-// tenant, which share the process: an upper bound on tenantlink's own.
+// peakRSS then reports the full run's. With an in-process simulator it
+// includes the simulator and its tenant: an upper bound on tenantlink's
+// own.
 func resetPeakRSS() bool {
 	return os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) == nil
 }
 
 // peakRSS is the process's peak resident set in bytes (VmHWM), or 0 when
 // the system does not say.
-func peakRSS() uint64 { return procStatus("VmHWM:") }
+func peakRSS() uint64 { return testenv.ProcStatus("/proc/self/status", "VmHWM:") }
 
 // rssNow is the process's resident set in bytes (VmRSS), or 0.
-func rssNow() uint64 { return procStatus("VmRSS:") }
-
-func procStatus(field string) uint64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.Lines(string(b)) {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			kb, err := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				return 0
-			}
-			return kb << 10
-		}
-	}
-	return 0
-}
+func rssNow() uint64 { return testenv.ProcStatus("/proc/self/status", "VmRSS:") }
 
 // someUserIDs returns n imported users' object ids.
 func (e *env) someUserIDs(b *testing.B, n int) []string {

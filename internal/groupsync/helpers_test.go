@@ -27,6 +27,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/secrets/secretstest"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 	"github.com/tenantlink/tenantlink/m365sim"
 	"github.com/tenantlink/tenantlink/m365sim/identity/identitytest"
 )
@@ -79,20 +80,21 @@ func postgresSchema(tb testing.TB) string {
 // env is tenantlink's store, data source service and sync service against
 // a running simulator, with one authorized Office 365 data source.
 type env struct {
-	sim   *m365sim.Server
-	facts m365sim.Facts
-	st    *sqlstore.DB
-	dss   *datasource.Service
-	svc   *groupsync.Service
-	admin *tenantlink.Principal
-	ds    *tenantlink.DataSource
+	sim     *m365sim.Server     // nil when the simulator is a subprocess
+	simProc *testenv.SimProcess // nil when it is in this process
+	stats   func(testing.TB) m365sim.Stats
+	facts   m365sim.Facts
+	st      *sqlstore.DB
+	dss     *datasource.Service
+	svc     *groupsync.Service
+	admin   *tenantlink.Principal
+	ds      *tenantlink.DataSource
 	// groups are the tenant groups simGroup created, by display name.
 	groups map[string]string
 }
 
 func newEnv(tb testing.TB, dsn string, opts m365sim.Options) *env {
 	tb.Helper()
-	ctx := context.Background()
 	opts.RedirectURIs = []string{callbackURL}
 	if opts.Seed == 0 {
 		opts.Seed = 11
@@ -105,7 +107,35 @@ func newEnv(tb testing.TB, dsn string, opts m365sim.Options) *env {
 		tb.Fatalf("start simulator: %v", err)
 	}
 	tb.Cleanup(func() { sim.Close() })
-	e := &env{sim: sim, facts: sim.Facts(), groups: map[string]string{}}
+	e := newEnvAt(tb, dsn, sim.Facts())
+	e.sim = sim
+	e.stats = func(testing.TB) m365sim.Stats { return sim.Stats() }
+	return e
+}
+
+// newEnvProcess is newEnv with the simulator in a `tenantlink m365sim`
+// subprocess, so that this process holds only tenantlink's side (its
+// memory can then be measured on its own).
+func newEnvProcess(tb testing.TB, dsn string, opts testenv.SimProcessOptions) *env {
+	tb.Helper()
+	opts.RedirectURIs = []string{callbackURL}
+	if opts.Seed == 0 {
+		opts.Seed = 11
+	}
+	p := testenv.StartSimProcess(tb, opts)
+	e := newEnvAt(tb, dsn, p.Facts)
+	e.simProc = p
+	e.stats = p.Stats
+	return e
+}
+
+// newEnvAt opens the store and authorizes a data source against the
+// simulator that facts describe.
+func newEnvAt(tb testing.TB, dsn string, facts m365sim.Facts) *env {
+	tb.Helper()
+	ctx := context.Background()
+	var err error
+	e := &env{facts: facts, groups: map[string]string{}}
 	e.st, err = sqlstore.Open(ctx, dsn, secretstest.NewTestKeyring(tb), nil)
 	if err != nil {
 		tb.Fatalf("sqlstore.Open: %v", err)
