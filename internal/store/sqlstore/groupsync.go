@@ -257,11 +257,13 @@ func (db *DB) upsertImported(ctx context.Context, datasource string, users []*te
 	}
 	holder := map[string]string{} // email_lower -> user id
 	if len(emails) > 0 {
-		q, args := `email_lower IN (`+inList(1, len(emails))+`)`, strArgs(nil, emails)
+		q, args := `SELECT email_lower, id FROM users WHERE email_lower IN (`+inList(1, len(emails))+`)`, strArgs(nil, emails)
 		if db.dialect == DialectPostgres {
-			q, args = `email_lower = ANY ($1::text[])`, []any{emails}
+			// A join with the array, not = ANY: see pgLookupNote.
+			q, args = `SELECT u.email_lower, u.id FROM unnest($1::text[]) AS e (el)
+				CROSS JOIN LATERAL (SELECT email_lower, id FROM users WHERE email_lower = e.el LIMIT 1) u`, []any{emails}
 		}
-		rows, err := db.bulkQuery(ctx, `SELECT email_lower, id FROM users WHERE `+q, args...)
+		rows, err := db.bulkQuery(ctx, q, args...)
 		if err != nil {
 			return nil, fmt.Errorf("sqlstore: import users: %w", err)
 		}
@@ -335,14 +337,24 @@ func (db *DB) upsertImported(ctx context.Context, datasource string, users []*te
 // the whole email index instead of probing the (data source, object id)
 // index a thousand times, and it reads every user's groups, which an
 // import never needs.
+//
+// pgLookupNote: on PostgreSQL the batch's values are joined as an unnest
+// of one array rather than matched with = ANY (array). Given a
+// 999-element array, the planner estimated 999 index probes dearer than
+// one sequential scan with a hashed filter, and chose the scan: 33–42 ms
+// per lookup on a 100,000-user table (growing with it, so a full import
+// slowed as it went), against 8–13 ms for the nested loop of index probes
+// it picks for the join. Measured on the shared 2-vCPU box, warm cache.
 func (db *DB) importedUsers(ctx context.Context, datasource string, objs []string) (map[string]*tenantlink.User, error) {
-	q, args := `source_object_id IN (`+inList(2, len(objs))+`)`, strArgs([]any{datasource}, objs)
+	const cols = `id, email, display_name, given_name, surname, job_title, department,
+		active, roles, source_object_id, created_at, updated_at`
+	q, args := `SELECT `+cols+` FROM users WHERE source_datasource = $1 AND source_object_id IN (`+inList(2, len(objs))+`)`,
+		strArgs([]any{datasource}, objs)
 	if db.dialect == DialectPostgres {
-		q, args = `source_object_id = ANY ($2::text[])`, []any{datasource, objs}
+		q, args = `SELECT u.* FROM unnest($2::text[]) AS o (obj) CROSS JOIN LATERAL (SELECT `+cols+` FROM users
+			WHERE source_datasource = $1 AND source_object_id = o.obj LIMIT 1) u`, []any{datasource, objs}
 	}
-	rows, err := db.bulkQuery(ctx, `SELECT id, email, display_name, given_name, surname, job_title, department,
-		active, roles, source_object_id, created_at, updated_at FROM users
-		WHERE source_datasource = $1 AND `+q, args...)
+	rows, err := db.bulkQuery(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: import users: %w", err)
 	}
