@@ -61,6 +61,11 @@ type Options struct {
 	// SimHandler, when set, wraps the simulator's handler (fault
 	// injection, counting requests).
 	SimHandler func(http.Handler) http.Handler
+	// SimProcess runs the simulator as a `tenantlink m365sim` subprocess
+	// (see StartSimProcess) instead of in this process, so that this
+	// process's memory and CPU are tenantlink's alone. Env.Sim is then nil
+	// and Env.SimProcess set; SimHandler cannot be used with it.
+	SimProcess bool
 
 	// Backend is "sqlite" (default: a file in DataDir) or "postgres" (a
 	// fresh schema in this test binary's scratch database; see Main).
@@ -85,13 +90,15 @@ type Options struct {
 
 // Env is a running simulator and tenantlink.
 type Env struct {
-	App     *app.App
-	URL     string // tenantlink's base URL
-	Sim     *m365sim.Server
-	Facts   m365sim.Facts
-	Clock   *Clock
-	DataDir string
-	DB      string // the DSN tenantlink opened
+	App *app.App
+	URL string          // tenantlink's base URL
+	Sim *m365sim.Server // nil with Options.SimProcess
+	// SimProcess is the simulator's subprocess with Options.SimProcess.
+	SimProcess *SimProcess
+	Facts      m365sim.Facts
+	Clock      *Clock
+	DataDir    string
+	DB         string // the DSN tenantlink opened
 	// Admin is the bootstrap Administrator's browser session (cookie and
 	// CSRF token), reporting failures to the test that called New.
 	Admin *Client
@@ -122,7 +129,7 @@ func New(tb testing.TB, o Options) *Env {
 	if r := o.Reopen; r != nil {
 		// The same address: the simulator knows it as the callback.
 		addr = strings.TrimPrefix(r.URL, "http://")
-		e.Sim, e.Facts, e.DataDir, e.DB = r.Sim, r.Facts, r.DataDir, r.DB
+		e.Sim, e.SimProcess, e.Facts, e.DataDir, e.DB = r.Sim, r.SimProcess, r.Facts, r.DataDir, r.DB
 	} else {
 		e.DataDir = tb.TempDir()
 		switch {
@@ -135,7 +142,21 @@ func New(tb testing.TB, o Options) *Env {
 		default:
 			tb.Fatalf("testenv: unknown backend %q", o.Backend)
 		}
-		simLn, e.Facts = listenSimulator(tb)
+		if o.SimProcess {
+			// The subprocess needs tenantlink's callbacks up front, so
+			// tenantlink gets a port that was free a moment ago rather
+			// than the one app.Open would pick.
+			if o.SimHandler != nil {
+				tb.Fatal("testenv: SimHandler cannot wrap a simulator subprocess")
+			}
+			addr = FreeAddr(tb)
+			base := "http://" + addr
+			e.SimProcess = StartSimProcess(tb, SimProcessOptions{Users: o.Users, Groups: o.Groups, Seed: o.Seed,
+				Latency: o.Latency, Throttle: o.Throttle, RedirectURIs: []string{base + "/oauth/callback", base + "/auth/sso/callback"}})
+			e.Facts = e.SimProcess.Facts
+		} else {
+			simLn, e.Facts = listenSimulator(tb)
+		}
 	}
 	secret := e.Facts.ClientSecret
 	if o.ClientSecret != "" {

@@ -101,3 +101,24 @@ func TestReopen(t *testing.T) {
 		t.Errorf("after reopening: %q status %q, want Contoso ready", got.Name, got.Status)
 	}
 }
+
+// TestSimProcess runs the simulator as a subprocess: tenantlink reaches it
+// over loopback for a delegated authorization, and its stats count the
+// Graph requests that made.
+func TestSimProcess(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Users: 5, Groups: 1, SimProcess: true})
+	if e.Sim != nil || e.SimProcess == nil {
+		t.Fatalf("Sim = %v, SimProcess = %v; want nil and a subprocess", e.Sim, e.SimProcess)
+	}
+	before := e.SimProcess.Stats(t).Requests
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", nil)
+	if ds.Status != "ready" {
+		t.Errorf("data source status = %q, want ready", ds.Status)
+	}
+	if got := e.SimProcess.Stats(t).Requests; got <= before {
+		t.Errorf("simulator requests = %d after authorizing, want more than %d", got, before)
+	}
+	if e.SimProcess.PeakRSS() == 0 {
+		t.Error("PeakRSS = 0, want the subprocess's peak resident set")
+	}
+}
