@@ -456,6 +456,9 @@ func (db *DB) updateImported(ctx context.Context, users []*tenantlink.User) erro
 	if len(users) == 0 {
 		return nil
 	}
+	if db.dialect == DialectPostgres {
+		return db.updateImportedPG(ctx, users)
+	}
 	const cols = 10
 	var casts []string
 	if db.dialect == DialectPostgres {
@@ -483,6 +486,36 @@ func (db *DB) updateImported(ctx context.Context, users []*tenantlink.User) erro
 				return fmt.Errorf("sqlstore: import users: %w", err)
 			}
 		}
+	}
+	return nil
+}
+
+// updateImportedPG is updateImported's PostgreSQL form: one array per
+// column (10 parameters, not 10 per row; see insertImportedPG), and the
+// display name folded in Go, as every other write of display_lower is, so
+// no user needs a second statement to correct PostgreSQL's lower().
+func (db *DB) updateImportedPG(ctx context.Context, users []*tenantlink.User) error {
+	n := len(users)
+	var (
+		id, email, emailLower, name, nameLower = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		given, surname, job, dept              = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		active                                 = make([]bool, n)
+		updated                                = make([]time.Time, n)
+	)
+	for i, u := range users {
+		id[i], email[i], emailLower[i], name[i], nameLower[i] = u.ID, u.Email, strings.ToLower(u.Email), u.DisplayName, strings.ToLower(u.DisplayName)
+		given[i], surname[i], job[i], dept[i], active[i], updated[i] = u.GivenName, u.Surname, u.JobTitle, u.Department, u.Active, u.UpdatedAt.UTC()
+	}
+	_, err := db.bulkExec(ctx, `UPDATE users SET email = v.email, email_lower = v.email_lower, display_name = v.display_name,
+		display_lower = v.display_lower, given_name = v.given_name, surname = v.surname, job_title = v.job_title,
+		department = v.department, active = v.active, updated_at = v.updated_at
+		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+		$9::text[], $10::boolean[], $11::timestamptz[])
+		AS v (id, email, email_lower, display_name, display_lower, given_name, surname, job_title, department, active, updated_at)
+		WHERE users.id = v.id`,
+		id, email, emailLower, name, nameLower, given, surname, job, dept, active, updated)
+	if err != nil {
+		return userWriteError("import users", users[0], users[0].ID, err)
 	}
 	return nil
 }
