@@ -20,7 +20,9 @@ import (
 // transaction, the users upserted, tracked in sync_members with the run's
 // mark, appended to the directory group, and the run record updated. The
 // first 100 pages (a 100k tenant) create; a second pass over the same pages
-// finds every user unchanged (an unchanged full re-read). ms/page is what
+// finds every user unchanged (an unchanged full re-read), and a third finds
+// every user's job title changed (what an incremental run's delta pages
+// store, there 200 users at a time). ms/page is what
 // must stay well under Graph's ~100 ms page latency for the store to hide
 // behind the next fetch; cpu_ms/page is the same in CPU time, steadier
 // on a shared machine.
@@ -45,10 +47,10 @@ func BenchmarkSyncPage(b *testing.B) {
 				}
 				objs[i] = u.String()
 			}
-			var created, unchanged, createdCPU, unchangedCPU time.Duration
-			var phases [2]pagePhases
+			var created, unchanged, changed, createdCPU, unchangedCPU, changedCPU time.Duration
+			var phases [3]pagePhases
 			for b.Loop() {
-				for pass, d := range [][2]*time.Duration{{&created, &createdCPU}, {&unchanged, &unchangedCPU}} {
+				for pass, d := range [][2]*time.Duration{{&created, &createdCPU}, {&unchanged, &unchangedCPU}, {&changed, &changedCPU}} {
 					run := &store.SyncRun{GroupID: g.ID, Trigger: "bench"}
 					if err := db.CreateSyncRun(ctx, run, time.Time{}); err != nil {
 						b.Fatal(err)
@@ -70,7 +72,9 @@ func BenchmarkSyncPage(b *testing.B) {
 			b.ReportMetric(per(unchanged), "unchanged_ms/page")
 			b.ReportMetric(per(createdCPU), "create_cpu_ms/page")
 			b.ReportMetric(per(unchangedCPU), "unchanged_cpu_ms/page")
-			for pass, name := range []string{"create", "unchanged"} {
+			b.ReportMetric(per(changed), "changed_ms/page")
+			b.ReportMetric(per(changedCPU), "changed_cpu_ms/page")
+			for pass, name := range []string{"create", "unchanged", "changed"} {
 				ph := phases[pass]
 				b.ReportMetric(per(ph.users), name+"_users_ms/page")
 				b.ReportMetric(per(ph.marks), name+"_marks_ms/page")
@@ -103,8 +107,12 @@ func syncPage(b *testing.B, ctx context.Context, db *sqlstore.DB, groupID string
 	b.Helper()
 	users := make([]*tenantlink.User, len(objs))
 	for i, obj := range objs {
+		job := "Clerk"
+		if pass == 2 {
+			job = "Senior clerk"
+		}
 		users[i] = &tenantlink.User{Email: "u-" + obj + "@contoso.example", DisplayName: "User " + obj[:8],
-			GivenName: "User", Surname: obj[:8], JobTitle: "Clerk", Department: "Sales", Active: true,
+			GivenName: "User", Surname: obj[:8], JobTitle: job, Department: "Sales", Active: true,
 			Roles: []tenantlink.Role{tenantlink.RoleUser}, Source: &tenantlink.UserSource{DataSource: "ds-bench", ObjectID: obj}}
 	}
 	t := time.Now()
@@ -122,10 +130,7 @@ func syncPage(b *testing.B, ctx context.Context, db *sqlstore.DB, groupID string
 		marks := make([]store.SyncMember, len(outs))
 		ids := make([]string, len(outs))
 		for i, o := range outs {
-			want := store.ImportCreated
-			if pass > 0 {
-				want = store.ImportUnchanged
-			}
+			want := []string{store.ImportCreated, store.ImportUnchanged, store.ImportUpdated}[pass]
 			if o.Outcome != want {
 				return fmt.Errorf("user %d: outcome %v, want %v", i, o.Outcome, want)
 			}
