@@ -21,7 +21,9 @@ import (
 // simMode is where BenchmarkSync100k's simulator runs: "process" (a
 // `tenantlink m365sim` subprocess, so that the resident set measured is
 // tenantlink's alone) or "inprocess" (the older set-up: one process, no
-// build, the simulator's 100,000-user tenant counted in the RSS).
+// build, the simulator's 100,000-user tenant counted in the RSS). It is a
+// test binary flag: go test ./internal/groupsync/ -bench … -args
+// -groupsync.sim=inprocess.
 var simMode = flag.String("groupsync.sim", "process", "BenchmarkSync100k's simulator: process or inprocess")
 
 // BenchmarkSync100k imports a 100,000-user tenant ("*") into one directory
