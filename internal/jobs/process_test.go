@@ -15,7 +15,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,33 +24,6 @@ import (
 	"github.com/tenantlink/tenantlink/internal/testenv"
 	"github.com/tenantlink/tenantlink/m365sim"
 )
-
-var binary struct {
-	once sync.Once
-	path string
-	err  error
-}
-
-// tenantlinkBinary builds cmd/tenantlink once per test run.
-func tenantlinkBinary(tb testing.TB) string {
-	tb.Helper()
-	binary.once.Do(func() {
-		dir, err := os.MkdirTemp("", "tenantlink-bin-")
-		if err != nil {
-			binary.err = err
-			return
-		}
-		binary.path = filepath.Join(dir, "tenantlink")
-		out, err := exec.Command("go", "build", "-o", binary.path, "github.com/tenantlink/tenantlink/cmd/tenantlink").CombinedOutput()
-		if err != nil {
-			binary.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if binary.err != nil {
-		tb.Fatal(binary.err)
-	}
-	return binary.path
-}
 
 // world is a simulator, a database holding an authorized Office 365 data
 // source and a group whose member sync imports all users, and what a
@@ -100,7 +72,7 @@ type proc struct {
 func (w *world) serve(tb testing.TB, env ...string) *proc {
 	tb.Helper()
 	addr := testenv.FreeAddr(tb)
-	cmd := exec.Command(tenantlinkBinary(tb), "serve", "--addr", addr, "--data", tb.TempDir(), "--db", w.DB,
+	cmd := exec.Command(testenv.Binary(tb), "serve", "--addr", addr, "--data", tb.TempDir(), "--db", w.DB,
 		"--key-file", w.KeyFile, "--ms-authority", w.Facts.URL, "--ms-graph", w.Facts.URL,
 		"--ms-client-id", w.Facts.ClientID, "--ms-client-secret-file", w.Secret)
 	cmd.Env = append(os.Environ(), env...)
@@ -338,7 +310,7 @@ func TestCrashedImportCompletes(t *testing.T) {
 	if imported != distinct || members != imported || imported < users {
 		t.Errorf("after the crashes: %d imported users, %d distinct object ids, %d group members; want the same number, at least %d", imported, distinct, members, users)
 	}
-	out, err := exec.Command(tenantlinkBinary(t), "import", "--full", "--db", w.DB, "--data", t.TempDir(), "--key-file", w.KeyFile,
+	out, err := exec.Command(testenv.Binary(t), "import", "--full", "--db", w.DB, "--data", t.TempDir(), "--key-file", w.KeyFile,
 		"--ms-authority", w.Facts.URL, "--ms-graph", w.Facts.URL, "--ms-client-id", w.Facts.ClientID,
 		"--ms-client-secret-file", w.Secret, "--log-level", "warn", "Everyone at Contoso").CombinedOutput()
 	if err != nil {
