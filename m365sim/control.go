@@ -283,6 +283,32 @@ func (s *Server) ctlStats(w http.ResponseWriter, r *http.Request) { ctlJSON(w, 2
 
 // CreateUser adds a user the way an administrator would in the portal;
 // the change shows in users/delta.
+// ctlLookup resolves, with s.mu held, the tenant a control call addresses
+// and the user and group its path names (by the path values userParam and
+// groupParam; "" for none). It answers 404 itself and then returns false.
+func (s *Server) ctlLookup(w http.ResponseWriter, r *http.Request, userParam, groupParam string) (*tenant, *user, *group, bool) {
+	t := s.ctlTenant(r)
+	if t == nil {
+		ctlError(w, 404, "unknown tenant")
+		return nil, nil, nil, false
+	}
+	var g *group
+	if groupParam != "" {
+		if g = t.groupByID[strings.ToLower(r.PathValue(groupParam))]; g == nil {
+			ctlError(w, 404, "no group %s", r.PathValue(groupParam))
+			return nil, nil, nil, false
+		}
+	}
+	var u *user
+	if userParam != "" {
+		if u = t.userRef(r.PathValue(userParam)); u == nil {
+			ctlError(w, 404, "no user %s", r.PathValue(userParam))
+			return nil, nil, nil, false
+		}
+	}
+	return t, u, g, true
+}
+
 func (s *Server) ctlCreateUser(w http.ResponseWriter, r *http.Request) {
 	var raw map[string]json.RawMessage
 	if !decodeCtl(w, r, &raw) {
@@ -294,9 +320,8 @@ func (s *Server) ctlCreateUser(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.ctlTenant(r)
-	if t == nil {
-		ctlError(w, 404, "unknown tenant")
+	t, _, _, ok := s.ctlLookup(w, r, "", "")
+	if !ok {
 		return
 	}
 	if upn == "" {
@@ -334,14 +359,8 @@ func (s *Server) ctlPatchUser(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.ctlTenant(r)
-	if t == nil {
-		ctlError(w, 404, "unknown tenant")
-		return
-	}
-	u := t.userRef(r.PathValue("id"))
-	if u == nil {
-		ctlError(w, 404, "no user %s", r.PathValue("id"))
+	t, u, _, ok := s.ctlLookup(w, r, "id", "")
+	if !ok {
 		return
 	}
 	c := *u
@@ -359,14 +378,8 @@ func (s *Server) ctlPatchUser(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ctlDeleteUser(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.ctlTenant(r)
-	if t == nil {
-		ctlError(w, 404, "unknown tenant")
-		return
-	}
-	u := t.userRef(r.PathValue("id"))
-	if u == nil {
-		ctlError(w, 404, "no user %s", r.PathValue("id"))
+	t, u, _, ok := s.ctlLookup(w, r, "id", "")
+	if !ok {
 		return
 	}
 	t.deleteUser(u)
@@ -394,9 +407,8 @@ func (s *Server) ctlCreateGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.ctlTenant(r)
-	if t == nil {
-		ctlError(w, 404, "unknown tenant")
+	t, _, _, ok := s.ctlLookup(w, r, "", "")
+	if !ok {
 		return
 	}
 	g := &group{ID: t.gen.guid(), DisplayName: in.DisplayName, Description: in.Description, MailNickname: in.MailNickname,
@@ -428,10 +440,8 @@ func (s *Server) ctlPatchGroup(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.ctlTenant(r)
-	g := t.groupByID[strings.ToLower(r.PathValue("id"))]
-	if g == nil {
-		ctlError(w, 404, "no group %s", r.PathValue("id"))
+	t, _, g, ok := s.ctlLookup(w, r, "", "id")
+	if !ok {
 		return
 	}
 	if in.DisplayName != nil {
@@ -450,10 +460,8 @@ func (s *Server) ctlPatchGroup(w http.ResponseWriter, r *http.Request) {
 func (s *Server) ctlDeleteGroup(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	t := s.ctlTenant(r)
-	g := t.groupByID[strings.ToLower(r.PathValue("id"))]
-	if g == nil {
-		ctlError(w, 404, "no group %s", r.PathValue("id"))
+	t, _, g, ok := s.ctlLookup(w, r, "", "id")
+	if !ok {
 		return
 	}
 	t.deleteGroup(g)
@@ -464,15 +472,8 @@ func (s *Server) ctlMember(add bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		t := s.ctlTenant(r)
-		g := t.groupByID[strings.ToLower(r.PathValue("id"))]
-		if g == nil {
-			ctlError(w, 404, "no group %s", r.PathValue("id"))
-			return
-		}
-		u := t.userRef(r.PathValue("userId"))
-		if u == nil {
-			ctlError(w, 404, "no user %s", r.PathValue("userId"))
+		t, u, g, ok := s.ctlLookup(w, r, "userId", "id")
+		if !ok {
 			return
 		}
 		changed := g.removeMember(u.ID)

@@ -66,3 +66,35 @@ func TestControlRefusesNonLoopback(t *testing.T) {
 		})
 	}
 }
+
+// TestControlUnknownTargets: every control call naming a tenant, user or
+// group that does not exist answers 404 and changes nothing.
+func TestControlUnknownTargets(t *testing.T) {
+	s := mustStart(t, m365sim.Options{Users: 4, Groups: 1, Seed: 5})
+	f := s.Facts()
+	before := s.Stats()
+	const missing = "00000000-0000-0000-0000-000000000000"
+	tests := []struct {
+		method, path string
+		body         any
+	}{
+		{"PATCH", "/_sim/users/" + missing, map[string]any{"displayName": "x"}},
+		{"DELETE", "/_sim/users/" + missing, nil},
+		{"PATCH", "/_sim/groups/" + missing, map[string]any{"displayName": "x"}},
+		{"DELETE", "/_sim/groups/" + missing, nil},
+		{"POST", "/_sim/groups/" + missing + "/members/" + f.AdminUser, nil},
+		{"DELETE", "/_sim/groups/" + missing + "/members/" + f.AdminUser, nil},
+		{"POST", "/_sim/users?tenant=nowhere.example", map[string]any{"userPrincipalName": "x"}},
+		{"PATCH", "/_sim/users/" + f.AdminUser + "?tenant=nowhere.example", map[string]any{"displayName": "x"}},
+		{"DELETE", "/_sim/groups/" + missing + "?tenant=nowhere.example", nil},
+		{"POST", "/_sim/groups/" + missing + "/members/" + f.AdminUser + "?tenant=nowhere.example", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			mustStatus(t, call(t, tt.method, s.URL()+tt.path, "", tt.body), http.StatusNotFound)
+		})
+	}
+	if after := s.Stats(); after.Writes != before.Writes {
+		t.Errorf("writes after refused control calls = %d, want %d", after.Writes, before.Writes)
+	}
+}
