@@ -64,17 +64,22 @@ type JobsConfig struct {
 	RescueAfter  time.Duration // TENANTLINK_JOBS_RESCUE_AFTER
 	RetryBase    time.Duration // TENANTLINK_JOBS_RETRY_BASE
 	ConflictWait time.Duration // TENANTLINK_JOBS_CONFLICT_WAIT
+	// SyncStaleAfter is how long a running group sync may go without a
+	// heartbeat before a new run takes it over (groupsync.Service.StaleAfter);
+	// tests that kill processes shorten it.
+	SyncStaleAfter time.Duration // TENANTLINK_SYNC_STALE_AFTER
 	// Disabled keeps this process from working jobs and ticking (the
 	// import command runs its one sync in the foreground).
 	Disabled bool
 }
 
-// fromEnv fills zero durations from TENANTLINK_JOBS_* variables.
+// fromEnv fills zero durations from TENANTLINK_JOBS_* variables (and
+// TENANTLINK_SYNC_STALE_AFTER).
 func (j *JobsConfig) fromEnv() error {
 	for name, d := range map[string]*time.Duration{
 		"TENANTLINK_JOBS_TICK": &j.TickInterval, "TENANTLINK_JOBS_TIMEOUT": &j.JobTimeout,
 		"TENANTLINK_JOBS_RESCUE_AFTER": &j.RescueAfter, "TENANTLINK_JOBS_RETRY_BASE": &j.RetryBase,
-		"TENANTLINK_JOBS_CONFLICT_WAIT": &j.ConflictWait,
+		"TENANTLINK_JOBS_CONFLICT_WAIT": &j.ConflictWait, "TENANTLINK_SYNC_STALE_AFTER": &j.SyncStaleAfter,
 	} {
 		v := os.Getenv(name)
 		if v == "" || *d != 0 {
@@ -233,7 +238,8 @@ func (a *App) openJobs(ctx context.Context) error {
 	if err := cfg.Jobs.fromEnv(); err != nil {
 		return err
 	}
-	a.GroupSync = &groupsync.Service{Store: a.DB, DataSources: a.DataSources, Now: cfg.Now, Logger: cfg.Logger.With("service", "groupsync")}
+	a.GroupSync = &groupsync.Service{Store: a.DB, DataSources: a.DataSources, Now: cfg.Now, StaleAfter: cfg.Jobs.SyncStaleAfter,
+		Logger: cfg.Logger.With("service", "groupsync")}
 	sched, err := jobs.New(ctx, jobs.Config{
 		DB: a.DB.SQL(), Dialect: a.DB.Dialect(), DSN: cfg.DB,
 		Sync:      a.runSync,

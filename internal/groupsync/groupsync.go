@@ -40,9 +40,11 @@ const (
 	MaxChanges = 1000
 	// maxErrors caps the error items a run record keeps.
 	maxErrors = 100
-	// staleAfter is how long a running run may go without a heartbeat
-	// before another run may take over (its process died).
-	staleAfter = 15 * time.Minute
+	// DefaultStaleAfter is how long a running run may go without a
+	// heartbeat before another run may take over (its process died). It
+	// is generous because a run's heartbeat moves only as its pages of
+	// users commit, and Graph throttling can hold a page back for minutes.
+	DefaultStaleAfter = 15 * time.Minute
 )
 
 // Missing-user policies (SyncSettings.MissingUsers).
@@ -61,6 +63,10 @@ type Service struct {
 	BatchSize   int // upsert batch, default DefaultBatchSize
 	// Threshold overrides DefaultThreshold (0 means the default).
 	Threshold float64
+	// StaleAfter overrides DefaultStaleAfter (0 means the default); tests
+	// that kill processes shorten it so a restart takes over the dead run
+	// without waiting a quarter of an hour.
+	StaleAfter time.Duration
 }
 
 // RunOptions shape one run.
@@ -260,7 +266,7 @@ func (s *Service) Run(ctx context.Context, p *tenantlink.Principal, groupID stri
 	if err != nil {
 		return nil, err
 	}
-	if err := s.Store.CreateSyncRun(ctx, rec, now.Add(-staleAfter)); err != nil {
+	if err := s.Store.CreateSyncRun(ctx, rec, now.Add(-s.staleAfter())); err != nil {
 		return nil, err
 	}
 	run.ID, run.StartedAt = rec.ID, rec.StartedAt
@@ -291,6 +297,13 @@ func (s *Service) now() time.Time {
 		return s.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+func (s *Service) staleAfter() time.Duration {
+	if s.StaleAfter > 0 {
+		return s.StaleAfter
+	}
+	return DefaultStaleAfter
 }
 
 func (s *Service) logger() *slog.Logger {

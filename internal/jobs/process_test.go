@@ -246,8 +246,14 @@ func TestCrashedImportCompletes(t *testing.T) {
 	const users = 20000
 	w := newWorld(t, "", users, `{"kind":"onDemand"}`)
 	const rescueAfter = 4 * time.Second
+	// The killed run's record still says running; a new run takes it over
+	// once its heartbeat is older than the stale window. The window is
+	// shorter than the wait before each restart, so the restarted process
+	// must take over the dead run by itself, as production does after
+	// 15 minutes.
+	const staleAfter = 2 * time.Second
 	env := []string{"TENANTLINK_JOBS_TICK=200ms", "TENANTLINK_JOBS_TIMEOUT=" + rescueAfter.String(), "TENANTLINK_JOBS_RESCUE_AFTER=" + rescueAfter.String(),
-		"TENANTLINK_JOBS_RETRY_BASE=100ms", "TENANTLINK_JOBS_CONFLICT_WAIT=300ms"}
+		"TENANTLINK_JOBS_RETRY_BASE=100ms", "TENANTLINK_JOBS_CONFLICT_WAIT=300ms", "TENANTLINK_SYNC_STALE_AFTER=" + staleAfter.String()}
 	db, _ := openDB(t, w.DB)
 
 	p := w.serve(t, env...)
@@ -282,18 +288,19 @@ func TestCrashedImportCompletes(t *testing.T) {
 		}
 		t.Logf("crash %d: killed with %d of %d users imported", i+1, imported, users)
 		before = imported
-		// The killed run's record still says running. groupsync treats a
-		// run without a heartbeat for 15 minutes as dead; age the
-		// heartbeat instead of waiting.
-		if _, err := db.Exec(`UPDATE sync_runs SET heartbeat_at = heartbeat_at - $1 WHERE status = 'running'`, (16 * time.Minute).Microseconds()); err != nil {
-			t.Fatal(err)
-		}
 		// River's rescuer hands a job out again once it has been running
 		// for RescueAfter, when the elected leader looks (at election,
-		// then every 30 s). Let RescueAfter pass, and end the dead
-		// process's leadership (it would lapse within 15 s), so the
+		// then every 30 s). Let RescueAfter pass (it also outlasts
+		// staleAfter), and end the dead process's leadership, so the
 		// restarted process rescues the job as soon as it is elected.
+		// The leadership would lapse by itself within River's 15 s lease,
+		// but river.Config offers no way to shorten that lease (only
+		// LeaderElectionDisabled), so the row is deleted instead: this
+		// stands in for waiting, not for anything tenantlink does.
 		time.Sleep(rescueAfter)
+		if got := count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'running'`, w.GroupID); got != 1 {
+			t.Fatalf("crash %d: %d running runs after the kill, want the dead one still marked running", i+1, got)
+		}
 		if _, err := db.Exec(`DELETE FROM river_leader`); err != nil {
 			t.Fatal(err)
 		}
@@ -303,6 +310,14 @@ func TestCrashedImportCompletes(t *testing.T) {
 		return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'succeeded' AND NOT dry_run`, w.GroupID) > 0
 	})
 	p.kill()
+	// Each restart took over the dead run by itself: no run is left
+	// running, and the two killed ones are closed as failed.
+	if got := count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'running'`, w.GroupID); got != 0 {
+		t.Errorf("runs still marked running after the import succeeded = %d, want 0", got)
+	}
+	if got := count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'failed'`, w.GroupID); got != 2 {
+		t.Errorf("failed runs = %d, want 2 (the runs of the killed processes, taken over)", got)
+	}
 
 	imported := count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID)
 	distinct := count(t, db, `SELECT count(DISTINCT source_object_id) FROM users WHERE source_datasource = $1`, w.DSID)
