@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -383,5 +384,46 @@ func TestRunRefusals(t *testing.T) {
 				t.Errorf("ValidateSettings err = %v, want EINVALID mentioning %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestStaleRunTakenOver: a run left "running" by a dead process blocks new
+// runs until its heartbeat is older than the stale window, and then the
+// next run closes it as failed and goes ahead. StaleAfter moves that
+// window; production keeps DefaultStaleAfter.
+func TestStaleRunTakenOver(t *testing.T) {
+	e, g, _ := fiveMembers(t, groupsync.MissingKeep, false)
+	ctx := context.Background()
+	dead := &store.SyncRun{GroupID: g.ID, Status: store.RunRunning, Trigger: "schedule", Result: []byte(`{}`),
+		StartedAt: time.Now().Add(-time.Hour), HeartbeatAt: time.Now().Add(-time.Minute)}
+	must(t, e.st.CreateSyncRun(ctx, dead, time.Now().Add(-groupsync.DefaultStaleAfter)))
+
+	// In order: the first case must leave the dead run in place for the
+	// second to take over.
+	tests := []struct {
+		name       string
+		staleAfter time.Duration
+		wantCode   string
+	}{
+		{"default window: a minute-old heartbeat is alive", 0, tenantlink.ECONFLICT},
+		{"window shorter than the heartbeat's age: taken over", 30 * time.Second, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			svc := *e.svc
+			svc.StaleAfter = tc.staleAfter
+			r, err := svc.Run(ctx, e.admin, g.ID, groupsync.RunOptions{})
+			if got := tenantlink.ErrorCode(err); got != tc.wantCode {
+				t.Fatalf("Run error = %v (code %q), want code %q", err, got, tc.wantCode)
+			}
+			if err == nil && r.Status != store.RunSucceeded {
+				t.Errorf("run after the takeover = %s %v, want succeeded", r.Status, r.Errors)
+			}
+		})
+	}
+	got, err := e.st.GetSyncRun(ctx, dead.ID)
+	must(t, err)
+	if got.Status != store.RunFailed {
+		t.Errorf("dead run's status = %q, want %q", got.Status, store.RunFailed)
 	}
 }
