@@ -33,8 +33,8 @@ type world struct {
 
 func newWorld(tb testing.TB) *world {
 	tb.Helper()
-	// Jobs run so that Run now is seen to reach the queue and finish; a
-	// short tick keeps the wait for it short.
+	// Jobs run so that Run now is seen to reach the queue and finish
+	// (Run now inserts a job that is worked at once; no tick is waited for).
 	e := testenv.New(tb, testenv.Options{RunJobs: true})
 	ds := e.AuthorizedDataSource(e.Admin.In(tb), "Contoso", nil)
 	return &world{E: e, DSID: ds.ID}
@@ -105,8 +105,7 @@ func settingsForm(c *testenv.Client, dsID string, schedule url.Values) url.Value
 // browser is c sending the CSRF token only in the form, as the page does.
 func browser(tb testing.TB, c *testenv.Client) *testenv.Client {
 	tb.Helper()
-	b := c.In(tb).WithoutCSRF()
-	return b
+	return c.In(tb).WithoutCSRF()
 }
 
 var (
