@@ -13,6 +13,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/auth"
+	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 )
 
 // KindSync is the kind of a task that runs a group member sync; its
@@ -94,14 +95,8 @@ func (t *Task) status() string {
 	return "scheduled"
 }
 
-// ts converts a time to the dialect's column value: unix microseconds on
-// SQLite, timestamptz on PostgreSQL (the same conventions as sqlstore).
-func (s *Scheduler) ts(t time.Time) any {
-	if s.dialect == dialectSQLite {
-		return t.UTC().UnixMicro()
-	}
-	return t.UTC().Truncate(time.Microsecond)
-}
+// ts converts a time to the dialect's column value, as sqlstore does.
+func (s *Scheduler) ts(t time.Time) any { return sqlstore.TimeValue(s.dialect, t) }
 
 func (s *Scheduler) tsPtr(t *time.Time) any {
 	if t == nil {
@@ -110,24 +105,7 @@ func (s *Scheduler) tsPtr(t *time.Time) any {
 	return s.ts(*t)
 }
 
-type dbTime struct {
-	T     time.Time
-	Valid bool
-}
-
-func (t *dbTime) Scan(v any) error {
-	switch x := v.(type) {
-	case nil:
-		*t = dbTime{}
-	case int64:
-		*t = dbTime{T: time.UnixMicro(x).UTC(), Valid: true}
-	case time.Time:
-		*t = dbTime{T: x.UTC(), Valid: true}
-	default:
-		return fmt.Errorf("jobs: cannot scan %T into a time", v)
-	}
-	return nil
-}
+type dbTime = sqlstore.NullTime
 
 const taskColumns = `id, name, kind, target, schedule, enabled, webhook_hash, next_run, last_run_at, last_status, last_message, created_at, updated_at`
 

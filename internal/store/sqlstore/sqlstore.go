@@ -429,8 +429,14 @@ func newID() string { return uuid.Must(uuid.NewV7()).String() }
 
 // ts converts a time to the column representation of the dialect: unix
 // microseconds on SQLite, timestamptz on PostgreSQL.
-func (db *DB) ts(t time.Time) any {
-	if db.dialect == DialectSQLite {
+func (db *DB) ts(t time.Time) any { return TimeValue(db.dialect, t) }
+
+// TimeValue converts t to a timestamp column's value in dialect: unix
+// microseconds on SQLite, timestamptz on PostgreSQL. Other packages that
+// share the database (the job queue's tasks table) use it so that every
+// table stores time the same way.
+func TimeValue(dialect string, t time.Time) any {
+	if dialect == DialectSQLite {
 		return t.UnixMicro()
 	}
 	return t.UTC()
@@ -444,20 +450,23 @@ func (db *DB) tsPtr(t *time.Time) any {
 	return db.ts(*t)
 }
 
-// dbTime scans either dialect's timestamp column.
-type dbTime struct {
+// NullTime scans either dialect's timestamp column (see TimeValue).
+type NullTime struct {
 	T     time.Time
 	Valid bool
 }
 
-func (t *dbTime) Scan(v any) error {
+type dbTime = NullTime
+
+// Scan implements sql.Scanner.
+func (t *NullTime) Scan(v any) error {
 	switch x := v.(type) {
 	case nil:
-		*t = dbTime{}
+		*t = NullTime{}
 	case int64:
-		*t = dbTime{T: time.UnixMicro(x).UTC(), Valid: true}
+		*t = NullTime{T: time.UnixMicro(x).UTC(), Valid: true}
 	case time.Time:
-		*t = dbTime{T: x.UTC(), Valid: true}
+		*t = NullTime{T: x.UTC(), Valid: true}
 	default:
 		return fmt.Errorf("sqlstore: cannot scan %T into a time", v)
 	}
