@@ -53,10 +53,14 @@ type User struct {
 	UpdatedAt    time.Time   `json:"updatedAt"`
 }
 
-// UserSource links an imported user to the Microsoft object it came from.
+// UserSource links a user to the Microsoft object it came from. A person is
+// identified by Tenant and ObjectID together (both stable, lower-case ids):
+// two data sources connected to the same tenant see the same person, and
+// DataSource records the one that first imported or linked the user.
 type UserSource struct {
 	DataSource string `json:"datasource"`
 	ObjectID   string `json:"objectId"`
+	Tenant     string `json:"tenantId,omitempty"`
 }
 
 // HasRole reports whether the user holds role r directly.

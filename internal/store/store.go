@@ -45,6 +45,10 @@ type Store interface {
 	GetUser(ctx context.Context, id string) (*tenantlink.User, error)
 	GetUserByEmail(ctx context.Context, email string) (*tenantlink.User, error)
 	GetUserBySource(ctx context.Context, datasource, objectID string) (*tenantlink.User, error)
+	// GetUserByExternalID finds the user for a Microsoft object of a tenant
+	// (tenant id + object id, the stable identity), whichever data source
+	// imported or linked it.
+	GetUserByExternalID(ctx context.Context, tenant, objectID string) (*tenantlink.User, error)
 	ListUsers(ctx context.Context, f UserFilter) ([]*tenantlink.User, error)
 	UpdateUser(ctx context.Context, u *tenantlink.User) error
 	DeleteUser(ctx context.Context, id string) error

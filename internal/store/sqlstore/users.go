@@ -14,7 +14,8 @@ import (
 )
 
 const userColumns = `u.id, u.email, u.display_name, u.given_name, u.surname, u.job_title, u.department,
-	u.active, u.roles, u.source_datasource, u.source_object_id, u.password_hash, u.created_at, u.updated_at`
+	u.active, u.roles, u.source_datasource, u.source_object_id, u.password_hash, u.created_at, u.updated_at,
+	u.source_tenant`
 
 // CreateUser inserts u, filling ID and timestamps when empty. u.Groups is
 // ignored: membership is written through the groups.
@@ -38,14 +39,14 @@ func (db *DB) CreateUser(ctx context.Context, u *tenantlink.User) error {
 	if u.UpdatedAt.IsZero() {
 		updated = created
 	}
-	srcDS, srcObj := sourceArgs(u.Source)
+	srcDS, srcObj, srcTenant := sourceArgs(u.Source)
 	_, err = db.exec(ctx, `INSERT INTO users (id, email, email_lower, display_name, display_lower,
 		given_name, surname, job_title, department, active, roles, source_datasource, source_object_id,
-		password_hash, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+		password_hash, created_at, updated_at, source_tenant)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
 		id, u.Email, strings.ToLower(u.Email), u.DisplayName, strings.ToLower(u.DisplayName),
 		u.GivenName, u.Surname, u.JobTitle, u.Department, u.Active, roles, srcDS, srcObj,
-		u.PasswordHash, db.ts(created), db.ts(updated))
+		u.PasswordHash, db.ts(created), db.ts(updated), srcTenant)
 	if err != nil {
 		return userWriteError("create user", u, id, err)
 	}
@@ -59,6 +60,8 @@ func userWriteError(op string, u *tenantlink.User, id string, err error) error {
 		switch {
 		case isPkey(err):
 			return conflict("a user with id %q already exists", id)
+		case strings.Contains(name, "external") || strings.Contains(name, "source_tenant"):
+			return conflict("a user for Microsoft object %q of tenant %q already exists", u.Source.ObjectID, u.Source.Tenant)
 		case strings.Contains(name, "source"):
 			return conflict("a user imported from object %q of data source %q already exists", u.Source.ObjectID, u.Source.DataSource)
 		default:
@@ -68,11 +71,14 @@ func userWriteError(op string, u *tenantlink.User, id string, err error) error {
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }
 
-func sourceArgs(s *tenantlink.UserSource) (ds, obj any) {
+func sourceArgs(s *tenantlink.UserSource) (ds, obj, tenant any) {
 	if s == nil || (s.DataSource == "" && s.ObjectID == "") {
-		return nil, nil
+		return nil, nil, nil
 	}
-	return s.DataSource, s.ObjectID
+	if s.Tenant == "" {
+		return s.DataSource, s.ObjectID, nil
+	}
+	return s.DataSource, s.ObjectID, strings.ToLower(s.Tenant)
 }
 
 // GetUser returns the user with the given id.
@@ -98,6 +104,20 @@ func (db *DB) GetUserBySource(ctx context.Context, datasource, objectID string) 
 	u, err := db.oneUser(ctx, `u.source_datasource = $1 AND u.source_object_id = $2`, datasource, objectID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, notFound("no user imported from object %q of data source %q", objectID, datasource)
+	}
+	return u, err
+}
+
+// GetUserByExternalID returns the user for Microsoft object objectID of
+// tenant, whichever data source imported or linked it: the stable identity
+// single sign-on and imports match on.
+func (db *DB) GetUserByExternalID(ctx context.Context, tenant, objectID string) (*tenantlink.User, error) {
+	if tenant == "" || objectID == "" {
+		return nil, notFound("no user for Microsoft object %q of tenant %q", objectID, tenant)
+	}
+	u, err := db.oneUser(ctx, `u.source_tenant = $1 AND u.source_object_id = $2`, strings.ToLower(tenant), objectID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("no user for Microsoft object %q of tenant %q", objectID, tenant)
 	}
 	return u, err
 }
@@ -153,10 +173,11 @@ func (db *DB) queryUsers(ctx context.Context, where, tail string, args ...any) (
 			u              tenantlink.User
 			roles          string
 			srcDS, srcObj  sql.NullString
+			srcTenant      sql.NullString
 			created, updat dbTime
 		)
 		if err := rows.Scan(&u.ID, &u.Email, &u.DisplayName, &u.GivenName, &u.Surname, &u.JobTitle,
-			&u.Department, &u.Active, &roles, &srcDS, &srcObj, &u.PasswordHash, &created, &updat); err != nil {
+			&u.Department, &u.Active, &roles, &srcDS, &srcObj, &u.PasswordHash, &created, &updat, &srcTenant); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan user: %w", err)
 		}
 		if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
@@ -166,7 +187,7 @@ func (db *DB) queryUsers(ctx context.Context, where, tail string, args ...any) (
 			u.Roles = []tenantlink.Role{}
 		}
 		if srcDS.Valid {
-			u.Source = &tenantlink.UserSource{DataSource: srcDS.String, ObjectID: srcObj.String}
+			u.Source = &tenantlink.UserSource{DataSource: srcDS.String, ObjectID: srcObj.String, Tenant: srcTenant.String}
 		}
 		u.Groups = []string{}
 		u.CreatedAt, u.UpdatedAt = created.T, updat.T
@@ -215,14 +236,15 @@ func (db *DB) UpdateUser(ctx context.Context, u *tenantlink.User) error {
 		return fmt.Errorf("sqlstore: update user: %w", err)
 	}
 	now := stamp(u.UpdatedAt, db.now())
-	srcDS, srcObj := sourceArgs(u.Source)
+	srcDS, srcObj, srcTenant := sourceArgs(u.Source)
 	res, err := db.exec(ctx, `UPDATE users SET email = $2, email_lower = $3, display_name = $4,
 		display_lower = $5, given_name = $6, surname = $7, job_title = $8, department = $9, active = $10,
-		roles = $11, source_datasource = $12, source_object_id = $13, password_hash = $14, updated_at = $15
+		roles = $11, source_datasource = $12, source_object_id = $13, password_hash = $14, updated_at = $15,
+		source_tenant = $16
 		WHERE id = $1`,
 		u.ID, u.Email, strings.ToLower(u.Email), u.DisplayName, strings.ToLower(u.DisplayName),
 		u.GivenName, u.Surname, u.JobTitle, u.Department, u.Active, roles, srcDS, srcObj,
-		u.PasswordHash, db.ts(now))
+		u.PasswordHash, db.ts(now), srcTenant)
 	if err != nil {
 		return userWriteError("update user", u, u.ID, err)
 	}

@@ -112,7 +112,8 @@ func testUsers(t *testing.T, s store.Store) {
 		JobTitle: "Retail Manager", Department: "Retail", Active: true,
 		Roles:        []tenantlink.Role{tenantlink.RoleUser, tenantlink.RoleDesignProcess},
 		Groups:       []string{},
-		Source:       &tenantlink.UserSource{DataSource: "ds1", ObjectID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd"},
+		Source: &tenantlink.UserSource{DataSource: "ds1", ObjectID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
+			Tenant: "2a7e1e4f-4c33-4b8e-9d2f-5b6c1a0f9e11"},
 		PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
 	}
 	must(t, s.CreateUser(ctx, u))
@@ -134,6 +135,9 @@ func testUsers(t *testing.T, s store.Store) {
 		{"by email other case", func() (*tenantlink.User, error) { return s.GetUserByEmail(ctx, "adele.vance@CONTOSO.COM") }},
 		{"by source", func() (*tenantlink.User, error) {
 			return s.GetUserBySource(ctx, "ds1", "87d349ed-44d7-43e1-9a83-5f2406dee5bd")
+		}},
+		{"by tenant and object id", func() (*tenantlink.User, error) {
+			return s.GetUserByExternalID(ctx, "2A7E1E4F-4C33-4B8E-9D2F-5B6C1A0F9E11", "87d349ed-44d7-43e1-9a83-5f2406dee5bd")
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -174,6 +178,9 @@ func testUsers(t *testing.T, s store.Store) {
 	if _, err := s.GetUserBySource(ctx, "ds1", "87d349ed-44d7-43e1-9a83-5f2406dee5bd"); tenantlink.ErrorCode(err) != tenantlink.ENOTFOUND {
 		t.Errorf("cleared source still found: err = %v", err)
 	}
+	if _, err := s.GetUserByExternalID(ctx, "2a7e1e4f-4c33-4b8e-9d2f-5b6c1a0f9e11", "87d349ed-44d7-43e1-9a83-5f2406dee5bd"); tenantlink.ErrorCode(err) != tenantlink.ENOTFOUND {
+		t.Errorf("cleared external id still found: err = %v", err)
+	}
 
 	must(t, s.DeleteUser(ctx, u.ID))
 	_, err = s.GetUser(ctx, u.ID)
@@ -187,7 +194,7 @@ func testUserConflicts(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	a := mustUser(t, s, "megan@contoso.com")
 	b := mustUser(t, s, "lee@contoso.com")
-	src := &tenantlink.User{Email: "imported@contoso.com", Source: &tenantlink.UserSource{DataSource: "ds", ObjectID: "obj"}}
+	src := &tenantlink.User{Email: "imported@contoso.com", Source: &tenantlink.UserSource{DataSource: "ds", ObjectID: "obj", Tenant: "t1"}}
 	must(t, s.CreateUser(ctx, src))
 
 	for _, tc := range []struct {
@@ -204,6 +211,9 @@ func testUserConflicts(t *testing.T, s store.Store) {
 		{"create same source", func() error {
 			return s.CreateUser(ctx, &tenantlink.User{Email: "x@contoso.com", Source: &tenantlink.UserSource{DataSource: "ds", ObjectID: "obj"}})
 		}, ""},
+		{"create same tenant and object from another data source", func() error {
+			return s.CreateUser(ctx, &tenantlink.User{Email: "y@contoso.com", Source: &tenantlink.UserSource{DataSource: "ds2", ObjectID: "obj", Tenant: "T1"}})
+		}, `a user for Microsoft object "obj" of tenant "T1" already exists`},
 		{"update to taken email", func() error {
 			c := *b
 			c.Email = "Megan@Contoso.com"
@@ -236,6 +246,8 @@ func testUserNotFound(t *testing.T, s store.Store) {
 		{"GetUser", func() error { _, err := s.GetUser(ctx, "nope"); return err }},
 		{"GetUserByEmail", func() error { _, err := s.GetUserByEmail(ctx, "nope@contoso.com"); return err }},
 		{"GetUserBySource", func() error { _, err := s.GetUserBySource(ctx, "ds", "nope"); return err }},
+		{"GetUserByExternalID", func() error { _, err := s.GetUserByExternalID(ctx, "t", "nope"); return err }},
+		{"GetUserByExternalID without tenant", func() error { _, err := s.GetUserByExternalID(ctx, "", "nope"); return err }},
 		{"UpdateUser", func() error { return s.UpdateUser(ctx, &tenantlink.User{ID: "nope", Email: "n@c.com"}) }},
 		{"DeleteUser", func() error { return s.DeleteUser(ctx, "nope") }},
 	} {
