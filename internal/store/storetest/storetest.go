@@ -110,8 +110,8 @@ func testUsers(t *testing.T, s store.Store) {
 	u := &tenantlink.User{
 		Email: "Adele.Vance@Contoso.com", DisplayName: "Adele Vance", GivenName: "Adele", Surname: "Vance",
 		JobTitle: "Retail Manager", Department: "Retail", Active: true,
-		Roles:        []tenantlink.Role{tenantlink.RoleUser, tenantlink.RoleDesignProcess},
-		Groups:       []string{},
+		Roles:  []tenantlink.Role{tenantlink.RoleUser, tenantlink.RoleDesignProcess},
+		Groups: []string{},
 		Source: &tenantlink.UserSource{DataSource: "ds1", ObjectID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd",
 			Tenant: "2a7e1e4f-4c33-4b8e-9d2f-5b6c1a0f9e11"},
 		PasswordHash: "$argon2id$v=19$m=65536,t=1,p=4$c2FsdA$aGFzaA",
