@@ -15,6 +15,7 @@ deps:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo 'gofmt needed'; exit 1; }
 	$(GO) vet ./...
+	@$(GO) mod tidy -diff || { echo 'go mod tidy would change go.mod/go.sum: run it and commit the result'; exit 1; }
 
 test: deps vet
 	$(GO) test -count=1 -timeout 15m ./...

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// Role is a directory role (PRODUCT.md section 3).
+// Role is a directory role (docs/SPEC.md §3).
 type Role string
 
 // The roles a directory user or group can hold.
@@ -84,7 +84,7 @@ type Group struct {
 	UpdatedAt time.Time     `json:"updatedAt"`
 }
 
-// SyncSettings configures a group member sync (PRODUCT.md section 6).
+// SyncSettings configures a group member sync (docs/SPEC.md §6).
 type SyncSettings struct {
 	Enabled      bool            `json:"enabled"`
 	DataSource   string          `json:"datasource"`
@@ -94,7 +94,7 @@ type SyncSettings struct {
 	Schedule     json.RawMessage `json:"schedule,omitempty"`
 }
 
-// Status is a data source's status (PRODUCT.md section 4).
+// Status is a data source's status (docs/SPEC.md §4).
 type Status string
 
 // The four data source statuses.
@@ -129,7 +129,7 @@ type DataSource struct {
 }
 
 // DataSourceSettings are the connector settings of a data source. Only the
-// Office 365 connector exists; its settings are PRODUCT.md section 4's.
+// Office 365 connector exists; its settings are docs/SPEC.md §4's.
 type DataSourceSettings struct {
 	ReadWrite    bool   `json:"readWrite"`
 	SingleSignOn bool   `json:"singleSignOn"`

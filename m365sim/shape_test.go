@@ -13,8 +13,8 @@ import (
 	"github.com/tenantlink/tenantlink/m365sim"
 )
 
-// samplesPath finds ../shared/reference/graph-docs-samples.json beside the
-// repository root (the directory holding go.mod).
+// samplesPath finds testdata/graph-docs-samples/graph-docs-samples.json
+// under the repository root (the directory holding go.mod).
 func samplesPath(tb testing.TB) string {
 	tb.Helper()
 	dir, err := os.Getwd()
@@ -31,7 +31,7 @@ func samplesPath(tb testing.TB) string {
 		}
 		dir = parent
 	}
-	return filepath.Join(filepath.Dir(dir), "shared", "reference", "graph-docs-samples.json")
+	return filepath.Join(dir, "testdata", "graph-docs-samples", "graph-docs-samples.json")
 }
 
 type mock struct {

@@ -35,7 +35,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/web/ui"
 )
 
-// Config is everything `tenantlink serve` takes (PRODUCT.md section 2).
+// Config is everything `tenantlink serve` takes (docs/SPEC.md §2).
 type Config struct {
 	Addr      string // listen address, default 127.0.0.1:8080
 	DataDir   string // default ./tenantlink-data

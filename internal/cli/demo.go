@@ -84,8 +84,8 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
 		return fmt.Errorf("demo: %w", err)
 	}
 
-	// The demo ships the "Employee onboarding" process (PRODUCT.md section
-	// 8): it needs a data source, so it is created when the first Office 365
+	// The demo ships the "Employee onboarding" process (docs/SPEC.md
+	// §8): it needs a data source, so it is created when the first Office 365
 	// data source becomes ready.
 	a.DataSources.OnStatus = func(ds *tenantlink.DataSource, _ tenantlink.Status) {
 		if ds.Status != tenantlink.StatusReady || ds.Type != tenantlink.ConnectorOffice365 {

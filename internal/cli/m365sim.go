@@ -12,7 +12,7 @@ import (
 	"github.com/tenantlink/tenantlink/m365sim"
 )
 
-// simFlags are the simulator's flags (PRODUCT.md section 9), shared with
+// simFlags are the simulator's flags (docs/SPEC.md §9), shared with
 // demo, which runs the same simulator next to tenantlink.
 type simFlags struct {
 	addr, tenantDomain     string

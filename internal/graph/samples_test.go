@@ -59,7 +59,7 @@ type mock struct {
 
 func loadSamples(tb testing.TB) []mock {
 	tb.Helper()
-	path := filepath.Join(repoRoot(tb), "..", "shared", "reference", "graph-docs-samples.json")
+	path := filepath.Join(repoRoot(tb), "testdata", "graph-docs-samples", "graph-docs-samples.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		tb.Fatalf("the Graph docs samples are required: %v", err)

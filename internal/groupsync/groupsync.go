@@ -1,4 +1,4 @@
-// Package groupsync is the group member sync engine (PRODUCT.md section 6):
+// Package groupsync is the group member sync engine (docs/SPEC.md §6):
 // it imports the members of a source group of a data source into a
 // directory group, full on the first run and incremental afterwards,
 // streaming pages into batched transactions so memory stays flat at any

@@ -45,7 +45,7 @@ type Schedule struct {
 }
 
 // DefaultSchedule is a new sync's schedule: every hour, on the hour
-// (PRODUCT.md section 6).
+// (docs/SPEC.md §6).
 func DefaultSchedule() Schedule { return Schedule{Kind: Hourly} }
 
 // ParseSchedule decodes and validates a schedule. An empty document is

@@ -20,8 +20,8 @@ import (
 // target is the directory group id.
 const KindSync = "sync"
 
-// Last-run statuses, the same words as a sync run's status (PRODUCT.md
-// section 6), plus queued while a job waits for a worker.
+// Last-run statuses, the same words as a sync run's status (docs/SPEC.md
+// §6), plus queued while a job waits for a worker.
 const (
 	StatusQueued    = "queued"
 	StatusRunning   = "running"

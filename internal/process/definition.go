@@ -1,4 +1,4 @@
-// Package process owns processes (PRODUCT.md section 8): declarative
+// Package process owns processes (docs/SPEC.md §8): declarative
 // workflows made of form fields and rules that call data source
 // operations. It validates definitions when they are saved, runs an
 // instance's rules in order as the caller (who must be a connection user

@@ -1,4 +1,4 @@
-// Package sso owns single sign-on (PRODUCT.md section 7): the "sso"
+// Package sso owns single sign-on (docs/SPEC.md §7): the "sso"
 // settings document (which Office 365 data source people sign in with,
 // auto redirect, the bypass group, creating users at first sign-in), the
 // sign-in flow's bookkeeping around the connector's OpenID Connect code
@@ -37,7 +37,7 @@ const Purpose = "sso"
 // about 10 minutes, and a sign-in page left open longer should start over.
 const StateTTL = 10 * time.Minute
 
-// Settings are the single sign-on settings (PRODUCT.md section 12).
+// Settings are the single sign-on settings (docs/SPEC.md §12).
 type Settings struct {
 	Enabled      bool   `json:"enabled"`
 	DataSource   string `json:"datasource"`

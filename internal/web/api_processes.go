@@ -6,7 +6,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/process"
 )
 
-// RegisterProcesses registers the process API (PRODUCT.md section 8) on
+// RegisterProcesses registers the process API (docs/SPEC.md §8) on
 // svc. It is called by package app once the process service exists, the
 // way RegisterSync is, because New has no process service to hand.
 func (s *Server) RegisterProcesses(svc *process.Service) {

@@ -1,5 +1,5 @@
-// Package web serves tenantlink over HTTP: the JSON API of PRODUCT.md
-// section 12, the OAuth callback, health, readiness and metrics, plus the
+// Package web serves tenantlink over HTTP: the JSON API of docs/SPEC.md
+// §12, the OAuth callback, health, readiness and metrics, plus the
 // middleware every page shares (sessions, API tokens, CSRF, security
 // headers, request logging). The HTML pages live in package web/ui, which
 // registers its routes on the same Server. Handlers return errors through

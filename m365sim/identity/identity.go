@@ -60,7 +60,7 @@ type App struct {
 
 // DefaultPermissions are the Graph permissions an App without configured
 // permissions is assumed to have: tenantlink's least-privilege read and
-// write sets (PRODUCT.md section 4).
+// write sets (docs/SPEC.md §4).
 var DefaultPermissions = []string{
 	"User.Read.All", "GroupMember.Read.All", "Organization.Read.All",
 	"Group.ReadWrite.All", "GroupMember.ReadWrite.All", "User.ReadWrite.All",

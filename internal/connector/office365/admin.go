@@ -49,7 +49,7 @@ var errAdminFound = errors.New("admin role found")
 // checkAdmin refuses a signer who holds none of adminRoles. Tenant-wide
 // consent may already exist, in which case Microsoft lets any user through
 // the authorize page; tenantlink still wants an administrator to own the
-// grant (PRODUCT.md section 4).
+// grant (docs/SPEC.md §4).
 func (c *Connector) checkAdmin(ctx context.Context, gc *graph.Client, who string) error {
 	err := gc.MemberOf(ctx, "me", graph.Query{}, func(objs []graph.DirectoryObject) error {
 		for _, o := range objs {

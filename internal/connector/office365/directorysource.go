@@ -19,7 +19,7 @@ import (
 var _ connector.DirectoryReader = (*Connector)(nil)
 
 // memberFields is the $select of a member read: only what the import maps
-// (PRODUCT.md section 6), which keeps pages small.
+// (docs/SPEC.md §6), which keeps pages small.
 var memberFields = []string{"id", "userPrincipalName", "mail", "displayName", "givenName", "surname", "jobTitle", "department", "accountEnabled"}
 
 // idsPerFilter is how many ids one "id in (…)" filter carries when

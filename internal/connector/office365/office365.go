@@ -49,7 +49,7 @@ const (
 // to learn and pin the tenant, and a refresh token to keep the grant alive.
 var oidcScopes = []string{"openid", "profile", "email", "offline_access"}
 
-// Least-privilege Graph permissions (PRODUCT.md section 4).
+// Least-privilege Graph permissions (docs/SPEC.md §4).
 var (
 	readScopes  = []string{"User.Read.All", "GroupMember.Read.All", "Organization.Read.All"}
 	writeScopes = []string{"Group.ReadWrite.All", "GroupMember.ReadWrite.All", "User.ReadWrite.All", "LicenseAssignment.ReadWrite.All"}

@@ -19,7 +19,7 @@ import (
 	"github.com/tenantlink/tenantlink/m365sim"
 )
 
-// allRoles are the application permissions PRODUCT.md section 4 asks for
+// allRoles are the application permissions docs/SPEC.md §4 asks for
 // with "Read and write users & groups" on.
 var allRoles = []string{"User.Read.All", "GroupMember.Read.All", "Organization.Read.All", "Group.ReadWrite.All",
 	"GroupMember.ReadWrite.All", "User.ReadWrite.All", "LicenseAssignment.ReadWrite.All"}

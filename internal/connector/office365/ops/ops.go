@@ -1,5 +1,5 @@
 // Package ops owns the ten Office 365 operations a data source offers
-// (PRODUCT.md section 5): their declared inputs and outputs, strict input
+// (docs/SPEC.md §5): their declared inputs and outputs, strict input
 // validation, the resolution of user, group and licence references, the
 // Graph calls that carry each operation out in Graph's batch sizes, the
 // idempotent per-item results of the write operations, and the translation
@@ -122,8 +122,8 @@ var outputTypes = map[string]string{
 	"enabledUnits": "integer", "consumedUnits": "integer", "availableUnits": "integer",
 }
 
-// userOutputs and groupOutputs are the record fields of PRODUCT.md
-// section 5, in its order.
+// userOutputs and groupOutputs are the record fields of docs/SPEC.md
+// §5, in its order.
 var (
 	userOutputs = []string{"id", "userPrincipalName", "displayName", "givenName", "surname", "mail", "jobTitle",
 		"department", "officeLocation", "companyName", "employeeId", "mobilePhone", "businessPhone", "city",
@@ -199,7 +199,7 @@ var defs = []opDef{
 		Outputs: outputs("user", "userId", "skuId", "skuPartNumber", "result", "error")}, runRemoveLicence},
 }
 
-// Operations declares the ten operations, in PRODUCT.md's order. The
+// Operations declares the ten operations, in docs/SPEC.md's order. The
 // slices are fresh copies, so callers may modify them.
 func Operations() []connector.Operation {
 	out := make([]connector.Operation, len(defs))

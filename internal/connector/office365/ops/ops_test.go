@@ -37,7 +37,7 @@ func TestOperationsGolden(t *testing.T) {
 }
 
 func TestOperationsMatchProduct(t *testing.T) {
-	// PRODUCT.md section 12's path names, in section 5's order, and which
+	// docs/SPEC.md §12's path names, in section 5's order, and which
 	// of them write.
 	want := []struct {
 		name, label string
