@@ -291,9 +291,9 @@ func deltaIDFilter(f string) ([]string, error) {
 }
 
 // changedProps lists the properties among names whose values differ
-// between before and after.
+// between before and after; never nil (nil means "unknown: all").
 func changedProps(before, after func(string) (any, bool), names []string) []string {
-	var out []string
+	out := []string{}
 	for _, n := range names {
 		a, aok := before(n)
 		b, bok := after(n)

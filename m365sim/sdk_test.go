@@ -497,6 +497,8 @@ func TestSDKDeltaPreferMinimal(t *testing.T) {
 	mustStatus(t, call(t, "PATCH", f.base+"/users/"+renamed, f.tok, map[string]any{"@odata.type": "#microsoft.graph.user", "displayName": "Renamed Person"}), 204)
 	mustStatus(t, call(t, "PATCH", ctl+"/users/"+retitled, "", map[string]any{"jobTitle": "Chief Tester", "mobilePhone": nil}), 204)
 	mustStatus(t, call(t, "PATCH", f.base+"/users/"+untracked, f.tok, map[string]any{"city": "Elsewhere"}), 204)
+	same := f.uid(8)
+	mustStatus(t, call(t, "PATCH", f.base+"/users/"+same, f.tok, map[string]any{"displayName": f.users[8]["displayName"]}), 204)
 	added := call(t, "POST", ctl+"/users", "", map[string]any{"userPrincipalName": "minimal.hire", "displayName": "Minimal Hire", "jobTitle": "New"})
 	mustStatus(t, added, 201)
 	newID := added.body["id"].(string)
@@ -529,8 +531,10 @@ func TestSDKDeltaPreferMinimal(t *testing.T) {
 	if diff := cmp.Diff(map[string]any{"id": renamed, "displayName": "Renamed Person", "jobTitle": f.users[1]["jobTitle"], "mobilePhone": full[renamed]["mobilePhone"]}, full[renamed]); diff != "" {
 		t.Errorf("default user round, renamed (-want +got):\n%s", diff)
 	}
-	if _, ok := full[untracked]; !ok {
-		t.Errorf("default round leaves out the user whose untracked property changed: %v", full)
+	for _, id := range []string{untracked, same} {
+		if _, ok := full[id]; !ok {
+			t.Errorf("default round leaves out %s, written but with no selected property changed: %v", id, full)
+		}
 	}
 
 	groups, _, last := deltaRound(t, groupLink, f.tok, minimal...)
