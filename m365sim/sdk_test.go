@@ -368,9 +368,19 @@ func TestSDKODataTypeAnnotations(t *testing.T) {
 	}
 	const notAssignable = "A resource with type 'Microsoft.DirectoryServices.%s' was found, but it is not assignable to the expected type 'Microsoft.DirectoryServices.%s'. The type specified in the resource must be equal to either the expected type or a derived type."
 	const notResolved = "A type named '%s' could not be resolved by the model. When a model is available, each type name must resolve to a valid type."
-	license := func(typ string) []byte {
-		return jsonBytes(t, map[string]any{"addLicenses": []map[string]any{{"@odata.type": typ, "skuId": "00000000-0000-0000-0000-000000000000", "disabledPlans": []string{}}}, "removeLicenses": []string{}})
+	// A SKU with free units, for a licence Kiota-typed as assignedLicense.
+	var roomy string
+	for _, sk := range call(t, "GET", f.base+"/subscribedSkus", f.tok, nil).values() {
+		if sk["consumedUnits"].(float64) < sk["prepaidUnits"].(map[string]any)["enabled"].(float64) {
+			roomy = sk["skuId"].(string)
+			break
+		}
 	}
+	mustStatus(t, call(t, "PATCH", f.base+"/users/"+f.uid(6), f.tok, map[string]any{"usageLocation": "IE"}), 204)
+	license := func(typ, sku string) []byte {
+		return jsonBytes(t, map[string]any{"addLicenses": []map[string]any{{"@odata.type": typ, "skuId": sku, "disabledPlans": []string{}}}, "removeLicenses": []string{}})
+	}
+	bind := []string{"https://graph.microsoft.com/v1.0/directoryObjects/" + f.nonMember(t, 2)}
 	cases := []struct {
 		name         string
 		method, path string
@@ -392,7 +402,9 @@ func TestSDKODataTypeAnnotations(t *testing.T) {
 		{"PATCH user with group type", "PATCH", "/users/" + f.uid(2), jsonBytes(t, map[string]any{"@odata.type": "#microsoft.graph.group", "city": "Typed"}), 400, fmt.Sprintf(notAssignable, "Group", "User")},
 		{"PATCH group typed", "PATCH", "/groups/" + f.gid(0), jsonBytes(t, map[string]any{"@odata.type": "#microsoft.graph.group", "description": "Typed"}), 204, ""},
 		{"PATCH group with user type", "PATCH", "/groups/" + f.gid(1), jsonBytes(t, map[string]any{"@odata.type": "#microsoft.graph.user", "description": "Typed"}), 400, fmt.Sprintf(notAssignable, "User", "Group")},
-		{"assignLicense with group-typed licence", "POST", "/users/" + f.uid(3) + "/assignLicense", license("#microsoft.graph.group"), 400, fmt.Sprintf(notAssignable, "Group", "AssignedLicense")},
+		{"PATCH group members@odata.bind typed", "PATCH", "/groups/" + f.gid(2), jsonBytes(t, map[string]any{"@odata.type": "#microsoft.graph.group", "members@odata.bind": bind}), 204, ""},
+		{"assignLicense with assignedLicense-typed licence", "POST", "/users/" + f.uid(6) + "/assignLicense", license("#microsoft.graph.assignedLicense", roomy), 200, ""},
+		{"assignLicense with group-typed licence", "POST", "/users/" + f.uid(3) + "/assignLicense", license("#microsoft.graph.group", roomy), 400, fmt.Sprintf(notAssignable, "Group", "AssignedLicense")},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -519,6 +531,25 @@ func TestSDKDeltaPreferMinimal(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, byID(items)); diff != "" {
 		t.Errorf("minimal user round (-want +got):\n%s", diff)
+	}
+
+	// The same round through $batch, the header given per item: the
+	// preference is honoured and reported in the item's headers.
+	rel := strings.TrimPrefix(userLink, f.base)
+	br := send(t, "POST", f.base+"/$batch", f.tok, gzipped(t, jsonBytes(t, map[string]any{"requests": []map[string]any{
+		{"id": "1", "method": "GET", "url": rel, "headers": map[string]string{"Prefer": "return=minimal"}}}})),
+		"Content-Type", "application/json", "Content-Encoding", "gzip")
+	mustStatus(t, br, 200)
+	bi := br.body["responses"].([]any)[0].(map[string]any)
+	if got := bi["headers"].(map[string]any)["Preference-Applied"]; got != "return=minimal" {
+		t.Errorf("batch item Preference-Applied = %v, want return=minimal", got)
+	}
+	var batched []map[string]any
+	for _, v := range bi["body"].(map[string]any)["value"].([]any) {
+		batched = append(batched, v.(map[string]any))
+	}
+	if diff := cmp.Diff(want, byID(batched)); diff != "" {
+		t.Errorf("minimal round through $batch (-want +got):\n%s", diff)
 	}
 
 	// Without the header the same round carries every selected property,
