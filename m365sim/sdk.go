@@ -40,8 +40,8 @@ var errUnreadableJSON = gerr(400, "BadRequest", "Unable to read JSON request pay
 // uncompressed on (RFC 9110 section 8.4.1).
 func decodeBody(r *http.Request) error {
 	codings := contentCodings(r.Header.Values("Content-Encoding"))
-	if len(codings) == 0 {
-		return nil
+	if len(codings) == 0 || r.Body == nil || r.Body == http.NoBody {
+		return nil // no body: nothing is encoded
 	}
 	for _, c := range codings {
 		switch c {
@@ -49,10 +49,6 @@ func decodeBody(r *http.Request) error {
 		default:
 			return gerr(415, "UnsupportedMediaType", "Content-Encoding '%s' is not supported; use gzip or deflate.", c)
 		}
-	}
-	if r.Body == nil || r.Body == http.NoBody {
-		r.Header.Del("Content-Encoding")
-		return nil
 	}
 	raw, err := io.ReadAll(io.LimitReader(r.Body, maxDecodedBody+1))
 	r.Body.Close()

@@ -190,6 +190,7 @@ func TestSDKCompressedBodies(t *testing.T) {
 		{"gzip header but plain body", "PATCH", "/users/" + f.uid(5), patchUser, "gzip", 400, "BadRequest",
 			"Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format."},
 		{"unknown coding", "PATCH", "/users/" + f.uid(5), patchUser, "br", 415, "UnsupportedMediaType", "Content-Encoding 'br' is not supported; use gzip or deflate."},
+		{"coding on a bodiless request is ignored", "GET", "/users/" + f.uid(6) + "?%24select=id", nil, "br", 200, "", ""},
 		{"zip bomb", "PATCH", "/users/" + f.uid(5), bomb, "gzip", 413, "RequestEntityTooLarge", "The request body exceeds 4194304 bytes once decompressed."},
 	}
 	for _, tc := range cases {
