@@ -2,7 +2,6 @@ package m365sim
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"net/http/httptest"
 	"strings"
@@ -81,9 +80,11 @@ func (rq *req) batch() error {
 	return nil
 }
 
-func contentType(h map[string]string) string {
+func contentType(h map[string]string) string { return header(h, "Content-Type") }
+
+func header(h map[string]string, name string) string {
 	for k, v := range h {
-		if strings.EqualFold(k, "Content-Type") {
+		if strings.EqualFold(k, name) {
 			return v
 		}
 	}
@@ -95,9 +96,13 @@ func (rq *req) runItem(it batchItem) *httptest.ResponseRecorder {
 	var body []byte
 	if len(it.Body) > 0 && string(it.Body) != "null" {
 		body = it.Body
+		// A string body is base64 (json-batching: "a JSON object or a
+		// base64 URL-encoded value"); with a Content-Encoding item header it
+		// carries the encoded bytes, which the item's own route decodes
+		// like a standalone request's (sdk.go decodeBody).
 		var s string
-		if json.Unmarshal(it.Body, &s) == nil && !strings.Contains(contentType(it.Headers), "json") {
-			if b, err := base64.StdEncoding.DecodeString(s); err == nil {
+		if json.Unmarshal(it.Body, &s) == nil && (!strings.Contains(contentType(it.Headers), "json") || header(it.Headers, "Content-Encoding") != "") {
+			if b, err := base64Body(s); err == nil {
 				body = b
 			}
 		}
@@ -123,7 +128,7 @@ func (rq *req) runItem(it batchItem) *httptest.ResponseRecorder {
 }
 
 // batchHeaders are the item headers worth passing back.
-var batchHeaders = []string{"Content-Type", "Location", "Retry-After", "x-ms-resource-unit", "x-ms-throttle-scope", "x-ms-throttle-information", "x-ms-throttle-limit-percentage", "request-id", "client-request-id"}
+var batchHeaders = []string{"Content-Type", "Location", "Retry-After", "x-ms-resource-unit", "x-ms-throttle-scope", "x-ms-throttle-information", "x-ms-throttle-limit-percentage", "Preference-Applied", "request-id", "client-request-id"}
 
 func batchResponse(id string, rec *httptest.ResponseRecorder) obj {
 	h := obj{}

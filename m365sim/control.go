@@ -369,9 +369,10 @@ func (s *Server) ctlPatchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.unindexUPN(u)
+	before := *u
 	*u = c
 	t.indexUPN(u)
-	t.record(change{id: u.ID})
+	t.record(change{id: u.ID, props: changedProps(before.get, u.get, userTracked)})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -444,6 +445,7 @@ func (s *Server) ctlPatchGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	before := *g
 	if in.DisplayName != nil {
 		g.DisplayName = *in.DisplayName
 	}
@@ -453,7 +455,7 @@ func (s *Server) ctlPatchGroup(w http.ResponseWriter, r *http.Request) {
 	if in.Visibility != nil {
 		g.Visibility = *in.Visibility
 	}
-	t.record(change{group: true, id: g.ID})
+	t.record(change{group: true, id: g.ID, props: changedProps(before.get, g.get, groupTracked)})
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -25,6 +25,7 @@ type deltaState struct {
 	Offset  int      `json:"o,omitempty"`
 	Select  []string `json:"sel,omitempty"`
 	Issued  int64    `json:"at"`
+	IDs     []string `json:"ids,omitempty"` // $filter=id eq '…' or …
 }
 
 func (rq *req) usersDelta() error  { return rq.delta("ud", "users") }
@@ -76,8 +77,12 @@ func (rq *req) delta(kind, entity string) error {
 		if err != nil {
 			return err
 		}
+		ids, err := deltaIDFilter(rq.q.Get("$filter"))
+		if err != nil {
+			return err
+		}
 		rq.s.mu.RLock()
-		st = deltaState{Kind: kind, Tenant: rq.t.ID, Initial: true, Upto: rq.t.seq, Select: sel}
+		st = deltaState{Kind: kind, Tenant: rq.t.ID, Initial: true, Upto: rq.t.seq, Select: sel, IDs: ids}
 		rq.s.mu.RUnlock()
 		if dtok == "latest" {
 			st.Initial = false
@@ -91,10 +96,13 @@ func (rq *req) delta(kind, entity string) error {
 	defer rq.s.mu.RUnlock()
 	var value []obj
 	var next *deltaState
-	if st.Initial {
+	switch {
+	case st.Initial && len(st.IDs) > 0:
+		value = rq.filteredDelta(kind, st)
+	case st.Initial:
 		value, next = rq.initialDelta(kind, st)
-	} else {
-		value, next = rq.changesDelta(kind, st)
+	default:
+		value, next = rq.changesDelta(kind, st, rq.preferMinimal())
 	}
 	if next != nil {
 		rq.deltaPage(entity, value, next, nil)
@@ -107,6 +115,11 @@ func (rq *req) delta(kind, entity string) error {
 }
 
 func (rq *req) deltaPage(entity string, value []obj, next, final *deltaState) {
+	if rq.preferMinimal() {
+		// user-delta / group-delta: "Prefer: return=minimal" returns only
+		// the changed properties of updated objects.
+		rq.w.Header().Set("Preference-Applied", "return=minimal")
+	}
 	body := obj{{"@odata.context", rq.context(entity)}}
 	link := rq.base + "/" + entity + "/delta?"
 	if next != nil {
@@ -189,20 +202,76 @@ func (rq *req) initialDelta(kind string, st deltaState) ([]obj, *deltaState) {
 	return value, nil
 }
 
-// changedObject is one object's net change over a delta round.
-type changedObject struct {
-	id      string
-	props   bool
-	members []string        // in first-change order
-	added   map[string]bool // member id -> net added (true) or removed (false)
+// filteredDelta is the initial round of a delta query filtered by ids:
+// the current state of those objects that exist, in filter order.
+func (rq *req) filteredDelta(kind string, st deltaState) []obj {
+	var value []obj
+	if kind == "ud" {
+		props := rq.deltaUserProps(st.Select)
+		for _, id := range st.IDs {
+			if u := rq.t.userByID[id]; u != nil {
+				value = append(value, render(u.get, props))
+			}
+		}
+		return value
+	}
+	props, members := rq.deltaGroupProps(st.Select)
+	for _, id := range st.IDs {
+		g := rq.t.groupByID[id]
+		if g == nil {
+			continue
+		}
+		o := render(g.get, props)
+		if members {
+			md := make([]obj, 0, len(g.members))
+			for _, m := range g.members {
+				md = append(md, obj{{"@odata.type", "#microsoft.graph.user"}, {"id", m}})
+			}
+			o = append(o, kv{"members@delta", md})
+		}
+		value = append(value, o)
+	}
+	return value
 }
 
-func (rq *req) changesDelta(kind string, st deltaState) ([]obj, *deltaState) {
+// changedObject is one object's net change over a delta round.
+type changedObject struct {
+	id       string
+	props    bool
+	allProps bool            // created, or a change whose properties are unknown
+	changed  map[string]bool // properties changed, when !allProps
+	members  []string        // in first-change order
+	added    map[string]bool // member id -> net added (true) or removed (false)
+}
+
+// minimalProps narrows props to what changed, always keeping id; ok is
+// false when none of props changed.
+func (co *changedObject) minimalProps(props []string) (out []string, ok bool) {
+	if co.allProps {
+		return props, true
+	}
+	for _, p := range props {
+		if p == "id" || co.changed[p] {
+			out = append(out, p)
+			ok = ok || p != "id"
+		}
+	}
+	return out, ok
+}
+
+func (rq *req) changesDelta(kind string, st deltaState, minimal bool) ([]obj, *deltaState) {
 	wantGroup := kind == "gd"
+	var only map[string]bool
+	if len(st.IDs) > 0 {
+		only = make(map[string]bool, len(st.IDs))
+		for _, id := range st.IDs {
+			only[id] = true
+		}
+	}
 	var order []*changedObject
 	byID := map[string]*changedObject{}
 	for _, c := range rq.t.changesSince(st.Since, st.Upto) {
-		if c.group != wantGroup {
+		if c.group != wantGroup || (only != nil && !only[c.id]) {
 			continue
 		}
 		co := byID[c.id]
@@ -213,6 +282,16 @@ func (rq *req) changesDelta(kind string, st deltaState) ([]obj, *deltaState) {
 		}
 		if c.member == "" {
 			co.props = true
+			if c.props == nil {
+				co.allProps = true
+			} else {
+				if co.changed == nil {
+					co.changed = map[string]bool{}
+				}
+				for _, p := range c.props {
+					co.changed[p] = true
+				}
+			}
 			continue
 		}
 		if _, seen := co.added[c.member]; !seen {
@@ -232,7 +311,14 @@ func (rq *req) changesDelta(kind string, st deltaState) ([]obj, *deltaState) {
 				value = append(value, obj{{"id", co.id}, {"@removed", obj{{"reason", "changed"}}}})
 				continue
 			}
-			value = append(value, render(u.get, uprops))
+			p := uprops
+			if minimal {
+				var ok bool
+				if p, ok = co.minimalProps(uprops); !ok {
+					continue // no tracked property changed
+				}
+			}
+			value = append(value, render(u.get, p))
 			continue
 		}
 		g := rq.t.groupByID[co.id]
@@ -240,7 +326,18 @@ func (rq *req) changesDelta(kind string, st deltaState) ([]obj, *deltaState) {
 			value = append(value, obj{{"id", co.id}, {"@removed", obj{{"reason", "deleted"}}}})
 			continue
 		}
-		o := render(g.get, props)
+		gp, propsChanged := props, co.props
+		if minimal {
+			gp, propsChanged = co.minimalProps(props)
+			propsChanged = propsChanged && co.props
+			if !propsChanged {
+				gp = []string{"id"}
+			}
+		}
+		o := render(g.get, gp)
+		if minimal && !propsChanged && !(members && len(co.members) > 0) {
+			continue // no tracked property or membership changed
+		}
 		if members && len(co.members) > 0 {
 			md := make([]obj, 0, len(co.members))
 			for _, m := range co.members {

@@ -150,6 +150,7 @@ func (s *Server) graphHandler() http.Handler {
 	h("GET /v1.0/organization", permOrg, (*req).organization)
 	h("POST /v1.0/$batch", permAny, (*req).batch)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		normalizePath(r.URL) // delta(), microsoft.graph.delta, members/graph.user (sdk.go)
 		if _, pattern := mux.Handler(r); pattern == "" {
 			rq := s.newReq(w, r)
 			seg := strings.TrimPrefix(r.URL.Path, "/v1.0/")
@@ -189,6 +190,10 @@ func (s *Server) graphRoute(pattern string, p perm, fn func(*req) error) http.Ha
 		w.Header().Set("x-ms-resource-unit", strconv.Itoa(ruCost(pattern, rq.q)))
 		s.ctl.count(pattern, write && pattern != "POST /v1.0/$batch")
 		if err := rq.authenticate(p); err != nil {
+			rq.fail(err)
+			return
+		}
+		if err := decodeBody(r); err != nil { // Content-Encoding (sdk.go)
 			rq.fail(err)
 			return
 		}

@@ -119,6 +119,9 @@ func (rq *req) createGroup() error {
 	if err := json.NewDecoder(rq.r.Body).Decode(&raw); err != nil {
 		return badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
 	}
+	if err := checkODataType(raw, "group"); err != nil {
+		return err
+	}
 	var in struct {
 		DisplayName     *string  `json:"displayName"`
 		Description     *string  `json:"description"`
@@ -253,6 +256,9 @@ func (rq *req) patchGroup() error {
 	if err != nil {
 		return err
 	}
+	if err := checkODataType(raw, "group"); err != nil {
+		return err
+	}
 	var binds []string
 	props := map[string]json.RawMessage{}
 	for k, v := range raw {
@@ -332,9 +338,10 @@ func (rq *req) patchGroup() error {
 			c.MailNickname = val
 		}
 	}
+	before := *g
 	g.DisplayName, g.Description, g.Visibility, g.MailNickname = c.DisplayName, c.Description, c.Visibility, c.MailNickname
 	if len(props) > 0 {
-		rq.t.record(change{group: true, id: g.ID})
+		rq.t.record(change{group: true, id: g.ID, props: changedProps(before.get, g.get, groupTracked)})
 	}
 	for _, id := range ids {
 		g.addMember(id)

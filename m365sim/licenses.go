@@ -3,6 +3,7 @@ package m365sim
 import (
 	"encoding/base64"
 	"encoding/json"
+	"io"
 	"strings"
 
 	"github.com/google/uuid"
@@ -76,8 +77,20 @@ func (rq *req) assignLicense() error {
 		} `json:"addLicenses"`
 		RemoveLicenses *[]string `json:"removeLicenses"`
 	}
-	if err := json.NewDecoder(rq.r.Body).Decode(&in); err != nil {
+	payload, err := io.ReadAll(rq.r.Body)
+	if err != nil || json.Unmarshal(payload, &in) != nil {
 		return badRequest("Unable to read JSON request payload. Please ensure Content-Type header is set and payload is of valid JSON format.")
+	}
+	// Kiota serializes each assignedLicense with its @odata.type.
+	var typed struct {
+		AddLicenses []map[string]json.RawMessage `json:"addLicenses"`
+	}
+	if json.Unmarshal(payload, &typed) == nil {
+		for _, a := range typed.AddLicenses {
+			if err := checkODataType(a, "assignedLicense"); err != nil {
+				return err
+			}
+		}
 	}
 	if in.RemoveLicenses == nil {
 		return badRequest("Invalid value specified for property 'removeLicenses' of resource 'User'.")
@@ -150,7 +163,7 @@ func (rq *req) assignLicense() error {
 		u.Licenses = append(u.Licenses, assignedLicense{SkuID: s.SkuID, DisabledPlans: dp})
 		s.consumed++
 	}
-	t.record(change{id: u.ID})
+	t.record(change{id: u.ID, props: []string{"assignedLicenses"}})
 	body := obj{{"@odata.context", rq.context("users/$entity")}}
 	rq.json(200, append(body, render(u.get, fullUserProps)...))
 	return nil

@@ -116,6 +116,9 @@ type change struct {
 	// Membership changes on a group: added (true) or removed (false) user id.
 	member      string
 	memberAdded bool
+	// props names the properties an update changed (Prefer:
+	// return=minimal); nil when unknown or for creations: all of them.
+	props []string
 }
 
 // tenant is one directory. All access goes through Server.mu.

@@ -200,6 +200,9 @@ func (rq *req) patchUser() error {
 	if err != nil {
 		return err
 	}
+	if err := checkODataType(raw, "user"); err != nil {
+		return err
+	}
 	rq.s.mu.Lock()
 	defer rq.s.mu.Unlock()
 	u, err := rq.targetUser()
@@ -212,9 +215,10 @@ func (rq *req) patchUser() error {
 		return err
 	}
 	rq.t.unindexUPN(u)
+	before := *u
 	*u = c
 	rq.t.indexUPN(u)
-	rq.t.record(change{id: u.ID})
+	rq.t.record(change{id: u.ID, props: changedProps(before.get, u.get, userTracked)})
 	return rq.noContent()
 }
 
