@@ -10,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -36,14 +37,21 @@ import (
 const stateVersion = 1
 
 // saveDelay debounces saves: the first change schedules one, and every
-// change until it runs rides along.
-const saveDelay = 200 * time.Millisecond
+// change until it runs rides along. A big tenant takes long to save, so the
+// delay grows to twice the last save's duration (at most maxSaveDelay):
+// under a steady stream of writes saving takes at most a third of a core.
+const (
+	saveDelay    = 200 * time.Millisecond
+	maxSaveDelay = 30 * time.Second
+)
 
 type stateFile struct {
 	Version  int            `json:"version"`
 	Facts    Facts          `json:"facts"` // URL left empty: it is the listener's
 	Tenants  []tenantState  `json:"tenants"`
 	Identity identity.State `json:"identity"`
+
+	sum [sha256.Size]byte // of the file as read: an unchanged state is not written back
 }
 
 type tenantState struct {
@@ -97,9 +105,10 @@ type changeState struct {
 type persister struct {
 	path string
 
-	mu     sync.Mutex // guards timer and closed
+	mu     sync.Mutex // guards timer, closed and delay
 	timer  *time.Timer
 	closed bool
+	delay  time.Duration
 
 	saveMu sync.Mutex // one write at a time, each with a fresh snapshot
 	last   [sha256.Size]byte
@@ -108,8 +117,22 @@ type persister struct {
 // startPersisting saves the freshly seeded state once, so a bad path fails
 // New, and from then on saves after changes.
 func (s *Server) startPersisting(path string) error {
-	s.persist = &persister{path: path}
+	s.persist = &persister{path: path, delay: saveDelay}
 	return s.Save()
+}
+
+// resumePersisting is startPersisting for a state just loaded from path:
+// rather than writing the same state back (seconds for a big tenant), it
+// checks that the folder takes the temporary file a save needs.
+func (s *Server) resumePersisting(path string, sum [sha256.Size]byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("m365sim: state file %s cannot be saved: %w", path, err)
+	}
+	f.Close()
+	os.Remove(f.Name())
+	s.persist = &persister{path: path, delay: saveDelay, last: sum}
+	return nil
 }
 
 // markDirty schedules a save; it is called with s.mu or the identity
@@ -124,7 +147,7 @@ func (s *Server) markDirty() {
 	if p.closed || p.timer != nil {
 		return
 	}
-	p.timer = time.AfterFunc(saveDelay, func() {
+	p.timer = time.AfterFunc(p.delay, func() {
 		p.mu.Lock()
 		p.timer = nil
 		p.mu.Unlock()
@@ -165,6 +188,13 @@ func (s *Server) Save() error {
 	}
 	p.saveMu.Lock()
 	defer p.saveMu.Unlock()
+	start := time.Now()
+	defer func() {
+		d := min(max(2*time.Since(start), saveDelay), maxSaveDelay)
+		p.mu.Lock()
+		p.delay = d
+		p.mu.Unlock()
+	}()
 	b, err := s.encodeState()
 	if err != nil {
 		return err
@@ -190,15 +220,18 @@ func (s *Server) encodeState() ([]byte, error) {
 	f := s.facts
 	f.URL = ""
 	st := stateFile{Version: stateVersion, Facts: f, Identity: ist}
+	// Copy under the read lock, encode after it: writers wait only for
+	// the copy.
 	s.mu.RLock()
-	defer s.mu.RUnlock() // held while encoding: users' slices are shared with the live state
 	for _, t := range s.tenants {
 		ts, err := s.tenantStateLocked(t)
 		if err != nil {
+			s.mu.RUnlock()
 			return nil, err
 		}
 		st.Tenants = append(st.Tenants, ts)
 	}
+	s.mu.RUnlock()
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("m365sim: save state: %w", err)
@@ -220,11 +253,21 @@ func (s *Server) tenantStateLocked(t *tenant) (tenantState, error) {
 		Groups: make([]groupState, 0, len(t.groups)),
 		Log:    make([]changeState, 0, len(t.log)),
 	}
+	// Deep enough copies that later writes to the live objects (which
+	// replace or append to these slices, or set a licence's fields in
+	// place) cannot race with encoding.
 	for _, u := range t.users {
-		ts.Users = append(ts.Users, userState{Ord: u.ord, user: *u})
+		c := *u
+		c.BusinessPhones = clone(u.BusinessPhones)
+		c.Licenses = clone(u.Licenses)
+		c.Roles = clone(u.Roles)
+		ts.Users = append(ts.Users, userState{Ord: u.ord, user: c})
 	}
 	for _, g := range t.groups {
-		ts.Groups = append(ts.Groups, groupState{Ord: g.ord, group: *g, Members: g.members, Owners: g.owners})
+		c := *g
+		c.GroupTypes = clone(g.GroupTypes)
+		ts.Groups = append(ts.Groups, groupState{Ord: g.ord, group: c,
+			Members: clone(g.members), Owners: clone(g.owners)})
 	}
 	for _, k := range t.skus {
 		ts.SKUs = append(ts.SKUs, *k)
@@ -233,6 +276,15 @@ func (s *Server) tenantStateLocked(t *tenant) (tenantState, error) {
 		ts.Log = append(ts.Log, changeState{Seq: c.seq, Group: c.group, ID: c.id, Removed: c.removed, Member: c.member, MemberAdded: c.memberAdded})
 	}
 	return ts, nil
+}
+
+// clone copies a slice, keeping nil and empty apart (Graph renders them
+// differently).
+func clone[T any](xs []T) []T {
+	if xs == nil {
+		return nil
+	}
+	return append(make([]T, 0, len(xs)), xs...)
 }
 
 // writeFileAtomic replaces path with data, owner-only, so that a crash
@@ -303,6 +355,7 @@ func readState(path string) (*stateFile, error) {
 	if len(st.Tenants) == 0 {
 		return nil, invalid("no tenants")
 	}
+	st.sum = sha256.Sum256(b)
 	return &st, nil
 }
 
@@ -332,10 +385,12 @@ func (s *Server) restore(o Options, st *stateFile) error {
 	if o.ClientID != "" && !strings.EqualFold(o.ClientID, f.ClientID) || o.ClientSecret != "" && o.ClientSecret != f.ClientSecret {
 		s.logger.Warn("m365sim: the state file's app registration is kept; the given client id or secret is ignored", "path", path)
 	}
+	redirectsChanged := false
 	if len(o.RedirectURIs) > 0 {
 		for i, a := range st.Identity.Apps {
-			if strings.EqualFold(a.ClientID, f.ClientID) {
+			if strings.EqualFold(a.ClientID, f.ClientID) && !slices.Equal(a.RedirectURIs, o.RedirectURIs) {
 				st.Identity.Apps[i].RedirectURIs = append([]string(nil), o.RedirectURIs...)
+				redirectsChanged = true
 			}
 		}
 	}
@@ -350,9 +405,13 @@ func (s *Server) restore(o Options, st *stateFile) error {
 	}
 	s.idp = idp
 	s.logger.Info("m365sim: state loaded; seeding options ignored", "path", path, "tenants", len(st.Tenants))
-	// Saving right away rewrites the file in this version's form (and with
-	// the redirect URIs given) and proves it is still writable.
-	return s.startPersisting(path)
+	if err := s.resumePersisting(path, st.sum); err != nil {
+		return err
+	}
+	if redirectsChanged {
+		s.markDirty()
+	}
+	return nil
 }
 
 func restoreTenant(ts tenantState) (*tenant, tenantSpec, error) {

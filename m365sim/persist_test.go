@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -331,4 +332,43 @@ func TestStateDeltaAcrossRestart(t *testing.T) {
 	if code, _ := r.errorCode(); r.status != 410 || code != "syncStateNotFound" {
 		t.Errorf("delta link against a re-seeded tenant = %d %s, want 410 syncStateNotFound", r.status, code)
 	}
+}
+
+// BenchmarkStateSaveLoad100k measures a save after a change and a load of
+// a 100 000-user tenant: what debouncing has to absorb.
+func BenchmarkStateSaveLoad100k(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "state.json")
+	s, err := m365sim.New(m365sim.Options{Users: 100_000, Groups: 12, Seed: 1, StatePath: path})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start("127.0.0.1:0"); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("save", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			i++
+			// A change, so the save is not skipped as unchanged.
+			mustStatus(b, call(b, "POST", s.URL()+"/_sim/users", "", map[string]any{"userPrincipalName": "bench" + strconv.Itoa(i)}), 201)
+			if err := s.Save(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if info, err := os.Stat(path); err == nil {
+			b.ReportMetric(float64(info.Size())/(1<<20), "file-MB")
+		}
+	})
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("load", func(b *testing.B) {
+		for b.Loop() {
+			s, err := m365sim.New(m365sim.Options{StatePath: path})
+			if err != nil {
+				b.Fatal(err)
+			}
+			s.Close()
+		}
+	})
 }
