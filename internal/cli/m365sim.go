@@ -94,12 +94,14 @@ func warnIgnoredSeedFlags(cmd *cobra.Command, logger *slog.Logger, state string)
 
 // startSimulator builds and starts a simulator from flags.
 func startSimulator(logger *slog.Logger, f *simFlags) (*m365sim.Server, error) {
+	// The simulator's errors already begin with "m365sim:".
 	sim, err := m365sim.New(f.options(logger))
 	if err != nil {
-		return nil, fmt.Errorf("m365sim: %w", err)
+		return nil, err
 	}
 	if err := sim.Start(f.addr); err != nil {
-		return nil, fmt.Errorf("m365sim: %w", err)
+		sim.Close()
+		return nil, err
 	}
 	return sim, nil
 }
