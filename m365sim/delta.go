@@ -54,7 +54,7 @@ func (rq *req) delta(kind, entity string) error {
 			return badRequest("Invalid delta token.")
 		}
 		if dtok != "" {
-			if now.Sub(time.Unix(st.Issued, 0)) > deltaTokenLifetime {
+			if now.Sub(time.Unix(st.Issued, 0)) > deltaTokenLifetime || rq.s.staleDelta(rq.t, st.Upto) {
 				q := url.Values{}
 				if len(st.Select) > 0 {
 					q.Set("$select", strings.Join(st.Select, ","))

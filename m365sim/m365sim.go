@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -38,6 +39,13 @@ type Options struct {
 	Throttle               bool          // Graph's documented identity limits
 	Now                    func() time.Time
 	Logger                 *slog.Logger
+
+	// StatePath, when set, is the file the simulator keeps its state in
+	// (persist.go): loaded by New when it exists, in which case the seeding
+	// options (TenantDomain, Users, Groups, Seed, ClientID, ClientSecret,
+	// AdminPassword) are ignored; written when it does not, and again after
+	// every change (debounced) and on Shutdown or Close.
+	StatePath string
 }
 
 // Facts is everything a client needs to use the simulator.
@@ -86,6 +94,8 @@ type Server struct {
 	srv      *http.Server
 	listener net.Listener
 	baseURL  string
+
+	persist *persister // nil without Options.StatePath
 }
 
 type tenantSpec struct {
@@ -120,6 +130,18 @@ func New(o Options) (*Server, error) {
 		ctl: newControls(),
 	}
 	s.thr = newThrottler(s.now)
+	if o.StatePath != "" {
+		st, err := readState(o.StatePath)
+		if err == nil {
+			if err := s.restore(o, st); err != nil {
+				return nil, err
+			}
+			return s, nil
+		}
+		if !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	}
 	g := newIDs(o.Seed, 0)
 	tenantID := g.guid()
 	if o.ClientID == "" {
@@ -138,7 +160,7 @@ func New(o Options) (*Server, error) {
 	}
 	s.opts = o
 
-	idp, err := identity.New(identity.Options{Directory: directory{s}, Now: s.now, Logger: o.Logger.With("component", "identity")})
+	idp, err := identity.New(identity.Options{Directory: directory{s}, Now: s.now, Logger: o.Logger.With("component", "identity"), OnChange: s.markDirty})
 	if err != nil {
 		return nil, fmt.Errorf("m365sim: identity: %w", err)
 	}
@@ -158,6 +180,11 @@ func New(o Options) (*Server, error) {
 		AdminUser: admin.UserPrincipalName, AdminPassword: adminPW,
 		MemberUser: member.UserPrincipalName, MemberPassword: memberPW,
 	}
+	if o.StatePath != "" {
+		if err := s.startPersisting(o.StatePath); err != nil {
+			return nil, err
+		}
+	}
 	return s, nil
 }
 
@@ -172,6 +199,7 @@ func (s *Server) addTenantLocked(t *tenant, spec tenantSpec) {
 	s.byID[t.ID] = t
 	s.byDomain[t.Domain] = t
 	s.specs[t.ID] = spec
+	t.onChange = s.markDirty
 }
 
 // now is the simulator's clock: the injected clock plus any /_sim/clock
@@ -204,6 +232,7 @@ func (s *Server) AddTenant(domain string, users int, seed int64) (TenantFacts, e
 	}
 	t, admin, member := buildTenant(spec)
 	s.addTenantLocked(t, spec)
+	s.markDirty()
 	return TenantFacts{
 		TenantID: t.ID, TenantDomain: domain, AdminUser: admin.UserPrincipalName, AdminPassword: spec.adminPassword,
 		MemberUser: member.UserPrincipalName, MemberPassword: spec.memberPassword,
@@ -224,6 +253,7 @@ func (s *Server) Reset() {
 	}
 	s.offset.Store(0)
 	s.mu.Unlock()
+	s.markDirty()
 	s.idp.Reset()
 	s.ctl.reset()
 	s.thr.reset()
@@ -296,25 +326,25 @@ func (s *Server) Facts() Facts {
 }
 
 // Shutdown stops serving, letting in-flight requests finish until ctx ends.
+// With Options.StatePath it then saves the state a last time.
 func (s *Server) Shutdown(ctx context.Context) error {
-	if s.srv == nil {
-		return nil
+	if s.srv != nil {
+		if err := s.srv.Shutdown(ctx); err != nil {
+			return errors.Join(fmt.Errorf("m365sim: shutdown: %w", err), s.stopPersisting())
+		}
 	}
-	if err := s.srv.Shutdown(ctx); err != nil {
-		return fmt.Errorf("m365sim: shutdown: %w", err)
-	}
-	return nil
+	return s.stopPersisting()
 }
 
-// Close stops serving immediately.
+// Close stops serving immediately and, with Options.StatePath, saves the
+// state a last time.
 func (s *Server) Close() error {
-	if s.srv == nil {
-		return nil
+	if s.srv != nil {
+		if err := s.srv.Close(); err != nil {
+			return errors.Join(fmt.Errorf("m365sim: close: %w", err), s.stopPersisting())
+		}
 	}
-	if err := s.srv.Close(); err != nil {
-		return fmt.Errorf("m365sim: close: %w", err)
-	}
-	return nil
+	return s.stopPersisting()
 }
 
 // Identity exposes the simulated identity platform, e.g. to grant consent

@@ -12,10 +12,16 @@ import (
 
 // ids derives object ids from a seeded PRNG so a given seed always yields
 // the same tenant, which keeps tests and demos reproducible.
-type ids struct{ r *rand.Rand }
+// src is kept so a saved tenant resumes the same stream (persist.go)
+// instead of handing out ids again.
+type ids struct {
+	r   *rand.Rand
+	src *rand.PCG
+}
 
 func newIDs(seed int64, stream uint64) *ids {
-	return &ids{r: rand.New(rand.NewPCG(uint64(seed), stream))}
+	src := rand.NewPCG(uint64(seed), stream)
+	return &ids{r: rand.New(src), src: src}
 }
 
 func (g *ids) guid() string {

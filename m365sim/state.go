@@ -135,7 +135,8 @@ type tenant struct {
 	seq                     int64
 	nextOrd                 int64
 	created                 time.Time
-	gen                     *ids // ids for objects created after seeding
+	gen                     *ids   // ids for objects created after seeding
+	onChange                func() // called on every recorded change (persist.go)
 }
 
 func newTenant(id, domain string, seed int64, created time.Time) *tenant {
@@ -159,6 +160,9 @@ func (t *tenant) record(c change) {
 	t.seq++
 	c.seq = t.seq
 	t.log = append(t.log, c)
+	if t.onChange != nil {
+		t.onChange()
+	}
 }
 
 // changesSince returns log entries with seq > since, up to and including upto.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -30,12 +31,26 @@ type demoFacts struct {
 	TenantlinkPassword string `json:"tenantlinkPassword"`
 }
 
+// demoStateFile is the simulated tenant's state file in the data folder.
+const demoStateFile = "m365sim-state.json"
+
+// demoFiles are what the demo keeps in its data folder, in the order
+// --reset removes them: the database before the key file that seals its
+// secrets, so a failure part-way never leaves a database without its key.
+var demoFiles = []string{
+	"tenantlink.db", "tenantlink.db-wal", "tenantlink.db-shm", "tenantlink.db-journal",
+	demoStateFile, "demo.json", "secret.key",
+}
+
 // newDemoCmd runs the whole product for a first look: the Microsoft 365
 // simulator on one loopback port, tenantlink wired to it on another, an
 // Administrator, and demo.json with every credential. A second run reuses
-// the data folder (and the Administrator's password from demo.json).
+// the data folder: the tenantlink database, the simulated tenant (kept in
+// m365sim-state.json, so data sources stay authorized) and the
+// Administrator's password from demo.json. --reset starts afresh.
 func newDemoCmd() *cobra.Command {
 	var addr, simAddr, data, logLevel string
+	var reset bool
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run everything embedded for a first look",
@@ -46,6 +61,11 @@ func newDemoCmd() *cobra.Command {
 				return fmt.Errorf("--log-level: %q is not one of debug, info, warn, error", logLevel)
 			}
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: lvl}))
+			if reset {
+				if err := resetDemo(data); err != nil {
+					return err
+				}
+			}
 			return runDemo(cmd.Context(), cmd.OutOrStdout(), logger, addr, simAddr, data)
 		},
 	}
@@ -53,7 +73,26 @@ func newDemoCmd() *cobra.Command {
 	cmd.Flags().StringVar(&simAddr, "sim-addr", "127.0.0.1:8081", "the Microsoft 365 simulator's listen address")
 	cmd.Flags().StringVar(&data, "data", "./tenantlink-demo", "data folder (reused by later runs)")
 	cmd.Flags().StringVar(&logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	cmd.Flags().BoolVar(&reset, "reset", false, "start afresh: remove the data folder's database, key file, simulated tenant and demo.json first")
 	return cmd
+}
+
+// resetDemo removes the demo's own files from the data folder (nothing
+// else: --data may point at a folder that holds more).
+func resetDemo(data string) error {
+	for _, name := range demoFiles {
+		if err := os.Remove(filepath.Join(data, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("demo --reset: %w", err)
+		}
+	}
+	// A simulator killed mid-save leaves its temporary file behind.
+	tmps, _ := filepath.Glob(filepath.Join(data, "."+demoStateFile+".tmp-*"))
+	for _, tmp := range tmps {
+		if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("demo --reset: %w", err)
+		}
+	}
+	return nil
 }
 
 func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, simAddr, data string) error {
@@ -61,12 +100,17 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
 		return fmt.Errorf("demo: data folder: %w", err)
 	}
 	f := simFlags{addr: simAddr, tenantDomain: "contoso.onmicrosoft.com", users: 50, groups: 12, seed: 1,
-		redirectURIs: []string{"http://" + addr + "/oauth/callback", "http://" + addr + "/auth/sso/callback"}}
+		redirectURIs: []string{"http://" + addr + "/oauth/callback", "http://" + addr + "/auth/sso/callback"},
+		state:        filepath.Join(data, demoStateFile)}
 	sim, err := startSimulator(logger.With("component", "m365sim"), &f)
 	if err != nil {
-		return err
+		return fmt.Errorf("demo: %w (demo --reset starts afresh)", err)
 	}
-	defer shutdownSimulator(sim, logger)
+	defer func() {
+		if err := shutdownSimulator(sim, logger); err != nil {
+			logger.Error("demo: the simulated tenant may not be saved", "err", err)
+		}
+	}()
 	facts := sim.Facts()
 
 	a, err := app.Open(ctx, app.Config{
@@ -130,8 +174,9 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
 
   Microsoft 365 simulator: %s (tenant %s, %s)
   Every credential is in %s. Stop with Ctrl+C.
+  The next run reuses %s (data sources stay authorized); demo --reset starts afresh.
 `, a.Config.PublicURL, DemoAdmin, password, facts.AdminUser, facts.AdminPassword, facts.MemberUser, facts.MemberPassword,
-		facts.URL, facts.TenantDomain, facts.TenantID, factsPath)
+		facts.URL, facts.TenantDomain, facts.TenantID, factsPath, data)
 	return a.Serve(ctx, ln)
 }
 

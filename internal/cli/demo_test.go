@@ -3,12 +3,15 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/internal/testenv"
@@ -24,13 +27,15 @@ type demoRun struct {
 }
 
 // startDemo runs the demo until it has written demo.json and printed its
-// banner (after which it serves), and returns what demo.json says.
-func startDemo(tb testing.TB, addr, simAddr, dir string) *demoRun {
+// banner (after which it serves), and returns what demo.json says. extra
+// are more flags, e.g. --reset.
+func startDemo(tb testing.TB, addr, simAddr, dir string, extra ...string) *demoRun {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	d := &demoRun{stop: cancel, code: make(chan int, 1), stdout: &testenv.Buffer{}, stderr: &testenv.Buffer{}}
+	args := append([]string{"demo", "--addr", addr, "--sim-addr", simAddr, "--data", dir}, extra...)
 	go func() {
-		d.code <- run(ctx, []string{"demo", "--addr", addr, "--sim-addr", simAddr, "--data", dir}, d.stdout, d.stderr)
+		d.code <- run(ctx, args, d.stdout, d.stderr)
 	}()
 	tb.Cleanup(func() { d.Stop(tb) })
 	// The banner comes after demo.json is written and the listener open.
@@ -88,6 +93,45 @@ func processNames(tb testing.TB, c *testenv.Client) []string {
 	return names
 }
 
+// runOp runs one operation through the API and returns its items.
+func runOp(tb testing.TB, c *testenv.Client, dsID, name string, inputs map[string]any) []map[string]any {
+	tb.Helper()
+	var res struct {
+		Items []map[string]any `json:"items"`
+	}
+	c.Must(http.StatusOK, "POST", "/api/v1/datasources/"+dsID+"/operations/"+name, map[string]any{"inputs": inputs}, &res)
+	return res.Items
+}
+
+func userIDs(items []map[string]any) []string {
+	var ids []string
+	for _, it := range items {
+		ids = append(ids, fmt.Sprint(it["id"]))
+	}
+	return ids
+}
+
+func results(items []map[string]any) []string {
+	var out []string
+	for _, it := range items {
+		out = append(out, fmt.Sprint(it["result"]))
+	}
+	return out
+}
+
+func dataSourceNames(tb testing.TB, c *testenv.Client) []string {
+	tb.Helper()
+	var out struct {
+		Value []struct{ Name string }
+	}
+	c.Must(http.StatusOK, "GET", "/api/v1/datasources", nil, &out)
+	names := []string{}
+	for _, d := range out.Value {
+		names = append(names, d.Name)
+	}
+	return names
+}
+
 func TestDemo(t *testing.T) {
 	addr, simAddr, dir := testenv.FreeAddr(t), testenv.FreeAddr(t), t.TempDir()
 
@@ -99,8 +143,13 @@ func TestDemo(t *testing.T) {
 	if f.TenantlinkAdmin != DemoAdmin || f.TenantlinkPassword == "" || f.AdminUser == "" || f.AdminPassword == "" {
 		t.Fatalf("demo.json lacks credentials: admin %q, Microsoft admin %q", f.TenantlinkAdmin, f.AdminUser)
 	}
-	if info, err := os.Stat(filepath.Join(dir, "demo.json")); err != nil || info.Mode().Perm() != 0o600 {
-		t.Errorf("demo.json mode = %v (%v), want 0600: it holds passwords", info.Mode().Perm(), err)
+	for _, name := range []string{"demo.json", demoStateFile} {
+		info, err := os.Stat(filepath.Join(dir, name))
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+		} else if info.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600: it holds secrets", name, info.Mode().Perm())
+		}
 	}
 	if out := first.stdout.String(); !strings.Contains(out, f.TenantlinkPassword) || !strings.Contains(out, f.AdminUser) {
 		t.Errorf("banner lacks the sign-in credentials:\n%s", out)
@@ -118,43 +167,80 @@ func TestDemo(t *testing.T) {
 	if got := processNames(t, admin); len(got) != 1 || got[0] != process.OnboardingName {
 		t.Errorf("processes once a data source is ready = %q, want only %q", got, process.OnboardingName)
 	}
+	// A change in the simulated tenant, to find again after a restart.
+	users := runOp(t, admin, ds.ID, "UserList", nil)
+	groups := runOp(t, admin, ds.ID, "GroupList", nil)
+	if len(users) < 3 || len(groups) == 0 {
+		t.Fatalf("UserList and GroupList: %d users, %d groups; want the seeded tenant", len(users), len(groups))
+	}
+	group := fmt.Sprint(groups[0]["id"])
+	var outsiders []string // users not in the group yet
+	for _, u := range users {
+		in := runOp(t, admin, ds.ID, "AddUserToGroup", map[string]any{"user": []any{u["id"]}, "group": group})
+		if results(in)[0] == "added" {
+			outsiders = append(outsiders, fmt.Sprint(u["id"]))
+			if len(outsiders) == 1 {
+				break
+			}
+		}
+	}
+	if len(outsiders) != 1 {
+		t.Fatalf("no user could be added to group %s", group)
+	}
 	first.Stop(t)
 
-	// Again on the same data folder: a new simulator (same seed, new
-	// token store) and the same tenantlink database.
+	// Again on the same data folder: the same tenantlink database and the
+	// same simulated tenant, so the stored grant still works.
 	second := startDemo(t, addr, simAddr, dir)
-	if second.facts.TenantlinkPassword != f.TenantlinkPassword {
+	s := second.facts
+	if s.TenantlinkPassword != f.TenantlinkPassword {
 		t.Errorf("second run's password differs from the first's: demo.json must keep it")
 	}
+	if s.TenantID != f.TenantID || s.ClientID != f.ClientID || s.ClientSecret != f.ClientSecret || s.AdminPassword != f.AdminPassword {
+		t.Errorf("second run's tenant %s (client %s) differs from the first's %s (client %s)", s.TenantID, s.ClientID, f.TenantID, f.ClientID)
+	}
 	admin = testenv.SignIn(t, f.TenantlinkURL, f.TenantlinkAdmin, f.TenantlinkPassword)
-	got := admin.GetDataSource(ds.ID)
-	if got.Name != "Contoso" {
-		t.Fatalf("after a restart the data source is %+v, want Contoso", got)
+	if got := admin.GetDataSource(ds.ID); got.Name != "Contoso" || got.Status != "ready" {
+		t.Fatalf("after a restart the data source is %q, status %q (%s); want Contoso, ready", got.Name, got.Status, got.StatusMessage)
 	}
 	if got := processNames(t, admin); len(got) != 1 || got[0] != process.OnboardingName {
 		t.Errorf("processes after a restart = %q, want only %q (seeded once)", got, process.OnboardingName)
 	}
-	// The stored grant was issued by the previous simulator, which the
-	// new one does not know: the connection test finds out, and the data
-	// source asks for re-authorization in words a person can act on.
 	var res struct {
 		OK      bool   `json:"ok"`
 		Message string `json:"message"`
 	}
 	admin.Must(http.StatusOK, "POST", "/api/v1/datasources/"+ds.ID+"/test", nil, &res)
-	after := admin.GetDataSource(ds.ID)
-	if res.OK || after.Status != "re-authorization required" {
-		t.Fatalf("after a restart: test ok=%v, status %q, want a failed test and re-authorization required", res.OK, after.Status)
+	if !res.OK {
+		t.Errorf("connection test after a restart failed: %s", res.Message)
 	}
-	for _, want := range []string{"no longer valid", "Re-Authorize"} {
-		if !strings.Contains(after.StatusMessage, want) || !strings.Contains(res.Message, want) {
-			t.Errorf("status message %q (test: %q) lacks %q", after.StatusMessage, res.Message, want)
-		}
+	if diff := cmp.Diff(userIDs(runOp(t, admin, ds.ID, "UserList", nil)), userIDs(users)); diff != "" {
+		t.Errorf("UserList after a restart (-got +want):\n%s", diff)
 	}
-	if cb := e.Authorize(admin, ds.ID, f.AdminUser, f.AdminPassword); !cb.OK {
-		t.Fatalf("re-authorize with the new simulator: %s", cb.Message)
+	// The member added before the restart is still one (a re-seeded
+	// tenant would take them again), and writes work.
+	got := runOp(t, admin, ds.ID, "AddUserToGroup", map[string]any{"user": []any{outsiders[0]}, "group": group})
+	if diff := cmp.Diff(results(got), []string{"already a member"}); diff != "" {
+		t.Errorf("adding again the member added before the restart (-got +want):\n%s", diff)
 	}
-	if got := admin.GetDataSource(ds.ID); got.Status != "ready" {
-		t.Errorf("after re-authorizing: status %q (%s), want ready", got.Status, got.StatusMessage)
+	second.Stop(t)
+
+	// --reset: a new tenantlink and a freshly seeded tenant.
+	third := startDemo(t, addr, simAddr, dir, "--reset")
+	if third.facts.TenantlinkPassword == f.TenantlinkPassword {
+		t.Errorf("after --reset the Administrator's password is the old one; demo.json must be new")
+	}
+	admin = testenv.SignIn(t, f.TenantlinkURL, f.TenantlinkAdmin, third.facts.TenantlinkPassword)
+	if got := dataSourceNames(t, admin); len(got) != 0 {
+		t.Errorf("data sources after --reset = %q, want none", got)
+	}
+	if got := processNames(t, admin); len(got) != 0 {
+		t.Errorf("processes after --reset = %q, want none", got)
+	}
+	e = testenv.At(f.TenantlinkURL, third.facts.Facts, admin)
+	ds = e.AuthorizedDataSource(admin, "Contoso", map[string]any{"readWrite": true})
+	got = runOp(t, admin, ds.ID, "AddUserToGroup", map[string]any{"user": []any{outsiders[0]}, "group": group})
+	if diff := cmp.Diff(results(got), []string{"added"}); diff != "" {
+		t.Errorf("the member added before --reset, added again after (-got +want):\n%s", diff)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -23,6 +25,7 @@ type simFlags struct {
 	adminPassword          string
 	latency                time.Duration
 	throttle, json         bool
+	state                  string // file the simulated tenant is kept in; empty: in memory only
 }
 
 func (f *simFlags) options(logger *slog.Logger) m365sim.Options {
@@ -30,6 +33,7 @@ func (f *simFlags) options(logger *slog.Logger) m365sim.Options {
 		TenantDomain: f.tenantDomain, Users: f.users, Groups: f.groups, Seed: f.seed,
 		ClientID: f.clientID, ClientSecret: f.clientSecret, RedirectURIs: f.redirectURIs,
 		AdminPassword: f.adminPassword, Latency: f.latency, Throttle: f.throttle, Logger: logger,
+		StatePath: f.state,
 	}
 }
 
@@ -40,10 +44,14 @@ func newM365simCmd() *cobra.Command {
 		Short: "Run the Microsoft 365 simulator",
 		Long: "Runs a stateful Microsoft 365 simulator (identity platform and Graph v1.0) on one loopback port.\n" +
 			"With --json the first stdout line is a JSON object with url, tenantId, tenantDomain, clientId,\n" +
-			"clientSecret, adminUser, adminPassword, memberUser and memberPassword.",
+			"clientSecret, adminUser, adminPassword, memberUser and memberPassword.\n" +
+			"With --state FILE the simulated tenant (directory, licences, app consents, refresh token grants,\n" +
+			"signing key, delta log) is loaded from FILE when it exists, else seeded from the flags and saved\n" +
+			"there; it is saved again after every change and on exit. The file holds secrets: it is written 0600.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelInfo}))
+			warnIgnoredSeedFlags(cmd, logger, f.state)
 			return runSimulator(cmd.Context(), cmd.OutOrStdout(), logger, &f)
 		},
 	}
@@ -60,17 +68,40 @@ func newM365simCmd() *cobra.Command {
 	fl.DurationVar(&f.latency, "latency", 0, "latency added to every Graph request")
 	fl.BoolVar(&f.throttle, "throttle", false, "apply Graph's documented throttling limits")
 	fl.BoolVar(&f.json, "json", false, "print the facts as one JSON line first")
+	fl.StringVar(&f.state, "state", "", "keep the simulated tenant in this file (loaded when it exists; seeding flags then apply only to a new file)")
 	return cmd
+}
+
+// warnIgnoredSeedFlags tells the person that seeding flags they gave do
+// nothing because the state file already defines the tenant.
+func warnIgnoredSeedFlags(cmd *cobra.Command, logger *slog.Logger, state string) {
+	if state == "" {
+		return
+	}
+	if _, err := os.Stat(state); err != nil {
+		return
+	}
+	var ignored []string
+	for _, name := range []string{"tenant-domain", "users", "groups", "seed", "client-id", "client-secret", "admin-password"} {
+		if cmd.Flags().Changed(name) {
+			ignored = append(ignored, "--"+name)
+		}
+	}
+	if len(ignored) > 0 {
+		logger.Warn("m365sim: the state file already defines the tenant; seeding flags ignored", "state", state, "flags", strings.Join(ignored, " "))
+	}
 }
 
 // startSimulator builds and starts a simulator from flags.
 func startSimulator(logger *slog.Logger, f *simFlags) (*m365sim.Server, error) {
+	// The simulator's errors already begin with "m365sim:".
 	sim, err := m365sim.New(f.options(logger))
 	if err != nil {
-		return nil, fmt.Errorf("m365sim: %w", err)
+		return nil, err
 	}
 	if err := sim.Start(f.addr); err != nil {
-		return nil, fmt.Errorf("m365sim: %w", err)
+		sim.Close()
+		return nil, err
 	}
 	return sim, nil
 }

@@ -298,10 +298,10 @@ func (p *Provider) sessionUser(r *http.Request, f *flow) (sessionRef, User, bool
 		return sessionRef{}, User{}, false
 	}
 	p.mu.Lock()
-	s, ok := p.sessions[c.Value]
+	s, ok := p.sessions[secretKey(c.Value)]
 	if ok {
 		if _, revoked := p.revokedLocked(s.tenantID, s.userID, s.seq); revoked || p.now().After(s.expires) {
-			delete(p.sessions, c.Value)
+			delete(p.sessions, secretKey(c.Value))
 			ok = false
 		}
 	}
@@ -447,8 +447,9 @@ func (p *Provider) postPassword(w http.ResponseWriter, r *http.Request, f *flow)
 func (p *Provider) startSession(w http.ResponseWriter, f *flow) {
 	id := randomToken(32)
 	p.mu.Lock()
-	p.sessions[id] = &session{tenantID: f.tenant.ID, userID: f.user.ID, seq: f.authSeq, authTime: f.authTime, expires: p.now().Add(sessionLifetime)}
+	p.sessions[secretKey(id)] = &session{tenantID: f.tenant.ID, userID: f.user.ID, seq: f.authSeq, authTime: f.authTime, expires: p.now().Add(sessionLifetime)}
 	p.mu.Unlock()
+	p.changed()
 	f.sessID = id
 	http.SetCookie(w, &http.Cookie{Name: sessionCookieName, Value: id, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode, MaxAge: int(sessionLifetime / time.Second)})
 }
@@ -534,6 +535,7 @@ func (p *Provider) postConsent(w http.ResponseWriter, r *http.Request, f *flow, 
 		}
 	}
 	p.mu.Unlock()
+	p.changed()
 	p.log.Info("identity: consent granted", slog.String("tenant", f.tenant.ID), slog.String("client_id", f.clientID), slog.String("user", f.user.ID))
 	if f.kind == flowAdminConsent {
 		p.dropFlow(f.id)

@@ -8,8 +8,10 @@
 // golang.org/x/oauth2 and coreos/go-oidc clients work against it. Directory
 // state (tenants, users, passwords) stays with the caller behind Directory;
 // this package keeps only what the identity platform itself remembers: app
-// registrations, consents, codes, refresh tokens and sign-in sessions. All of
-// it is in memory: a restart is a fresh identity platform.
+// registrations, consents, codes, refresh tokens and sign-in sessions. It is
+// kept in memory; State and Options.Restore carry what must outlive a
+// restart (see state.go), and Options.OnChange tells the caller when that
+// changed.
 package identity
 
 import (
@@ -73,6 +75,16 @@ type Options struct {
 	Now       func() time.Time // default time.Now; the simulator passes a clock it can advance
 	Key       *rsa.PrivateKey  // optional; generated (2048-bit) when nil
 	Logger    *slog.Logger
+
+	// Restore, when set, is a State saved by an earlier Provider: its
+	// signing key and certificate, app registrations, consents, refresh
+	// token grants, sessions and revocations replace Key and the empty
+	// start, so tokens issued before a restart stay valid.
+	Restore *State
+	// OnChange, when set, is called after anything State covers changed.
+	// It may be called with the provider's lock held, so it must not call
+	// back into the Provider; it should only schedule a save.
+	OnChange func()
 }
 
 // AccessToken is what VerifyAccessToken learned from a valid Graph token.
@@ -115,6 +127,8 @@ type Provider struct {
 	now    func() time.Time
 	log    *slog.Logger
 	signer *keySigner
+
+	onChange func()
 
 	mu   sync.Mutex
 	base string
@@ -161,6 +175,9 @@ func New(o Options) (*Provider, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
+	if o.Restore != nil {
+		return restore(o, *o.Restore)
+	}
 	key := o.Key
 	if key == nil {
 		var err error
@@ -172,9 +189,16 @@ func New(o Options) (*Provider, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	p := &Provider{dir: o.Directory, now: o.Now, log: o.Logger, signer: s, base: "http://127.0.0.1", apps: map[string]App{}}
+	p := &Provider{dir: o.Directory, now: o.Now, log: o.Logger, signer: s, base: "http://127.0.0.1", apps: map[string]App{}, onChange: o.OnChange}
 	p.resetLocked()
 	return p, nil
+}
+
+// changed tells the owner that persisted state changed.
+func (p *Provider) changed() {
+	if p.onChange != nil {
+		p.onChange()
+	}
 }
 
 // SetBaseURL sets the authority root the provider advertises, e.g.
@@ -198,6 +222,7 @@ func (p *Provider) RegisterApp(a App) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.apps[strings.ToLower(a.ClientID)] = a
+	p.changed()
 }
 
 func (p *Provider) app(clientID string) (App, bool) {
@@ -216,6 +241,7 @@ func (p *Provider) GrantConsent(tenantID, clientID string, delegated []string, a
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.grantTenantLocked(strings.ToLower(tenantID), clientID, delegated, appRoles)
+	p.changed()
 }
 
 func (p *Provider) grantTenantLocked(tenantID, clientID string, delegated, roles []string) {
@@ -258,6 +284,7 @@ func (p *Provider) RevokeUser(tenantID, userIDOrUPN string) error {
 			delete(p.sessions, id)
 		}
 	}
+	p.changed()
 	p.log.Info("identity: user sessions revoked", slog.String("tenant", t.ID), slog.String("user", u.ID))
 	return nil
 }
@@ -283,6 +310,7 @@ func (p *Provider) RevokeApp(tenantID, clientID string) error {
 			delete(p.userConsent, k)
 		}
 	}
+	p.changed()
 	p.log.Info("identity: app consent withdrawn", slog.String("tenant", t.ID), slog.String("client_id", clientID))
 	return nil
 }
@@ -293,6 +321,7 @@ func (p *Provider) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.resetLocked()
+	p.changed()
 }
 
 func (p *Provider) resetLocked() {

@@ -165,7 +165,7 @@ func (p *Provider) redeemRefresh(r *http.Request, t Tenant, generic bool, a App)
 	}
 	now := p.now()
 	p.mu.Lock()
-	g, ok := p.refresh[rt]
+	g, ok := p.refresh[secretKey(rt)]
 	if !ok || !strings.EqualFold(g.clientID, a.ClientID) || (!generic && !strings.EqualFold(g.tenantID, t.ID)) {
 		p.mu.Unlock()
 		return nil, errMalformedGrant()
@@ -179,7 +179,7 @@ func (p *Provider) redeemRefresh(r *http.Request, t Tenant, generic bool, a App)
 		return nil, e
 	}
 	if inactive := now.Sub(g.issued); inactive > refreshMaxInactive {
-		delete(p.refresh, rt)
+		delete(p.refresh, secretKey(rt))
 		p.mu.Unlock()
 		e := newSTSError(http.StatusBadRequest, "invalid_grant", 700082,
 			"The refresh token has expired due to inactivity. The token was issued on %s and was inactive for 90.00:00:00.",
@@ -265,8 +265,9 @@ func (p *Provider) issueDelegated(g *refreshGrant, a App, nonce string, now time
 		ng := *g
 		ng.issued = now
 		p.mu.Lock()
-		p.refresh[rt] = &ng
+		p.refresh[secretKey(rt)] = &ng
 		p.mu.Unlock()
+		p.changed()
 		resp.RefreshToken = rt
 	}
 	p.log.Info("identity: delegated tokens issued", slog.String("tenant", t.ID), slog.String("client_id", a.ClientID), slog.String("user", u.ID))

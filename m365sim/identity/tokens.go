@@ -39,6 +39,12 @@ func newKeySigner(key *rsa.PrivateKey, now time.Time) (*keySigner, error) {
 	if err != nil {
 		return nil, fmt.Errorf("create signing certificate: %w", err)
 	}
+	return keySignerFor(key, der)
+}
+
+// keySignerFor signs with key and publishes der, the certificate made for
+// it (by newKeySigner, or restored from a saved State).
+func keySignerFor(key *rsa.PrivateKey, der []byte) (*keySigner, error) {
 	sum := sha1.Sum(der) // x5t is defined as the SHA-1 thumbprint
 	kid := base64.RawURLEncoding.EncodeToString(sum[:])
 	opts := (&jose.SignerOptions{}).WithType("JWT").WithHeader("x5t", kid)
