@@ -164,10 +164,11 @@ func TestSecuritySettings(t *testing.T) {
 		want *tenantlink.Security
 		err  string
 	}{
-		{"nil lists are empty", admin, tenantlink.Security{}, &tenantlink.Security{Admins: []string{}, Users: []string{}}, ""},
-		{"sorted and deduplicated", admin, tenantlink.Security{Admins: []string{users[0], users[1], users[0]}, Users: []string{g.ID}},
-			&tenantlink.Security{Admins: sortedPair(users[0], users[1]), Users: []string{g.ID}}, ""},
+		{"nil lists are empty", admin, tenantlink.Security{}, &tenantlink.Security{Admins: []string{}, Users: []string{}, Writers: []string{}}, ""},
+		{"sorted and deduplicated", admin, tenantlink.Security{Admins: []string{users[0], users[1], users[0]}, Users: []string{g.ID}, Writers: []string{users[1], g.ID, users[1]}},
+			&tenantlink.Security{Admins: sortedPair(users[0], users[1]), Users: []string{g.ID}, Writers: sortedPair(users[1], g.ID)}, ""},
 		{"unknown id", admin, tenantlink.Security{Admins: []string{"ghost"}}, nil, `"ghost" is neither a directory user nor a group`},
+		{"unknown writer", admin, tenantlink.Security{Writers: []string{"ghost"}}, nil, `"ghost" is neither a directory user nor a group`},
 		{"too many", admin, tenantlink.Security{Users: many}, nil, "at most 500"},
 		{"member may not", member, tenantlink.Security{}, nil, "Administrator or Manage datasources role"},
 	}

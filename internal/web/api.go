@@ -219,8 +219,9 @@ func (s *Server) getSecurity(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) putSecurity(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Admins *[]string `json:"admins"`
-		Users  *[]string `json:"users"`
+		Admins  *[]string `json:"admins"`
+		Users   *[]string `json:"users"`
+		Writers []string  `json:"writers"` // optional: absent means none
 	}
 	if err := DecodeJSON(w, r, &in); err != nil {
 		return err
@@ -228,7 +229,7 @@ func (s *Server) putSecurity(w http.ResponseWriter, r *http.Request) error {
 	if in.Admins == nil || in.Users == nil {
 		return tenantlink.Errorf(tenantlink.EINVALID, "both admins and users are required (use [] for none)")
 	}
-	sec, err := s.cfg.DataSources.PutSecurity(r.Context(), principal(r), r.PathValue("id"), tenantlink.Security{Admins: *in.Admins, Users: *in.Users})
+	sec, err := s.cfg.DataSources.PutSecurity(r.Context(), principal(r), r.PathValue("id"), tenantlink.Security{Admins: *in.Admins, Users: *in.Users, Writers: in.Writers})
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
@@ -165,6 +166,26 @@ func TestConformance(t *testing.T) {
 					t.Errorf("Dialect = %q, want %q", got, b.name)
 				}
 				return db
+			})
+		})
+	}
+}
+
+func TestConformanceTasks(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db, err := sqlstore.Open(t.Context(), b.dsn(t), secretstest.NewTestKeyring(t), nil)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { db.Close() })
+			storetest.RunTasks(t, db, func(t *testing.T, ref store.TaskRef) {
+				now := sqlstore.TimeValue(db.Dialect(), time.Now())
+				_, err := db.SQL().ExecContext(t.Context(), `INSERT INTO tasks (id, name, kind, target, schedule, enabled, next_run, created_at, updated_at)
+					VALUES ($1, $2, $3, $4, '{}', $5, $6, $7, $8)`, ref.ID, ref.Name, ref.Kind, ref.Target, true, now, now, now)
+				if err != nil {
+					t.Fatalf("insert task %s: %v", ref.ID, err)
+				}
 			})
 		})
 	}
