@@ -18,11 +18,18 @@ import (
 // that caused it.
 func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 	pr := web.PrincipalFrom(r.Context())
+	name := r.PostFormValue("op")
 	ds, err := h.DataSources.Get(r.Context(), pr, r.PathValue("id"))
+	if tenantlink.ErrorCode(err) == tenantlink.EFORBIDDEN {
+		// The service's refusal for this operation says what is missing
+		// (for a write operation, the write grant), as the API does.
+		if cerr := h.DataSources.Check(r.Context(), pr, r.PathValue("id"), name); cerr != nil {
+			return cerr
+		}
+	}
 	if err != nil {
 		return err
 	}
-	name := r.PostFormValue("op")
 	// Someone who may only administer the data source gets the 403 page:
 	// there is no panel to show them the refusal in. The service gives the
 	// refusal (for a write operation, the missing write grant).
