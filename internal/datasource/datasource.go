@@ -318,8 +318,13 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string
 	return out, nil
 }
 
-// Delete deletes a data source and its stored credential.
-func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, id string) error {
+// Delete deletes a data source and its stored credential. While single
+// sign-on, group syncs (and their scheduled tasks) or processes use it,
+// it is refused with a conflict listing them (see AsInUse) unless force
+// is set; a forced deletion turns single sign-on off, disables the syncs
+// and their tasks and flags the processes as needing a data source, all
+// in the deletion's transaction with an audit entry each.
+func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, id string, force bool) error {
 	return s.Store.InTx(ctx, func(tx store.Store) error {
 		ds, err := tx.GetDataSource(ctx, id)
 		if err != nil {
@@ -328,10 +333,24 @@ func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, id string
 		if err := CanAdminister(p, ds); err != nil {
 			return err
 		}
+		deps, err := dependents(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if len(deps) > 0 && !force {
+			return inUse(ds, deps)
+		}
+		if err := s.detach(ctx, tx, p, ds, deps); err != nil {
+			return err
+		}
 		if err := tx.DeleteDataSource(ctx, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, "datasource.delete", ds, "ok", ds.Name)
+		detail := ds.Name
+		if len(deps) > 0 {
+			detail += fmt.Sprintf(" (forced: %d dependent(s) detached)", len(deps))
+		}
+		return s.audit(ctx, tx, p, "datasource.delete", ds, "ok", detail)
 	})
 }
 

@@ -320,6 +320,10 @@ type Process struct {
 	NeedsDataSource string
 }
 
+// TaskKindSync is the kind of a group member sync task, whose target is
+// the directory group id (package jobs' KindSync).
+const TaskKindSync = "sync"
+
 // TaskRef is a scheduled task as data source deletion sees it (package
 // jobs owns the tasks table and the full task).
 type TaskRef struct {

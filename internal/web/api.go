@@ -21,7 +21,7 @@ func (s *Server) registerAPI() {
 	s.api("POST", "/api/v1/datasources", "Create a data source.", false, s.createDataSource)
 	s.api("GET", "/api/v1/datasources/{id}", "Read a data source.", false, s.getDataSource)
 	s.api("PATCH", "/api/v1/datasources/{id}", "Change a data source.", false, s.patchDataSource)
-	s.api("DELETE", "/api/v1/datasources/{id}", "Delete a data source.", false, s.deleteDataSource)
+	s.api("DELETE", "/api/v1/datasources/{id}", "Delete a data source. While single sign-on, group syncs, scheduled tasks or processes use it: 409 with error.dependents [{kind, id, name}], unless ?force=true (which turns them off).", false, s.deleteDataSource)
 	s.api("POST", "/api/v1/datasources/{id}/authorize", "Start authorization; returns the URL to open in the popup.", false, s.authorizeDataSource)
 	s.api("POST", "/api/v1/datasources/{id}/test", "Run the connection test.", false, s.testDataSource)
 	s.api("GET", "/api/v1/datasources/{id}/security", "Read the security settings.", false, s.getSecurity)
@@ -185,8 +185,31 @@ func (s *Server) patchDataSource(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, 200, s.view(ds))
 }
 
+// deleteDataSource deletes a data source. While something uses it, the
+// answer is 409 with the usual error plus the dependents:
+// {"error":{"code":"conflict","message":"…","dependents":[{"kind":"sso"|"groupSync"|"task"|"process","id":"…","name":"…"}]}};
+// ?force=true deletes it anyway and detaches them (see datasource.Delete).
 func (s *Server) deleteDataSource(w http.ResponseWriter, r *http.Request) error {
-	if err := s.cfg.DataSources.Delete(r.Context(), principal(r), r.PathValue("id")); err != nil {
+	var force bool
+	switch v := r.URL.Query().Get("force"); v {
+	case "", "false":
+	case "true":
+		force = true
+	default:
+		return tenantlink.Errorf(tenantlink.EINVALID, "force must be true or false, not %q", v)
+	}
+	if err := s.cfg.DataSources.Delete(r.Context(), principal(r), r.PathValue("id"), force); err != nil {
+		if deps, ok := datasource.AsInUse(err); ok {
+			var b struct {
+				Error struct {
+					Code       string                 `json:"code"`
+					Message    string                 `json:"message"`
+					Dependents []datasource.Dependent `json:"dependents"`
+				} `json:"error"`
+			}
+			b.Error.Code, b.Error.Message, b.Error.Dependents = tenantlink.ErrorCode(err), tenantlink.ErrorMessage(err), deps
+			return WriteJSON(w, Status(b.Error.Code), b)
+		}
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
