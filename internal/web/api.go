@@ -25,7 +25,7 @@ func (s *Server) registerAPI() {
 	s.api("POST", "/api/v1/datasources/{id}/authorize", "Start authorization; returns the URL to open in the popup.", false, s.authorizeDataSource)
 	s.api("POST", "/api/v1/datasources/{id}/test", "Run the connection test.", false, s.testDataSource)
 	s.api("GET", "/api/v1/datasources/{id}/security", "Read the security settings.", false, s.getSecurity)
-	s.api("PUT", "/api/v1/datasources/{id}/security", "Replace the security settings.", false, s.putSecurity)
+	s.api("PUT", "/api/v1/datasources/{id}/security", "Replace the security settings: {\"admins\":[…],\"users\":[…],\"writers\":[…]} (user or group ids; writers optional, absent = none).", false, s.putSecurity)
 	s.api("GET", "/api/v1/users", "List directory users.", false, s.listUsers)
 	s.api("POST", "/api/v1/users", "Create a directory user.", false, s.createUser)
 	s.api("GET", "/api/v1/users/{id}", "Read a directory user.", false, s.getUser)
