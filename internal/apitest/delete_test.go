@@ -111,8 +111,15 @@ func TestDeleteDataSourceInUse(t *testing.T) {
 		if got.Settings.Enabled || got.Settings.DataSource != "" || got.Task == nil || got.Task.Enabled || got.Task.NextRun != nil || got.Task.Status != "disabled" {
 			t.Errorf("Sales sync after the delete = %+v, task %+v; want disabled, no data source, task disabled and unscheduled", got.Settings, got.Task)
 		}
-		if r := e.SignIn(t, adminEmail, password).Do("GET", "/groups/"+sales.ID, nil); r.Status != 200 {
+		browser := e.SignIn(t, adminEmail, password)
+		if r := browser.Do("GET", "/groups/"+sales.ID, nil); r.Status != 200 {
 			t.Errorf("group page of the disabled sync = %d, want 200", r.Status)
+		}
+		if page := browser.Get("/processes"); !strings.Contains(page, ">needs a data source</span>") {
+			t.Errorf("processes page does not show the flagged process as needing a data source:\n%s", page)
+		}
+		if page := browser.Get("/processes/" + proc.ID); !strings.Contains(page, `id="needs-datasource"`) || !strings.Contains(page, "Contoso, which it used, was deleted") {
+			t.Errorf("process page does not say it needs a data source:\n%s", page)
 		}
 		admin.In(t).Must(200, "GET", "/api/v1/groups/"+hr.ID+"/sync", nil, &got)
 		if !got.Settings.Enabled || got.Settings.DataSource != other.ID || got.Task == nil || !got.Task.Enabled {
