@@ -147,10 +147,13 @@ const (
 
 // Security holds a data source's security settings. Entries are directory
 // user or group ids. Empty Admins means any Administrator or Manage
-// datasources holder; empty Users means any signed-in user.
+// datasources holder; empty Users means any signed-in user. Writers are
+// the connection writers: besides the connection administrators, the only
+// ones who may run write operations; empty means nobody else.
 type Security struct {
-	Admins []string `json:"admins"`
-	Users  []string `json:"users"`
+	Admins  []string `json:"admins"`
+	Users   []string `json:"users"`
+	Writers []string `json:"writers"`
 }
 
 // AuditEntry records one state change.

@@ -70,8 +70,9 @@ func CanAdminister(p *tenantlink.Principal, ds *tenantlink.DataSource) error {
 	return nil
 }
 
-// CanUse reports whether p may run ds's operations: any signed-in user
-// when the data source names no connection users, else those named.
+// CanUse reports whether p may run ds's read operations: any signed-in
+// user when the data source names no connection users, else those named
+// and the connection writers (a grant to write includes reading).
 func CanUse(p *tenantlink.Principal, ds *tenantlink.DataSource) error {
 	if p == tenantlink.System {
 		return nil
@@ -79,10 +80,36 @@ func CanUse(p *tenantlink.Principal, ds *tenantlink.DataSource) error {
 	if p == nil || p.User == nil {
 		return tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "Sign in first.")
 	}
-	if len(ds.Security.Users) > 0 && !p.InAny(ds.Security.Users) {
+	if len(ds.Security.Users) > 0 && !p.InAny(ds.Security.Users) && !p.InAny(ds.Security.Writers) {
 		return tenantlink.Errorf(tenantlink.EFORBIDDEN, "You are not a connection user of data source %q (see its Security settings).", ds.Name)
 	}
 	return nil
+}
+
+// MsgNeedWriter is the reason a write operation is refused to someone
+// without a write grant; pages show it where write operations are missing.
+const MsgNeedWriter = "Write operations need Connection writer rights — ask a connection administrator."
+
+// CanWrite reports whether p may run ds's write operations, which change
+// the upstream tenant with the data source's grant. Being signed in is not
+// enough (unlike reading with blank Connection users): p must be listed as
+// a connection writer (directly or through a group), or be a connection
+// administrator (see CanAdminister) who may also use the data source. The
+// Read and write setting is checked separately (see CheckOperation).
+func CanWrite(p *tenantlink.Principal, ds *tenantlink.DataSource) error {
+	if p == tenantlink.System {
+		return nil
+	}
+	if p == nil || p.User == nil {
+		return tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "Sign in first.")
+	}
+	if p.InAny(ds.Security.Writers) {
+		return nil
+	}
+	if CanAdminister(p, ds) == nil && CanUse(p, ds) == nil {
+		return nil
+	}
+	return tenantlink.Errorf(tenantlink.EFORBIDDEN, "You may not change Microsoft 365 through data source %q: %s", ds.Name, MsgNeedWriter)
 }
 
 // Input creates or changes a data source. Nil fields are left unchanged.
@@ -173,7 +200,7 @@ func (s *Service) Create(ctx context.Context, p *tenantlink.Principal, in Input)
 		Name: name, Type: *in.Type, Status: tenantlink.StatusIncomplete,
 		StatusMessage: "Not authorized yet: click Authorize.",
 		Settings:      tenantlink.DataSourceSettings{AuthMode: tenantlink.AuthDelegated},
-		Security:      tenantlink.Security{Admins: []string{}, Users: []string{}},
+		Security:      tenantlink.Security{Admins: []string{}, Users: []string{}, Writers: []string{}},
 		Created:       now, Modified: now, ModifiedBy: p.Name(),
 	}
 	if err := applySettings(ds, in.Settings); err != nil {
@@ -291,8 +318,13 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string
 	return out, nil
 }
 
-// Delete deletes a data source and its stored credential.
-func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, id string) error {
+// Delete deletes a data source and its stored credential. While single
+// sign-on, group syncs (and their scheduled tasks) or processes use it,
+// it is refused with a conflict listing them (see AsInUse) unless force
+// is set; a forced deletion turns single sign-on off, disables the syncs
+// and their tasks and flags the processes as needing a data source, all
+// in the deletion's transaction with an audit entry each.
+func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, id string, force bool) error {
 	return s.Store.InTx(ctx, func(tx store.Store) error {
 		ds, err := tx.GetDataSource(ctx, id)
 		if err != nil {
@@ -301,10 +333,24 @@ func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, id string
 		if err := CanAdminister(p, ds); err != nil {
 			return err
 		}
+		deps, err := dependents(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if len(deps) > 0 && !force {
+			return inUse(ds, deps)
+		}
+		if err := s.detach(ctx, tx, p, ds, deps); err != nil {
+			return err
+		}
 		if err := tx.DeleteDataSource(ctx, id); err != nil {
 			return err
 		}
-		return s.audit(ctx, tx, p, "datasource.delete", ds, "ok", ds.Name)
+		detail := ds.Name
+		if len(deps) > 0 {
+			detail += fmt.Sprintf(" (forced: %d dependent(s) detached)", len(deps))
+		}
+		return s.audit(ctx, tx, p, "datasource.delete", ds, "ok", detail)
 	})
 }
 
@@ -332,7 +378,7 @@ func (s *Service) PutSecurity(ctx context.Context, p *tenantlink.Principal, id s
 		if err := CanAdminister(p, ds); err != nil {
 			return err
 		}
-		for _, list := range []*[]string{&sec.Admins, &sec.Users} {
+		for _, list := range []*[]string{&sec.Admins, &sec.Users, &sec.Writers} {
 			if *list == nil {
 				*list = []string{}
 			}
@@ -357,7 +403,7 @@ func (s *Service) PutSecurity(ctx context.Context, p *tenantlink.Principal, id s
 			return err
 		}
 		out = &ds.Security
-		return s.audit(ctx, tx, p, "datasource.security", ds, "ok", fmt.Sprintf("admins=%v users=%v", sec.Admins, sec.Users))
+		return s.audit(ctx, tx, p, "datasource.security", ds, "ok", fmt.Sprintf("admins=%v users=%v writers=%v", sec.Admins, sec.Users, sec.Writers))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("change security settings: %w", err)

@@ -58,23 +58,28 @@ var (
 func TestAccessRules(t *testing.T) {
 	open := &tenantlink.DataSource{Name: "Open"}
 	restricted := &tenantlink.DataSource{Name: "Restricted", Security: tenantlink.Security{Admins: []string{"g-admins"}, Users: []string{"g-users", "direct"}}}
+	written := &tenantlink.DataSource{Name: "Written", Security: tenantlink.Security{Admins: []string{"g-admins"}, Users: []string{"g-users"}, Writers: []string{"writer", "g-writers"}}}
 	tests := []struct {
 		name       string
 		p          *tenantlink.Principal
 		ds         *tenantlink.DataSource
 		administer string // "" = allowed, else words of the refusal
 		use        string
+		write      string
 	}{
-		{"anonymous", nil, open, "Administrator or Manage datasources role", "Sign in"},
-		{"system", tenantlink.System, restricted, "", ""},
-		{"administrator, open", admin, open, "", ""},
-		{"administrator always administers", admin, restricted, "", "not a connection user"},
-		{"manager, open", manager, open, "", ""},
-		{"manager not listed", manager, restricted, "not a connection administrator", "not a connection user"},
-		{"manager listed through a group", listed, restricted, "", "not a connection user"},
-		{"member, open", member, open, "Administrator or Manage datasources role", ""},
-		{"member listed through a group", member, restricted, "Administrator or Manage datasources role", ""},
-		{"user listed directly", principal("direct", nil), restricted, "Administrator or Manage datasources role", ""},
+		{"anonymous", nil, open, "Administrator or Manage datasources role", "Sign in", "Sign in"},
+		{"system", tenantlink.System, restricted, "", "", ""},
+		{"administrator, open", admin, open, "", "", ""},
+		{"administrator always administers", admin, restricted, "", "not a connection user", "Connection writer rights"},
+		{"manager, open", manager, open, "", "", ""},
+		{"manager not listed", manager, restricted, "not a connection administrator", "not a connection user", "Connection writer rights"},
+		{"manager listed through a group", listed, restricted, "", "not a connection user", "Connection writer rights"},
+		{"member, open: reads, never writes", member, open, "Administrator or Manage datasources role", "", "Connection writer rights"},
+		{"member listed through a group", member, restricted, "Administrator or Manage datasources role", "", "Connection writer rights"},
+		{"user listed directly", principal("direct", nil), restricted, "Administrator or Manage datasources role", "", "Connection writer rights"},
+		{"writer listed directly also reads", principal("writer", nil), written, "Administrator or Manage datasources role", "", ""},
+		{"writer through a group", principal("someone", nil, "g-writers"), written, "Administrator or Manage datasources role", "", ""},
+		{"connection administrator and user writes", principal("both", []tenantlink.Role{tenantlink.RoleManageDatasources}, "g-admins", "g-users"), written, "", "", ""},
 	}
 	check := func(t *testing.T, what string, err error, want string) {
 		t.Helper()
@@ -89,6 +94,7 @@ func TestAccessRules(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			check(t, "CanAdminister", datasource.CanAdminister(tt.p, tt.ds), tt.administer)
 			check(t, "CanUse", datasource.CanUse(tt.p, tt.ds), tt.use)
+			check(t, "CanWrite", datasource.CanWrite(tt.p, tt.ds), tt.write)
 		})
 	}
 }
@@ -164,10 +170,11 @@ func TestSecuritySettings(t *testing.T) {
 		want *tenantlink.Security
 		err  string
 	}{
-		{"nil lists are empty", admin, tenantlink.Security{}, &tenantlink.Security{Admins: []string{}, Users: []string{}}, ""},
-		{"sorted and deduplicated", admin, tenantlink.Security{Admins: []string{users[0], users[1], users[0]}, Users: []string{g.ID}},
-			&tenantlink.Security{Admins: sortedPair(users[0], users[1]), Users: []string{g.ID}}, ""},
+		{"nil lists are empty", admin, tenantlink.Security{}, &tenantlink.Security{Admins: []string{}, Users: []string{}, Writers: []string{}}, ""},
+		{"sorted and deduplicated", admin, tenantlink.Security{Admins: []string{users[0], users[1], users[0]}, Users: []string{g.ID}, Writers: []string{users[1], g.ID, users[1]}},
+			&tenantlink.Security{Admins: sortedPair(users[0], users[1]), Users: []string{g.ID}, Writers: sortedPair(users[1], g.ID)}, ""},
 		{"unknown id", admin, tenantlink.Security{Admins: []string{"ghost"}}, nil, `"ghost" is neither a directory user nor a group`},
+		{"unknown writer", admin, tenantlink.Security{Writers: []string{"ghost"}}, nil, `"ghost" is neither a directory user nor a group`},
 		{"too many", admin, tenantlink.Security{Users: many}, nil, "at most 500"},
 		{"member may not", member, tenantlink.Security{}, nil, "Administrator or Manage datasources role"},
 	}
@@ -305,6 +312,44 @@ func TestReminder(t *testing.T) {
 			}
 			if due := datasource.ReminderDue(got, tt.now); due != tt.want {
 				t.Errorf("ReminderDue at %v = %v, want %v", tt.now, due, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckOperation(t *testing.T) {
+	read := connector.Operation{Name: "UserList", Label: "User List"}
+	write := connector.Operation{Name: "AddUserToGroup", Label: "Add User to Group", Write: true}
+	rw := &tenantlink.DataSource{Name: "RW", Settings: tenantlink.DataSourceSettings{ReadWrite: true}}
+	ro := &tenantlink.DataSource{Name: "RO"}
+	editor := &datasource.Delegate{Principal: admin, Name: `the last editor of process "P" (admin)`}
+	gone := &datasource.Delegate{Name: `the last editor of process "P" (left)`}
+	plain := &datasource.Delegate{Principal: member, Name: `the last editor of process "P" (member)`}
+	tests := []struct {
+		name string
+		p    *tenantlink.Principal
+		d    *datasource.Delegate
+		ds   *tenantlink.DataSource
+		op   connector.Operation
+		want string
+	}{
+		{"member reads", member, nil, rw, read, ""},
+		{"member may not write", member, nil, rw, write, "Connection writer rights"},
+		{"administrator writes", admin, nil, rw, write, ""},
+		{"read and write off", admin, nil, ro, write, "Read and write users & groups off"},
+		{"member writes with the editor's grant", member, editor, rw, write, ""},
+		{"editor's grant, read and write off", member, editor, ro, write, "Read and write users & groups off"},
+		{"editor gone", member, gone, rw, write, "no longer an active user"},
+		{"editor without the grant", member, plain, rw, write, "may no longer change Microsoft 365"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := datasource.CheckOperation(tt.p, tt.d, tt.ds, tt.op)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("CheckOperation = %v, want allowed", err)
+			case tt.want != "" && (tenantlink.ErrorCode(err) != tenantlink.EFORBIDDEN || !strings.Contains(tenantlink.ErrorMessage(err), tt.want)):
+				t.Errorf("CheckOperation = %v, want 403 containing %q", err, tt.want)
 			}
 		})
 	}

@@ -208,6 +208,11 @@ type Process struct {
 	ModifiedBy string    `json:"modifiedBy"`
 	Created    time.Time `json:"created"`
 	Modified   time.Time `json:"modified"`
+	// NeedsDataSource names a data source deleted while the process used
+	// it: the process cannot run until a designer saves it again.
+	NeedsDataSource string `json:"needsDataSource,omitempty"`
+	// editorID is whose write grant the write rules use.
+	editorID string
 }
 
 // Instance statuses.

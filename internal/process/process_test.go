@@ -311,6 +311,9 @@ func TestValidation(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID
 	designer := e.User(t, "User", "Design business process")
+	// The base definition writes: its designer needs Connection writer rights.
+	e.Admin.In(t).Must(200, "PUT", "/api/v1/datasources/"+ds+"/security",
+		map[string]any{"admins": []string{}, "users": []string{}, "writers": []string{designer.UserID}}, nil)
 	base := func() map[string]any {
 		return map[string]any{
 			"name": "Valid",

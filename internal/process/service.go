@@ -68,7 +68,8 @@ func (s *Service) audit(ctx context.Context, st store.Store, p *tenantlink.Princ
 }
 
 func decode(sp *store.Process) (*Process, error) {
-	out := &Process{ID: sp.ID, CreatedBy: sp.CreatedBy, ModifiedBy: sp.ModifiedBy, Created: sp.CreatedAt, Modified: sp.UpdatedAt}
+	out := &Process{ID: sp.ID, CreatedBy: sp.CreatedBy, ModifiedBy: sp.ModifiedBy, Created: sp.CreatedAt, Modified: sp.UpdatedAt,
+		NeedsDataSource: sp.NeedsDataSource, editorID: sp.EditorID}
 	if err := json.Unmarshal(sp.Definition, &out.Definition); err != nil {
 		return nil, fmt.Errorf("process %s: stored definition: %w", sp.ID, err)
 	}
@@ -139,12 +140,15 @@ func (s *Service) Create(ctx context.Context, p *tenantlink.Principal, def Defin
 	if err := s.Validate(ctx, p, &def); err != nil {
 		return nil, err
 	}
+	if err := s.checkWrites(ctx, p, &def); err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(def)
 	if err != nil {
 		return nil, fmt.Errorf("create process: %w", err)
 	}
 	now := s.now()
-	sp := &store.Process{Name: def.Name, Definition: b, CreatedBy: p.Name(), ModifiedBy: p.Name(), CreatedAt: now, UpdatedAt: now}
+	sp := &store.Process{Name: def.Name, Definition: b, CreatedBy: p.Name(), ModifiedBy: p.Name(), CreatedAt: now, UpdatedAt: now, EditorID: p.ID()}
 	err = s.Store.InTx(ctx, func(st store.Store) error {
 		if err := st.CreateProcess(ctx, sp); err != nil {
 			return err
@@ -169,6 +173,9 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string
 	if err := s.Validate(ctx, p, &def); err != nil {
 		return nil, err
 	}
+	if err := s.checkWrites(ctx, p, &def); err != nil {
+		return nil, err
+	}
 	b, err := json.Marshal(def)
 	if err != nil {
 		return nil, fmt.Errorf("update process: %w", err)
@@ -179,7 +186,10 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string
 		if err != nil {
 			return err
 		}
+		// Saving makes p the editor whose write grant the process uses,
+		// and a valid definition no longer needs a deleted data source.
 		sp.Name, sp.Definition, sp.ModifiedBy, sp.UpdatedAt = def.Name, b, p.Name(), s.now()
+		sp.EditorID, sp.NeedsDataSource = p.ID(), ""
 		if err := st.UpdateProcess(ctx, sp); err != nil {
 			return err
 		}
@@ -229,6 +239,9 @@ func (s *Service) Start(ctx context.Context, p *tenantlink.Principal, processID 
 	if err != nil {
 		return nil, err
 	}
+	if pr.NeedsDataSource != "" {
+		return nil, tenantlink.Errorf(tenantlink.ECONFLICT, "Process %q needs a data source: %q, which it used, was deleted. A designer must choose another data source and save the process.", pr.Name, pr.NeedsDataSource)
+	}
 	if len(submitted) > MaxInstanceFields {
 		return nil, invalidf("at most %d field values", MaxInstanceFields)
 	}
@@ -253,7 +266,11 @@ func (s *Service) Start(ctx context.Context, p *tenantlink.Principal, processID 
 	}
 	in.ID, in.StartedAt = rec.ID, rec.StartedAt
 	log := s.log().With("process", pr.ID, "instance", in.ID)
-	s.run(ctx, p, pr, ops, in, log)
+	editor, err := s.editor(ctx, pr)
+	if err != nil {
+		return nil, err
+	}
+	s.run(ctx, p, editor, pr, ops, in, log)
 	fin := s.now().UTC().Truncate(time.Microsecond) // as stored
 	in.FinishedAt = &fin
 	if rec, err = s.record(in); err != nil {
@@ -309,6 +326,60 @@ func (s *Service) checkUse(ctx context.Context, p *tenantlink.Principal, pr *Pro
 	return out, nil
 }
 
+// checkWrites refuses to save a definition whose rules write through a
+// data source p may not change Microsoft 365 through: the process would
+// write with p's grant (see docs/decisions/0012-connection-writers.md).
+func (s *Service) checkWrites(ctx context.Context, p *tenantlink.Principal, def *Definition) error {
+	for i, r := range def.Rules {
+		ops, err := s.DataSources.Operations(ctx, p, r.DataSource)
+		if err != nil {
+			return err
+		}
+		op := findOp(ops, r.Operation)
+		if op == nil || !op.Write {
+			continue
+		}
+		ds, err := s.Store.GetDataSource(ctx, r.DataSource)
+		if err != nil {
+			return err
+		}
+		if datasource.CanWrite(p, ds) != nil {
+			return tenantlink.Errorf(tenantlink.EFORBIDDEN, "Rule %d (%s) writes through data source %q, and the process would write with your rights: %s",
+				i+1, r.Title, ds.Name, datasource.MsgNeedWriter)
+		}
+	}
+	return nil
+}
+
+// editor is the last editor of pr as they are now, whose write grant the
+// write rules use: their current roles and groups, or nobody when they
+// were deleted or disabled.
+func (s *Service) editor(ctx context.Context, pr *Process) (*datasource.Delegate, error) {
+	d := &datasource.Delegate{Name: fmt.Sprintf("the last editor of process %q (%s)", pr.Name, pr.ModifiedBy)}
+	switch pr.editorID {
+	case "":
+		return d, nil // saved before editors were recorded, by nobody known
+	case tenantlink.System.ID():
+		d.Principal = tenantlink.System
+		return d, nil
+	}
+	u, err := s.Store.GetUser(ctx, pr.editorID)
+	if errors.Is(err, store.ErrNotFound) {
+		return d, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("process %s: load last editor: %w", pr.ID, err)
+	}
+	if !u.Active {
+		return d, nil
+	}
+	d.Principal, err = (&directory.Service{Store: s.Store}).Principal(ctx, u, "process")
+	if err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
 func (s *Service) record(in *Instance) (*store.ProcessInstance, error) {
 	fields, err := json.Marshal(in.Fields)
 	if err != nil {
@@ -323,7 +394,7 @@ func (s *Service) record(in *Instance) (*store.ProcessInstance, error) {
 }
 
 // run runs the rules in order, filling in.Rules, in.Fields and in.Status.
-func (s *Service) run(ctx context.Context, p *tenantlink.Principal, pr *Process, ops map[string][]connector.Operation, in *Instance, log *slog.Logger) {
+func (s *Service) run(ctx context.Context, p *tenantlink.Principal, editor *datasource.Delegate, pr *Process, ops map[string][]connector.Operation, in *Instance, log *slog.Logger) {
 	byName := map[string]Field{}
 	for _, f := range pr.Fields {
 		byName[f.Name] = f
@@ -339,7 +410,9 @@ func (s *Service) run(ctx context.Context, p *tenantlink.Principal, pr *Process,
 			o.Outcome = OutcomeSkipped
 		default:
 			inputs := buildInputs(r, findOp(ops[r.DataSource], r.Operation), in.Fields)
-			items, err := s.DataSources.RunOperation(ctx, p, r.DataSource, r.Operation, inputs)
+			// Reads run as the caller; writes with the last editor's
+			// write grant as it is now (see datasource.CheckOperation).
+			items, err := s.DataSources.RunDelegated(ctx, p, editor, r.DataSource, r.Operation, inputs)
 			if err != nil {
 				o.Outcome, o.Message = OutcomeFailed, tenantlink.ErrorMessage(err)
 				if tenantlink.ErrorCode(err) == tenantlink.EINTERNAL {

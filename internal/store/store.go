@@ -168,6 +168,14 @@ type Store interface {
 	GetProcessInstance(ctx context.Context, id string) (*ProcessInstance, error)
 	ListProcessInstances(ctx context.Context, f InstanceFilter) ([]*ProcessInstance, error)
 
+	// Scheduled tasks, the little data source deletion needs (package jobs
+	// owns the table). ListTasksByTarget returns the tasks of kind whose
+	// target is one of targets, by name; DisableTasks disables tasks by id
+	// and clears their next run, stamping updated_at with at, skipping
+	// unknown ids and returning how many changed.
+	ListTasksByTarget(ctx context.Context, kind string, targets []string) ([]*TaskRef, error)
+	DisableTasks(ctx context.Context, ids []string, at time.Time) (int, error)
+
 	// InTx runs fn in one transaction: fn's Store sees and makes changes
 	// that commit together when fn returns nil and roll back otherwise
 	// (including on panic). InTx on fn's Store joins the same transaction.
@@ -308,6 +316,26 @@ type Process struct {
 	ModifiedBy string
 	CreatedAt  time.Time
 	UpdatedAt  time.Time
+	// EditorID is the directory user id of the last editor, whose write
+	// grant the process's write operations use ("system" for the CLI).
+	EditorID string
+	// NeedsDataSource names a data source deleted while the process used
+	// it; "" when the process can run.
+	NeedsDataSource string
+}
+
+// TaskKindSync is the kind of a group member sync task, whose target is
+// the directory group id (package jobs' KindSync).
+const TaskKindSync = "sync"
+
+// TaskRef is a scheduled task as data source deletion sees it (package
+// jobs owns the tasks table and the full task).
+type TaskRef struct {
+	ID      string
+	Name    string
+	Kind    string
+	Target  string
+	Enabled bool
 }
 
 // ProcessInstance is one run of a process: its fields and each rule's

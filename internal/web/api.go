@@ -21,11 +21,11 @@ func (s *Server) registerAPI() {
 	s.api("POST", "/api/v1/datasources", "Create a data source.", false, s.createDataSource)
 	s.api("GET", "/api/v1/datasources/{id}", "Read a data source.", false, s.getDataSource)
 	s.api("PATCH", "/api/v1/datasources/{id}", "Change a data source.", false, s.patchDataSource)
-	s.api("DELETE", "/api/v1/datasources/{id}", "Delete a data source.", false, s.deleteDataSource)
+	s.api("DELETE", "/api/v1/datasources/{id}", "Delete a data source. While single sign-on, group syncs, scheduled tasks or processes use it: 409 with error.dependents [{kind, id, name}], unless ?force=true (which turns them off).", false, s.deleteDataSource)
 	s.api("POST", "/api/v1/datasources/{id}/authorize", "Start authorization; returns the URL to open in the popup.", false, s.authorizeDataSource)
 	s.api("POST", "/api/v1/datasources/{id}/test", "Run the connection test.", false, s.testDataSource)
 	s.api("GET", "/api/v1/datasources/{id}/security", "Read the security settings.", false, s.getSecurity)
-	s.api("PUT", "/api/v1/datasources/{id}/security", "Replace the security settings.", false, s.putSecurity)
+	s.api("PUT", "/api/v1/datasources/{id}/security", "Replace the security settings: {\"admins\":[…],\"users\":[…],\"writers\":[…]} (user or group ids; writers optional, absent = none).", false, s.putSecurity)
 	s.api("GET", "/api/v1/users", "List directory users.", false, s.listUsers)
 	s.api("POST", "/api/v1/users", "Create a directory user.", false, s.createUser)
 	s.api("GET", "/api/v1/users/{id}", "Read a directory user.", false, s.getUser)
@@ -185,8 +185,31 @@ func (s *Server) patchDataSource(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, 200, s.view(ds))
 }
 
+// deleteDataSource deletes a data source. While something uses it, the
+// answer is 409 with the usual error plus the dependents:
+// {"error":{"code":"conflict","message":"…","dependents":[{"kind":"sso"|"groupSync"|"task"|"process","id":"…","name":"…"}]}};
+// ?force=true deletes it anyway and detaches them (see datasource.Delete).
 func (s *Server) deleteDataSource(w http.ResponseWriter, r *http.Request) error {
-	if err := s.cfg.DataSources.Delete(r.Context(), principal(r), r.PathValue("id")); err != nil {
+	var force bool
+	switch v := r.URL.Query().Get("force"); v {
+	case "", "false":
+	case "true":
+		force = true
+	default:
+		return tenantlink.Errorf(tenantlink.EINVALID, "force must be true or false, not %q", v)
+	}
+	if err := s.cfg.DataSources.Delete(r.Context(), principal(r), r.PathValue("id"), force); err != nil {
+		if deps, ok := datasource.AsInUse(err); ok {
+			var b struct {
+				Error struct {
+					Code       string                 `json:"code"`
+					Message    string                 `json:"message"`
+					Dependents []datasource.Dependent `json:"dependents"`
+				} `json:"error"`
+			}
+			b.Error.Code, b.Error.Message, b.Error.Dependents = tenantlink.ErrorCode(err), tenantlink.ErrorMessage(err), deps
+			return WriteJSON(w, Status(b.Error.Code), b)
+		}
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -219,8 +242,9 @@ func (s *Server) getSecurity(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) putSecurity(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Admins *[]string `json:"admins"`
-		Users  *[]string `json:"users"`
+		Admins  *[]string `json:"admins"`
+		Users   *[]string `json:"users"`
+		Writers []string  `json:"writers"` // optional: absent means none
 	}
 	if err := DecodeJSON(w, r, &in); err != nil {
 		return err
@@ -228,7 +252,7 @@ func (s *Server) putSecurity(w http.ResponseWriter, r *http.Request) error {
 	if in.Admins == nil || in.Users == nil {
 		return tenantlink.Errorf(tenantlink.EINVALID, "both admins and users are required (use [] for none)")
 	}
-	sec, err := s.cfg.DataSources.PutSecurity(r.Context(), principal(r), r.PathValue("id"), tenantlink.Security{Admins: *in.Admins, Users: *in.Users})
+	sec, err := s.cfg.DataSources.PutSecurity(r.Context(), principal(r), r.PathValue("id"), tenantlink.Security{Admins: *in.Admins, Users: *in.Users, Writers: in.Writers})
 	if err != nil {
 		return err
 	}

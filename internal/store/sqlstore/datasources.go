@@ -81,6 +81,9 @@ func dsJSON(ds *tenantlink.DataSource) (settings, security, scopes string, err e
 	if sec.Users == nil {
 		sec.Users = []string{}
 	}
+	if sec.Writers == nil {
+		sec.Writers = []string{}
+	}
 	s, err := json.Marshal(sec)
 	if err != nil {
 		return "", "", "", err
@@ -142,6 +145,9 @@ func (db *DB) queryDataSources(ctx context.Context, where string, args ...any) (
 		}
 		if ds.Security.Users == nil {
 			ds.Security.Users = []string{}
+		}
+		if ds.Security.Writers == nil {
+			ds.Security.Writers = []string{}
 		}
 		if err := json.Unmarshal([]byte(scope), &ds.GrantedScopes); err != nil {
 			return nil, fmt.Errorf("sqlstore: data source %s scopes: %w", ds.ID, err)

@@ -8,7 +8,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
-const processColumns = `id, name, definition, created_by, modified_by, created_at, updated_at`
+const processColumns = `id, name, definition, created_by, modified_by, created_at, updated_at, editor_id, needs_datasource`
 
 // CreateProcess inserts a process definition.
 func (db *DB) CreateProcess(ctx context.Context, p *store.Process) error {
@@ -25,9 +25,9 @@ func (db *DB) CreateProcess(ctx context.Context, p *store.Process) error {
 	now := db.now()
 	created := stamp(p.CreatedAt, now)
 	updated := stamp(p.UpdatedAt, created)
-	_, err := db.exec(ctx, `INSERT INTO processes (id, name, name_lower, definition, created_by, modified_by, created_at, updated_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		id, p.Name, strings.ToLower(p.Name), string(p.Definition), p.CreatedBy, p.ModifiedBy, db.ts(created), db.ts(updated))
+	_, err := db.exec(ctx, `INSERT INTO processes (id, name, name_lower, definition, created_by, modified_by, created_at, updated_at, editor_id, needs_datasource)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+		id, p.Name, strings.ToLower(p.Name), string(p.Definition), p.CreatedBy, p.ModifiedBy, db.ts(created), db.ts(updated), p.EditorID, p.NeedsDataSource)
 	if err != nil {
 		return processWriteError("create process", p, id, err)
 	}
@@ -75,7 +75,7 @@ func (db *DB) queryProcesses(ctx context.Context, where string, args ...any) ([]
 			def      string
 			cre, upd dbTime
 		)
-		if err := rows.Scan(&p.ID, &p.Name, &def, &p.CreatedBy, &p.ModifiedBy, &cre, &upd); err != nil {
+		if err := rows.Scan(&p.ID, &p.Name, &def, &p.CreatedBy, &p.ModifiedBy, &cre, &upd, &p.EditorID, &p.NeedsDataSource); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan process: %w", err)
 		}
 		p.Definition, p.CreatedAt, p.UpdatedAt = []byte(def), cre.T, upd.T
@@ -87,7 +87,8 @@ func (db *DB) queryProcesses(ctx context.Context, where string, args ...any) ([]
 	return out, nil
 }
 
-// UpdateProcess writes a process's name, definition and modifier.
+// UpdateProcess writes a process's name, definition, modifier, editor and
+// needs-a-data-source flag.
 func (db *DB) UpdateProcess(ctx context.Context, p *store.Process) error {
 	if strings.TrimSpace(p.Name) == "" {
 		return invalid("a process needs a name")
@@ -96,8 +97,9 @@ func (db *DB) UpdateProcess(ctx context.Context, p *store.Process) error {
 		return invalid("a process needs a definition")
 	}
 	now := stamp(p.UpdatedAt, db.now())
-	res, err := db.exec(ctx, `UPDATE processes SET name = $2, name_lower = $3, definition = $4, modified_by = $5, updated_at = $6
-		WHERE id = $1`, p.ID, p.Name, strings.ToLower(p.Name), string(p.Definition), p.ModifiedBy, db.ts(now))
+	res, err := db.exec(ctx, `UPDATE processes SET name = $2, name_lower = $3, definition = $4, modified_by = $5, updated_at = $6,
+		editor_id = $7, needs_datasource = $8
+		WHERE id = $1`, p.ID, p.Name, strings.ToLower(p.Name), string(p.Definition), p.ModifiedBy, db.ts(now), p.EditorID, p.NeedsDataSource)
 	if err != nil {
 		return processWriteError("update process", p, p.ID, err)
 	}

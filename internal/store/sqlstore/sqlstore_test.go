@@ -6,6 +6,7 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"slices"
@@ -13,9 +14,11 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/secrets/secretstest"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
@@ -170,6 +173,26 @@ func TestConformance(t *testing.T) {
 	}
 }
 
+func TestConformanceTasks(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			db, err := sqlstore.Open(t.Context(), b.dsn(t), secretstest.NewTestKeyring(t), nil)
+			if err != nil {
+				t.Fatalf("Open: %v", err)
+			}
+			t.Cleanup(func() { db.Close() })
+			storetest.RunTasks(t, db, func(t *testing.T, ref store.TaskRef) {
+				now := sqlstore.TimeValue(db.Dialect(), time.Now())
+				_, err := db.SQL().ExecContext(t.Context(), `INSERT INTO tasks (id, name, kind, target, schedule, enabled, next_run, created_at, updated_at)
+					VALUES ($1, $2, $3, $4, '{}', $5, $6, $7, $8)`, ref.ID, ref.Name, ref.Kind, ref.Target, true, now, now, now)
+				if err != nil {
+					t.Fatalf("insert task %s: %v", ref.ID, err)
+				}
+			})
+		})
+	}
+}
+
 func TestMigrate(t *testing.T) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
@@ -292,6 +315,54 @@ func TestAuditAppendOnly(t *testing.T) {
 				if _, err := db.SQL().ExecContext(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") {
 					t.Errorf("%s: err = %v, want append-only refusal", q, err)
 				}
+			}
+		})
+	}
+}
+
+// TestMigrationEditorBackfill: migration 0009 gives processes saved before
+// it their last editor's user id, found by the email kept in modified_by
+// (case-insensitively), and none when no user has that email. The
+// migration is undone by hand and applied again over such rows.
+func TestMigrationEditorBackfill(t *testing.T) {
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			ctx := t.Context()
+			dsn := b.dsn(t)
+			db := mustOpen(t, dsn)
+			ann := &tenantlink.User{Email: "ann@contoso.com", Roles: []tenantlink.Role{}, Active: true}
+			if err := db.CreateUser(ctx, ann); err != nil {
+				t.Fatal(err)
+			}
+			for name, by := range map[string]string{"Known": "Ann@Contoso.com", "Unknown": "gone@contoso.com"} {
+				if err := db.CreateProcess(ctx, &store.Process{Name: name, Definition: []byte(`{}`), ModifiedBy: by}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, q := range []string{
+				`ALTER TABLE processes DROP COLUMN editor_id`,
+				`ALTER TABLE processes DROP COLUMN needs_datasource`,
+				`DELETE FROM schema_migrations WHERE version = '0009_access'`,
+			} {
+				if _, err := db.SQL().ExecContext(ctx, q); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			applied, err := sqlstore.Migrate(ctx, dsn)
+			if err != nil || !slices.Equal(applied, []string{"0009_access"}) {
+				t.Fatalf("Migrate = %v, %v; want 0009_access applied", applied, err)
+			}
+			db = mustOpen(t, dsn)
+			list, err := db.ListProcesses(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, p := range list {
+				got[p.Name] = p.EditorID
+			}
+			if want := map[string]string{"Known": ann.ID, "Unknown": ""}; !maps.Equal(got, want) {
+				t.Errorf("editors after the migration = %v, want %v", got, want)
 			}
 		})
 	}

@@ -12,7 +12,7 @@ import (
 func testProcesses(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	p := &store.Process{Name: "Employee onboarding", Definition: []byte(`{"name":"Employee onboarding"}`),
-		CreatedBy: "u1", ModifiedBy: "u1"}
+		CreatedBy: "u1", ModifiedBy: "u1", EditorID: "id-u1"}
 	must(t, s.CreateProcess(ctx, p))
 	if p.ID == "" || p.CreatedAt.IsZero() || !p.UpdatedAt.Equal(p.CreatedAt) {
 		t.Fatalf("created process = %+v, want an id and equal created/updated times", p)
@@ -54,6 +54,7 @@ func testProcesses(t *testing.T, s store.Store) {
 	}
 
 	b.Name, b.Definition, b.ModifiedBy, b.UpdatedAt = "Access request", []byte(`{"name":"Access request"}`), "u2", at(2)
+	b.EditorID, b.NeedsDataSource = "id-u2", "Contoso"
 	must(t, s.UpdateProcess(ctx, b))
 	got, err = s.GetProcess(ctx, b.ID)
 	must(t, err)

@@ -98,7 +98,7 @@ func mustUser(tb testing.TB, s store.Store, email string) *tenantlink.User {
 func mustDataSource(tb testing.TB, s store.Store, name string) *tenantlink.DataSource {
 	tb.Helper()
 	ds := &tenantlink.DataSource{Name: name, Type: tenantlink.ConnectorOffice365,
-		Security: tenantlink.Security{Admins: []string{}, Users: []string{}}}
+		Security: tenantlink.Security{Admins: []string{}, Users: []string{}, Writers: []string{}}}
 	if err := s.CreateDataSource(context.Background(), ds); err != nil {
 		tb.Fatalf("CreateDataSource(%s): %v", name, err)
 	}
@@ -421,7 +421,7 @@ func testDataSources(t *testing.T, s store.Store) {
 	ds := &tenantlink.DataSource{
 		Name: "Contoso O365", Type: tenantlink.ConnectorOffice365,
 		Settings:   tenantlink.DataSourceSettings{ReadWrite: true, SingleSignOn: true, AuthMode: tenantlink.AuthDelegated, ReauthorizeDays: 90},
-		Security:   tenantlink.Security{Admins: []string{"u1"}, Users: []string{"g1", "u2"}},
+		Security:   tenantlink.Security{Admins: []string{"u1"}, Users: []string{"g1", "u2"}, Writers: []string{"g2"}},
 		ModifiedBy: "admin@contoso.com",
 	}
 	must(t, s.CreateDataSource(ctx, ds))
@@ -440,7 +440,7 @@ func testDataSources(t *testing.T, s store.Store) {
 	ds.Status, ds.StatusMessage = tenantlink.StatusReady, "Connected as admin@contoso.com"
 	ds.AuthorizedBy, ds.AuthorizedAt, ds.ReauthorizeBy = "admin@contoso.com", &authAt, &reauth
 	ds.Account, ds.GrantedScopes = "0d2a1b3c-tenant", []string{"User.Read.All", "offline_access"}
-	ds.Security = tenantlink.Security{Admins: []string{}, Users: []string{}}
+	ds.Security = tenantlink.Security{Admins: []string{}, Users: []string{}, Writers: []string{}}
 	must(t, s.UpdateDataSource(ctx, ds))
 	got, err = s.GetDataSource(ctx, ds.ID)
 	must(t, err)

@@ -18,16 +18,27 @@ import (
 // that caused it.
 func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 	pr := web.PrincipalFrom(r.Context())
+	name := r.PostFormValue("op")
 	ds, err := h.DataSources.Get(r.Context(), pr, r.PathValue("id"))
+	if tenantlink.ErrorCode(err) == tenantlink.EFORBIDDEN {
+		// The service's refusal for this operation says what is missing
+		// (for a write operation, the write grant), as the API does.
+		if cerr := h.DataSources.Check(r.Context(), pr, r.PathValue("id"), name); cerr != nil {
+			return cerr
+		}
+	}
 	if err != nil {
 		return err
 	}
 	// Someone who may only administer the data source gets the 403 page:
-	// there is no panel to show them the refusal in.
-	if err := datasource.CanUse(pr, ds); err != nil {
-		return err
+	// there is no panel to show them the refusal in. The service gives the
+	// refusal (for a write operation, the missing write grant).
+	if datasource.CanUse(pr, ds) != nil {
+		if err := h.DataSources.Check(r.Context(), pr, ds.ID, name); err != nil {
+			return err
+		}
+		return tenantlink.Errorf(tenantlink.EFORBIDDEN, "You are not a connection user of data source %q (see its Security settings).", ds.Name)
 	}
-	name := r.PostFormValue("op")
 	panel, err := h.newOpPanel(r, ds, "/datasources/"+url.PathEscape(ds.ID)+"/operations", name)
 	if err != nil {
 		return err
@@ -36,10 +47,15 @@ func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 		return tenantlink.Errorf(tenantlink.EINVALID, "%s data sources offer no operations.", ds.Type)
 	}
 	if panel.Selected == nil {
+		status := http.StatusBadRequest
 		if name == "" {
 			panel.Error = "Choose an operation to run."
+		} else if err := h.DataSources.Check(r.Context(), pr, ds.ID, name); tenantlink.ErrorCode(err) == tenantlink.EFORBIDDEN {
+			// A write operation the panel does not offer: the service's
+			// refusal names the missing right or setting.
+			panel.Error, status = tenantlink.ErrorMessage(err), http.StatusForbidden
 		}
-		return h.renderOperations(w, r, http.StatusBadRequest, panel)
+		return h.renderOperations(w, r, status, panel)
 	}
 	inputs, values := operationForm(r, *panel.Selected)
 	panel.Values = values

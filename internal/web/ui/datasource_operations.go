@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -30,6 +31,10 @@ type opPanel struct {
 	Items  []connector.Item
 	Error  string
 	CSRF   string
+	// WritesHidden says why the write operations are not offered (the
+	// viewer's rights or the data source's Read and write setting); empty
+	// when they are.
+	WritesHidden string
 }
 
 // opsPageData feeds the operations page.
@@ -101,18 +106,42 @@ func (h *handler) newOpPanel(r *http.Request, ds *tenantlink.DataSource, here, o
 	if err != nil {
 		return nil, err
 	}
-	p := &opPanel{DS: ds, Here: here, Operations: ops, Values: map[string]string{}, CSRF: web.CSRFToken(r.Context())}
+	p := &opPanel{DS: ds, Here: here, Values: map[string]string{}, CSRF: web.CSRFToken(r.Context())}
+	// Offer only what the viewer may run, and say why the rest is missing.
+	for _, o := range ops {
+		if !o.Write {
+			p.Operations = append(p.Operations, o)
+			continue
+		}
+		if err := datasource.CheckOperation(pr, nil, ds, o); err != nil {
+			if p.WritesHidden == "" {
+				p.WritesHidden = writesHidden(pr, ds)
+			}
+			continue
+		}
+		p.Operations = append(p.Operations, o)
+	}
 	if op != "" {
-		for i := range ops {
-			if ops[i].Name == op {
-				p.Selected = &ops[i]
+		for i := range p.Operations {
+			if p.Operations[i].Name == op {
+				p.Selected = &p.Operations[i]
 			}
 		}
-		if p.Selected == nil {
+		if p.Selected == nil && slices.ContainsFunc(ops, func(o connector.Operation) bool { return o.Name == op }) {
+			p.Error = fmt.Sprintf("You may not run %s here: %s", op, p.WritesHidden)
+		} else if p.Selected == nil {
 			p.Error = fmt.Sprintf("Data source %q has no operation %q: choose one from the list.", ds.Name, op)
 		}
 	}
 	return p, nil
+}
+
+// writesHidden is why the panel leaves out the write operations.
+func writesHidden(pr *tenantlink.Principal, ds *tenantlink.DataSource) string {
+	if datasource.CanWrite(pr, ds) != nil {
+		return datasource.MsgNeedWriter
+	}
+	return "Write operations are not offered while Read and write users & groups is off in the data source's settings."
 }
 
 func (h *handler) showOperations(w http.ResponseWriter, r *http.Request) error {

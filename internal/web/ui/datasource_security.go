@@ -61,7 +61,7 @@ func (h *handler) saveSecurity(w http.ResponseWriter, r *http.Request) error {
 		return tenantlink.Errorf(tenantlink.EINVALID, "unreadable form: %s", err.Error())
 	}
 	id := r.PathValue("id")
-	sec := tenantlink.Security{Admins: r.PostForm["admins"], Users: r.PostForm["users"]}
+	sec := tenantlink.Security{Admins: r.PostForm["admins"], Users: r.PostForm["users"], Writers: r.PostForm["writers"]}
 	if _, err := h.DataSources.PutSecurity(r.Context(), web.PrincipalFrom(r.Context()), id, sec); err != nil {
 		return err
 	}

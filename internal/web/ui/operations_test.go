@@ -151,11 +151,11 @@ func TestRunOperationForm(t *testing.T) {
 			wantStatus: 200, wantBody: []string{`item(s)</p>`, `<th scope="col">SKU part number</th>`},
 		},
 		{
-			name: "write while read-only says so next to the form", b: admin,
+			name: "write while read-only is refused next to the chooser", b: admin,
 			form:       url.Values{"op": {"AddUserToGroup"}, "in.user": {"adele@contoso.example\r\nalex@contoso.example"}, "in.group": {"Sales"}},
 			wantStatus: 403,
-			wantBody: []string{`role="alert" id="op-error">Add User to Group is a write operation: turn on Read and write users &amp; groups for this data source and re-authorize.</p>`,
-				">adele@contoso.example\r\nalex@contoso.example</textarea>"},
+			wantBody: []string{`role="alert" id="op-error">Add User to Group changes Microsoft 365, but data source &#34;Contoso&#34; has Read and write users &amp; groups off: a connection administrator must turn it on (and re-authorize).</p>`,
+				`Write operations are not offered while Read and write users &amp; groups is off`},
 		},
 		{
 			name: "bad input comes back with the operation's message", b: admin,
@@ -241,4 +241,41 @@ func TestRunOperationForm(t *testing.T) {
 			t.Errorf("the page links a plain user to the settings they may not open")
 		}
 	})
+}
+
+// TestPanelOffersWhatTheViewerMayRun: on a read/write data source with
+// blank security lists, a plain user is offered the read operations only
+// and told why the write operations are missing; listing her as a
+// connection writer offers them.
+func TestPanelOffersWhatTheViewerMayRun(t *testing.T) {
+	e := mustOpenEnv(t, envConfig{})
+	admin := e.mustCreateUser(t, "admin@example.com", tenantlink.RoleAdministrator)
+	plain := e.mustCreateUser(t, "plain@example.com", tenantlink.RoleUser)
+	ds := e.mustCreateDataSource(t, admin, "Contoso", true)
+	b := e.mustSignIn(t, "plain@example.com")
+	path := "/datasources/" + ds.ID + "/operations"
+	const writes = `<optgroup label="Write (changes Office 365)">`
+	const why = "Write operations need Connection writer rights — ask a connection administrator."
+
+	got := b.get(path)
+	panel := panelHTML(got.Body)
+	if got.Status != http.StatusOK || strings.Contains(panel, writes) || !strings.Contains(panel, why) || !strings.Contains(panel, `value="UserList"`) {
+		t.Errorf("GET %s as a plain user: status %d, want 200 with reads only and the reason writes are missing; panel:\n%s", path, got.Status, panel)
+	}
+	got = b.get(path + "?op=AddUserToGroup")
+	if panel := panelHTML(got.Body); strings.Contains(panel, `id="op-run"`) || !strings.Contains(panel, "You may not run AddUserToGroup here: "+why) {
+		t.Errorf("GET %s?op=AddUserToGroup as a plain user: want no form and the reason; panel:\n%s", path, panel)
+	}
+	got = b.post(path, url.Values{"op": {"AddUserToGroup"}, "in.user": {"x@contoso.example"}, "in.group": {"IT"}}, true)
+	if got.Status != http.StatusForbidden || !strings.Contains(got.Body, "Connection writer rights") {
+		t.Errorf("POST AddUserToGroup as a plain user: status %d, want 403 naming Connection writer rights; panel:\n%s", got.Status, panelHTML(got.Body))
+	}
+
+	if _, err := e.DS.PutSecurity(context.Background(), tenantlink.System, ds.ID, tenantlink.Security{Writers: []string{plain.ID}}); err != nil {
+		t.Fatal(err)
+	}
+	got = b.get(path)
+	if panel := panelHTML(got.Body); !strings.Contains(panel, writes) || strings.Contains(panel, why) {
+		t.Errorf("GET %s as a connection writer: want the write operations offered; panel:\n%s", path, panel)
+	}
 }

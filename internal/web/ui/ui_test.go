@@ -406,7 +406,7 @@ func TestSecurity(t *testing.T) {
 	ds := e.mustCreateDataSource(t, admin, "Contoso", false)
 	b := e.mustSignIn(t, "admin@example.com")
 
-	got := b.post("/datasources/"+ds.ID+"/security", url.Values{"admins": {alice.ID}, "users": {alice.ID, admin.ID}}, true)
+	got := b.post("/datasources/"+ds.ID+"/security", url.Values{"admins": {alice.ID}, "users": {alice.ID, admin.ID}, "writers": {alice.ID}}, true)
 	if got.Status != http.StatusSeeOther || got.Location != "/datasources/"+ds.ID+"?notice=security" {
 		t.Fatalf("POST security: got %d %q; body:\n%s", got.Status, got.Location, got.Body)
 	}
@@ -414,13 +414,16 @@ func TestSecurity(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := tenantlink.Security{Admins: []string{alice.ID}, Users: []string{admin.ID, alice.ID}}
+	want := tenantlink.Security{Admins: []string{alice.ID}, Users: []string{admin.ID, alice.ID}, Writers: []string{alice.ID}}
 	want.Users = slices.Sorted(slices.Values(want.Users)) // the service keeps lists sorted
 	if diff := cmp.Diff(want, *sec); diff != "" {
 		t.Errorf("stored security (-want +got):\n%s", diff)
 	}
 	for _, path := range []string{"/datasources/" + ds.ID + "/security", "/datasources/" + ds.ID} {
 		page := b.get(path)
+		if !strings.Contains(page.Body, `id="writers-u-`+alice.ID+`" name="writers" value="`+alice.ID+`" checked`) {
+			t.Errorf("%s does not show alice ticked as connection writer:\n%s", path, page.Body)
+		}
 		if !strings.Contains(page.Body, `id="admins-u-`+alice.ID+`" name="admins" value="`+alice.ID+`" checked`) {
 			t.Errorf("%s does not show alice ticked as connection administrator:\n%s", path, page.Body)
 		}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/connector"
 	"github.com/tenantlink/tenantlink/internal/graph"
 )
 
@@ -20,6 +21,17 @@ func upstream(what string, err error) error {
 	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("ops: %s: %w", what, err)
+	}
+	if errors.Is(err, connector.ErrReauthorize) {
+		// Microsoft refused the stored grant while the Graph client was
+		// sending (a revoked or expired refresh token): it reaches here as
+		// a transport error, but waiting will not help, re-authorizing will.
+		reason := "Microsoft refused the data source's authorization. Click Re-Authorize."
+		var te *tenantlink.Error
+		if errors.As(err, &te) && strings.Contains(te.Message, "Re-Authorize") {
+			reason = te.Message
+		}
+		return &tenantlink.Error{Code: tenantlink.EUPSTREAM, Message: fmt.Sprintf("Could not %s: %s", what, reason), Err: err}
 	}
 	if errors.Is(err, graph.ErrUnauthorized) {
 		return fmt.Errorf("ops: %s: Microsoft 365 refused the data source's token: %w", what, err)

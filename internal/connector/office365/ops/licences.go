@@ -88,10 +88,12 @@ func noUsageLocation(who string) *tenantlink.Error {
 		"User %s has no usage location; Microsoft requires one before a licence can be assigned. Give the usageLocation input (e.g. IE) or set it in Microsoft 365.", who)
 }
 
-func noUnits(sku *graph.SubscribedSKU, who string) *tenantlink.Error {
+// noUnits refuses an assignment for want of units; inUse counts the units
+// as they are after this request's own assignments.
+func noUnits(sku *graph.SubscribedSKU, inUse int, who string) *tenantlink.Error {
 	return tenantlink.Errorf(tenantlink.ECONFLICT,
 		"No %s licences are left (%d of %d in use), so none could be assigned to %s. Free one up or buy more in Microsoft 365.",
-		skuLabel(sku), sku.ConsumedUnits, sku.PrepaidUnits.Enabled, who)
+		skuLabel(sku), inUse, sku.PrepaidUnits.Enabled, who)
 }
 
 // licenceWrites sends one request per user through $batch and returns
@@ -153,6 +155,9 @@ func runAssignLicence(ctx context.Context, env Env, in inputs, emit func([]conne
 	items := make([]connector.Item, len(rs))
 	fails := make([]*tenantlink.Error, len(rs))
 	var patch, assign []*graph.User
+	// noRoom are the users refused for want of units; their message
+	// counts the units once this request's assignments are made.
+	var noRoom []int
 	left := available(sku)
 	for i, r := range rs {
 		items[i] = licenceItem(r.Ref, sku)
@@ -170,7 +175,7 @@ func runAssignLicence(ctx context.Context, env Env, in inputs, emit func([]conne
 		case left <= 0:
 			// Checked here so a run over many users does not send
 			// requests Microsoft is bound to refuse.
-			fails[i] = noUnits(sku, u.UserPrincipalName)
+			noRoom = append(noRoom, i)
 		default:
 			left--
 			if u.UsageLocation == "" {
@@ -203,6 +208,10 @@ func runAssignLicence(ctx context.Context, env Env, in inputs, emit func([]conne
 		return err
 	}
 
+	inUse := sku.ConsumedUnits + len(ready) - countErrs(assigned)
+	for _, i := range noRoom {
+		fails[i] = noUnits(sku, inUse, rs[i].User.UserPrincipalName)
+	}
 	var failures []itemFailure
 	for i, r := range rs {
 		if fails[i] == nil && r.User != nil && items[i]["result"] == "" {
@@ -213,7 +222,7 @@ func runAssignLicence(ctx context.Context, env Env, in inputs, emit func([]conne
 			case aerr == nil:
 				items[i]["result"] = ResultAssigned
 			default:
-				fails[i] = assignFailure(sku, r.User, aerr)
+				fails[i] = assignFailure(sku, inUse, r.User, aerr)
 			}
 		}
 		if fails[i] != nil {
@@ -232,12 +241,13 @@ func runAssignLicence(ctx context.Context, env Env, in inputs, emit func([]conne
 // assignFailure explains Microsoft's refusal of one assignment; the two
 // common ones (no units left, no usage location) can still happen when
 // someone else changed the tenant since the checks above.
-func assignFailure(sku *graph.SubscribedSKU, u *graph.User, err error) *tenantlink.Error {
+func assignFailure(sku *graph.SubscribedSKU, inUse int, u *graph.User, err error) *tenantlink.Error {
 	var ge *graph.Error
 	if errors.As(err, &ge) {
 		switch {
 		case strings.Contains(ge.Message, "does not have any available licenses"):
-			e := noUnits(sku, u.UserPrincipalName)
+			// Someone else took the units: at least all of them are in use.
+			e := noUnits(sku, max(inUse, sku.PrepaidUnits.Enabled), u.UserPrincipalName)
 			e.Err = err
 			return e
 		case strings.Contains(ge.Message, "usage location"):

@@ -363,3 +363,47 @@ func TestThrottledHalfTheRequests(t *testing.T) {
 		t.Errorf("the Graph client retried nothing")
 	}
 }
+
+// TestNoUnitsLeftCountsThisRequest assigns a licence to one more user than
+// it has units left: the refusal for the last user counts the units as
+// they are after this request's own assignments (all in use), not as they
+// were before it.
+func TestNoUnitsLeftCountsThisRequest(t *testing.T) {
+	tn := startTenant(t, tenantOpts{users: 30, groups: 1})
+	ctx := context.Background()
+	skus, err := tn.g.SubscribedSKUs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sku *graph.SubscribedSKU
+	for i := range skus {
+		s := &skus[i]
+		if left := available(s); left > 0 && left <= 20 && (sku == nil || left < available(sku)) {
+			sku = s
+		}
+	}
+	if sku == nil {
+		t.Fatalf("no SKU with between 1 and 20 units left in %+v", skus)
+	}
+	left := available(sku)
+	var users []any
+	for i := range left + 1 {
+		users = append(users, tn.upn(fmt.Sprintf("units.%d", i)))
+		tn.addUser(t, map[string]any{"userPrincipalName": users[i], "usageLocation": "IE"})
+	}
+	items, err := Run(ctx, tn.env(true), AssignLicenceToUser, map[string]any{"user": users, "licence": sku.SkuID})
+	want := fmt.Sprintf("No %s licences are left (%d of %d in use), so none could be assigned to %s.",
+		skuLabel(sku), sku.PrepaidUnits.Enabled, sku.PrepaidUnits.Enabled, users[left])
+	wantCode(t, err, tenantlink.ECONFLICT, want)
+	wantResults := make([]string, left+1)
+	for i := range left {
+		wantResults[i] = ResultAssigned
+	}
+	wantResults[left] = ResultError
+	if diff := cmp.Diff(strs(items, "result"), wantResults); diff != "" {
+		t.Errorf("results (-got +want):\n%s", diff)
+	}
+	if got := items[left]["error"]; !strings.Contains(fmt.Sprint(got), want) {
+		t.Errorf("last item's error = %q, want it to contain %q", got, want)
+	}
+}
