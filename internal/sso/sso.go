@@ -52,6 +52,9 @@ const (
 	MsgUseSSO      = "Use Sign in with Microsoft."
 	MsgInactive    = "Your tenantlink account is disabled: ask an administrator."
 	MsgNotEnabled  = "Single sign-on is not enabled: sign in with your email and password."
+	// MsgConfirmLink heads the page that asks for a local password before
+	// a Microsoft account is linked to an existing tenantlink account.
+	MsgConfirmLink = "An account with this email exists. Enter its tenantlink password to link it."
 	msgStateAgain  = "This sign-in answer is unknown, expired or already used: sign in again."
 	msgOtherBrowse = "This sign-in was started in another browser: sign in again."
 )
