@@ -20,7 +20,7 @@ func TestSignIn(t *testing.T) {
 	e := mustOpenEnv(t)
 	domain := e.Facts.TenantDomain
 
-	t.Run("existing user matched by email, then by object id", func(t *testing.T) {
+	t.Run("existing user matched by verified userPrincipalName, then by object id", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
 		ms := e.addMSUser(t, "", "jane.doe@"+domain, "Jane.Doe@"+domain)
 		var jane tenantlink.User
@@ -35,12 +35,12 @@ func TestSignIn(t *testing.T) {
 			t.Errorf("signed in as %q, want %q", got, want)
 		}
 		got := e.user(t, jane.ID).Source
-		want := &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID}
+		want := &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID, Tenant: e.DS.Account}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("source after the first sign-in (-want +got):\n%s", diff)
 		}
-		if !hasAudit(e.Audit(t), "user.link", "ok", "matched by email") {
-			t.Error("no user.link audit entry saying the user was matched by email")
+		if !hasAudit(e.Audit(t), "user.link", "ok", "matched by verified userPrincipalName") {
+			t.Error("no user.link audit entry saying the user was matched by verified userPrincipalName")
 		}
 
 		// The email changes on tenantlink's side: the object id still finds her.
@@ -106,7 +106,7 @@ func TestSignIn(t *testing.T) {
 		got := users[0]
 		want := tenantlink.User{ID: got.ID, Email: "newcomer@" + domain, DisplayName: "newcomer", Active: true,
 			Roles: []tenantlink.Role{tenantlink.RoleUser}, Groups: []string{},
-			Source: &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID}, CreatedAt: got.CreatedAt, UpdatedAt: got.UpdatedAt}
+			Source: &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID, Tenant: e.DS.Account}, CreatedAt: got.CreatedAt, UpdatedAt: got.UpdatedAt}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("created user (-want +got):\n%s", diff)
 		}
