@@ -92,7 +92,7 @@ type Service struct {
 // Bounds on anonymous sign-in starts: each stores a state row until it is
 // used or expires (StateTTL).
 const (
-	StartsPerMinute   = 30
+	StartsPerMinute   = 100
 	DefaultMaxPending = 10_000
 )
 
