@@ -213,25 +213,7 @@ func (s *Service) create(ctx context.Context, tx store.Store, ds *tenantlink.Dat
 // directly or through a group: such an account is linked to a Microsoft
 // account only with its password.
 func privileged(ctx context.Context, st store.Store, u *tenantlink.User) (bool, error) {
-	strong := func(roles []tenantlink.Role) bool {
-		return slices.Contains(roles, tenantlink.RoleAdministrator) || slices.Contains(roles, tenantlink.RoleManageDatasources)
-	}
-	if strong(u.Roles) {
-		return true, nil
-	}
-	for _, gid := range u.Groups {
-		g, err := st.GetGroup(ctx, gid)
-		if errors.Is(err, store.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return false, err
-		}
-		if strong(g.Roles) {
-			return true, nil
-		}
-	}
-	return false, nil
+	return hasRole(ctx, st, u, tenantlink.RoleAdministrator, tenantlink.RoleManageDatasources)
 }
 
 func actor(id *connector.ExternalIdentity) *tenantlink.Principal {
@@ -280,6 +262,32 @@ func (s *Service) CheckLocalSignIn(ctx context.Context, u *tenantlink.User) erro
 	}
 	if set.BypassGroup != "" && slices.Contains(u.Groups, set.BypassGroup) {
 		return nil
+	}
+	// Break glass: when the bypass group no longer lets any Administrator
+	// in with a password (it was deleted, emptied, or its Administrators
+	// lost the role, their password or their account), Administrators with
+	// a password may still sign in, so that no later directory change
+	// locks every Administrator out while Microsoft cannot sign them in.
+	admin, err := hasRole(ctx, s.Store, u, tenantlink.RoleAdministrator)
+	if err != nil {
+		return err
+	}
+	if admin && u.Active && u.PasswordHash != "" {
+		g, err := s.Store.GetGroup(ctx, set.BypassGroup)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		ok, err := canRescue(ctx, s.Store, g)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			s.log().WarnContext(ctx, "sso: the bypass group has no Administrator with a password; an Administrator signs in with a password", "user", u.ID)
+			return nil
+		}
 	}
 	return tenantlink.Errorf(tenantlink.EFORBIDDEN, MsgUseSSO)
 }

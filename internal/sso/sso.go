@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -140,8 +141,12 @@ func requireAdmin(p *tenantlink.Principal, what string) error {
 // without an access check: the sign-in page and the local sign-in rule
 // read them for anonymous callers.
 func (s *Service) Current(ctx context.Context) (Settings, error) {
+	return current(ctx, s.Store)
+}
+
+func current(ctx context.Context, st store.Store) (Settings, error) {
 	var out Settings
-	b, err := s.Store.GetSetting(ctx, SettingKey)
+	b, err := st.GetSetting(ctx, SettingKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return out, nil
 	}
@@ -224,7 +229,103 @@ func validate(ctx context.Context, st store.Store, in Settings) error {
 			return err
 		}
 	}
+	if in.Enabled && in.AutoRedirect {
+		g, err := st.GetGroup(ctx, in.BypassGroup)
+		if err != nil {
+			return err
+		}
+		ok, err := canRescue(ctx, st, g)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return tenantlink.Errorf(tenantlink.EINVALID, MsgNoRescuer, g.Name)
+		}
+	}
 	return nil
+}
+
+// MsgNoRescuer refuses auto redirect whose bypass group could not let any
+// Administrator in with a password.
+const MsgNoRescuer = "autoRedirect needs an active Administrator with a tenantlink password in the bypass group %q: otherwise, once signed out, no Administrator could sign in without Microsoft. Add one to the group (and give it a password) first."
+
+// canRescue reports whether g has a member who can sign in with a password
+// and administer tenantlink: active, holding the Administrator role
+// (directly or through a group) and with a local password.
+func canRescue(ctx context.Context, st store.Store, g *tenantlink.Group) (bool, error) {
+	for _, id := range g.Members {
+		u, err := st.GetUser(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if !u.Active || u.PasswordHash == "" {
+			continue
+		}
+		admin, err := hasRole(ctx, st, u, tenantlink.RoleAdministrator)
+		if err != nil {
+			return false, err
+		}
+		if admin {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// hasRole reports whether u holds one of roles, directly or through a
+// group.
+func hasRole(ctx context.Context, st store.Store, u *tenantlink.User, roles ...tenantlink.Role) (bool, error) {
+	if slices.ContainsFunc(roles, u.HasRole) {
+		return true, nil
+	}
+	for _, gid := range u.Groups {
+		g, err := st.GetGroup(ctx, gid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(roles, func(r tenantlink.Role) bool { return slices.Contains(g.Roles, r) }) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Disable turns single sign-on and auto redirect off, keeping the other
+// settings, without the checks Put makes (the data source may be gone):
+// the way back to local sign-in for everyone, from the server's shell
+// (`tenantlink admin sso disable`) as the System principal, or for an
+// Administrator.
+func (s *Service) Disable(ctx context.Context, p *tenantlink.Principal, why string) (Settings, error) {
+	if err := requireAdmin(p, "Disabling single sign-on"); err != nil {
+		return Settings{}, err
+	}
+	var out Settings
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
+		cur, err := current(ctx, tx)
+		if err != nil {
+			return err
+		}
+		cur.Enabled, cur.AutoRedirect = false, false
+		b, err := json.Marshal(cur)
+		if err != nil {
+			return fmt.Errorf("sso: encode settings: %w", err)
+		}
+		if err := tx.PutSetting(ctx, SettingKey, b); err != nil {
+			return err
+		}
+		out = cur
+		return directory.Audit(ctx, tx, s.now(), p, "sso.settings", "settings:sso", "ok", "disabled ("+why+"): "+string(b))
+	})
+	if err != nil {
+		return Settings{}, fmt.Errorf("sso: disable: %w", err)
+	}
+	return out, nil
 }
 
 // qualifies says why ds cannot be the single sign-on data source.

@@ -226,7 +226,7 @@ func TestAutoRedirect(t *testing.T) {
 	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "bypass@tenantlink.test", "password": password}, &bypass)
 	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "member@tenantlink.test", "password": password}, &member)
 	var g struct{ ID string }
-	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "SSO bypass", "members": []string{bypass.ID}}, &g)
+	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "SSO bypass", "members": []string{bypass.ID, e.Admin.UserID}}, &g)
 
 	t.Run("button without auto redirect", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
@@ -315,7 +315,7 @@ func TestSettings(t *testing.T) {
 	var pending dataSource
 	e.admin.Must(201, "POST", "/api/v1/datasources", map[string]any{"name": "Pending", "type": "office365", "settings": map[string]any{"singleSignOn": true}}, &pending)
 	var g struct{ ID string }
-	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Bypass"}, &g)
+	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Bypass", "members": []string{e.Admin.UserID}}, &g)
 	var u struct{ ID string }
 	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "plain@tenantlink.test", "password": password}, &u)
 	plain := e.SignIn(t, "plain@tenantlink.test", password)

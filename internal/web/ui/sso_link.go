@@ -64,3 +64,11 @@ func (h *handler) confirmSSOLink(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, res.Next, http.StatusSeeOther)
 	return nil
 }
+
+// signedOut is where signing out ends under auto redirect: a page that
+// does not move on by itself, so that Microsoft's session does not sign
+// the browser straight back in.
+func (h *handler) signedOut(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	return h.render(w, http.StatusOK, "signed_out", h.newPage(r, "Signed out", "", nil))
+}
