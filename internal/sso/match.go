@@ -35,7 +35,7 @@ func (s *Service) signIn(ctx context.Context, set Settings, ds *tenantlink.DataS
 	// Reading the account costs two Graph calls, made only for an account
 	// not linked yet and outside the transaction.
 	var acct account
-	if _, err := s.Store.GetUserByExternalID(ctx, tenant, id.ObjectID); errors.Is(err, store.ErrNotFound) {
+	if _, err := linkedUser(ctx, s.Store, ds, tenant, id.ObjectID); errors.Is(err, store.ErrNotFound) {
 		acct = s.readAccount(ctx, ds, id)
 	} else if err != nil {
 		return nil, fmt.Errorf("sso: sign in: %w", err)
@@ -52,7 +52,7 @@ func (s *Service) signIn(ctx context.Context, set Settings, ds *tenantlink.DataS
 			return directory.Audit(ctx, tx, now, actor(id), "session.create", target, "denied",
 				fmt.Sprintf("single sign-on as %s (object id %s) from %s: %s", who(id), id.ObjectID, client, e.Message))
 		}
-		u, err := tx.GetUserByExternalID(ctx, tenant, id.ObjectID)
+		u, err := linkedUser(ctx, tx, ds, tenant, id.ObjectID)
 		switch {
 		case err == nil:
 			if !u.Active {
@@ -91,6 +91,20 @@ func (s *Service) signIn(ctx context.Context, set Settings, ds *tenantlink.DataS
 				fmt.Sprintf("single sign-on as %s (object id %s) from %s", who(id), id.ObjectID, client))
 		}
 		// An existing local user.
+		if c.Source != nil && c.Source.Tenant == "" && strings.EqualFold(c.Source.ObjectID, id.ObjectID) {
+			// Imported without a tenant through another data source: the
+			// same account when that data source is of the same tenant.
+			if other, err := tx.GetDataSource(ctx, c.Source.DataSource); err == nil && strings.EqualFold(other.Account, tenant) {
+				if !c.Active {
+					return refuse(tenantlink.Errorf(tenantlink.EFORBIDDEN, MsgInactive), "user:"+c.ID)
+				}
+				res.User = c
+				return directory.Audit(ctx, tx, now, &tenantlink.Principal{User: c}, "session.create", "user:"+c.ID, "ok",
+					fmt.Sprintf("single sign-on as %s (object id %s) from %s", who(id), id.ObjectID, client))
+			} else if err != nil && !errors.Is(err, store.ErrNotFound) {
+				return err
+			}
+		}
 		if c.Source != nil {
 			return refuse(tenantlink.Errorf(tenantlink.EFORBIDDEN,
 				"The tenantlink user %s is linked to another Microsoft account, so your Microsoft account cannot sign in as it: ask an administrator.", c.Email), "user:"+c.ID)
@@ -147,6 +161,24 @@ func (s *Service) signIn(ctx context.Context, set Settings, ds *tenantlink.DataS
 		return nil, refusal
 	}
 	return res, nil
+}
+
+// linkedUser is the user linked to the Microsoft account (tenant, oid).
+// A user whose link records no tenant (imported before users carried one)
+// counts when it was imported through ds, whose tenant is the tenant.
+func linkedUser(ctx context.Context, st store.Store, ds *tenantlink.DataSource, tenant, oid string) (*tenantlink.User, error) {
+	u, err := st.GetUserByExternalID(ctx, tenant, oid)
+	if !errors.Is(err, store.ErrNotFound) {
+		return u, err
+	}
+	u, err = st.GetUserBySource(ctx, ds.ID, oid)
+	if err != nil {
+		return nil, err
+	}
+	if u.Source == nil || u.Source.Tenant != "" && !strings.EqualFold(u.Source.Tenant, tenant) {
+		return nil, &tenantlink.Error{Code: tenantlink.ENOTFOUND, Message: fmt.Sprintf("no user for object %s of tenant %s", oid, tenant), Err: store.ErrNotFound}
+	}
+	return u, nil
 }
 
 // msgPrivilegedNoPassword refuses to link a privileged account that has

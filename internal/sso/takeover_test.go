@@ -278,6 +278,23 @@ func TestTakeover(t *testing.T) {
 		}
 	})
 
+	t.Run("a user imported by object id without a tenant signs in", func(t *testing.T) {
+		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
+		ms := e.addMSUser(t, "", "imported@"+domain, "")
+		u := &tenantlink.User{Email: "imported-elsewhere@tenantlink.test", DisplayName: "Imported", Active: true, Roles: []tenantlink.Role{tenantlink.RoleUser},
+			Source: &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID}}
+		if err := e.App.Store.CreateUser(context.Background(), u); err != nil {
+			t.Fatal(err)
+		}
+		b := e.Anonymous(t)
+		if r := e.ssoSignIn(t, b, ms.UPN, ms.Password, ""); r.Status != http.StatusSeeOther {
+			t.Fatalf("callback = %s, want 303", r)
+		}
+		if got := whoAmI(t, b); got != u.Email {
+			t.Errorf("signed in as %q, want %q", got, u.Email)
+		}
+	})
+
 	t.Run("the same object id in another tenant is someone else", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
 		ms := e.addMSUser(t, "", "twin@"+domain, "")
