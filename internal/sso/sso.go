@@ -487,11 +487,9 @@ func who(id *connector.ExternalIdentity) string {
 	if id == nil {
 		return "anonymous"
 	}
+	// Never the email claim: it names whatever the account's mail says.
 	if id.UPN != "" {
 		return id.UPN
-	}
-	if id.Email != "" {
-		return id.Email
 	}
 	return id.ObjectID
 }

@@ -295,6 +295,15 @@ func TestTakeover(t *testing.T) {
 		}
 	})
 
+	t.Run("the confirmation page without a pending link", func(t *testing.T) {
+		b := e.Anonymous(t)
+		for _, r := range []response{b.In(t).Do("GET", "/auth/sso/link", nil), confirm(t, b, "forged", password)} {
+			if r.Status != http.StatusBadRequest || !strings.Contains(html.UnescapeString(string(r.Body)), "unknown, expired or already used") {
+				t.Errorf("answer = %d, want 400 saying the confirmation is unknown:\n%s", r.Status, r.Body)
+			}
+		}
+	})
+
 	t.Run("the same object id in another tenant is someone else", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
 		ms := e.addMSUser(t, "", "twin@"+domain, "")
