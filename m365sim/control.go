@@ -368,6 +368,20 @@ func (s *Server) ctlPatchUser(w http.ResponseWriter, r *http.Request) {
 		ctlError(w, 400, "%v", err)
 		return
 	}
+	// A rename (Entra ID lets administrators change a userPrincipalName;
+	// the object id stays).
+	if v, ok := raw["userPrincipalName"]; ok {
+		var upn string
+		if err := json.Unmarshal(v, &upn); err != nil || !strings.Contains(upn, "@") {
+			ctlError(w, 400, "userPrincipalName must be a string with an @")
+			return
+		}
+		if o := t.userByUPN[strings.ToLower(upn)]; o != nil && o != u {
+			ctlError(w, 409, "user %s already exists", upn)
+			return
+		}
+		c.UserPrincipalName = upn
+	}
 	t.unindexUPN(u)
 	before := *u
 	*u = c

@@ -213,6 +213,7 @@ func open(ctx context.Context, cfg Config) (*App, error) {
 	a.SSO = &sso.Service{
 		Store: db, Connectors: a.DataSources.Connectors, CallbackURL: cfg.PublicURL + "/auth/sso/callback",
 		Now: cfg.Now, Logger: cfg.Logger.With("service", "sso"),
+		Credentials: a.DataSources.Credentials(), Limiter: a.Directory.Limiter,
 	}
 	a.Directory.LocalSignIn = a.SSO.CheckLocalSignIn
 	a.Web = web.New(web.Config{

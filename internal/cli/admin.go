@@ -21,6 +21,7 @@ func newAdminCmd() *cobra.Command {
 		Short: "Create users, reset passwords, create API tokens, without the web UI",
 	}
 	cmd.AddCommand(newAdminCreateUserCmd(), newAdminResetPasswordCmd(), newAdminCreateTokenCmd())
+	cmd.AddCommand(newAdminSSOCmd())
 	return cmd
 }
 

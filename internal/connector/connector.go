@@ -167,3 +167,27 @@ type DirectoryReader interface {
 	ReadGroupMembers(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, sourceGroup, cursor string,
 		page func(users []SourceUser, removed []string) error) (newCursor string, full bool, err error)
 }
+
+// DirectoryAccount is an account as the upstream directory itself holds
+// it, read with a data source's stored grant rather than taken from a
+// token's claims.
+type DirectoryAccount struct {
+	ObjectID string
+	// SignInName is the account's current sign-in name (Office 365: the
+	// userPrincipalName), lower-case.
+	SignInName string
+	// DomainVerified says SignInName's domain is one the directory's owner
+	// has proven to own (Office 365: organization.verifiedDomains), so the
+	// address belongs to the organization and not to whoever typed it.
+	// Guests (#EXT#) are never verified.
+	DomainVerified bool
+	// Domains are the directory's verified domains, lower-case, for messages.
+	Domains []string
+}
+
+// AccountReader is a connector that can say who an upstream account is,
+// through the data source's stored grant. Single sign-on uses it once, to
+// decide whether an account may be linked to an existing user.
+type AccountReader interface {
+	ReadAccount(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, objectID string) (*DirectoryAccount, error)
+}

@@ -3,8 +3,10 @@
 // auto redirect, the bypass group, creating users at first sign-in), the
 // sign-in flow's bookkeeping around the connector's OpenID Connect code
 // flow (single-use state bound to the browser, return path), matching the
-// Microsoft account to a directory user (by object id, then by email or
-// userPrincipalName, linking it) or creating one, and the rule that keeps
+// Microsoft account to a directory user (by tenant id and object id; a
+// user not linked yet is linked when the tenant has verified the
+// userPrincipalName that equals its email, or when the person enters its
+// local password; never by the email claim) or creating one, and the rule that keeps
 // the local sign-in for the bypass group once auto redirect is on. Every
 // sign-in, link and creation is audited. HTTP lives in package web; this
 // package never sees a request.
@@ -18,10 +20,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/connector"
 	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/store"
@@ -48,10 +53,13 @@ type Settings struct {
 
 // Messages people see; tests and pages match them.
 const (
-	MsgNotUser     = "Your Microsoft account is not a tenantlink user: ask an administrator."
-	MsgUseSSO      = "Use Sign in with Microsoft."
-	MsgInactive    = "Your tenantlink account is disabled: ask an administrator."
-	MsgNotEnabled  = "Single sign-on is not enabled: sign in with your email and password."
+	MsgNotUser    = "Your Microsoft account is not a tenantlink user: ask an administrator."
+	MsgUseSSO     = "Use Sign in with Microsoft."
+	MsgInactive   = "Your tenantlink account is disabled: ask an administrator."
+	MsgNotEnabled = "Single sign-on is not enabled: sign in with your email and password."
+	// MsgConfirmLink heads the page that asks for a local password before
+	// a Microsoft account is linked to an existing tenantlink account.
+	MsgConfirmLink = "An account with this email exists. Enter its tenantlink password to link it."
 	msgStateAgain  = "This sign-in answer is unknown, expired or already used: sign in again."
 	msgOtherBrowse = "This sign-in was started in another browser: sign in again."
 )
@@ -67,6 +75,45 @@ type Service struct {
 	CallbackURL string
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// Credentials are the data sources' stored grants; linking an account
+	// reads who it is through them (connector.AccountReader).
+	Credentials connector.CredentialStore
+	// Limiter counts wrong passwords on the link confirmation; the app
+	// shares the local sign-in's, so both count against the same keys.
+	Limiter *auth.Limiter
+	// Starts limits the sign-ins one client address may start
+	// (StartsPerMinute by default), and MaxPending caps the sign-ins
+	// started and not finished, across all clients (DefaultMaxPending).
+	Starts     *auth.Limiter
+	MaxPending int
+
+	once sync.Once
+}
+
+// Bounds on anonymous sign-in starts: each stores a state row until it is
+// used or expires (StateTTL).
+const (
+	StartsPerMinute   = 100
+	DefaultMaxPending = 10_000
+)
+
+func (s *Service) init() {
+	s.once.Do(func() {
+		if s.Limiter == nil {
+			s.Limiter = auth.NewLimiter(5, 5*time.Minute)
+		}
+		if s.Starts == nil {
+			s.Starts = auth.NewLimiter(StartsPerMinute, time.Minute)
+		}
+		if s.MaxPending <= 0 {
+			s.MaxPending = DefaultMaxPending
+		}
+	})
+}
+
+func (s *Service) limiter() *auth.Limiter {
+	s.init()
+	return s.Limiter
 }
 
 func (s *Service) now() time.Time {
@@ -94,8 +141,12 @@ func requireAdmin(p *tenantlink.Principal, what string) error {
 // without an access check: the sign-in page and the local sign-in rule
 // read them for anonymous callers.
 func (s *Service) Current(ctx context.Context) (Settings, error) {
+	return current(ctx, s.Store)
+}
+
+func current(ctx context.Context, st store.Store) (Settings, error) {
 	var out Settings
-	b, err := s.Store.GetSetting(ctx, SettingKey)
+	b, err := st.GetSetting(ctx, SettingKey)
 	if errors.Is(err, store.ErrNotFound) {
 		return out, nil
 	}
@@ -178,7 +229,103 @@ func validate(ctx context.Context, st store.Store, in Settings) error {
 			return err
 		}
 	}
+	if in.Enabled && in.AutoRedirect {
+		g, err := st.GetGroup(ctx, in.BypassGroup)
+		if err != nil {
+			return err
+		}
+		ok, err := canRescue(ctx, st, g)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return tenantlink.Errorf(tenantlink.EINVALID, MsgNoRescuer, g.Name)
+		}
+	}
 	return nil
+}
+
+// MsgNoRescuer refuses auto redirect whose bypass group could not let any
+// Administrator in with a password.
+const MsgNoRescuer = "autoRedirect needs an active Administrator with a tenantlink password in the bypass group %q: otherwise, once signed out, no Administrator could sign in without Microsoft. Add one to the group (and give it a password) first."
+
+// canRescue reports whether g has a member who can sign in with a password
+// and administer tenantlink: active, holding the Administrator role
+// (directly or through a group) and with a local password.
+func canRescue(ctx context.Context, st store.Store, g *tenantlink.Group) (bool, error) {
+	for _, id := range g.Members {
+		u, err := st.GetUser(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if !u.Active || u.PasswordHash == "" {
+			continue
+		}
+		admin, err := hasRole(ctx, st, u, tenantlink.RoleAdministrator)
+		if err != nil {
+			return false, err
+		}
+		if admin {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// hasRole reports whether u holds one of roles, directly or through a
+// group.
+func hasRole(ctx context.Context, st store.Store, u *tenantlink.User, roles ...tenantlink.Role) (bool, error) {
+	if slices.ContainsFunc(roles, u.HasRole) {
+		return true, nil
+	}
+	for _, gid := range u.Groups {
+		g, err := st.GetGroup(ctx, gid)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(roles, func(r tenantlink.Role) bool { return slices.Contains(g.Roles, r) }) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// Disable turns single sign-on and auto redirect off, keeping the other
+// settings, without the checks Put makes (the data source may be gone):
+// the way back to local sign-in for everyone, from the server's shell
+// (`tenantlink admin sso disable`) as the System principal, or for an
+// Administrator.
+func (s *Service) Disable(ctx context.Context, p *tenantlink.Principal, why string) (Settings, error) {
+	if err := requireAdmin(p, "Disabling single sign-on"); err != nil {
+		return Settings{}, err
+	}
+	var out Settings
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
+		cur, err := current(ctx, tx)
+		if err != nil {
+			return err
+		}
+		cur.Enabled, cur.AutoRedirect = false, false
+		b, err := json.Marshal(cur)
+		if err != nil {
+			return fmt.Errorf("sso: encode settings: %w", err)
+		}
+		if err := tx.PutSetting(ctx, SettingKey, b); err != nil {
+			return err
+		}
+		out = cur
+		return directory.Audit(ctx, tx, s.now(), p, "sso.settings", "settings:sso", "ok", "disabled ("+why+"): "+string(b))
+	})
+	if err != nil {
+		return Settings{}, fmt.Errorf("sso: disable: %w", err)
+	}
+	return out, nil
 }
 
 // qualifies says why ds cannot be the single sign-on data source.
@@ -221,7 +368,12 @@ func (s *Service) activeDataSource(ctx context.Context, set Settings) (*tenantli
 // browser to and the state, which the caller binds to the browser (a
 // cookie) and hands back to Complete. next is where to go afterwards; it
 // is kept only if it is a path on this site.
-func (s *Service) Begin(ctx context.Context, next string) (authURL, state string, err error) {
+//
+// Anyone may start a sign-in, and each start stores a state, so starts are
+// bounded: StartsPerMinute per client address, and MaxPending unfinished
+// ones in all (expired states are dropped first). Past either bound the
+// answer is ETOOMANY and nothing is stored.
+func (s *Service) Begin(ctx context.Context, next, client string) (authURL, state string, err error) {
 	set, err := s.Current(ctx)
 	if err != nil {
 		return "", "", err
@@ -229,6 +381,20 @@ func (s *Service) Begin(ctx context.Context, next string) (authURL, state string
 	ds, sp, err := s.activeDataSource(ctx, set)
 	if err != nil {
 		return "", "", err
+	}
+	s.init()
+	key := "client:" + client
+	if ok, wait := s.Starts.Allowed(key); !ok {
+		return "", "", tenantlink.Errorf(tenantlink.ETOOMANY, "Too many sign-ins started from your address. Try again in %s.", wait.Round(time.Second))
+	}
+	s.Starts.Fail(key)
+	n, err := s.Store.CountOAuthStates(ctx, Purpose, s.now())
+	if err != nil {
+		return "", "", fmt.Errorf("sso: begin sign-in: %w", err)
+	}
+	if n >= s.MaxPending {
+		s.log().WarnContext(ctx, "sso: too many pending sign-ins", "pending", n, "max", s.MaxPending)
+		return "", "", tenantlink.Errorf(tenantlink.ETOOMANY, "Too many sign-ins with Microsoft are in progress. Try again in a few minutes.")
 	}
 	u, pending, err := sp.BeginSignIn(ctx, ds, s.CallbackURL)
 	if err != nil {
@@ -252,6 +418,9 @@ type Result struct {
 	Next string
 	// Linked and Created say what the sign-in did to the directory.
 	Linked, Created bool
+	// Confirm, instead of User, asks the person for the local password of
+	// the existing account the Microsoft account would be linked to.
+	Confirm *LinkPrompt
 }
 
 // Complete finishes a sign-in: Microsoft sent the browser back with query;
@@ -302,7 +471,7 @@ func (s *Service) Complete(ctx context.Context, q url.Values, browserState, clie
 		}
 		return nil, err
 	}
-	res, err := s.signIn(ctx, set, ds, id, client)
+	res, err := s.signIn(ctx, set, ds, id, client, pending.ReturnTo)
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +487,9 @@ func who(id *connector.ExternalIdentity) string {
 	if id == nil {
 		return "anonymous"
 	}
+	// Never the email claim: it names whatever the account's mail says.
 	if id.UPN != "" {
 		return id.UPN
-	}
-	if id.Email != "" {
-		return id.Email
 	}
 	return id.ObjectID
 }

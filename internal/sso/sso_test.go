@@ -20,7 +20,7 @@ func TestSignIn(t *testing.T) {
 	e := mustOpenEnv(t)
 	domain := e.Facts.TenantDomain
 
-	t.Run("existing user matched by email, then by object id", func(t *testing.T) {
+	t.Run("existing user matched by verified userPrincipalName, then by object id", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
 		ms := e.addMSUser(t, "", "jane.doe@"+domain, "Jane.Doe@"+domain)
 		var jane tenantlink.User
@@ -35,12 +35,12 @@ func TestSignIn(t *testing.T) {
 			t.Errorf("signed in as %q, want %q", got, want)
 		}
 		got := e.user(t, jane.ID).Source
-		want := &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID}
+		want := &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID, Tenant: e.DS.Account}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("source after the first sign-in (-want +got):\n%s", diff)
 		}
-		if !hasAudit(e.Audit(t), "user.link", "ok", "matched by email") {
-			t.Error("no user.link audit entry saying the user was matched by email")
+		if !hasAudit(e.Audit(t), "user.link", "ok", "matched by verified userPrincipalName") {
+			t.Error("no user.link audit entry saying the user was matched by verified userPrincipalName")
 		}
 
 		// The email changes on tenantlink's side: the object id still finds her.
@@ -106,7 +106,7 @@ func TestSignIn(t *testing.T) {
 		got := users[0]
 		want := tenantlink.User{ID: got.ID, Email: "newcomer@" + domain, DisplayName: "newcomer", Active: true,
 			Roles: []tenantlink.Role{tenantlink.RoleUser}, Groups: []string{},
-			Source: &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID}, CreatedAt: got.CreatedAt, UpdatedAt: got.UpdatedAt}
+			Source: &tenantlink.UserSource{DataSource: e.DS.ID, ObjectID: ms.ID, Tenant: e.DS.Account}, CreatedAt: got.CreatedAt, UpdatedAt: got.UpdatedAt}
 		if diff := cmp.Diff(want, got); diff != "" {
 			t.Errorf("created user (-want +got):\n%s", diff)
 		}
@@ -226,7 +226,7 @@ func TestAutoRedirect(t *testing.T) {
 	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "bypass@tenantlink.test", "password": password}, &bypass)
 	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "member@tenantlink.test", "password": password}, &member)
 	var g struct{ ID string }
-	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "SSO bypass", "members": []string{bypass.ID}}, &g)
+	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "SSO bypass", "members": []string{bypass.ID, e.Admin.UserID}}, &g)
 
 	t.Run("button without auto redirect", func(t *testing.T) {
 		e.settings(t, map[string]any{"enabled": true, "datasource": e.DS.ID})
@@ -315,7 +315,7 @@ func TestSettings(t *testing.T) {
 	var pending dataSource
 	e.admin.Must(201, "POST", "/api/v1/datasources", map[string]any{"name": "Pending", "type": "office365", "settings": map[string]any{"singleSignOn": true}}, &pending)
 	var g struct{ ID string }
-	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Bypass"}, &g)
+	e.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Bypass", "members": []string{e.Admin.UserID}}, &g)
 	var u struct{ ID string }
 	e.admin.Must(201, "POST", "/api/v1/users", map[string]any{"email": "plain@tenantlink.test", "password": password}, &u)
 	plain := e.SignIn(t, "plain@tenantlink.test", password)

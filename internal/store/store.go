@@ -85,6 +85,9 @@ type Store interface {
 	// row it returns and returns ErrNotFound for unknown or expired states.
 	PutOAuthState(ctx context.Context, s *OAuthState) error
 	TakeOAuthState(ctx context.Context, state string, now time.Time) (*OAuthState, error)
+	// CountOAuthStates deletes every state expired at now, then counts the
+	// remaining ones of purpose (single sign-on caps its pending sign-ins).
+	CountOAuthStates(ctx context.Context, purpose string, now time.Time) (int, error)
 
 	// Browser sessions, keyed by the SHA-256 of the cookie value. GetSession
 	// returns ErrNotFound once now reaches ExpiresAt. DeleteSession of an

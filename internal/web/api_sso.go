@@ -13,6 +13,21 @@ import (
 // SameSite=Lax, because Microsoft returns with a top-level cross-site GET.
 const ssoStateCookie = "tl_sso_state"
 
+// SSOLinkCookie carries a pending link's single-use token from the
+// callback to the link confirmation page (package ui), which replaces it
+// on every answer.
+const SSOLinkCookie = "tl_sso_link"
+
+// SetSSOLinkCookie sets (token "" clears) the pending link cookie.
+func (s *Server) SetSSOLinkCookie(w http.ResponseWriter, token string) {
+	c := &http.Cookie{Name: SSOLinkCookie, Value: token, Path: "/auth/sso/", HttpOnly: true, Secure: s.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(sso.LinkTTL.Seconds())}
+	if token == "" {
+		c.MaxAge = -1
+	}
+	http.SetCookie(w, c)
+}
+
 func (s *Server) registerSSO() {
 	if s.cfg.SSO == nil {
 		return
@@ -52,7 +67,7 @@ func (s *Server) putSSOSettings(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) ssoLogin(w http.ResponseWriter, r *http.Request) error {
-	u, state, err := s.cfg.SSO.Begin(r.Context(), r.URL.Query().Get("next"))
+	u, state, err := s.cfg.SSO.Begin(r.Context(), r.URL.Query().Get("next"), ClientAddr(r))
 	if err != nil {
 		return s.ssoFailed(w, r, err)
 	}
@@ -73,6 +88,13 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	res, err := s.cfg.SSO.Complete(ctx, r.URL.Query(), browserState, ClientAddr(r))
 	if err != nil {
 		return s.ssoFailed(w, r, err)
+	}
+	if res.Confirm != nil {
+		// An existing account needs its password before it is linked.
+		s.SetSSOLinkCookie(w, res.Confirm.Token)
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, "/auth/sso/link", http.StatusSeeOther)
+		return nil
 	}
 	// A browser signed in as someone else leaves that session behind.
 	if old := SessionFrom(ctx); old != nil {

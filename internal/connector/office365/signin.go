@@ -181,3 +181,56 @@ func (c *Connector) signInExchangeError(err error) error {
 		Err:     te,
 	}
 }
+
+var _ connector.AccountReader = (*Connector)(nil)
+
+// ReadAccount reads the account objectID of ds's tenant with ds's stored
+// grant: its userPrincipalName as Entra ID holds it (GET /users/{id}) and
+// whether that name's domain is one of the tenant's verified domains
+// (GET /organization, verifiedDomains). Unlike the id token's email claim,
+// which Entra ID fills from the unverified mail attribute, a
+// userPrincipalName can only be in a domain the tenant has proven to own.
+// Guests (#EXT# names) are reported as not verified: their address is
+// someone else's.
+func (c *Connector) ReadAccount(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, objectID string) (*connector.DirectoryAccount, error) {
+	if err := signInReady(ds); err != nil {
+		return nil, err
+	}
+	if !isGUID(objectID) {
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "%q is not an object id", objectID)
+	}
+	gc, err := c.client(ctx, ds, creds, 1)
+	if err != nil {
+		return nil, accountError(ds, err)
+	}
+	u, err := gc.GetUser(ctx, objectID, []string{"id", "userPrincipalName"})
+	if err != nil {
+		return nil, accountError(ds, err)
+	}
+	if !strings.EqualFold(u.ID, objectID) {
+		return nil, tenantlink.Errorf(tenantlink.EUPSTREAM, "Microsoft Graph answered account %s for object id %s", u.ID, objectID)
+	}
+	org, err := gc.Organization(ctx)
+	if err != nil {
+		return nil, accountError(ds, err)
+	}
+	out := &connector.DirectoryAccount{ObjectID: strings.ToLower(u.ID), SignInName: strings.ToLower(strings.TrimSpace(u.UserPrincipalName))}
+	for _, d := range org.VerifiedDomains {
+		out.Domains = append(out.Domains, strings.ToLower(d.Name))
+	}
+	at := strings.LastIndexByte(out.SignInName, '@')
+	if at > 0 && !strings.Contains(out.SignInName, "#ext#") {
+		domain := out.SignInName[at+1:]
+		for _, d := range out.Domains {
+			if d == domain {
+				out.DomainVerified = true
+			}
+		}
+	}
+	return out, nil
+}
+
+// accountError says why ReadAccount could not read the account.
+func accountError(ds *tenantlink.DataSource, err error) error {
+	return &tenantlink.Error{Code: tenantlink.EUNAVAILABLE, Message: fmt.Sprintf("data source %q cannot read the account from Microsoft Graph: %s", ds.Name, graphReason(err)), Err: err}
+}

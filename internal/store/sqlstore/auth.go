@@ -76,6 +76,22 @@ func (db *DB) TakeOAuthState(ctx context.Context, state string, now time.Time) (
 	return &s, nil
 }
 
+// CountOAuthStates drops expired states (of every purpose) and counts the
+// pending ones of purpose.
+func (db *DB) CountOAuthStates(ctx context.Context, purpose string, now time.Time) (int, error) {
+	var n int
+	err := db.withTx(ctx, func(tx *DB) error {
+		if _, err := tx.exec(ctx, `DELETE FROM oauth_states WHERE expires_at <= $1`, db.ts(now.UTC().Truncate(time.Microsecond))); err != nil {
+			return fmt.Errorf("sqlstore: purge oauth states: %w", err)
+		}
+		if err := tx.queryRow(ctx, `SELECT count(*) FROM oauth_states WHERE purpose = $1`, purpose).Scan(&n); err != nil {
+			return fmt.Errorf("sqlstore: count oauth states: %w", err)
+		}
+		return nil
+	})
+	return n, err
+}
+
 // CreateSession stores a session keyed by the hash of its cookie value,
 // filling CreatedAt when zero, and drops the user's expired sessions.
 func (db *DB) CreateSession(ctx context.Context, s *store.Session) error {

@@ -607,6 +607,22 @@ func testOAuthStates(t *testing.T, s store.Store) {
 	if wins != 1 {
 		t.Errorf("concurrent takers that won = %d, want 1", wins)
 	}
+
+	// CountOAuthStates counts pending states of one purpose and drops the
+	// expired ones, whatever their purpose.
+	for i, exp := range []time.Duration{time.Minute, time.Minute, -time.Second} {
+		must(t, s.PutOAuthState(ctx, &store.OAuthState{State: fmt.Sprintf("count-%d", i), Purpose: "count", Verifier: "v", ExpiresAt: now.Add(exp)}))
+	}
+	must(t, s.PutOAuthState(ctx, &store.OAuthState{State: "count-other", Purpose: "other", Verifier: "v", ExpiresAt: now.Add(-time.Second)}))
+	n, err := s.CountOAuthStates(ctx, "count", now)
+	must(t, err)
+	if n != 2 {
+		t.Errorf("CountOAuthStates = %d, want 2 (the expired one not counted)", n)
+	}
+	for _, gone := range []string{"count-2", "count-other"} {
+		_, err = s.TakeOAuthState(ctx, gone, now.Add(-time.Hour))
+		wantErr(t, err, tenantlink.ENOTFOUND, store.ErrNotFound)
+	}
 }
 
 func testSessions(t *testing.T, s store.Store) {

@@ -90,6 +90,13 @@ func (h *handler) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := h.Server.EndSession(w, r); err != nil {
 		return err
 	}
+	// Under auto redirect /login goes straight to Microsoft, whose session
+	// would sign the browser in again at once, perhaps as someone else:
+	// signing out ends on a page that stays signed out.
+	if set, err := h.ssoSettings(r); err == nil && set.Enabled && set.AutoRedirect {
+		http.Redirect(w, r, "/signed-out", http.StatusSeeOther)
+		return nil
+	}
 	http.Redirect(w, r, "/login", http.StatusSeeOther)
 	return nil
 }

@@ -93,6 +93,9 @@ func Register(d Deps) {
 	if d.SSO != nil {
 		s.HandlePage("GET /settings/sso", false, h.showSSOSettings)
 		s.HandlePage("POST /settings/sso", false, h.saveSSOSettings)
+		s.HandlePage("GET /signed-out", true, h.signedOut)
+		s.HandlePage("GET /auth/sso/link", true, h.showSSOLink)
+		s.HandlePage("POST /auth/sso/link", true, h.confirmSSOLink)
 	}
 }
 
