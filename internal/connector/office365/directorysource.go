@@ -48,8 +48,13 @@ type cursor struct {
 
 // ReadGroupMembers implements connector.DirectoryReader for a group id, an
 // exact group display name or "*" (all users).
+//
+// A sync is background work: its Graph requests say
+// x-ms-throttle-priority: low, so under load Graph throttles them before
+// the operations people are waiting for.
 func (c *Connector) ReadGroupMembers(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup, cur string,
 	page func(users []connector.SourceUser, removed []string) error) (string, bool, error) {
+	ctx = graph.WithPriority(ctx, graph.PriorityLow)
 	gc, err := c.Client(ctx, ds, creds)
 	if err != nil {
 		return "", false, err
