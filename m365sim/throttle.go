@@ -84,6 +84,14 @@ const (
 	throttleMaxUsed = 1.8 // and is documented to range up to this
 )
 
+// WriteLimit writes per WriteWindow (divided by Options.ThrottleTimeScale)
+// is the application+tenant write quota the simulator enforces, for
+// benchmarks that compute the least time a run of writes can take.
+const (
+	WriteLimit  = writeLimit
+	WriteWindow = writeWindow
+)
+
 // ruLimit is the application+tenant resource-unit quota per 10 s for a
 // tenant of users users: S under 50, M 50 to 500, L above 500.
 func ruLimit(users int) float64 {
