@@ -397,6 +397,8 @@ func BenchmarkAssignLicence10k(b *testing.B) {
 		b.ReportMetric(share, "%429")
 		b.ReportMetric(float64(g1.Requests-g0.Requests), "requests/op")
 		b.ReportMetric((g1.Paced - g0.Paced).Seconds(), "paced-s")
+		b.Logf("%d writes in %v from the first write, %.3f× the floor %v; %d of %d Graph requests answered 429; lookups %v",
+			writes, took.Round(time.Millisecond), ratio, floor, throttled, requests, writing.Sub(start).Round(time.Millisecond))
 		if ratio > 1.1 {
 			b.Errorf("writing took %v for %d writes, %.3f× the floor %v; want at most 1.1×", took, writes, ratio, floor)
 		}
