@@ -157,6 +157,7 @@ type request struct {
 	body     []byte // nil for none; kept so retries can resend it
 	eventual bool   // send ConsistencyLevel: eventual
 	accept   string
+	prefer   string // the Prefer header, e.g. "return=minimal"
 	// items is the number of Graph requests a $batch envelope carries:
 	// the pacer's permits. Its items' answers carry the throttling
 	// headers, so envelope reads them, not do.
@@ -261,6 +262,9 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		}
 		if r.eventual {
 			req.Header.Set("ConsistencyLevel", "eventual")
+		}
+		if r.prefer != "" {
+			req.Header.Set("Prefer", r.prefer)
 		}
 		if p := priorityOf(ctx); p != "" {
 			req.Header.Set("x-ms-throttle-priority", string(p))
