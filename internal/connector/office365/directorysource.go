@@ -192,6 +192,14 @@ func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID stri
 // cover every user of the tenant and so are marked AttributesOnly for a
 // group (the caller applies them to members only).
 //
+// users/delta is asked for minimal answers (Prefer: return=minimal): a
+// changed user comes with only the properties that changed, so the
+// changes are handed on as Partial and the caller keeps the other fields
+// as imported. The email is the one field made of two properties (mail,
+// else userPrincipalName): users whose answer carries the UPN (new or
+// renamed) or clears mail are read in full instead, so a new user is
+// never partial. See docs/decisions/0014-graph-throttling.md.
+//
 // Each delta round is a sequence of requests (each page names the next),
 // so an incremental run costs its page count times Graph's latency; what
 // can overlap does: users/delta is fetched while groups/delta and the
@@ -210,16 +218,32 @@ func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID s
 		go func() {
 			defer close(userPages)
 			var err error
-			cs.Users, err = gc.UsersDelta(ctx, cs.Users, nil, func(p graph.DeltaPage) error {
+			cs.Users, err = gc.UsersDeltaMinimal(ctx, cs.Users, func(p graph.DeltaPage) error {
 				var users []connector.SourceUser
-				var removed []string
+				var removed, reread []string
 				for i := range p.Users {
 					u := &p.Users[i]
 					if u.Removed != nil {
 						removed = append(removed, u.ID)
 						continue
 					}
-					users = append(users, fromUser(&u.User, attrOnly))
+					su, ok := fromDelta(u, attrOnly)
+					if !ok {
+						reread = append(reread, u.ID)
+						continue
+					}
+					users = append(users, su)
+				}
+				for start := 0; start < len(reread); start += idsPerFilter {
+					err := gc.ListUsers(ctx, graph.Query{Select: memberFields, Filter: idFilter(reread[start:min(start+idsPerFilter, len(reread))])}, func(us []graph.User) error {
+						for i := range us {
+							users = append(users, fromUser(&us[i], attrOnly))
+						}
+						return nil
+					})
+					if err != nil {
+						return err
+					}
 				}
 				select {
 				case userPages <- pageMsg{users, removed}:
@@ -313,13 +337,9 @@ func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, gro
 	g.SetLimit(filterFetches)
 	var mu sync.Mutex
 	for start := 0; start < len(added); start += idsPerFilter {
-		ids := added[start:min(start+idsPerFilter, len(added))]
-		quoted := make([]string, len(ids))
-		for i, id := range ids {
-			quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
-		}
+		filter := idFilter(added[start:min(start+idsPerFilter, len(added))])
 		g.Go(func() error {
-			return gc.ListUsers(gctx, graph.Query{Select: memberFields, Filter: "id in (" + strings.Join(quoted, ",") + ")"}, func(us []graph.User) error {
+			return gc.ListUsers(gctx, graph.Query{Select: memberFields, Filter: filter}, func(us []graph.User) error {
 				out := make([]connector.SourceUser, 0, len(us))
 				for i := range us {
 					out = append(out, fromUser(&us[i], false))
@@ -341,7 +361,57 @@ func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, gro
 	return next, nil
 }
 
+// idFilter is the "id in (…)" filter of ids (at most idsPerFilter).
+func idFilter(ids []string) string {
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
+	}
+	return "id in (" + strings.Join(quoted, ",") + ")"
+}
+
 func enabled(b *bool) bool { return b == nil || *b }
+
+// fromDelta maps a user of a minimal users/delta answer to a partial
+// change carrying the fields whose properties the answer carried. ok is
+// false when the answer carries userPrincipalName (a new or renamed user)
+// or clears mail: the email may then be the UPN, so the caller reads that
+// user in full, and a new user is never partial.
+func fromDelta(u *graph.DeltaUser, attrOnly bool) (su connector.SourceUser, ok bool) {
+	su = connector.SourceUser{ObjectID: u.ID, AttributesOnly: attrOnly, Partial: true}
+	for _, p := range []struct {
+		name  string
+		field connector.SourceFields
+		dst   *string
+		v     string
+	}{
+		{"displayName", connector.FieldDisplayName, &su.DisplayName, u.DisplayName},
+		{"givenName", connector.FieldGivenName, &su.GivenName, u.GivenName},
+		{"surname", connector.FieldSurname, &su.Surname, u.Surname},
+		{"jobTitle", connector.FieldJobTitle, &su.JobTitle, u.JobTitle},
+		{"department", connector.FieldDepartment, &su.Department, u.Department},
+	} {
+		if u.Has(p.name) {
+			*p.dst = p.v
+			su.Fields |= p.field
+		}
+	}
+	if u.Has("accountEnabled") {
+		su.Enabled = enabled(u.AccountEnabled)
+		su.Fields |= connector.FieldEnabled
+	}
+	switch hasMail := u.Has("mail"); {
+	case u.Has("userPrincipalName"), hasMail && u.Mail == "":
+		// A new user (its answer carries every property set, the UPN
+		// always), a renamed one, or mail cleared: the email may be the
+		// UPN, which a minimal answer may not show.
+		return su, false
+	case hasMail:
+		su.Email = u.Mail
+		su.Fields |= connector.FieldEmail
+	}
+	return su, true
+}
 
 func email(mail, upn string) string {
 	if mail != "" {
