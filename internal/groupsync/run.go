@@ -216,14 +216,18 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 			if su.Partial {
 				// Only what changed arrived: the rest is as imported.
 				prev, err := tx.GetUserBySource(ctx, r.ds.ID, su.ObjectID)
-				if tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND {
+				switch {
+				case tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND && su.Has(connector.FieldEmail):
+					// A new user: what Graph did not send was never set.
+					su = completePartial(&tenantlink.User{Active: true}, su)
+				case tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND:
 					errs = append(errs, fmt.Sprintf("user %q (object %s) changed in Microsoft 365 but was never imported (an earlier import of it failed); a full read will try it again", su.DisplayName, su.ObjectID))
 					continue
-				}
-				if err != nil {
+				case err != nil:
 					return err
+				default:
+					su = completePartial(prev, su)
 				}
-				su = completePartial(prev, su)
 			}
 			email := strings.ToLower(strings.TrimSpace(su.Email))
 			if email == "" || su.ObjectID == "" {

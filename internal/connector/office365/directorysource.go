@@ -196,9 +196,10 @@ func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID stri
 // changed user comes with only the properties that changed, so the
 // changes are handed on as Partial and the caller keeps the other fields
 // as imported. The email is the one field made of two properties (mail,
-// else userPrincipalName): users whose answer carries the UPN (new or
-// renamed) or clears mail are read in full instead, so a new user is
-// never partial. See docs/decisions/0014-graph-throttling.md.
+// else userPrincipalName): a user whose answer changes one without
+// showing the email is read in full instead. An answer that carries
+// every field (as when Graph ignores the header) is a whole change. See
+// docs/decisions/0014-graph-throttling.md.
 //
 // Each delta round is a sequence of requests (each page names the next),
 // so an incremental run costs its page count times Graph's latency; what
@@ -374,9 +375,9 @@ func enabled(b *bool) bool { return b == nil || *b }
 
 // fromDelta maps a user of a minimal users/delta answer to a partial
 // change carrying the fields whose properties the answer carried. ok is
-// false when the answer carries userPrincipalName (a new or renamed user)
-// or clears mail: the email may then be the UPN, so the caller reads that
-// user in full, and a new user is never partial.
+// false when the answer does not show the email although it changes mail
+// or userPrincipalName (mail cleared without the UPN; a UPN without mail):
+// the caller reads that user in full.
 func fromDelta(u *graph.DeltaUser, attrOnly bool) (su connector.SourceUser, ok bool) {
 	su = connector.SourceUser{ObjectID: u.ID, AttributesOnly: attrOnly, Partial: true}
 	for _, p := range []struct {
@@ -400,15 +401,26 @@ func fromDelta(u *graph.DeltaUser, attrOnly bool) (su connector.SourceUser, ok b
 		su.Enabled = enabled(u.AccountEnabled)
 		su.Fields |= connector.FieldEnabled
 	}
-	switch hasMail := u.Has("mail"); {
-	case u.Has("userPrincipalName"), hasMail && u.Mail == "":
-		// A new user (its answer carries every property set, the UPN
-		// always), a renamed one, or mail cleared: the email may be the
-		// UPN, which a minimal answer may not show.
-		return su, false
-	case hasMail:
+	hasMail, hasUPN := u.Has("mail"), u.Has("userPrincipalName")
+	switch {
+	case hasMail && u.Mail != "":
 		su.Email = u.Mail
+	case hasMail && hasUPN:
+		su.Email = u.UserPrincipalName
+	case hasMail || hasUPN:
+		// Mail cleared without the UPN, or a UPN (a rename, or a new
+		// user without mail) without mail: the email is not known.
+		return su, false
+	}
+	if su.Email != "" {
 		su.Fields |= connector.FieldEmail
+	}
+	// An answer with every field (a full answer, or a user whose every
+	// field changed) is a whole change, as from a full read.
+	su.Partial = su.Fields != connector.FieldEmail|connector.FieldDisplayName|connector.FieldGivenName|
+		connector.FieldSurname|connector.FieldJobTitle|connector.FieldDepartment|connector.FieldEnabled
+	if !su.Partial {
+		su.Fields = 0
 	}
 	return su, true
 }
