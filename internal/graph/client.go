@@ -1,7 +1,8 @@
 // Package graph is tenantlink's own small, typed Microsoft Graph v1.0
 // client. It owns the wire contracts the Office 365 connector relies on —
 // paging, advanced queries, $batch, delta queries, member binds, licences —
-// and Graph's throttling rules (Retry-After, backoff with full jitter), and
+// and Graph's throttling rules (Retry-After, backoff with full jitter, a
+// Pacer fed by x-ms-throttle-limit-percentage, x-ms-throttle-priority), and
 // turns Graph's error bodies into one *Error type with errors.Is kinds.
 // Only the office365 connector imports it; it knows nothing of tenantlink's
 // domain types.

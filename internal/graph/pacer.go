@@ -41,7 +41,7 @@ import (
 //
 // Permits are for Graph requests, so a $batch envelope of 20 items takes
 // 20. One Pacer is meant to be shared by every client of one app+tenant
-// (the office365 connector keeps one per data source): the limits are per
+// (the office365 connector keeps one per tenant): the limits are per
 // app+tenant, not per client.
 type Pacer struct {
 	now func() time.Time
