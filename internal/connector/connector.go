@@ -155,7 +155,33 @@ type SourceUser struct {
 	// imported as a member, never import it. Full reads and membership
 	// additions leave it false.
 	AttributesOnly bool
+	// Partial marks an incremental change that carries only the fields
+	// that changed (Microsoft Graph's minimal delta answers): Fields names
+	// them, and the others keep the values imported before. A partial
+	// change never carries Email alone from half the information (the
+	// reader reads such users in full). Full reads and membership
+	// additions are never partial.
+	Partial bool
+	Fields  SourceFields
 }
+
+// SourceFields is a set of SourceUser fields.
+type SourceFields uint8
+
+// The SourceUser fields a partial change can carry.
+const (
+	FieldEmail SourceFields = 1 << iota
+	FieldDisplayName
+	FieldGivenName
+	FieldSurname
+	FieldJobTitle
+	FieldDepartment
+	FieldEnabled
+)
+
+// Has reports whether u carries field f: always for a change that is not
+// partial.
+func (u *SourceUser) Has(f SourceFields) bool { return !u.Partial || u.Fields&f != 0 }
 
 // DirectoryReader is a connector that can read a group's members for a
 // group member sync.

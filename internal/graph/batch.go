@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
@@ -132,25 +133,31 @@ func chunk(n, size int) [][2]int {
 func (c *Client) envelope(ctx context.Context, reqs []BatchRequest, done map[string]BatchResponse) ([]BatchResponse, error) {
 	final := make(map[string]BatchResponse, len(reqs))
 	pending := make([]BatchRequest, 0, len(reqs))
+	prio := priorityOf(ctx)
 	for _, r := range reqs {
 		r.URL = c.relative(r.URL)
-		if len(r.Body) > 0 {
-			if r.Headers == nil {
-				r.Headers = map[string]string{}
-			}
-			if _, ok := headerValue(r.Headers, "Content-Type"); !ok {
-				r.Headers["Content-Type"] = "application/json"
-			}
+		if _, ok := headerValue(r.Headers, "x-ms-throttle-priority"); prio != "" && !ok {
+			h := make(map[string]string, len(r.Headers)+1)
+			maps.Copy(h, r.Headers)
+			h["x-ms-throttle-priority"] = string(prio)
+			r.Headers = h
+		}
+		if _, ok := headerValue(r.Headers, "Content-Type"); len(r.Body) > 0 && !ok {
+			h := make(map[string]string, len(r.Headers)+1)
+			maps.Copy(h, r.Headers)
+			h["Content-Type"] = "application/json"
+			r.Headers = h
 		}
 		pending = append(pending, r)
 	}
 	for attempt := 0; ; attempt++ {
 		send := resolveDeps(pending, final, done)
 		if len(send) > 0 {
-			got, err := c.post(ctx, send)
+			got, err := c.post(ctx, send, attempt > 0)
 			if err != nil {
 				return nil, err
 			}
+			c.observeItems(got)
 			for _, r := range got {
 				final[r.ID] = r
 			}
@@ -274,7 +281,7 @@ func (c *Client) throttledItems(pending []BatchRequest, final map[string]BatchRe
 }
 
 // post sends one envelope (retrying an envelope-level 429 in do).
-func (c *Client) post(ctx context.Context, reqs []BatchRequest) ([]BatchResponse, error) {
+func (c *Client) post(ctx context.Context, reqs []BatchRequest, retry bool) ([]BatchResponse, error) {
 	body, err := jsonBody(struct {
 		Requests []BatchRequest `json:"requests"`
 	}{reqs})
@@ -284,7 +291,7 @@ func (c *Client) post(ctx context.Context, reqs []BatchRequest) ([]BatchResponse
 	var out struct {
 		Responses []BatchResponse `json:"responses"`
 	}
-	if err := c.call(ctx, request{method: http.MethodPost, url: c.endpoint("/$batch", ""), body: body}, &out); err != nil {
+	if err := c.call(ctx, request{method: http.MethodPost, url: c.endpoint("/$batch", ""), body: body, items: len(reqs), retry: retry}, &out); err != nil {
 		return nil, err
 	}
 	return out.Responses, nil
@@ -311,4 +318,29 @@ func headerValue(h map[string]string, name string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// observeItems feeds one envelope's answers to the pacer: the highest
+// x-ms-throttle-limit-percentage among the items (Graph meters each item
+// as a request of its own), and the longest Retry-After of throttled ones.
+func (c *Client) observeItems(got []BatchResponse) {
+	var used float64
+	seen := false
+	var hold time.Duration
+	throttled := false
+	for _, r := range got {
+		if u, ok := parseUsage(r.header("x-ms-throttle-limit-percentage")); ok {
+			used, seen = max(used, u), true
+		}
+		if retryable(r.Status) {
+			throttled = true
+			if d, ok := c.retryAfter(r.header("Retry-After")); ok {
+				hold = max(hold, d)
+			}
+		}
+	}
+	c.pacer.Observe(used, seen)
+	if throttled {
+		c.pacer.Throttled(hold)
+	}
 }

@@ -1,7 +1,8 @@
 // Package graph is tenantlink's own small, typed Microsoft Graph v1.0
 // client. It owns the wire contracts the Office 365 connector relies on —
 // paging, advanced queries, $batch, delta queries, member binds, licences —
-// and Graph's throttling rules (Retry-After, backoff with full jitter), and
+// and Graph's throttling rules (Retry-After, backoff with full jitter, a
+// Pacer fed by x-ms-throttle-limit-percentage, x-ms-throttle-priority), and
 // turns Graph's error bodies into one *Error type with errors.Is kinds.
 // Only the office365 connector imports it; it knows nothing of tenantlink's
 // domain types.
@@ -51,8 +52,13 @@ type Config struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Rand returns a number in [0,1) for backoff jitter.
 	Rand func() float64
-	// Now turns an HTTP-date Retry-After into a duration.
+	// Now turns an HTTP-date Retry-After into a duration, and is the
+	// clock of the Pacer New makes when Pacer is nil.
 	Now func() time.Time
+	// Pacer spaces requests by Graph's x-ms-throttle-limit-percentage
+	// (pacer.go). Share one between the clients of one app+tenant; nil
+	// gives the client its own.
+	Pacer *Pacer
 }
 
 // Stats counts traffic since New, for benchmarks and the simulator's
@@ -61,6 +67,9 @@ type Stats struct {
 	Requests  int64 // HTTP round trips ($batch envelope = 1)
 	Retries   int64 // requests (or batch items) sent again after a throttled answer or connection error
 	Throttled int64 // answers (or batch items) with 429, 503 or 504
+	// Paced is the time requests waited for the Pacer, summed over
+	// concurrent requests.
+	Paced time.Duration
 }
 
 // Client is a Graph v1.0 client, safe for concurrent use.
@@ -73,8 +82,9 @@ type Client struct {
 	sleep       func(context.Context, time.Duration) error
 	rand        func() float64
 	now         func() time.Time
+	pacer       *Pacer
 
-	requests, retries, throttled atomic.Int64
+	requests, retries, throttled, pacedNanos atomic.Int64
 }
 
 // New returns a Client for cfg, filling defaults.
@@ -88,6 +98,7 @@ func New(cfg Config) *Client {
 		sleep:       cfg.Sleep,
 		rand:        cfg.Rand,
 		now:         cfg.Now,
+		pacer:       cfg.Pacer,
 	}
 	if c.base == "" {
 		c.base = DefaultBaseURL
@@ -117,12 +128,16 @@ func New(cfg Config) *Client {
 	if c.now == nil {
 		c.now = time.Now
 	}
+	if c.pacer == nil {
+		c.pacer = NewPacer(c.now)
+	}
 	return c
 }
 
 // Stats returns the request counters.
 func (c *Client) Stats() Stats {
-	return Stats{Requests: c.requests.Load(), Retries: c.retries.Load(), Throttled: c.throttled.Load()}
+	return Stats{Requests: c.requests.Load(), Retries: c.retries.Load(), Throttled: c.throttled.Load(),
+		Paced: time.Duration(c.pacedNanos.Load())}
 }
 
 func sleepCtx(ctx context.Context, d time.Duration) error {
@@ -143,6 +158,14 @@ type request struct {
 	body     []byte // nil for none; kept so retries can resend it
 	eventual bool   // send ConsistencyLevel: eventual
 	accept   string
+	prefer   string // the Prefer header, e.g. "return=minimal"
+	// items is the number of Graph requests a $batch envelope carries:
+	// the pacer's permits. Its items' answers carry the throttling
+	// headers, so envelope reads them, not do.
+	items int
+	// retry marks an envelope resent after waiting out its items'
+	// Retry-After: the pacer's hold is that same wait.
+	retry bool
 }
 
 // endpoint builds an absolute URL from a path under /v1.0 and an encoded
@@ -223,6 +246,9 @@ func (c *Client) wait(ctx context.Context, op string, d time.Duration) error {
 func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	op := r.method + " " + opPath(r.url)
 	for attempt := 0; ; attempt++ {
+		if err := c.pace(ctx, max(r.items, 1), r.retry || attempt > 0); err != nil {
+			return nil, fmt.Errorf("graph: %s: waiting for the pacer: %w", op, err)
+		}
 		req, err := http.NewRequestWithContext(ctx, r.method, r.url, bodyReader(r.body))
 		if err != nil {
 			return nil, fmt.Errorf("graph: %s: %w", op, err)
@@ -237,6 +263,12 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 		}
 		if r.eventual {
 			req.Header.Set("ConsistencyLevel", "eventual")
+		}
+		if r.prefer != "" {
+			req.Header.Set("Prefer", r.prefer)
+		}
+		if p := priorityOf(ctx); p != "" {
+			req.Header.Set("x-ms-throttle-priority", string(p))
 		}
 		c.requests.Add(1)
 		resp, err := c.hc.Do(req)
@@ -257,6 +289,9 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 			c.retries.Add(1)
 			continue
 		}
+		if r.items == 0 {
+			c.pacer.Observe(parseUsage(resp.Header.Get("x-ms-throttle-limit-percentage")))
+		}
 		if resp.StatusCode >= 200 && resp.StatusCode < 300 {
 			return resp, nil
 		}
@@ -269,6 +304,7 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 				if !ok {
 					d = c.backoff(attempt)
 				}
+				c.pacer.Throttled(d)
 				c.log.WarnContext(ctx, "graph throttled, retrying", "op", op, "status", resp.StatusCode,
 					"attempt", attempt+1, "wait", d, "scope", resp.Header.Get("x-ms-throttle-scope"))
 				if err := c.wait(ctx, op, d); err != nil {

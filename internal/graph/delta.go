@@ -24,7 +24,21 @@ func (c *Client) UsersDelta(ctx context.Context, link string, sel []string, fn f
 	if link == "" {
 		link = c.endpoint("/users/delta", Query{Select: sel}.encode(UserFields, 0))
 	}
-	return delta(ctx, c, link, func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
+	return delta(ctx, c, link, "", func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
+}
+
+// UsersDeltaMinimal is UsersDelta for a round that starts from a
+// deltaLink, sent with "Prefer: return=minimal": Graph then answers a
+// changed user with only the properties that changed (null for one
+// cleared) and leaves the others out, which DeltaUser.Has tells apart
+// (https://learn.microsoft.com/en-us/graph/api/user-delta — "Alternative:
+// return only the changed properties"). New users still come with every
+// property set. link must not be "".
+func (c *Client) UsersDeltaMinimal(ctx context.Context, link string, fn func(DeltaPage) error) (string, error) {
+	if link == "" {
+		return "", fmt.Errorf("graph: users delta: a minimal round needs the previous round's deltaLink")
+	}
+	return delta(ctx, c, link, "return=minimal", func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
 }
 
 // GroupsDelta is UsersDelta for groups. sel nil means GroupFields plus
@@ -36,13 +50,13 @@ func (c *Client) GroupsDelta(ctx context.Context, link string, sel []string, fn 
 		}
 		link = c.endpoint("/groups/delta", Query{Select: sel}.encode(nil, 0))
 	}
-	return delta(ctx, c, link, func(v []DeltaGroup) error { return fn(DeltaPage{Groups: v}) })
+	return delta(ctx, c, link, "", func(v []DeltaGroup) error { return fn(DeltaPage{Groups: v}) })
 }
 
-func delta[T any](ctx context.Context, c *Client, link string, fn func([]T) error) (string, error) {
+func delta[T any](ctx context.Context, c *Client, link, prefer string, fn func([]T) error) (string, error) {
 	for {
 		var p deltaPage[T]
-		if err := c.call(ctx, request{method: http.MethodGet, url: link}, &p); err != nil {
+		if err := c.call(ctx, request{method: http.MethodGet, url: link, prefer: prefer}, &p); err != nil {
 			return "", err
 		}
 		if len(p.Value) > 0 {

@@ -1,6 +1,11 @@
 package graph
 
-import "time"
+import (
+	"time"
+
+	jsonv2 "github.com/go-json-experiment/json"
+	"github.com/go-json-experiment/json/jsontext"
+)
 
 // User is a Graph user with the properties tenantlink reads or writes.
 // Properties not $select-ed arrive as zero values.
@@ -180,6 +185,35 @@ type Removed struct {
 type DeltaUser struct {
 	User
 	Removed *Removed `json:"@removed,omitempty"`
+
+	present map[string]bool // the properties the answer carried, null included
+}
+
+// Has reports whether the answer carried property name (Graph's spelling,
+// e.g. "jobTitle"), null included. In a minimal answer
+// (UsersDeltaMinimal) a property it does not carry has not changed; in a
+// full answer it has never been set.
+func (d *DeltaUser) Has(name string) bool { return d.present[name] }
+
+// UnmarshalJSON decodes d and notes which properties the object carried:
+// a minimal delta answer leaves unchanged ones out, and a property set to
+// null must not look like one left out.
+func (d *DeltaUser) UnmarshalJSON(b []byte) error {
+	type plain DeltaUser
+	var p plain
+	if err := jsonv2.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	var keys map[string]jsontext.Value
+	if err := jsonv2.Unmarshal(b, &keys); err != nil {
+		return err
+	}
+	*d = DeltaUser(p)
+	d.present = make(map[string]bool, len(keys))
+	for k := range keys {
+		d.present[k] = true
+	}
+	return nil
 }
 
 // DeltaGroup is a group change from groups/delta. A large group's

@@ -95,6 +95,13 @@ type env struct {
 
 func newEnv(tb testing.TB, dsn string, opts m365sim.Options) *env {
 	tb.Helper()
+	return newEnvClient(tb, dsn, opts, nil)
+}
+
+// newEnvClient is newEnv with the connector's HTTP client (nil for the
+// default).
+func newEnvClient(tb testing.TB, dsn string, opts m365sim.Options, hc *http.Client) *env {
+	tb.Helper()
 	opts.RedirectURIs = []string{callbackURL}
 	if opts.Seed == 0 {
 		opts.Seed = 11
@@ -107,7 +114,7 @@ func newEnv(tb testing.TB, dsn string, opts m365sim.Options) *env {
 		tb.Fatalf("start simulator: %v", err)
 	}
 	tb.Cleanup(func() { sim.Close() })
-	e := newEnvAt(tb, dsn, sim.Facts())
+	e := newEnvAtClient(tb, dsn, sim.Facts(), hc)
 	e.sim = sim
 	e.stats = func(testing.TB) m365sim.Stats { return sim.Stats() }
 	return e
@@ -133,6 +140,11 @@ func newEnvProcess(tb testing.TB, dsn string, opts testenv.SimProcessOptions) *e
 // simulator that facts describe.
 func newEnvAt(tb testing.TB, dsn string, facts m365sim.Facts) *env {
 	tb.Helper()
+	return newEnvAtClient(tb, dsn, facts, nil)
+}
+
+func newEnvAtClient(tb testing.TB, dsn string, facts m365sim.Facts, hc *http.Client) *env {
+	tb.Helper()
 	ctx := context.Background()
 	var err error
 	e := &env{facts: facts, groups: map[string]string{}}
@@ -142,7 +154,7 @@ func newEnvAt(tb testing.TB, dsn string, facts m365sim.Facts) *env {
 	}
 	tb.Cleanup(func() { e.st.Close() })
 	conn := office365.New(office365.Config{Authority: e.facts.URL, GraphURL: e.facts.URL,
-		ClientID: e.facts.ClientID, ClientSecret: e.facts.ClientSecret})
+		ClientID: e.facts.ClientID, ClientSecret: e.facts.ClientSecret, HTTPClient: hc})
 	e.dss = &datasource.Service{Store: e.st, Connectors: map[string]connector.Connector{tenantlink.ConnectorOffice365: conn},
 		CallbackURL: callbackURL, Now: time.Now, Logger: discard()}
 	e.svc = &groupsync.Service{Store: e.st, DataSources: e.dss, Now: time.Now, Logger: discard()}

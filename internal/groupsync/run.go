@@ -213,6 +213,22 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 			if su.AttributesOnly && (!tracked[su.ObjectID] || r.drySeen[su.ObjectID] != "") {
 				continue
 			}
+			if su.Partial {
+				// Only what changed arrived: the rest is as imported.
+				prev, err := tx.GetUserBySource(ctx, r.ds.ID, su.ObjectID)
+				switch {
+				case tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND && su.Has(connector.FieldEmail):
+					// A new user: what Graph did not send was never set.
+					su = completePartial(&tenantlink.User{Active: true}, su)
+				case tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND:
+					errs = append(errs, fmt.Sprintf("user %q (object %s) changed in Microsoft 365 but was never imported (an earlier import of it failed); a full read will try it again", su.DisplayName, su.ObjectID))
+					continue
+				case err != nil:
+					return err
+				default:
+					su = completePartial(prev, su)
+				}
+			}
 			email := strings.ToLower(strings.TrimSpace(su.Email))
 			if email == "" || su.ObjectID == "" {
 				errs = append(errs, fmt.Sprintf("user %q (object %s) not imported: it has no email address or user principal name", su.DisplayName, su.ObjectID))
@@ -352,4 +368,32 @@ func diff(before, after *tenantlink.User) string {
 		d = append(d, fmt.Sprintf("active %v → %v", before.Active, after.Active))
 	}
 	return strings.Join(d, ", ")
+}
+
+// completePartial is the whole user a partial change makes of prev, the
+// user as imported before: the fields the change carries, prev's for the
+// others.
+func completePartial(prev *tenantlink.User, su connector.SourceUser) connector.SourceUser {
+	out := connector.SourceUser{ObjectID: su.ObjectID, AttributesOnly: su.AttributesOnly,
+		Email: prev.Email, DisplayName: prev.DisplayName, GivenName: prev.GivenName, Surname: prev.Surname,
+		JobTitle: prev.JobTitle, Department: prev.Department, Enabled: prev.Active}
+	for _, f := range []struct {
+		field    connector.SourceFields
+		dst, src *string
+	}{
+		{connector.FieldEmail, &out.Email, &su.Email},
+		{connector.FieldDisplayName, &out.DisplayName, &su.DisplayName},
+		{connector.FieldGivenName, &out.GivenName, &su.GivenName},
+		{connector.FieldSurname, &out.Surname, &su.Surname},
+		{connector.FieldJobTitle, &out.JobTitle, &su.JobTitle},
+		{connector.FieldDepartment, &out.Department, &su.Department},
+	} {
+		if su.Has(f.field) {
+			*f.dst = *f.src
+		}
+	}
+	if su.Has(connector.FieldEnabled) {
+		out.Enabled = su.Enabled
+	}
+	return out
 }

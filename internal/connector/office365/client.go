@@ -54,7 +54,30 @@ func (c *Connector) client(ctx context.Context, ds *tenantlink.DataSource, creds
 		Now:        c.now,
 		Sleep:      src.sleep,
 		MaxRetries: maxRetries,
+		Pacer:      c.pacer(ds),
 	}), nil
+}
+
+// pacer returns the Graph pacer of ds's tenant (its Account, set once
+// authorized; the data source id before that), shared by every client and
+// so by syncs and operations running at once: Graph's identity limits
+// are per app+tenant.
+func (c *Connector) pacer(ds *tenantlink.DataSource) *graph.Pacer {
+	key := "tenant:" + strings.ToLower(ds.Account)
+	if ds.Account == "" {
+		key = "datasource:" + ds.ID
+	}
+	c.pmu.Lock()
+	defer c.pmu.Unlock()
+	if c.pacers == nil {
+		c.pacers = map[string]*graph.Pacer{}
+	}
+	p := c.pacers[key]
+	if p == nil {
+		p = graph.NewPacer(c.now)
+		c.pacers[key] = p
+	}
+	return p
 }
 
 // grantSource supplies one data source's tokens to one Graph client.

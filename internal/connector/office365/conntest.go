@@ -19,6 +19,7 @@ const testOK = "Connection test succeeded"
 func (c *Connector) Test(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore) connector.TestResult {
 	// One retry at most: a person is waiting for the answer, and the
 	// Graph client's default backoff could keep them a minute.
+	ctx = graph.WithPriority(ctx, graph.PriorityNormal)
 	gc, err := c.client(ctx, ds, creds, 1)
 	if err != nil {
 		return c.failed(ctx, ds, err)

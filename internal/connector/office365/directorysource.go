@@ -48,8 +48,13 @@ type cursor struct {
 
 // ReadGroupMembers implements connector.DirectoryReader for a group id, an
 // exact group display name or "*" (all users).
+//
+// A sync is background work: its Graph requests say
+// x-ms-throttle-priority: low, so under load Graph throttles them before
+// the operations people are waiting for.
 func (c *Connector) ReadGroupMembers(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup, cur string,
 	page func(users []connector.SourceUser, removed []string) error) (string, bool, error) {
+	ctx = graph.WithPriority(ctx, graph.PriorityLow)
 	gc, err := c.Client(ctx, ds, creds)
 	if err != nil {
 		return "", false, err
@@ -187,6 +192,15 @@ func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID stri
 // cover every user of the tenant and so are marked AttributesOnly for a
 // group (the caller applies them to members only).
 //
+// users/delta is asked for minimal answers (Prefer: return=minimal): a
+// changed user comes with only the properties that changed, so the
+// changes are handed on as Partial and the caller keeps the other fields
+// as imported. The email is the one field made of two properties (mail,
+// else userPrincipalName): a user whose answer changes one without
+// showing the email is read in full instead. An answer that carries
+// every field (as when Graph ignores the header) is a whole change. See
+// docs/decisions/0014-graph-throttling.md.
+//
 // Each delta round is a sequence of requests (each page names the next),
 // so an incremental run costs its page count times Graph's latency; what
 // can overlap does: users/delta is fetched while groups/delta and the
@@ -205,16 +219,32 @@ func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID s
 		go func() {
 			defer close(userPages)
 			var err error
-			cs.Users, err = gc.UsersDelta(ctx, cs.Users, nil, func(p graph.DeltaPage) error {
+			cs.Users, err = gc.UsersDeltaMinimal(ctx, cs.Users, func(p graph.DeltaPage) error {
 				var users []connector.SourceUser
-				var removed []string
+				var removed, reread []string
 				for i := range p.Users {
 					u := &p.Users[i]
 					if u.Removed != nil {
 						removed = append(removed, u.ID)
 						continue
 					}
-					users = append(users, fromUser(&u.User, attrOnly))
+					su, ok := fromDelta(u, attrOnly)
+					if !ok {
+						reread = append(reread, u.ID)
+						continue
+					}
+					users = append(users, su)
+				}
+				for start := 0; start < len(reread); start += idsPerFilter {
+					err := gc.ListUsers(ctx, graph.Query{Select: memberFields, Filter: idFilter(reread[start:min(start+idsPerFilter, len(reread))])}, func(us []graph.User) error {
+						for i := range us {
+							users = append(users, fromUser(&us[i], attrOnly))
+						}
+						return nil
+					})
+					if err != nil {
+						return err
+					}
 				}
 				select {
 				case userPages <- pageMsg{users, removed}:
@@ -308,13 +338,9 @@ func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, gro
 	g.SetLimit(filterFetches)
 	var mu sync.Mutex
 	for start := 0; start < len(added); start += idsPerFilter {
-		ids := added[start:min(start+idsPerFilter, len(added))]
-		quoted := make([]string, len(ids))
-		for i, id := range ids {
-			quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
-		}
+		filter := idFilter(added[start:min(start+idsPerFilter, len(added))])
 		g.Go(func() error {
-			return gc.ListUsers(gctx, graph.Query{Select: memberFields, Filter: "id in (" + strings.Join(quoted, ",") + ")"}, func(us []graph.User) error {
+			return gc.ListUsers(gctx, graph.Query{Select: memberFields, Filter: filter}, func(us []graph.User) error {
 				out := make([]connector.SourceUser, 0, len(us))
 				for i := range us {
 					out = append(out, fromUser(&us[i], false))
@@ -336,7 +362,68 @@ func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, gro
 	return next, nil
 }
 
+// idFilter is the "id in (…)" filter of ids (at most idsPerFilter).
+func idFilter(ids []string) string {
+	quoted := make([]string, len(ids))
+	for i, id := range ids {
+		quoted[i] = "'" + strings.ReplaceAll(id, "'", "''") + "'"
+	}
+	return "id in (" + strings.Join(quoted, ",") + ")"
+}
+
 func enabled(b *bool) bool { return b == nil || *b }
+
+// fromDelta maps a user of a minimal users/delta answer to a partial
+// change carrying the fields whose properties the answer carried. ok is
+// false when the answer does not show the email although it changes mail
+// or userPrincipalName (mail cleared without the UPN; a UPN without mail):
+// the caller reads that user in full.
+func fromDelta(u *graph.DeltaUser, attrOnly bool) (su connector.SourceUser, ok bool) {
+	su = connector.SourceUser{ObjectID: u.ID, AttributesOnly: attrOnly, Partial: true}
+	for _, p := range []struct {
+		name  string
+		field connector.SourceFields
+		dst   *string
+		v     string
+	}{
+		{"displayName", connector.FieldDisplayName, &su.DisplayName, u.DisplayName},
+		{"givenName", connector.FieldGivenName, &su.GivenName, u.GivenName},
+		{"surname", connector.FieldSurname, &su.Surname, u.Surname},
+		{"jobTitle", connector.FieldJobTitle, &su.JobTitle, u.JobTitle},
+		{"department", connector.FieldDepartment, &su.Department, u.Department},
+	} {
+		if u.Has(p.name) {
+			*p.dst = p.v
+			su.Fields |= p.field
+		}
+	}
+	if u.Has("accountEnabled") {
+		su.Enabled = enabled(u.AccountEnabled)
+		su.Fields |= connector.FieldEnabled
+	}
+	hasMail, hasUPN := u.Has("mail"), u.Has("userPrincipalName")
+	switch {
+	case hasMail && u.Mail != "":
+		su.Email = u.Mail
+	case hasMail && hasUPN:
+		su.Email = u.UserPrincipalName
+	case hasMail || hasUPN:
+		// Mail cleared without the UPN, or a UPN (a rename, or a new
+		// user without mail) without mail: the email is not known.
+		return su, false
+	}
+	if su.Email != "" {
+		su.Fields |= connector.FieldEmail
+	}
+	// An answer with every field (a full answer, or a user whose every
+	// field changed) is a whole change, as from a full read.
+	su.Partial = su.Fields != connector.FieldEmail|connector.FieldDisplayName|connector.FieldGivenName|
+		connector.FieldSurname|connector.FieldJobTitle|connector.FieldDepartment|connector.FieldEnabled
+	if !su.Partial {
+		su.Fields = 0
+	}
+	return su, true
+}
 
 func email(mail, upn string) string {
 	if mail != "" {

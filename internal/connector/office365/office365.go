@@ -26,6 +26,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/connector"
+	"github.com/tenantlink/tenantlink/internal/graph"
 )
 
 // Defaults are the real Microsoft endpoints; the simulator replaces them.
@@ -83,6 +84,11 @@ type Connector struct {
 
 	mu    sync.Mutex
 	cache map[string]*accessToken // by data source id
+
+	// pacers space Graph requests by Graph's throttling headers, one per
+	// tenant (the limits are per app+tenant), shared by every client.
+	pmu    sync.Mutex
+	pacers map[string]*graph.Pacer
 }
 
 var (

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"runtime"
@@ -291,4 +292,119 @@ func BenchmarkAddMembersOneByOne(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(n), "members")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/member")
+}
+
+// assignTimeScale shortens the simulator's throttling windows for
+// BenchmarkAssignLicence10k: at 10, Graph's 3,000 writes per 150 s become
+// 3,000 per 15 s, so the writing takes about 40 s instead of about 6
+// minutes while the bucket keeps its documented size.
+const assignTimeScale = 10
+
+// BenchmarkAssignLicence10k assigns a licence to 10,000 users through
+// AssignLicenceToUser (user lookups, the usage location set where missing,
+// then the assignments, all in $batch envelopes) against the simulator
+// with Graph's throttling on and its windows shortened assignTimeScale
+// times. The write quota sets a floor no client can beat: a full bucket
+// holds WriteLimit writes and refills at WriteLimit per window, so W
+// writes take at least (W − WriteLimit) / (WriteLimit / window). It
+// reports the time from the first write to the end against that floor
+// (x-floor) and the share of Graph requests answered 429, and fails above
+// 1.1× or 1 %: the client paces itself by x-ms-throttle-limit-percentage
+// instead of running into the limit. The lookups before the first write
+// are reported apart (lookup-s): the write quota does not bound them, and
+// the simulator answers "id in" filters by scanning every user, which
+// Graph does not.
+func BenchmarkAssignLicence10k(b *testing.B) {
+	const n = 10000
+	tn := startTenant(b, tenantOpts{users: n + 10, groups: 1, latency: benchLatency, throttle: true, sleep: true, timeScale: assignTimeScale})
+	refs := make([]string, n)
+	for i, u := range tn.users(b)[:n] {
+		refs[i] = u.ID
+	}
+	skus, err := tn.g.SubscribedSKUs(context.Background())
+	if err != nil {
+		b.Fatal(err)
+	}
+	// The seeded tenant's third SKU has units for everyone and none used.
+	sku := skus[2]
+	if available(&sku) < n {
+		b.Fatalf("%s has %d units available, want %d", sku.SkuPartNumber, available(&sku), n)
+	}
+	window := time.Duration(float64(m365sim.WriteWindow) / assignTimeScale)
+	perSecond := float64(m365sim.WriteLimit) / window.Seconds()
+	env := tn.env(true)
+	for run := 0; b.Loop(); run++ {
+		b.StopTimer()
+		// Remove the licence again so every run assigns n (untimed), and
+		// let the write bucket fill up again.
+		if run > 0 {
+			if _, err := Run(context.Background(), env, RemoveLicenceFromUser, map[string]any{"user": refs, "licence": sku.SkuID}); err != nil {
+				b.Fatal(err)
+			}
+			time.Sleep(window)
+		}
+		g0, s0 := tn.g.Stats(), tn.simStats(b)
+		firstWrite := make(chan time.Time, 1)
+		stopWatch := make(chan struct{})
+		go func() {
+			for {
+				select {
+				case <-stopWatch:
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+				if tn.sim.Stats().Writes > s0.Writes {
+					firstWrite <- time.Now()
+					return
+				}
+			}
+		}()
+		start := time.Now()
+		b.StartTimer()
+		items, err := Run(context.Background(), env, AssignLicenceToUser, map[string]any{"user": refs, "licence": sku.SkuID, "usageLocation": "IE"})
+		b.StopTimer()
+		end := time.Now()
+		close(stopWatch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, it := range items {
+			if it["result"] != ResultAssigned {
+				b.Fatalf("item %v: want assigned", it)
+			}
+		}
+		var writing time.Time
+		select {
+		case writing = <-firstWrite:
+		default:
+			b.Fatal("no write seen")
+		}
+		took := end.Sub(writing)
+		g1, s1 := tn.g.Stats(), tn.simStats(b)
+		throttled := s1.Throttled - s0.Throttled
+		// Graph requests: $batch items and plain requests, not envelopes.
+		requests := (s1.Requests - s0.Requests) - (s1.Routes["POST /v1.0/$batch"] - s0.Routes["POST /v1.0/$batch"])
+		writes := (s1.Writes - s0.Writes) - throttled // accepted writes (a throttled read only lowers the floor)
+		floor := time.Duration(math.Max(0, float64(writes-m365sim.WriteLimit)) / perSecond * float64(time.Second))
+		ratio := took.Seconds() / floor.Seconds()
+		share := 100 * float64(throttled) / float64(requests)
+		b.ReportMetric(float64(writes), "writes/op")
+		b.ReportMetric(floor.Seconds(), "floor-s")
+		b.ReportMetric(took.Seconds(), "writing-s")
+		b.ReportMetric(writing.Sub(start).Seconds(), "lookup-s")
+		b.ReportMetric(ratio, "x-floor")
+		b.ReportMetric(float64(throttled), "429s/op")
+		b.ReportMetric(share, "%429")
+		b.ReportMetric(float64(g1.Requests-g0.Requests), "requests/op")
+		b.ReportMetric((g1.Paced - g0.Paced).Seconds(), "paced-s")
+		b.Logf("%d writes in %v from the first write, %.3f× the floor %v; %d of %d Graph requests answered 429; lookups %v",
+			writes, took.Round(time.Millisecond), ratio, floor, throttled, requests, writing.Sub(start).Round(time.Millisecond))
+		if ratio > 1.1 {
+			b.Errorf("writing took %v for %d writes, %.3f× the floor %v; want at most 1.1×", took, writes, ratio, floor)
+		}
+		if share > 1 {
+			b.Errorf("%d of %d Graph requests answered 429 (%.2f %%), want at most 1 %%", throttled, requests, share)
+		}
+		b.StartTimer()
+	}
 }

@@ -36,7 +36,8 @@ type tenantOpts struct {
 	roles         []string
 	latency       time.Duration
 	throttle      bool
-	sleep         bool // really wait on Retry-After (benchmarks)
+	sleep         bool    // really wait on Retry-After (benchmarks)
+	timeScale     float64 // m365sim.Options.ThrottleTimeScale
 }
 
 // startTenant starts a simulator on loopback and builds the Graph client
@@ -47,7 +48,7 @@ func startTenant(tb testing.TB, o tenantOpts) *tenant {
 	if o.roles == nil {
 		o.roles = allRoles
 	}
-	sim, err := m365sim.New(m365sim.Options{Users: o.users, Groups: o.groups, Seed: 7, Latency: o.latency, Throttle: o.throttle})
+	sim, err := m365sim.New(m365sim.Options{Users: o.users, Groups: o.groups, Seed: 7, Latency: o.latency, Throttle: o.throttle, ThrottleTimeScale: o.timeScale})
 	if err != nil {
 		tb.Fatalf("m365sim.New: %v", err)
 	}
