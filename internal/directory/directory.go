@@ -58,7 +58,11 @@ func requireAdmin(p *tenantlink.Principal, what string) error {
 // Audit appends an audit entry; a failure to write it is returned, never
 // swallowed, because a change without its audit entry must not pass silently.
 func Audit(ctx context.Context, st store.Store, now time.Time, p *tenantlink.Principal, action, target, outcome, detail string) error {
-	err := st.AppendAudit(ctx, &tenantlink.AuditEntry{At: now, Actor: p.Name(), Action: action, Target: target, Outcome: outcome, Detail: detail})
+	e := &tenantlink.AuditEntry{At: now, Actor: p.Name(), Action: action, Target: target, Outcome: outcome, Detail: detail}
+	if p != nil && p.User != nil {
+		e.ActorID = p.User.ID
+	}
+	err := st.AppendAudit(ctx, e)
 	if err != nil {
 		return fmt.Errorf("write audit entry: %w", err)
 	}
