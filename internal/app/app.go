@@ -253,6 +253,7 @@ func (a *App) openJobs(ctx context.Context) error {
 		return err
 	}
 	a.Jobs = sched
+	a.Directory.GroupDeleted = sched.GroupDeleted
 	gs := a.GroupSync
 	api := web.SyncAPI{
 		Tasks: sched, Store: a.DB, Directory: a.Directory, Now: cfg.Now,

@@ -30,6 +30,9 @@ type Service struct {
 	// the user may sign in with a password at all (single sign-on keeps
 	// the local sign-in for its bypass group); its error is the answer.
 	LocalSignIn func(ctx context.Context, u *tenantlink.User) error
+	// GroupDeleted, when set, is called after a group was deleted to
+	// remove what hangs off it outside the directory (its sync task).
+	GroupDeleted func(ctx context.Context, groupID string) error
 }
 
 // New returns a Service with defaults.
