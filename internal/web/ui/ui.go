@@ -126,12 +126,6 @@ func (h *handler) render(w http.ResponseWriter, status int, name string, p *page
 }
 
 var funcs = template.FuncMap{
-	"date": func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.UTC().Format("2 Jan 2006")
-	},
 	"cell": cell,
 	"statusClass": func(s tenantlink.Status) string {
 		switch s {
@@ -169,12 +163,6 @@ var funcs = template.FuncMap{
 		return strings.Join(s, ", ")
 	},
 	"allRoles": func() []tenantlink.Role { return tenantlink.Roles },
-	"deref": func(t *time.Time) time.Time {
-		if t == nil {
-			return time.Time{}
-		}
-		return *t
-	},
 	"choices": func(field string, selected []string, users []*tenantlink.User, groups []*tenantlink.Group) choiceList {
 		return choiceList{Field: field, Selected: selected, Users: users, Groups: groups}
 	},
