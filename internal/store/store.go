@@ -187,6 +187,8 @@ type UserFilter struct {
 	Limit      int    // 0 = no limit
 	Offset     int    // skip this many (paging; with Limit)
 	Sort       string // "email" (default) or "name": display name, then email
+	Group      string // only members of this group
+	NotGroup   string // only users who are not members of this group
 }
 
 // AuditFilter narrows ListAudit. Every field set must match. Entries come

@@ -146,6 +146,14 @@ func (db *DB) ListUsers(ctx context.Context, f store.UserFilter) ([]*tenantlink.
 		args = append(args, f.DataSource)
 		conds = append(conds, fmt.Sprintf(`u.source_datasource = $%d`, len(args)))
 	}
+	if f.Group != "" {
+		args = append(args, f.Group)
+		conds = append(conds, fmt.Sprintf(`u.id IN (SELECT gm.user_id FROM group_members gm WHERE gm.group_id = $%d)`, len(args)))
+	}
+	if f.NotGroup != "" {
+		args = append(args, f.NotGroup)
+		conds = append(conds, fmt.Sprintf(`u.id NOT IN (SELECT gm.user_id FROM group_members gm WHERE gm.group_id = $%d)`, len(args)))
+	}
 	where := "1 = 1"
 	if len(conds) > 0 {
 		where = strings.Join(conds, " AND ")

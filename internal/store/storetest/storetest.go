@@ -271,6 +271,7 @@ func emails(us []*tenantlink.User) []string {
 
 func testListUsers(t *testing.T, s store.Store) {
 	ctx := t.Context()
+	byEmail := map[string]string{}
 	for _, u := range []*tenantlink.User{
 		{Email: "alex@contoso.com", DisplayName: "Alex Wilber", Source: &tenantlink.UserSource{DataSource: "dsA", ObjectID: "1"}},
 		{Email: "diego@contoso.com", DisplayName: "Diego Siciliani", Source: &tenantlink.UserSource{DataSource: "dsA", ObjectID: "2"}},
@@ -279,7 +280,10 @@ func testListUsers(t *testing.T, s store.Store) {
 		{Email: "bob@local", DisplayName: "Aaron Bob"},
 	} {
 		must(t, s.CreateUser(ctx, u))
+		byEmail[u.Email] = u.ID
 	}
+	g := &tenantlink.Group{Name: "Filtered", Members: []string{byEmail["Isaiah@fabrikam.com"], byEmail["bob@local"]}}
+	must(t, s.CreateGroup(ctx, g))
 	for _, tc := range []struct {
 		name string
 		f    store.UserFilter
@@ -302,6 +306,10 @@ func testListUsers(t *testing.T, s store.Store) {
 		// Three, so that where the database's collation puts "É" does not matter.
 		{"by name", store.UserFilter{Sort: "name", Limit: 3}, []string{"bob@local", "alex@contoso.com", "diego@contoso.com"}},
 		{"by name, paged", store.UserFilter{Sort: "name", Limit: 2, Offset: 1}, []string{"alex@contoso.com", "diego@contoso.com"}},
+		{"group members", store.UserFilter{Group: g.ID}, []string{"bob@local", "Isaiah@fabrikam.com"}},
+		{"group members, searched", store.UserFilter{Group: g.ID, Search: "isa"}, []string{"Isaiah@fabrikam.com"}},
+		{"not group members", store.UserFilter{NotGroup: g.ID, Search: "contoso"}, []string{"alex@contoso.com", "diego@contoso.com"}},
+		{"unknown group", store.UserFilter{Group: "nope"}, []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.ListUsers(ctx, tc.f)
@@ -310,6 +318,12 @@ func testListUsers(t *testing.T, s store.Store) {
 				t.Errorf("ListUsers(%+v) (-want +got):\n%s", tc.f, diff)
 			}
 		})
+	}
+	// A page's users carry their groups like a full list's.
+	page, err := s.ListUsers(ctx, store.UserFilter{Group: g.ID, Limit: 1, Offset: 1})
+	must(t, err)
+	if len(page) != 1 || !cmp.Equal(page[0].Groups, []string{g.ID}) {
+		t.Errorf("paged member = %+v, want Isaiah in group %s", page, g.ID)
 	}
 }
 
