@@ -20,9 +20,9 @@ import (
 // directoryFixture is a directory with an Administrator, a plain user, an
 // imported user and two groups, on the fixed clock.
 type directoryFixture struct {
-	e                    *env
+	e                     *env
 	admin, plain, import_ *tenantlink.User
-	staff, admins        *tenantlink.Group
+	staff, admins         *tenantlink.Group
 }
 
 func newDirectoryFixture(t *testing.T) *directoryFixture {
@@ -35,7 +35,7 @@ func newDirectoryFixture(t *testing.T) *directoryFixture {
 	ds := e.mustCreateDataSource(t, f.admin, "Contoso tenant", false)
 	f.import_ = &tenantlink.User{Email: "adele@contoso.example", DisplayName: "Adele Vance", GivenName: "Adele", Surname: "Vance",
 		JobTitle: "Retail Manager", Active: true, Roles: []tenantlink.Role{tenantlink.RoleUser},
-		Source: &tenantlink.UserSource{DataSource: ds.ID, ObjectID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", Tenant: "0b7a6b2e-6a8c-4b8f-9d4c-3f1e2a9b7c10"},
+		Source:    &tenantlink.UserSource{DataSource: ds.ID, ObjectID: "87d349ed-44d7-43e1-9a83-5f2406dee5bd", Tenant: "0b7a6b2e-6a8c-4b8f-9d4c-3f1e2a9b7c10"},
 		CreatedAt: testNow, UpdatedAt: testNow}
 	if err := e.Store.CreateUser(ctx, f.import_); err != nil {
 		t.Fatal(err)
