@@ -77,7 +77,7 @@ func (s *Service) RunOperation(ctx context.Context, p *tenantlink.Principal, id,
 		}
 	}
 	if decl.Write {
-		outcome, detail := "ok", fmt.Sprintf("%s: %d item(s)", decl.Label, len(items))
+		outcome, detail := "ok", operationDetail(decl, inputs, items)
 		if err != nil {
 			outcome, detail = "failed", fmt.Sprintf("%s: %s", decl.Label, tenantlink.ErrorMessage(err))
 		}
