@@ -77,6 +77,15 @@ func TestAuditFilters(t *testing.T) {
 		}
 	})
 
+	t.Run("users page by name", func(t *testing.T) {
+		var all, page struct{ Value []tenantlink.User }
+		admin.In(t).Must(200, "GET", "/api/v1/users?sort=name", nil, &all)
+		admin.In(t).Must(200, "GET", "/api/v1/users?sort=name&limit=1&offset=1", nil, &page)
+		if len(all.Value) < 2 || len(page.Value) != 1 || page.Value[0].ID != all.Value[1].ID {
+			t.Errorf("second user by name: got %v, want %s of %d", page.Value, all.Value[1].Email, len(all.Value))
+		}
+	})
+
 	t.Run("times are ISO 8601 in UTC", func(t *testing.T) {
 		r := admin.In(t).Must(200, "GET", "/api/v1/audit?limit=1", nil, nil)
 		var raw struct{ Value []struct{ At string } }

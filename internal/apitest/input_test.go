@@ -157,6 +157,9 @@ func testBadInput(t *testing.T, backend string) {
 		{"get unknown user", "GET", "/api/v1/users/" + unknownID, nil, nil, 404, "not_found", unknownID},
 		{"delete unknown user", "DELETE", "/api/v1/users/" + unknownID, nil, nil, 404, "not_found", unknownID},
 		{"users by unknown datasource", "GET", "/api/v1/users?datasource=" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"users bad sort", "GET", "/api/v1/users?sort=age", nil, nil, 400, "invalid", `sort must be email or name, not "age"`},
+		{"users bad offset", "GET", "/api/v1/users?limit=5&offset=-1", nil, nil, 400, "invalid", "offset must be a whole number"},
+		{"users offset without limit", "GET", "/api/v1/users?offset=5", nil, nil, 400, "invalid", "offset needs a limit"},
 
 		// Groups.
 		{"group without name", "POST", "/api/v1/groups", map[string]any{"roles": []string{}}, nil, 400, "invalid", "name is required"},

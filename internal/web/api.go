@@ -29,7 +29,7 @@ func (s *Server) registerAPI() {
 	s.api("POST", "/api/v1/datasources/{id}/test", "Run the connection test.", false, s.testDataSource)
 	s.api("GET", "/api/v1/datasources/{id}/security", "Read the security settings.", false, s.getSecurity)
 	s.api("PUT", "/api/v1/datasources/{id}/security", "Replace the security settings.", false, s.putSecurity)
-	s.api("GET", "/api/v1/users", "List directory users.", false, s.listUsers)
+	s.api("GET", "/api/v1/users", "List directory users (?search= matches name or email, ?datasource=, ?sort=email|name, ?limit= 1–1000 and ?offset= to page).", false, s.listUsers)
 	s.api("POST", "/api/v1/users", "Create a directory user.", false, s.createUser)
 	s.api("GET", "/api/v1/users/{id}", "Read a directory user.", false, s.getUser)
 	s.api("PATCH", "/api/v1/users/{id}", "Change a directory user.", false, s.patchUser)
@@ -246,7 +246,28 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	us, err := s.cfg.Directory.ListUsers(r.Context(), principal(r), store.UserFilter{Search: q.Get("search"), DataSource: q.Get("datasource")})
+	f := store.UserFilter{Search: q.Get("search"), DataSource: q.Get("datasource"), Sort: q.Get("sort")}
+	if f.Sort != "" && f.Sort != "email" && f.Sort != "name" {
+		return tenantlink.Errorf(tenantlink.EINVALID, "sort must be email or name, not %q", f.Sort)
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := parseLimit(l)
+		if err != nil {
+			return err
+		}
+		f.Limit = n
+	}
+	if o := q.Get("offset"); o != "" {
+		n, err := strconv.Atoi(o)
+		if err != nil || n < 0 {
+			return tenantlink.Errorf(tenantlink.EINVALID, "offset must be a whole number of users to skip, not %q", o)
+		}
+		if f.Limit == 0 {
+			return tenantlink.Errorf(tenantlink.EINVALID, "offset needs a limit")
+		}
+		f.Offset = n
+	}
+	us, err := s.cfg.Directory.ListUsers(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
