@@ -99,8 +99,9 @@ func TestAuditFilters(t *testing.T) {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// TestDeleteGroupRemovesSyncTask deletes a group whose member sync is on:
-// its scheduled task goes with it, and the delete's audit entry says so.
+// TestDeleteGroupRemovesSyncTask renames, then deletes a group whose
+// member sync is on: the scheduled task takes the new name, then goes with
+// the group, and the delete's audit entry says so.
 func TestDeleteGroupRemovesSyncTask(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	admin := e.Admin
@@ -110,24 +111,28 @@ func TestDeleteGroupRemovesSyncTask(t *testing.T) {
 	admin.Must(200, "PUT", "/api/v1/groups/"+g.ID+"/sync", map[string]any{"enabled": true, "datasource": ds.ID, "sourceGroup": "*"}, nil)
 	tasks := func(tb testing.TB) []string {
 		tb.Helper()
-		var out struct{ Value []struct{ Target string } }
+		var out struct{ Value []struct{ Target, Name string } }
 		admin.In(tb).Must(200, "GET", "/api/v1/tasks", nil, &out)
 		var targets []string
 		for _, tk := range out.Value {
-			targets = append(targets, tk.Target)
+			targets = append(targets, tk.Target+" "+tk.Name)
 		}
 		return targets
 	}
-	if got := tasks(t); !slices.Contains(got, g.ID) {
+	if got := tasks(t); !slices.Contains(got, g.ID+" Group member sync: Synced") {
 		t.Fatalf("tasks after turning sync on: %v, want one for group %s", got, g.ID)
 	}
+	admin.Must(200, "PATCH", "/api/v1/groups/"+g.ID, map[string]any{"name": "Synced staff"}, nil)
+	if got := tasks(t); !slices.Contains(got, g.ID+" Group member sync: Synced staff") {
+		t.Errorf("tasks after renaming the group: %v, want its task renamed", got)
+	}
 	admin.Must(204, "DELETE", "/api/v1/groups/"+g.ID, nil, nil)
-	if got := tasks(t); slices.Contains(got, g.ID) {
+	if got := tasks(t); len(got) != 0 {
 		t.Errorf("tasks after deleting the group: %v, want its task gone", got)
 	}
 	var out struct{ Value []tenantlink.AuditEntry }
 	admin.Must(200, "GET", "/api/v1/audit?action=group.delete&target=group:"+g.ID, nil, &out)
-	if len(out.Value) != 1 || out.Value[0].Detail != "Synced; its group member sync and scheduled task are removed" {
+	if len(out.Value) != 1 || out.Value[0].Detail != "Synced staff; its group member sync and scheduled task are removed" {
 		t.Errorf("group.delete entries = %+v, want one saying the sync and task are removed", out.Value)
 	}
 }

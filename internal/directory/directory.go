@@ -33,6 +33,9 @@ type Service struct {
 	// GroupDeleted, when set, is called after a group was deleted to
 	// remove what hangs off it outside the directory (its sync task).
 	GroupDeleted func(ctx context.Context, groupID string) error
+	// GroupRenamed, when set, is called after a group was renamed, to
+	// rename what carries its name outside the directory (its sync task).
+	GroupRenamed func(ctx context.Context, p *tenantlink.Principal, groupID, name string) error
 }
 
 // New returns a Service with defaults.

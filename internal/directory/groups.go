@@ -80,7 +80,10 @@ func (s *Service) UpdateGroup(ctx context.Context, p *tenantlink.Principal, id s
 	if err := requireAdmin(p, "changing groups"); err != nil {
 		return nil, err
 	}
-	var out *tenantlink.Group
+	var (
+		out     *tenantlink.Group
+		renamed bool
+	)
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		g, err := tx.GetGroup(ctx, id)
 		if err != nil {
@@ -101,10 +104,18 @@ func (s *Service) UpdateGroup(ctx context.Context, p *tenantlink.Principal, id s
 			}
 		}
 		out = g
+		renamed = before.Name != g.Name
 		return Audit(ctx, tx, g.UpdatedAt, p, "group.update", "group:"+g.ID, "ok", groupChanges(&before, g))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update group: %w", err)
+	}
+	if renamed && s.GroupRenamed != nil {
+		// After the commit, like GroupDeleted; a failure leaves the old
+		// name on the task until its settings are next saved.
+		if err := s.GroupRenamed(ctx, p, out.ID, out.Name); err != nil && s.Logger != nil {
+			s.Logger.Warn("directory: rename a group's sync task", "group", out.ID, "err", err)
+		}
 	}
 	return out, nil
 }
