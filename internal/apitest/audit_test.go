@@ -111,7 +111,9 @@ func TestDeleteGroupRemovesSyncTask(t *testing.T) {
 	admin.Must(200, "PUT", "/api/v1/groups/"+g.ID+"/sync", map[string]any{"enabled": true, "datasource": ds.ID, "sourceGroup": "*"}, nil)
 	tasks := func(tb testing.TB) []string {
 		tb.Helper()
-		var out struct{ Value []struct{ Target, Name string } }
+		var out struct {
+			Value []struct{ Target, Name string }
+		}
 		admin.In(tb).Must(200, "GET", "/api/v1/tasks", nil, &out)
 		var targets []string
 		for _, tk := range out.Value {
