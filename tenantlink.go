@@ -165,6 +165,10 @@ type AuditEntry struct {
 	Target  string    `json:"target"`
 	Outcome string    `json:"outcome"`
 	Detail  string    `json:"detail,omitempty"`
+	// ActorID is the acting directory user's id ("" for the system and
+	// for entries written before it was recorded): who may read an entry
+	// is decided by it, never by the Actor text.
+	ActorID string `json:"actorId,omitempty"`
 }
 
 // Error codes. The HTTP layer maps each to one status code in one place.

@@ -157,6 +157,9 @@ func testBadInput(t *testing.T, backend string) {
 		{"get unknown user", "GET", "/api/v1/users/" + unknownID, nil, nil, 404, "not_found", unknownID},
 		{"delete unknown user", "DELETE", "/api/v1/users/" + unknownID, nil, nil, 404, "not_found", unknownID},
 		{"users by unknown datasource", "GET", "/api/v1/users?datasource=" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"users bad sort", "GET", "/api/v1/users?sort=age", nil, nil, 400, "invalid", `sort must be email or name, not "age"`},
+		{"users bad offset", "GET", "/api/v1/users?limit=5&offset=-1", nil, nil, 400, "invalid", "offset must be a whole number"},
+		{"users offset without limit", "GET", "/api/v1/users?offset=5", nil, nil, 400, "invalid", "offset needs a limit"},
 
 		// Groups.
 		{"group without name", "POST", "/api/v1/groups", map[string]any{"roles": []string{}}, nil, 400, "invalid", "name is required"},
@@ -173,6 +176,12 @@ func testBadInput(t *testing.T, backend string) {
 		{"audit limit not a number", "GET", "/api/v1/audit?limit=ten", nil, nil, 400, "invalid", "limit must be a whole number"},
 		{"audit limit too big", "GET", "/api/v1/audit?limit=5000", nil, nil, 400, "invalid", "limit must be a whole number between 1 and 1000"},
 		{"audit limit zero", "GET", "/api/v1/audit?limit=0", nil, nil, 400, "invalid", "limit must be a whole number"},
+		{"audit from not a date", "GET", "/api/v1/audit?from=yesterday", nil, nil, 400, "invalid", `from must be an ISO 8601 date (2026-12-02) or date and time (2026-12-02T16:53:00Z), not "yesterday"`},
+		{"audit to without zone", "GET", "/api/v1/audit?to=2026-12-02T16:53", nil, nil, 400, "invalid", "to must be an ISO 8601 date"},
+		{"audit from after to", "GET", "/api/v1/audit?from=2026-12-03&to=2026-12-02", nil, nil, 400, "invalid", "from must be before to"},
+		{"audit before not an id", "GET", "/api/v1/audit?before=abc", nil, nil, 400, "invalid", `before must be an audit entry id (a positive whole number), not "abc"`},
+		{"audit after negative", "GET", "/api/v1/audit?after=-3", nil, nil, 400, "invalid", "after must be an audit entry id"},
+		{"audit before and after", "GET", "/api/v1/audit?before=5&after=2", nil, nil, 400, "invalid", "use before or after, not both"},
 		{"unknown API path", "GET", "/api/v1/nothing", nil, nil, 404, "not_found", "no API path GET /api/v1/nothing"},
 	}...)
 

@@ -254,6 +254,15 @@ func (a *App) openJobs(ctx context.Context) error {
 		return err
 	}
 	a.Jobs = sched
+	a.Directory.GroupDeleted = sched.GroupDeleted
+	a.Directory.GroupRenamed = func(ctx context.Context, p *tenantlink.Principal, groupID, name string) error {
+		t, err := sched.TaskForGroup(ctx, p, groupID)
+		if err != nil || t == nil {
+			return err
+		}
+		_, err = sched.SetGroupSync(ctx, p, groupID, name, t.Enabled, nil)
+		return err
+	}
 	gs := a.GroupSync
 	api := web.SyncAPI{
 		Tasks: sched, Store: a.DB, Directory: a.Directory, Now: cfg.Now,

@@ -166,7 +166,7 @@ func (s *Service) runOperation(ctx context.Context, p *tenantlink.Principal, d *
 		}
 	}
 	if decl.Write {
-		outcome, detail := "ok", fmt.Sprintf("%s%s: %d item(s)", decl.Label, via(d), len(items))
+		outcome, detail := "ok", operationDetail(decl, via(d), inputs, items)
 		if err != nil {
 			outcome, detail = "failed", fmt.Sprintf("%s%s: %s", decl.Label, via(d), tenantlink.ErrorMessage(err))
 		}

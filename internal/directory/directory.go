@@ -30,6 +30,12 @@ type Service struct {
 	// the user may sign in with a password at all (single sign-on keeps
 	// the local sign-in for its bypass group); its error is the answer.
 	LocalSignIn func(ctx context.Context, u *tenantlink.User) error
+	// GroupDeleted, when set, is called after a group was deleted to
+	// remove what hangs off it outside the directory (its sync task).
+	GroupDeleted func(ctx context.Context, groupID string) error
+	// GroupRenamed, when set, is called after a group was renamed, to
+	// rename what carries its name outside the directory (its sync task).
+	GroupRenamed func(ctx context.Context, p *tenantlink.Principal, groupID, name string) error
 }
 
 // New returns a Service with defaults.
@@ -58,7 +64,11 @@ func requireAdmin(p *tenantlink.Principal, what string) error {
 // Audit appends an audit entry; a failure to write it is returned, never
 // swallowed, because a change without its audit entry must not pass silently.
 func Audit(ctx context.Context, st store.Store, now time.Time, p *tenantlink.Principal, action, target, outcome, detail string) error {
-	err := st.AppendAudit(ctx, &tenantlink.AuditEntry{At: now, Actor: p.Name(), Action: action, Target: target, Outcome: outcome, Detail: detail})
+	e := &tenantlink.AuditEntry{At: now, Actor: p.Name(), Action: action, Target: target, Outcome: outcome, Detail: detail}
+	if p != nil && p.User != nil {
+		e.ActorID = p.User.ID
+	}
+	err := st.AppendAudit(ctx, e)
 	if err != nil {
 		return fmt.Errorf("write audit entry: %w", err)
 	}

@@ -80,13 +80,17 @@ func (s *Service) UpdateGroup(ctx context.Context, p *tenantlink.Principal, id s
 	if err := requireAdmin(p, "changing groups"); err != nil {
 		return nil, err
 	}
-	var out *tenantlink.Group
+	var (
+		out     *tenantlink.Group
+		renamed bool
+	)
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		g, err := tx.GetGroup(ctx, id)
 		if err != nil {
 			return err
 		}
 		wasAdmin := grantsAdmin(g)
+		before := *g
 		if err := applyGroup(ctx, tx, g, in); err != nil {
 			return err
 		}
@@ -100,10 +104,18 @@ func (s *Service) UpdateGroup(ctx context.Context, p *tenantlink.Principal, id s
 			}
 		}
 		out = g
-		return Audit(ctx, tx, g.UpdatedAt, p, "group.update", "group:"+g.ID, "ok", g.Name)
+		renamed = before.Name != g.Name
+		return Audit(ctx, tx, g.UpdatedAt, p, "group.update", "group:"+g.ID, "ok", groupChanges(&before, g))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update group: %w", err)
+	}
+	if renamed && s.GroupRenamed != nil {
+		// After the commit, like GroupDeleted; a failure leaves the old
+		// name on the task until its settings are next saved.
+		if err := s.GroupRenamed(ctx, p, out.ID, out.Name); err != nil && s.Logger != nil {
+			s.Logger.Warn("directory: rename a group's sync task", "group", out.ID, "err", err)
+		}
 	}
 	return out, nil
 }
@@ -124,12 +136,13 @@ func (s *Service) ListGroups(ctx context.Context, p *tenantlink.Principal) ([]*t
 	return s.Store.ListGroups(ctx)
 }
 
-// DeleteGroup deletes a group (Administrator only).
+// DeleteGroup deletes a group (Administrator only), with its sync state
+// and run history; GroupDeleted then removes its scheduled sync task.
 func (s *Service) DeleteGroup(ctx context.Context, p *tenantlink.Principal, id string) error {
 	if err := requireAdmin(p, "deleting groups"); err != nil {
 		return err
 	}
-	return s.Store.InTx(ctx, func(tx store.Store) error {
+	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		g, err := tx.GetGroup(ctx, id)
 		if err != nil {
 			return err
@@ -142,8 +155,39 @@ func (s *Service) DeleteGroup(ctx context.Context, p *tenantlink.Principal, id s
 				return err
 			}
 		}
-		return Audit(ctx, tx, s.Now(), p, "group.delete", "group:"+id, "ok", g.Name)
+		detail := g.Name
+		if g.Sync != nil {
+			detail += "; its group member sync and scheduled task are removed"
+		}
+		return Audit(ctx, tx, s.Now(), p, "group.delete", "group:"+id, "ok", detail)
 	})
+	if err != nil {
+		return err
+	}
+	if s.GroupDeleted != nil {
+		// After the commit: the task lives outside the directory's
+		// transaction. Should this fail, the task's next run finds the
+		// group gone and removes the task itself.
+		if err := s.GroupDeleted(ctx, id); err != nil && s.Logger != nil {
+			s.Logger.Warn("directory: remove a deleted group's sync task", "group", id, "err", err)
+		}
+	}
+	return nil
+}
+
+// groupChanges says what an update changed, for its audit entry.
+func groupChanges(before, after *tenantlink.Group) string {
+	out := []string{after.Name}
+	if before.Name != after.Name {
+		out = append(out, fmt.Sprintf("renamed from %q", before.Name))
+	}
+	if !slices.Equal(before.Roles, after.Roles) {
+		out = append(out, fmt.Sprintf("roles %v → %v", before.Roles, after.Roles))
+	}
+	if !slices.Equal(before.Members, after.Members) {
+		out = append(out, fmt.Sprintf("members %d → %d", len(before.Members), len(after.Members)))
+	}
+	return strings.Join(out, "; ")
 }
 
 // CreateToken creates an API token for the principal's own user (or, for

@@ -196,12 +196,26 @@ type UserFilter struct {
 	Search     string // matches email or display name, case-insensitive
 	DataSource string // only users imported from this data source
 	Limit      int    // 0 = no limit
+	Offset     int    // skip this many (paging; with Limit)
+	Sort       string // "email" (default) or "name": display name, then email
+	Group      string // only members of this group
+	NotGroup   string // only users who are not members of this group
 }
 
-// AuditFilter narrows ListAudit.
+// AuditFilter narrows ListAudit. Every field set must match. Entries come
+// newest first; BeforeID and AfterID page through them by id (keyset).
 type AuditFilter struct {
 	Target string
 	Limit  int // 0 = 100
+
+	Actor    string    // the actor's name contains this (case-insensitive)
+	ActorID  string    // only entries of this acting user id
+	Action   string    // the action starts with this, case-insensitively ("group." for all group actions)
+	Outcome  string    // exactly this outcome
+	From     time.Time // at or after (zero: no bound)
+	To       time.Time // before (zero: no bound)
+	BeforeID int64     // only entries older than this id (the next page)
+	AfterID  int64     // only entries newer than this id (the previous page): the Limit closest to it
 }
 
 // OAuthState is a pending browser authorization (data source authorize,

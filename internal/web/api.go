@@ -3,7 +3,10 @@ package web
 import (
 	"html/template"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/datasource"
@@ -26,7 +29,7 @@ func (s *Server) registerAPI() {
 	s.api("POST", "/api/v1/datasources/{id}/test", "Run the connection test.", false, s.testDataSource)
 	s.api("GET", "/api/v1/datasources/{id}/security", "Read the security settings.", false, s.getSecurity)
 	s.api("PUT", "/api/v1/datasources/{id}/security", "Replace the security settings: {\"admins\":[…],\"users\":[…],\"writers\":[…]} (user or group ids; writers optional, absent = none).", false, s.putSecurity)
-	s.api("GET", "/api/v1/users", "List directory users.", false, s.listUsers)
+	s.api("GET", "/api/v1/users", "List directory users (?search= matches name or email, ?datasource=, ?sort=email|name, ?limit= 1–1000 and ?offset= to page).", false, s.listUsers)
 	s.api("POST", "/api/v1/users", "Create a directory user.", false, s.createUser)
 	s.api("GET", "/api/v1/users/{id}", "Read a directory user.", false, s.getUser)
 	s.api("PATCH", "/api/v1/users/{id}", "Change a directory user.", false, s.patchUser)
@@ -36,7 +39,7 @@ func (s *Server) registerAPI() {
 	s.api("GET", "/api/v1/groups/{id}", "Read a directory group.", false, s.getGroup)
 	s.api("PATCH", "/api/v1/groups/{id}", "Change a directory group.", false, s.patchGroup)
 	s.api("DELETE", "/api/v1/groups/{id}", "Delete a directory group.", false, s.deleteGroup)
-	s.api("GET", "/api/v1/audit", "The audit log, newest first (?target=, ?limit=).", false, s.listAudit)
+	s.api("GET", "/api/v1/audit", "The audit log, newest first: Administrators see every entry, others their own (?actor= contains, ?action= prefix, ?target=, ?outcome=, ?from= and ?to= ISO 8601, ?before= or ?after= an entry id to page, ?limit= 1–1000, default 100).", false, s.listAudit)
 	s.api("GET", "/api/v1/openapi.json", "This description.", true, s.openAPI)
 	s.mux.Handle("GET /oauth/callback", s.wrap("/oauth/callback", false, false, s.oauthCallback))
 	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
@@ -267,7 +270,28 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	us, err := s.cfg.Directory.ListUsers(r.Context(), principal(r), store.UserFilter{Search: q.Get("search"), DataSource: q.Get("datasource")})
+	f := store.UserFilter{Search: q.Get("search"), DataSource: q.Get("datasource"), Sort: q.Get("sort")}
+	if f.Sort != "" && f.Sort != "email" && f.Sort != "name" {
+		return tenantlink.Errorf(tenantlink.EINVALID, "sort must be email or name, not %q", f.Sort)
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := parseLimit(l)
+		if err != nil {
+			return err
+		}
+		f.Limit = n
+	}
+	if o := q.Get("offset"); o != "" {
+		n, err := strconv.Atoi(o)
+		if err != nil || n < 0 {
+			return tenantlink.Errorf(tenantlink.EINVALID, "offset must be a whole number of users to skip, not %q", o)
+		}
+		if f.Limit == 0 {
+			return tenantlink.Errorf(tenantlink.EINVALID, "offset needs a limit")
+		}
+		f.Offset = n
+	}
+	us, err := s.cfg.Directory.ListUsers(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
@@ -365,23 +389,95 @@ func (s *Server) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
-	if !p.Has(tenantlink.RoleAdministrator) {
-		return tenantlink.Errorf(tenantlink.EFORBIDDEN, "The audit log needs the Administrator role.")
+	f, err := AuditFilterFromQuery(r.URL.Query())
+	if err != nil {
+		return err
 	}
-	f := store.AuditFilter{Target: r.URL.Query().Get("target")}
-	if l := r.URL.Query().Get("limit"); l != "" {
-		n, err := parseLimit(l)
-		if err != nil {
-			return err
-		}
-		f.Limit = n
+	if f.Limit == 0 {
+		f.Limit = 100
 	}
-	es, err := s.cfg.Store.ListAudit(r.Context(), f)
+	es, err := s.cfg.Directory.ListAudit(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
 	return WriteJSON(w, 200, map[string]any{"value": es})
+}
+
+// AuditFilterFromQuery reads the audit log's filters from query
+// parameters, the same for the API and the audit page: actor (contains),
+// action (prefix), target (exact), outcome, from and to (ISO 8601: a date,
+// which is midnight UTC, or a date and time with a zone offset; to is
+// exclusive, a bare date meaning the end of that day), before and after
+// (entry ids, for paging) and limit (1–1000). Anything unreadable is
+// EINVALID with the parameter named.
+func AuditFilterFromQuery(q url.Values) (store.AuditFilter, error) {
+	f := store.AuditFilter{
+		Actor:   strings.TrimSpace(q.Get("actor")),
+		Action:  strings.TrimSpace(q.Get("action")),
+		Target:  strings.TrimSpace(q.Get("target")),
+		Outcome: strings.TrimSpace(q.Get("outcome")),
+	}
+	for _, t := range []struct {
+		name  string
+		out   *time.Time
+		isEnd bool
+	}{{"from", &f.From, false}, {"to", &f.To, true}} {
+		v := strings.TrimSpace(q.Get(t.name))
+		if v == "" {
+			continue
+		}
+		at, err := parseISOTime(v, t.isEnd)
+		if err != nil {
+			return f, tenantlink.Errorf(tenantlink.EINVALID, "%s must be an ISO 8601 date (2026-12-02) or date and time (2026-12-02T16:53:00Z), not %q", t.name, v)
+		}
+		*t.out = at
+	}
+	if !f.From.IsZero() && !f.To.IsZero() && !f.From.Before(f.To) {
+		return f, tenantlink.Errorf(tenantlink.EINVALID, "from must be before to")
+	}
+	for _, id := range []struct {
+		name string
+		out  *int64
+	}{{"before", &f.BeforeID}, {"after", &f.AfterID}} {
+		v := q.Get(id.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1 {
+			return f, tenantlink.Errorf(tenantlink.EINVALID, "%s must be an audit entry id (a positive whole number), not %q", id.name, v)
+		}
+		*id.out = n
+	}
+	if f.BeforeID > 0 && f.AfterID > 0 {
+		return f, tenantlink.Errorf(tenantlink.EINVALID, "use before or after, not both")
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := parseLimit(l)
+		if err != nil {
+			return f, err
+		}
+		f.Limit = n
+	}
+	for name, v := range map[string]string{"actor": f.Actor, "action": f.Action, "target": f.Target, "outcome": f.Outcome} {
+		if len(v) > 500 {
+			return f, tenantlink.Errorf(tenantlink.EINVALID, "%s is longer than 500 characters", name)
+		}
+	}
+	return f, nil
+}
+
+// parseISOTime reads an ISO 8601 date or date-time with an offset. A bare
+// date is midnight UTC, or with isEnd the midnight after it, so that
+// "to=2026-12-02" includes that whole day.
+func parseISOTime(v string, isEnd bool) (time.Time, error) {
+	if d, err := time.Parse(time.DateOnly, v); err == nil {
+		if isEnd {
+			d = d.AddDate(0, 0, 1)
+		}
+		return d, nil
+	}
+	return time.Parse(time.RFC3339Nano, v)
 }
 
 func parseLimit(s string) (int, error) {

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/tenantlink/tenantlink"
@@ -21,9 +23,9 @@ func (db *DB) AppendAudit(ctx context.Context, e *tenantlink.AuditEntry) error {
 		at = db.now()
 	}
 	var id int64
-	err := db.queryRow(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail)
-		VALUES ($1, $2, $3, $4, $5, $6) RETURNING id`,
-		db.ts(at), e.Actor, e.Action, e.Target, e.Outcome, e.Detail).Scan(&id)
+	err := db.queryRow(ctx, `INSERT INTO audit (at, actor, action, target, outcome, detail, actor_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
+		db.ts(at), e.Actor, e.Action, e.Target, e.Outcome, e.Detail, e.ActorID).Scan(&id)
 	if err != nil {
 		return fmt.Errorf("sqlstore: append audit: %w", err)
 	}
@@ -32,20 +34,58 @@ func (db *DB) AppendAudit(ctx context.Context, e *tenantlink.AuditEntry) error {
 }
 
 // ListAudit returns entries newest first (by append order, which is what
-// "newest" means when two share a timestamp).
+// "newest" means when two share a timestamp). With AfterID it reads the
+// Limit entries just newer than AfterID (ascending, so the closest ones)
+// and returns them newest first too.
 func (db *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]*tenantlink.AuditEntry, error) {
 	limit := f.Limit
 	if limit <= 0 {
 		limit = 100
 	}
-	q := `SELECT id, at, actor, action, target, outcome, detail FROM audit`
-	var args []any
+	var (
+		conds []string
+		args  []any
+	)
+	add := func(cond string, v any) {
+		args = append(args, v)
+		conds = append(conds, strings.ReplaceAll(cond, "?", fmt.Sprintf("$%d", len(args))))
+	}
 	if f.Target != "" {
-		q += ` WHERE target = $1`
-		args = append(args, f.Target)
+		add(`target = ?`, f.Target)
+	}
+	if f.Actor != "" {
+		add(`lower(actor) LIKE ? ESCAPE '\'`, likePattern(f.Actor))
+	}
+	if f.ActorID != "" {
+		add(`actor_id = ?`, f.ActorID)
+	}
+	if f.Action != "" {
+		// A prefix: "group." lists every group action.
+		add(`lower(action) LIKE ? ESCAPE '\'`, prefixPattern(f.Action))
+	}
+	if f.Outcome != "" {
+		add(`outcome = ?`, f.Outcome)
+	}
+	if !f.From.IsZero() {
+		add(`at >= ?`, db.ts(f.From.UTC().Truncate(time.Microsecond)))
+	}
+	if !f.To.IsZero() {
+		add(`at < ?`, db.ts(f.To.UTC().Truncate(time.Microsecond)))
+	}
+	if f.BeforeID > 0 {
+		add(`id < ?`, f.BeforeID)
+	}
+	order := "DESC"
+	if f.AfterID > 0 {
+		add(`id > ?`, f.AfterID)
+		order = "ASC"
+	}
+	q := `SELECT id, at, actor, action, target, outcome, detail, actor_id FROM audit`
+	if len(conds) > 0 {
+		q += ` WHERE ` + strings.Join(conds, " AND ")
 	}
 	args = append(args, limit)
-	q += fmt.Sprintf(` ORDER BY id DESC LIMIT $%d`, len(args))
+	q += fmt.Sprintf(` ORDER BY id %s LIMIT $%d`, order, len(args))
 	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
@@ -57,7 +97,7 @@ func (db *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]*tenantlink
 			e  tenantlink.AuditEntry
 			at dbTime
 		)
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Detail); err != nil {
+		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Outcome, &e.Detail, &e.ActorID); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan audit: %w", err)
 		}
 		e.At = at.T
@@ -65,6 +105,9 @@ func (db *DB) ListAudit(ctx context.Context, f store.AuditFilter) ([]*tenantlink
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: list audit: %w", err)
+	}
+	if order == "ASC" {
+		slices.Reverse(out)
 	}
 	return out, nil
 }

@@ -538,8 +538,16 @@ func isPkey(err error) bool {
 // likePattern turns a search string into a LIKE pattern matching it anywhere,
 // with LIKE's own wildcards taken literally (used with ESCAPE '\').
 func likePattern(s string) string {
+	return "%" + escapeLike(strings.ToLower(s)) + "%"
+}
+
+// prefixPattern is a LIKE pattern matching lower-cased values that start
+// with s, its wildcards taken literally.
+func prefixPattern(s string) string { return escapeLike(strings.ToLower(s)) + "%" }
+
+func escapeLike(s string) string {
 	r := strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
-	return "%" + r.Replace(strings.ToLower(s)) + "%"
+	return r.Replace(s)
 }
 
 // stmtCache keeps SQLite statements prepared: modernc does not cache them,

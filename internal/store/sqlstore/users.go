@@ -123,7 +123,7 @@ func (db *DB) GetUserByExternalID(ctx context.Context, tenant, objectID string) 
 }
 
 func (db *DB) oneUser(ctx context.Context, where string, args ...any) (*tenantlink.User, error) {
-	users, err := db.queryUsers(ctx, where, "", args...)
+	users, err := db.queryUsers(ctx, where, "", 0, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -146,22 +146,44 @@ func (db *DB) ListUsers(ctx context.Context, f store.UserFilter) ([]*tenantlink.
 		args = append(args, f.DataSource)
 		conds = append(conds, fmt.Sprintf(`u.source_datasource = $%d`, len(args)))
 	}
+	if f.Group != "" {
+		args = append(args, f.Group)
+		conds = append(conds, fmt.Sprintf(`u.id IN (SELECT gm.user_id FROM group_members gm WHERE gm.group_id = $%d)`, len(args)))
+	}
+	if f.NotGroup != "" {
+		args = append(args, f.NotGroup)
+		conds = append(conds, fmt.Sprintf(`u.id NOT IN (SELECT gm.user_id FROM group_members gm WHERE gm.group_id = $%d)`, len(args)))
+	}
 	where := "1 = 1"
 	if len(conds) > 0 {
 		where = strings.Join(conds, " AND ")
 	}
-	if f.Limit <= 0 {
-		return db.queryUsers(ctx, where, "", args...)
+	order := " ORDER BY u.email_lower"
+	switch f.Sort {
+	case "", "email":
+	case "name":
+		order = " ORDER BY u.display_lower, u.email_lower"
+	default:
+		return nil, invalid("users sort by email or name, not %q", f.Sort)
 	}
-	// The limit is the last argument; the member query reuses the others.
-	return db.queryUsers(ctx, where, fmt.Sprintf(" LIMIT $%d", len(args)+1), append(args, f.Limit)...)
+	if f.Limit <= 0 {
+		return db.queryUsers(ctx, where, order, 0, args...)
+	}
+	// The limit and offset are the last arguments; the member query
+	// reuses the others.
+	tail := fmt.Sprintf(" LIMIT $%d OFFSET $%d", len(args)+1, len(args)+2)
+	return db.queryUsers(ctx, where, order+tail, 2, append(args, f.Limit, max(f.Offset, 0))...)
 }
 
-// queryUsers loads the users matching where, then their group ids with one
-// more query over the same condition rather than one per user.
-func (db *DB) queryUsers(ctx context.Context, where, tail string, args ...any) ([]*tenantlink.User, error) {
-	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users u WHERE `+where+
-		` ORDER BY u.email_lower`+tail, args...)
+// queryUsers loads the users matching where, in the order tail gives
+// (default by email), then their group ids with one more query over the
+// same condition rather than one per user. The last nTail args belong to
+// tail (a limit), which the member query leaves out.
+func (db *DB) queryUsers(ctx context.Context, where, tail string, nTail int, args ...any) ([]*tenantlink.User, error) {
+	if tail == "" {
+		tail = " ORDER BY u.email_lower"
+	}
+	rows, err := db.query(ctx, `SELECT `+userColumns+` FROM users u WHERE `+where+tail, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list users: %w", err)
 	}
@@ -201,11 +223,20 @@ func (db *DB) queryUsers(ctx context.Context, where, tail string, args ...any) (
 	if len(users) == 0 {
 		return users, nil
 	}
-	if tail != "" {
-		args = args[:len(args)-1]
+	args = args[:len(args)-nTail]
+	in := `SELECT u.id FROM users u WHERE ` + where
+	if nTail > 0 && len(users) <= 1000 {
+		// A page: its own ids, not every match of the condition.
+		ph := make([]string, len(users))
+		args = args[:0:0]
+		for i, u := range users {
+			ph[i] = fmt.Sprintf("$%d", i+1)
+			args = append(args, u.ID)
+		}
+		in = strings.Join(ph, ", ")
 	}
 	mrows, err := db.query(ctx, `SELECT m.user_id, m.group_id FROM group_members m
-		WHERE m.user_id IN (SELECT u.id FROM users u WHERE `+where+`) ORDER BY m.user_id, m.group_id`, args...)
+		WHERE m.user_id IN (`+in+`) ORDER BY m.user_id, m.group_id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list user groups: %w", err)
 	}

@@ -271,15 +271,19 @@ func emails(us []*tenantlink.User) []string {
 
 func testListUsers(t *testing.T, s store.Store) {
 	ctx := t.Context()
+	byEmail := map[string]string{}
 	for _, u := range []*tenantlink.User{
 		{Email: "alex@contoso.com", DisplayName: "Alex Wilber", Source: &tenantlink.UserSource{DataSource: "dsA", ObjectID: "1"}},
 		{Email: "diego@contoso.com", DisplayName: "Diego Siciliani", Source: &tenantlink.UserSource{DataSource: "dsA", ObjectID: "2"}},
 		{Email: "Isaiah@fabrikam.com", DisplayName: "Isaiah Langer", Source: &tenantlink.UserSource{DataSource: "dsB", ObjectID: "1"}},
 		{Email: "percent_100%@fabrikam.com", DisplayName: "Émilie Ödegaard"},
-		{Email: "bob@local", DisplayName: "Bob"},
+		{Email: "bob@local", DisplayName: "Aaron Bob"},
 	} {
 		must(t, s.CreateUser(ctx, u))
+		byEmail[u.Email] = u.ID
 	}
+	g := &tenantlink.Group{Name: "Filtered", Members: []string{byEmail["Isaiah@fabrikam.com"], byEmail["bob@local"]}}
+	must(t, s.CreateGroup(ctx, g))
 	for _, tc := range []struct {
 		name string
 		f    store.UserFilter
@@ -296,6 +300,16 @@ func testListUsers(t *testing.T, s store.Store) {
 		{"data source and search", store.UserFilter{DataSource: "dsA", Search: "diego"}, []string{"diego@contoso.com"}},
 		{"limit", store.UserFilter{Limit: 2}, []string{"alex@contoso.com", "bob@local"}},
 		{"search and limit", store.UserFilter{Search: "contoso", Limit: 1}, []string{"alex@contoso.com"}},
+		{"second page", store.UserFilter{Limit: 2, Offset: 2}, []string{"diego@contoso.com", "Isaiah@fabrikam.com"}},
+		{"last page", store.UserFilter{Limit: 2, Offset: 4}, []string{"percent_100%@fabrikam.com"}},
+		{"past the end", store.UserFilter{Limit: 2, Offset: 9}, []string{}},
+		// Three, so that where the database's collation puts "É" does not matter.
+		{"by name", store.UserFilter{Sort: "name", Limit: 3}, []string{"bob@local", "alex@contoso.com", "diego@contoso.com"}},
+		{"by name, paged", store.UserFilter{Sort: "name", Limit: 2, Offset: 1}, []string{"alex@contoso.com", "diego@contoso.com"}},
+		{"group members", store.UserFilter{Group: g.ID}, []string{"bob@local", "Isaiah@fabrikam.com"}},
+		{"group members, searched", store.UserFilter{Group: g.ID, Search: "isa"}, []string{"Isaiah@fabrikam.com"}},
+		{"not group members", store.UserFilter{NotGroup: g.ID, Search: "contoso"}, []string{"alex@contoso.com", "diego@contoso.com"}},
+		{"unknown group", store.UserFilter{Group: "nope"}, []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.ListUsers(ctx, tc.f)
@@ -304,6 +318,12 @@ func testListUsers(t *testing.T, s store.Store) {
 				t.Errorf("ListUsers(%+v) (-want +got):\n%s", tc.f, diff)
 			}
 		})
+	}
+	// A page's users carry their groups like a full list's.
+	page, err := s.ListUsers(ctx, store.UserFilter{Group: g.ID, Limit: 1, Offset: 1})
+	must(t, err)
+	if len(page) != 1 || !cmp.Equal(page[0].Groups, []string{g.ID}) {
+		t.Errorf("paged member = %+v, want Isaiah in group %s", page, g.ID)
 	}
 }
 
@@ -776,6 +796,59 @@ func testAudit(t *testing.T, s store.Store) {
 	must(t, err)
 	if len(all) != 100 {
 		t.Errorf("ListAudit default limit returned %d, want 100", len(all))
+	}
+	testAuditFilters(t, s)
+}
+
+// testAuditFilters checks each AuditFilter field and keyset paging on
+// entries of their own target prefix.
+func testAuditFilters(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	entries := []*tenantlink.AuditEntry{
+		{At: at(3), Actor: "Ann@Example.com", ActorID: "u-ann", Action: "group.create", Target: "f:g1", Outcome: "ok"},
+		{At: at(4), Actor: "bob@example.com", ActorID: "u-bob", Action: "group.update", Target: "f:g1", Outcome: "ok"},
+		{At: at(5), Actor: "ann@example.com", ActorID: "u-ann", Action: "user.update", Target: "f:u1", Outcome: "denied"},
+		{At: at(6), Actor: "system", Action: "groupsync.run", Target: "f:g1", Outcome: "failed"},
+		{At: at(7), Actor: "bob@example.com", ActorID: "u-bob", Action: "Group.Delete", Target: "f:g2", Outcome: "ok"},
+		{At: at(8), Actor: "100%_sure@example.com", ActorID: "u-odd", Action: "user.create", Target: "f:u2", Outcome: "ok"},
+	}
+	ids := map[string]int64{}
+	for _, e := range entries {
+		must(t, s.AppendAudit(ctx, e))
+		ids[e.Action] = e.ID
+	}
+	got, err := s.ListAudit(ctx, store.AuditFilter{Target: "f:g1"})
+	must(t, err)
+	if diff := cmp.Diff(entries[0], got[len(got)-1]); diff != "" {
+		t.Errorf("entry read back (-want +got):\n%s", diff)
+	}
+	for _, tc := range []struct {
+		name string
+		f    store.AuditFilter
+		want []string
+	}{
+		{"actor contains, any case", store.AuditFilter{Actor: "ANN@"}, []string{"user.update", "group.create"}},
+		{"actor wildcards are literal", store.AuditFilter{Actor: "%_"}, []string{"user.create"}},
+		{"actor id", store.AuditFilter{ActorID: "u-bob"}, []string{"Group.Delete", "group.update"}},
+		{"action prefix, any case", store.AuditFilter{Action: "group.", Actor: "@example.com"}, []string{"Group.Delete", "group.update", "group.create"}},
+		{"action exact", store.AuditFilter{Action: "user.update"}, []string{"user.update"}},
+		{"action prefix is not a substring", store.AuditFilter{Action: "update"}, []string{}},
+		{"outcome", store.AuditFilter{Outcome: "denied"}, []string{"user.update"}},
+		{"from is inclusive", store.AuditFilter{From: at(6), Target: "f:g1"}, []string{"groupsync.run"}},
+		{"to is exclusive", store.AuditFilter{To: at(4), ActorID: "u-ann"}, []string{"group.create"}},
+		{"between", store.AuditFilter{From: at(4), To: at(7)}, []string{"groupsync.run", "user.update", "group.update"}},
+		{"all together", store.AuditFilter{Actor: "bob", Action: "group", Outcome: "ok", Target: "f:g1", From: at(3), To: at(8)}, []string{"group.update"}},
+		{"before id pages older", store.AuditFilter{From: at(3), BeforeID: ids["groupsync.run"], Limit: 2}, []string{"user.update", "group.update"}},
+		{"after id pages newer, closest first read", store.AuditFilter{From: at(3), AfterID: ids["group.create"], Limit: 2}, []string{"user.update", "group.update"}},
+		{"after id at the newest end", store.AuditFilter{From: at(3), AfterID: ids["user.create"]}, []string{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.ListAudit(ctx, tc.f)
+			must(t, err)
+			if diff := cmp.Diff(tc.want, actions(got)); diff != "" {
+				t.Errorf("ListAudit(%+v) (-want +got):\n%s", tc.f, diff)
+			}
+		})
 	}
 }
 

@@ -100,6 +100,7 @@ var entries = []MenuItem{
 	{"tasks", "Scheduled tasks", "/tasks"},
 	{"processes", "Processes", "/processes"},
 	{"sso", "Single sign-on", "/settings/sso"},
+	{"audit", "Audit log", "/audit"},
 }
 
 // menu keeps the entries p may use, so that nobody is shown a link that
@@ -119,6 +120,10 @@ func (s *Site) menu(ctx context.Context, p *tenantlink.Principal) []MenuItem {
 		case "datasources":
 			ok = admin || p.Has(tenantlink.RoleManageDatasources) || s.usesDataSources(ctx, p)
 		case "processes":
+			ok = true
+		case "audit":
+			// Everyone has an audit log: their own entries, or all of
+			// them for an Administrator.
 			ok = true
 		default:
 			ok = admin
@@ -168,9 +173,35 @@ func (s *Site) Render(w http.ResponseWriter, status int, t *template.Template, v
 // Funcs are the template functions every page may use.
 func Funcs() template.FuncMap {
 	return template.FuncMap{
-		"when": func(t any) string { return When(t, "2 Jan 2006 15:04 UTC") },
+		"when": Time,
 		"iso":  func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	}
+}
+
+// TimeLayout is the one date format of the UI, in UTC on the server; the
+// layout's script rewrites every <time data-local> into the same format in
+// the viewer's time zone.
+const TimeLayout = "2 Jan 2006, 15:04"
+
+// Time renders a time.Time or *time.Time as <time data-local
+// datetime="ISO 8601">2 Dec 2026, 16:53 UTC</time>, and the zero time or
+// nil as nothing. Every page shows times through it, so that they look the
+// same everywhere and move to the viewer's zone together.
+func Time(t any) template.HTML {
+	var v time.Time
+	switch x := t.(type) {
+	case time.Time:
+		v = x
+	case *time.Time:
+		if x != nil {
+			v = *x
+		}
+	}
+	if v.IsZero() {
+		return ""
+	}
+	v = v.UTC()
+	return template.HTML(`<time data-local datetime="` + v.Format(time.RFC3339) + `">` + v.Format(TimeLayout) + ` UTC</time>`)
 }
 
 // When formats a time.Time or *time.Time in UTC with layout, and the zero

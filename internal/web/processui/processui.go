@@ -63,8 +63,6 @@ func Register(d Deps) {
 }
 
 var funcs = template.FuncMap{
-	// Instances run in seconds: the pages show them to the second.
-	"when": func(t any) string { return page.When(t, "2 Jan 2006 15:04:05 UTC") },
 	"cell": cell,
 	"rows": func(v any) []map[string]any {
 		list, _ := v.([]any)

@@ -19,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantlink/tenantlink/internal/testenv"
+	webpage "github.com/tenantlink/tenantlink/internal/web/page"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -113,7 +114,7 @@ var (
 	csrfRE = regexp.MustCompile(`(name="csrf" value="|name="csrf-token" content=")[^"]*"`)
 	// The application's clock is real time (testenv runs the simulator,
 	// whose tokens expire on it), so dates are masked, not fixed.
-	dateRE = regexp.MustCompile(`\d{1,2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2} UTC`)
+	dateRE = regexp.MustCompile(`<time data-local datetime="[^"]*">\d{1,2} [A-Z][a-z]{2} \d{4}, \d{2}:\d{2} UTC</time>`)
 	portRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 )
 
@@ -348,12 +349,12 @@ func TestSyncPages(t *testing.T) {
 		page := admin.In(t).Get("/tasks")
 		row := taskRow(t, page, tk.ID)
 		for _, want := range []string{
-			`<a href="/groups/` + id + `">` + tk.Name + `</a>`,                 // name, linking to the group
-			"<td>" + tk.ScheduleText + "</td>",                                 // schedule
-			`<span class="muted">never</span>`,                                 // last run
-			"<td>" + tk.NextRun.UTC().Format("2 Jan 2006 15:04 UTC") + "</td>", // next run
-			"<td>" + tk.Status,                                                 // status
-			`action="/tasks/` + tk.ID + `/run"`,                                // Run now
+			`<a href="/groups/` + id + `">` + tk.Name + `</a>`,  // name, linking to the group
+			"<td>" + tk.ScheduleText + "</td>",                  // schedule
+			`<span class="muted">never</span>`,                  // last run
+			"<td>" + string(webpage.Time(tk.NextRun)) + "</td>", // next run
+			"<td>" + tk.Status,                                  // status
+			`action="/tasks/` + tk.ID + `/run"`,                 // Run now
 		} {
 			if !strings.Contains(row, want) {
 				t.Errorf("task row lacks %q:\n%s", want, row)

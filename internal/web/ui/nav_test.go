@@ -43,16 +43,17 @@ func TestMenu(t *testing.T) {
 	}
 
 	all := map[string]string{"Data sources": "/datasources", "Users": "/users", "Groups": "/groups",
-		"Scheduled tasks": "/tasks", "Processes": "/processes", "Single sign-on": "/settings/sso"}
+		"Scheduled tasks": "/tasks", "Processes": "/processes", "Single sign-on": "/settings/sso", "Audit log": "/audit"}
 	tests := []struct {
 		email string
 		want  []string
 	}{
-		{"admin@example.com", []string{"Data sources", "Users", "Groups", "Scheduled tasks", "Processes", "Single sign-on"}},
-		{"manager@example.com", []string{"Data sources", "Processes"}},
-		{"user@example.com", []string{"Data sources", "Processes"}},
-		{"outsider@example.com", []string{"Processes"}},
-		{"designer@example.com", []string{"Processes"}},
+		{"admin@example.com", []string{"Data sources", "Users", "Groups", "Scheduled tasks", "Processes", "Single sign-on", "Audit log"}},
+		// Everyone has an audit log: their own actions.
+		{"manager@example.com", []string{"Data sources", "Processes", "Audit log"}},
+		{"user@example.com", []string{"Data sources", "Processes", "Audit log"}},
+		{"outsider@example.com", []string{"Processes", "Audit log"}},
+		{"designer@example.com", []string{"Processes", "Audit log"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.email, func(t *testing.T) {
@@ -69,7 +70,7 @@ func TestMenu(t *testing.T) {
 
 	t.Run("the current page is marked", func(t *testing.T) {
 		b := e.mustSignIn(t, "admin@example.com")
-		for path, href := range map[string]string{"/datasources": "/datasources", "/users": "/users", "/groups": "/groups"} {
+		for path, href := range map[string]string{"/datasources": "/datasources", "/users": "/users", "/groups": "/groups", "/audit": "/audit"} {
 			if body := b.get(path).Body; !strings.Contains(body, `<a href="`+href+`" aria-current="page">`) {
 				t.Errorf("GET %s: menu entry %s is not marked current", path, href)
 			}

@@ -88,8 +88,19 @@ func Register(d Deps) {
 
 	s.HandlePage("GET /users", false, h.listUsers)
 	s.HandlePage("POST /users", false, h.createUser)
+	s.HandlePage("GET /users/{id}", false, h.showUser)
 	s.HandlePage("POST /users/{id}", false, h.updateUser)
 	s.HandlePage("GET /groups", false, h.listGroups)
+	s.HandlePage("POST /groups", false, h.createGroup)
+	// GET /groups/{id} is the group's sync page (package syncui); the
+	// directory side of a group lives under it.
+	s.HandlePage("GET /groups/{id}/edit", false, h.showGroupEdit)
+	s.HandlePage("POST /groups/{id}/edit", false, h.saveGroup)
+	s.HandlePage("POST /groups/{id}/members", false, h.addGroupMembers)
+	s.HandlePage("POST /groups/{id}/members/remove", false, h.removeGroupMembers)
+	s.HandlePage("GET /groups/{id}/delete", false, h.confirmGroupDelete)
+	s.HandlePage("POST /groups/{id}/delete", false, h.deleteGroup)
+	s.HandlePage("GET /audit", false, h.showAudit)
 	if d.SSO != nil {
 		s.HandlePage("GET /settings/sso", false, h.showSSOSettings)
 		s.HandlePage("POST /settings/sso", false, h.saveSSOSettings)
@@ -129,12 +140,6 @@ func (h *handler) render(w http.ResponseWriter, status int, name string, p *page
 }
 
 var funcs = template.FuncMap{
-	"date": func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return t.UTC().Format("2 Jan 2006")
-	},
 	"cell": cell,
 	"statusClass": func(s tenantlink.Status) string {
 		switch s {
@@ -172,12 +177,8 @@ var funcs = template.FuncMap{
 		return strings.Join(s, ", ")
 	},
 	"allRoles": func() []tenantlink.Role { return tenantlink.Roles },
-	"deref": func(t *time.Time) time.Time {
-		if t == nil {
-			return time.Time{}
-		}
-		return *t
-	},
+	"add":      func(a, b int) int { return a + b },
+	"outcomes": func() []string { return outcomes },
 	"choices": func(field string, selected []string, users []*tenantlink.User, groups []*tenantlink.Group) choiceList {
 		return choiceList{Field: field, Selected: selected, Users: users, Groups: groups}
 	},

@@ -505,6 +505,7 @@ func TestStaticAssets(t *testing.T) {
 		{"/static/app.css", "text/css", ".badge-ready"},
 		{"/static/app.js", "text/javascript", "tenantlink-authorize"},
 		{"/static/callback.js", "text/javascript", "window.opener"},
+		{"/static/page.js", "text/javascript", "data-confirm-unsaved"},
 		{"/static/connectors/office365.svg", "image/svg+xml", "<svg"},
 	}
 	for _, tc := range tests {

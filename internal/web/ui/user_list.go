@@ -2,14 +2,22 @@ package ui
 
 import (
 	"net/http"
+	"strconv"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/store"
-	"github.com/tenantlink/tenantlink/internal/web"
 )
 
 type userListData struct {
 	Users []*tenantlink.User
+	// Search, Sort and Page are the list's query; HasNext says whether
+	// another page follows.
+	Search  string
+	Sort    string
+	Page    int
+	HasNext bool
+	// Links are the pager's and the sortable columns' URLs.
+	PrevURL, NextURL, ByEmailURL, ByNameURL string
 	// Form holds what the add-user form showed when it was refused.
 	Form userForm
 }
@@ -32,12 +40,29 @@ func (h *handler) listUsers(w http.ResponseWriter, r *http.Request) error {
 	return h.renderUsers(w, r, http.StatusOK, userForm{Roles: []tenantlink.Role{tenantlink.RoleUser}}, ns)
 }
 
+// renderUsers shows one page of the users, searched by name or email and
+// sorted by email (default) or name.
 func (h *handler) renderUsers(w http.ResponseWriter, r *http.Request, status int, f userForm, ns []notice) error {
-	users, err := h.Directory.ListUsers(r.Context(), web.PrincipalFrom(r.Context()), store.UserFilter{})
+	d := userListData{Search: trimmed(r, "q"), Sort: r.URL.Query().Get("sort"), Page: pageNumber(r, "page"), Form: f}
+	if d.Sort != "name" {
+		d.Sort = "email"
+	}
+	var err error
+	d.Users, d.HasNext, err = h.pageUsers(r, store.UserFilter{Search: d.Search, Sort: d.Sort}, d.Page)
 	if err != nil {
 		return err
 	}
-	p := h.newPage(r, "Users", "users", userListData{Users: users, Form: f})
+	q := r.URL.Query()
+	q.Del("notice")
+	if d.Page > 1 {
+		d.PrevURL = withQuery("/users", q, "page", strconv.Itoa(d.Page-1))
+	}
+	if d.HasNext {
+		d.NextURL = withQuery("/users", q, "page", strconv.Itoa(d.Page+1))
+	}
+	d.ByEmailURL = withQuery("/users", q, "sort", "", "page", "")
+	d.ByNameURL = withQuery("/users", q, "sort", "name", "page", "")
+	p := h.newPage(r, "Users", "users", d)
 	p.Notices = ns
 	return h.render(w, status, "user_list", p)
 }

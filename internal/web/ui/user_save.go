@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/directory"
@@ -47,11 +48,19 @@ func (h *handler) updateUser(w http.ResponseWriter, r *http.Request) error {
 	roles := formRoles(r)
 	active := formBool(r, "active")
 	_, err := h.Directory.UpdateUser(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"), directory.UserInput{Roles: &roles, Active: &active})
+	fromDetail := r.PostFormValue("from") == "detail"
+	if fieldError(err) && fromDetail {
+		return h.renderUser(w, r, web.Status(tenantlink.ErrorCode(err)), []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
+	}
 	if fieldError(err) {
 		return h.renderUsers(w, r, web.Status(tenantlink.ErrorCode(err)), userForm{Roles: []tenantlink.Role{tenantlink.RoleUser}}, []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
 	}
 	if err != nil {
 		return err
+	}
+	if fromDetail {
+		http.Redirect(w, r, "/users/"+url.PathEscape(r.PathValue("id"))+"?notice=updated", http.StatusSeeOther)
+		return nil
 	}
 	http.Redirect(w, r, "/users?notice=updated", http.StatusSeeOther)
 	return nil

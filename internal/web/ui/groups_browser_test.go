@@ -1,0 +1,102 @@
+package ui_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/tenantlink/tenantlink/internal/testenv"
+)
+
+// TestBrowserGroupSyncFromTheUI is what issue 9 found missing: an
+// Administrator creates a directory group in the UI, sets up its member
+// sync from Office 365 on the group's sync page, runs it, sees the
+// imported members, and finds the change in the audit log by its target.
+// Only the data source is prepared through the API.
+func TestBrowserGroupSyncFromTheUI(t *testing.T) {
+	e := testenv.New(t, testenv.Options{Users: 12, Groups: 3, Seed: 7, RunJobs: true})
+	s := &stack{Env: e, AdminEmail: testenv.AdminEmail, AdminPassword: testenv.Password}
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso tenant", nil)
+	browserCtx := mustBrowser(t)
+	ctx, cancel := context.WithTimeout(browserCtx, 3*time.Minute)
+	defer cancel()
+	check := watchPage(t, ctx)
+	signIn(t, ctx, s)
+
+	run(t, ctx, "Administration > Groups, New group",
+		chromedp.Click(xp(`//summary[normalize-space()="Administration"]`)),
+		chromedp.Click(xp(`//nav//a[normalize-space()="Groups"]`)),
+		chromedp.WaitVisible(xp(`//h2[normalize-space()="New group"]`)),
+		chromedp.SendKeys(chromedp.ID("new-group-name"), "Imported staff"),
+		chromedp.Click(xp(`//label[normalize-space()="Design business process"]`)),
+		chromedp.Click(xp(`//button[normalize-space()="Create group"]`)),
+		notice("Group created"),
+		chromedp.WaitVisible(xp(`//h1[normalize-space()="Imported staff"]`)),
+	)
+	path := read(t, ctx, "edit page path", chromedp.Evaluate[string](`location.pathname`))
+	id := strings.TrimSuffix(strings.TrimPrefix(path, "/groups/"), "/edit")
+	if id == path || strings.Contains(id, "/") {
+		t.Fatalf("after creating: at %s, want /groups/{id}/edit", path)
+	}
+
+	// Unsaved edits: Close asks first, and answering Cancel stays.
+	run(t, ctx, "unsaved name, Close, Cancel",
+		chromedp.SendKeys(chromedp.ID("group-name"), " (draft)"),
+		chromedp.Evaluate[chromedp.Void](`window.confirm = function (m) { window.askedBeforeClose = m; return false; }`),
+		chromedp.Click(xp(`//a[@data-close and normalize-space()="Close"]`)),
+	)
+	asked := read(t, ctx, "the question", chromedp.Evaluate[string](`window.askedBeforeClose || ""`))
+	if here := read(t, ctx, "path", chromedp.Evaluate[string](`location.pathname`)); !strings.Contains(asked, "unsaved changes") || here != path {
+		t.Errorf("Close with an unsaved name: asked %q, now at %s; want the question and to stay at %s", asked, here, path)
+	}
+	run(t, ctx, "reload without the draft", chromedp.Navigate(e.URL+path), chromedp.WaitVisible(chromedp.ID("group-name")))
+
+	run(t, ctx, "the group's sync page: turn member sync on",
+		chromedp.Click(xp(`//a[normalize-space()="Group member sync"]`)),
+		chromedp.WaitVisible(chromedp.ID("sync-enabled")),
+		chromedp.Click(chromedp.ID("sync-enabled")),
+		chromedp.SetValue(chromedp.ID("sync-ds"), ds.ID),
+		chromedp.SendKeys(chromedp.ID("sync-source"), "*"),
+		chromedp.Click(xp(`//form[contains(@action,"/sync")]//button[normalize-space()="Save"]`)),
+		notice("Sync settings saved"),
+	)
+	screenshot(t, ctx, "group-sync-settings.png", false)
+	run(t, ctx, "Run now, until the run succeeds",
+		chromedp.Click(xp(`//button[normalize-space()="Run now"]`)),
+		notice("The sync is queued"),
+		chromedp.WaitVisible(xp(`//table[@id="sync-runs"]//tr[@data-status="succeeded"]`)),
+	)
+	screenshot(t, ctx, "group-sync-run.png", false)
+
+	run(t, ctx, "the imported members on the group's page",
+		chromedp.Click(xp(`//a[normalize-space()="Name, roles and members"]`)),
+		chromedp.WaitVisible(xp(`//section[@id="members"]//tbody/tr`)),
+	)
+	if n := read(t, ctx, "member rows", chromedp.Evaluate[int](`document.querySelectorAll("#members tbody tr").length`)); n < 10 {
+		t.Errorf("members after the sync: %d rows, want the tenant's users", n)
+	}
+	if sub := read(t, ctx, "sync summary", chromedp.Text(chromedp.CSS(".page-head .subtitle"))); !strings.Contains(sub, "on, from Contoso tenant") {
+		t.Errorf("group page says %q, want the sync on from Contoso tenant", sub)
+	}
+	screenshot(t, ctx, "group-edit.png", false)
+
+	run(t, ctx, "Administration > Audit log, filtered by the group",
+		chromedp.Click(xp(`//summary[normalize-space()="Administration"]`)),
+		chromedp.Click(xp(`//nav//a[normalize-space()="Audit log"]`)),
+		chromedp.WaitVisible(xp(`//h1[normalize-space()="Audit log"]`)),
+		chromedp.SendKeys(chromedp.ID("f-target"), "group:"+id),
+		chromedp.Click(xp(`//button[normalize-space()="Filter"]`)),
+		chromedp.WaitVisible(xp(`//tr[td[normalize-space()="group.sync.settings"]]`)),
+		chromedp.WaitVisible(xp(`//tr[td[normalize-space()="group.create"]]`)),
+	)
+	// Times are shown in the browser's zone, in the one format.
+	shown := read(t, ctx, "a time", chromedp.Text(chromedp.CSS("table.audit time")))
+	if strings.Contains(shown, "UTC") || !strings.Contains(shown, ", ") {
+		t.Errorf("audit time shown as %q, want the local format like 2 Dec 2026, 16:53", shown)
+	}
+	screenshot(t, ctx, "audit.png", false)
+	check()
+}
