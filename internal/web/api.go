@@ -43,8 +43,8 @@ func (s *Server) registerAPI() {
 		writeJSON(w, 200, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	if s.cfg.Metrics != nil {
-		s.mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
+	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
+		s.mux.Handle("GET /metrics", s.MetricsHandler())
 	}
 	s.mux.Handle("/api/", s.wrap("/api/", true, true, func(w http.ResponseWriter, r *http.Request) error {
 		return tenantlink.Errorf(tenantlink.ENOTFOUND, "no API path %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)
