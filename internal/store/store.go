@@ -185,6 +185,9 @@ type Store interface {
 	ListAllAPITokens(ctx context.Context) ([]*APIToken, error)
 	TouchAPIToken(ctx context.Context, id string, at, notBefore time.Time) error
 	DeleteUserAPITokens(ctx context.Context, userID string) (int, error)
+	// DeleteOtherUserSessions signs a user out everywhere but the session
+	// keepHash (the one changing its password).
+	DeleteOtherUserSessions(ctx context.Context, userID, keepHash string) error
 }
 
 // UserFilter narrows ListUsers.

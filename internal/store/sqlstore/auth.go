@@ -140,6 +140,14 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 	return nil
 }
 
+// DeleteOtherUserSessions signs a user out everywhere but keepHash.
+func (db *DB) DeleteOtherUserSessions(ctx context.Context, userID, keepHash string) error {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2`, userID, keepHash); err != nil {
+		return fmt.Errorf("sqlstore: delete other user sessions: %w", err)
+	}
+	return nil
+}
+
 // DeleteUserSessions signs a user out everywhere.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID string) error {
 	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {

@@ -727,6 +727,19 @@ func testAPITokenLifecycle(t *testing.T, s store.Store) {
 		t.Errorf("LastUsed = %v, want %v", got.LastUsed, at(5))
 	}
 
+	now := time.Now()
+	exp := now.Add(time.Hour)
+	for _, sess := range []*store.Session{{IDHash: "s1", UserID: u.ID, CSRFToken: "c", ExpiresAt: exp}, {IDHash: "s2", UserID: u.ID, CSRFToken: "c", ExpiresAt: exp}, {IDHash: "s3", UserID: v.ID, CSRFToken: "c", ExpiresAt: exp}} {
+		must(t, s.CreateSession(ctx, sess))
+	}
+	must(t, s.DeleteOtherUserSessions(ctx, u.ID, "s1"))
+	for hash, want := range map[string]bool{"s1": true, "s2": false, "s3": true} {
+		_, err := s.GetSession(ctx, hash, now)
+		if got := err == nil; got != want {
+			t.Errorf("session %s kept = %v (err %v), want %v after DeleteOtherUserSessions", hash, got, err, want)
+		}
+	}
+
 	n, err := s.DeleteUserAPITokens(ctx, u.ID)
 	must(t, err)
 	if n != 2 {
