@@ -91,7 +91,7 @@ func checkText(field, v string, max int) error {
 	if len(v) > max {
 		return tenantlink.Errorf(tenantlink.EINVALID, "%s is longer than %d characters", field, max)
 	}
-	return nil
+	return tenantlink.CheckText(field, v)
 }
 
 // CreateUser creates a local user. Email is required; a password is
