@@ -201,7 +201,7 @@ const tokenColumns = `id, user_id, name, hash, prefix, created_at, last_used, ex
 
 func scanToken(sc interface{ Scan(...any) error }) (*store.APIToken, error) {
 	var (
-		t                 store.APIToken
+		t                          store.APIToken
 		created, lastUsed, expires dbTime
 	)
 	if err := sc.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &t.Prefix, &created, &lastUsed, &expires); err != nil {
