@@ -50,6 +50,22 @@ type UserInput struct {
 	Active      *bool              `json:"active"`
 	Roles       *[]tenantlink.Role `json:"roles"`
 	Password    *string            `json:"password"`
+	// CurrentPassword must accompany a change of your own password (an
+	// Administrator resetting someone else's needs none).
+	CurrentPassword *string `json:"currentPassword"`
+	// RevokeTokens, with a new password, also revokes all of the user's
+	// API tokens.
+	RevokeTokens *bool `json:"revokeTokens"`
+}
+
+// keepSessionKey carries the session that changes its own password: the
+// user's other sessions end, this one stays.
+type keepSessionKey struct{}
+
+// KeepSession marks ctx as coming from the session with this id hash, so
+// that a password change ends the user's other sessions but not it.
+func KeepSession(ctx context.Context, idHash string) context.Context {
+	return context.WithValue(ctx, keepSessionKey{}, idHash)
 }
 
 func requireAdmin(p *tenantlink.Principal, what string) error {
@@ -102,6 +118,9 @@ func (s *Service) CreateUser(ctx context.Context, p *tenantlink.Principal, in Us
 	}
 	if in.Email == nil {
 		return nil, tenantlink.Errorf(tenantlink.EINVALID, "email is required")
+	}
+	if in.CurrentPassword != nil || in.RevokeTokens != nil {
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "currentPassword and revokeTokens belong to a password change, not to a new user")
 	}
 	u := &tenantlink.User{Active: true, Roles: []tenantlink.Role{tenantlink.RoleUser}}
 	if err := s.apply(u, in); err != nil {
@@ -182,6 +201,17 @@ func (s *Service) UpdateUser(ctx context.Context, p *tenantlink.Principal, id st
 			return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, "changing your own roles, status or email needs the Administrator role")
 		}
 	}
+	if in.Password == nil && (in.CurrentPassword != nil || in.RevokeTokens != nil) {
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "currentPassword and revokeTokens go with a new password")
+	}
+	if in.Password != nil && self {
+		if err := auth.ValidatePassword(*in.Password); err != nil {
+			return nil, tenantlink.Errorf(tenantlink.EINVALID, "%s", strings.TrimPrefix(err.Error(), auth.ErrWeakPassword.Error()+": "))
+		}
+		if err := s.checkCurrentPassword(ctx, p.User, in.CurrentPassword); err != nil {
+			return nil, err
+		}
+	}
 	var out *tenantlink.User
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		u, err := tx.GetUser(ctx, id)
@@ -210,13 +240,29 @@ func (s *Service) UpdateUser(ctx context.Context, p *tenantlink.Principal, id st
 				return err
 			}
 		}
-		if in.Password != nil || (in.Active != nil && !*in.Active) {
+		keep, _ := ctx.Value(keepSessionKey{}).(string)
+		switch {
+		case in.Password != nil && self && keep != "" && (in.Active == nil || *in.Active):
+			if err := tx.DeleteOtherUserSessions(ctx, u.ID, keep); err != nil {
+				return err
+			}
+		case in.Password != nil || (in.Active != nil && !*in.Active):
 			if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
 				return err
 			}
 		}
 		out = u
-		return Audit(ctx, tx, u.UpdatedAt, p, "user.update", "user:"+u.ID, "ok", changedFields(in))
+		if err := Audit(ctx, tx, u.UpdatedAt, p, "user.update", "user:"+u.ID, "ok", changedFields(in)); err != nil {
+			return err
+		}
+		if in.RevokeTokens != nil && *in.RevokeTokens {
+			n, err := tx.DeleteUserAPITokens(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			return Audit(ctx, tx, u.UpdatedAt, p, "token.revoke", "user:"+u.ID, "ok", fmt.Sprintf("all %d tokens, with a password change", n))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
@@ -240,6 +286,9 @@ func changedFields(in UserInput) string {
 	}
 	if in.Password != nil {
 		f = append(f, "password")
+	}
+	if in.RevokeTokens != nil && *in.RevokeTokens {
+		f = append(f, "revoke tokens")
 	}
 	return strings.Join(f, ", ")
 }
@@ -289,6 +338,33 @@ func (s *Service) DeleteUser(ctx context.Context, p *tenantlink.Principal, id st
 		}
 		return Audit(ctx, tx, s.Now(), p, "user.delete", "user:"+id, "ok", u.Email)
 	})
+}
+
+// checkCurrentPassword verifies the current password of u before it is
+// changed, counted by the sign-in limiter like a sign-in so that a stolen
+// session cannot guess it.
+func (s *Service) checkCurrentPassword(ctx context.Context, u *tenantlink.User, current *string) error {
+	if current == nil || *current == "" {
+		return tenantlink.Errorf(tenantlink.EINVALID, "Give your current password (currentPassword) to change your own password.")
+	}
+	key := "email:" + strings.ToLower(u.Email)
+	res, ok, wait := s.Limiter.Reserve(key)
+	if !ok {
+		return tenantlink.Errorf(tenantlink.ETOOMANY, "Too many wrong passwords. Try again in %s.", wait.Round(time.Second))
+	}
+	stored, err := s.Store.GetUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	check := s.CheckPassword
+	if check == nil {
+		check = auth.CheckPasswordOrDummy
+	}
+	if stored.PasswordHash == "" || !check(stored.PasswordHash, *current) {
+		return tenantlink.Errorf(tenantlink.EINVALID, "currentPassword is not your current password")
+	}
+	res.Succeed(key)
+	return nil
 }
 
 // ErrBadCredentials is the one answer to a failed sign-in, whatever failed.
