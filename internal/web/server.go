@@ -536,6 +536,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return fmt.Errorf("read request body: %w", err)
 	}
+	if err := checkShape(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -553,6 +556,94 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return decodeError(err)
 	}
 	return checkNames(tree, reflect.TypeOf(v), "")
+}
+
+// checkShape refuses a body that is not one JSON object (null, a string,
+// a number, an array: encoding/json takes null for "no change" and would
+// let it through as {}) and any object, at any depth, that names a member
+// twice (encoding/json keeps the last, another reader may keep the first,
+// and an audit or review would see the one it was shown).
+func checkShape(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return decodeError(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return tenantlink.Errorf(tenantlink.EINVALID, "the body must be a JSON object, not %s", tokenKind(tok))
+	}
+	return checkObject(dec, "")
+}
+
+// checkObject reads the members of an object whose '{' was read, and
+// everything nested in them, refusing duplicate names.
+func checkObject(dec *json.Decoder, path string) error {
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return truncated(err)
+		}
+		name, _ := tok.(string)
+		if seen[name] {
+			return tenantlink.Errorf(tenantlink.EINVALID, "duplicate field %q: name each field once", path+name)
+		}
+		seen[name] = true
+		if err := checkValue(dec, path+name); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return truncated(err)
+	}
+	return nil
+}
+
+func checkValue(dec *json.Decoder, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return truncated(err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		return checkObject(dec, path+".")
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := checkValue(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return truncated(err)
+		}
+	}
+	return nil
+}
+
+// truncated is decodeError for a body that already started: its end is
+// an unexpected one.
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return decodeError(err)
+}
+
+func tokenKind(tok json.Token) string {
+	switch tok.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "true or false"
+	case json.Delim:
+		return "an array"
+	}
+	return "that"
 }
 
 // checkNames refuses member names that match a field only when case is
