@@ -19,6 +19,7 @@ type snapshot struct {
 	AuditLen    int
 	GroupSync   map[string]any
 	SSO         map[string]any
+	Tokens      []map[string]any
 }
 
 func takeSnapshot(tb testing.TB, admin *client) snapshot {
@@ -45,6 +46,12 @@ func takeSnapshot(tb testing.TB, admin *client) snapshot {
 		s.GroupSync[g["id"].(string)] = sync
 	}
 	admin.Must(200, "GET", "/api/v1/settings/sso", nil, &s.SSO)
+	var tokens struct{ Value []map[string]any }
+	admin.Must(200, "GET", "/api/v1/tokens", nil, &tokens)
+	for _, tk := range tokens.Value {
+		delete(tk, "lastUsedAt") // moves with every use of the Administrator's token
+	}
+	s.Tokens = tokens.Value
 	s.AuditLen = len(audit(tb, admin))
 	return s
 }
@@ -121,6 +128,14 @@ func testBadInput(t *testing.T, backend string) {
 		{"session email wrong type", "POST", "/api/v1/session", map[string]any{"email": 5, "password": "x"}, nil, 400, "invalid", `field "email" must be a string`},
 		{"token name wrong type", "POST", "/api/v1/tokens", map[string]any{"name": true}, nil, 400, "invalid", `field "name" must be a string`},
 		{"token name too long", "POST", "/api/v1/tokens", map[string]any{"name": strings.Repeat("n", 101)}, nil, 400, "invalid", "longer than 100"},
+		{"token expiresInDays zero", "POST", "/api/v1/tokens", map[string]any{"expiresInDays": 0}, nil, 400, "invalid", "expiresInDays must be between 1 and 3650"},
+		{"token expiresInDays too far", "POST", "/api/v1/tokens", map[string]any{"expiresInDays": 3651}, nil, 400, "invalid", "expiresInDays must be between 1 and 3650"},
+		{"token expiresInDays not a number", "POST", "/api/v1/tokens", map[string]any{"expiresInDays": "7"}, nil, 400, "invalid", `"expiresInDays" must be a number`},
+		{"token expiresAt not offered", "POST", "/api/v1/tokens", map[string]any{"expiresAt": "2030-01-01T00:00:00Z"}, nil, 400, "invalid", `unknown field "expiresAt"`},
+		{"revoke unknown token", "DELETE", "/api/v1/tokens/" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"revokeTokens without a password", "PATCH", "/api/v1/users/{user}", map[string]any{"revokeTokens": true}, nil, 400, "invalid", "go with a new password"},
+		{"own password without the current one", "PATCH", "/api/v1/users/{admin}", map[string]any{"password": "a new good password"}, nil, 400, "invalid", "current password"},
+		{"own password, wrong current one", "PATCH", "/api/v1/users/{admin}", map[string]any{"password": "a new good password", "currentPassword": "not my password"}, nil, 400, "invalid", "not your current password"},
 
 		// Invisible and control characters in names.
 		{"token name bidi", "POST", "/api/v1/tokens", map[string]any{"name": "ci\u202Egnp.exe"}, nil, 400, "invalid", "invisible or control characters"},
@@ -203,7 +218,7 @@ func testBadInput(t *testing.T, backend string) {
 	}...)
 
 	fill := func(s string) string {
-		return strings.NewReplacer("{ds}", ds.ID, "{user}", user.ID, "{group}", group.ID).Replace(s)
+		return strings.NewReplacer("{ds}", ds.ID, "{user}", user.ID, "{group}", group.ID, "{admin}", admin.UserID).Replace(s)
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
