@@ -125,6 +125,10 @@ func testBadInput(t *testing.T, backend string) {
 	cases = append(cases, []badCase{
 		// Sessions and tokens.
 		{"session without password", "POST", "/api/v1/session", map[string]any{"email": adminEmail}, nil, 400, "invalid", "email and password are required"},
+		// Login CSRF: a page on another site can send a body without a
+		// Content-Type without a preflight; browsers label it cross-site.
+		{"session without Content-Type", "POST", "/api/v1/session", map[string]any{"email": adminEmail, "password": password}, []string{"Content-Type", ""}, 400, "invalid", "Content-Type must be application/json"},
+		{"session from another site", "POST", "/api/v1/session", map[string]any{"email": adminEmail, "password": password}, []string{"Sec-Fetch-Site", "cross-site"}, 403, "forbidden", "other sites"},
 		{"session email wrong type", "POST", "/api/v1/session", map[string]any{"email": 5, "password": "x"}, nil, 400, "invalid", `field "email" must be a string`},
 		{"token name wrong type", "POST", "/api/v1/tokens", map[string]any{"name": true}, nil, 400, "invalid", `field "name" must be a string`},
 		{"token name too long", "POST", "/api/v1/tokens", map[string]any{"name": strings.Repeat("n", 101)}, nil, 400, "invalid", "longer than 100"},

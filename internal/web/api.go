@@ -76,6 +76,9 @@ type sessionOut struct {
 }
 
 func (s *Server) postSession(w http.ResponseWriter, r *http.Request) error {
+	if err := checkJSONSignIn(r); err != nil {
+		return err
+	}
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`

@@ -139,7 +139,7 @@ type browser struct {
 func (e *env) mustSignIn(tb testing.TB, email string) *browser {
 	tb.Helper()
 	b := e.anonymous(tb)
-	resp := b.post("/login", url.Values{"email": {email}, "password": {testPassword}}, false)
+	resp := b.post("/login", url.Values{"email": {email}, "password": {testPassword}, "csrf": {b.loginCSRF()}}, false)
 	if resp.Status != http.StatusSeeOther {
 		tb.Fatalf("sign in %s: status %d, want 303; body:\n%s", email, resp.Status, resp.Body)
 	}

@@ -103,6 +103,13 @@ func staticHandler() http.Handler {
 	}
 	files := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: a folder (with or without its slash) is not found
+		// rather than listed.
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if fi, err := fs.Stat(sub, strings.TrimSuffix(name, "/")); name == "" || strings.HasSuffix(name, "/") || err != nil || fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		// Assets are embedded in the binary, so they change only with a
 		// new release; a short max-age keeps upgrades visible quickly.
 		w.Header().Set("Cache-Control", "public, max-age=300")
