@@ -43,16 +43,16 @@ func TestMenu(t *testing.T) {
 	}
 
 	all := map[string]string{"Data sources": "/datasources", "Users": "/users", "Groups": "/groups",
-		"Scheduled tasks": "/tasks", "Processes": "/processes", "Single sign-on": "/settings/sso"}
+		"Scheduled tasks": "/tasks", "Processes": "/processes", "Single sign-on": "/settings/sso", "API tokens": "/tokens"}
 	tests := []struct {
 		email string
 		want  []string
 	}{
-		{"admin@example.com", []string{"Data sources", "Users", "Groups", "Scheduled tasks", "Processes", "Single sign-on"}},
-		{"manager@example.com", []string{"Data sources", "Processes"}},
-		{"user@example.com", []string{"Data sources", "Processes"}},
-		{"outsider@example.com", []string{"Processes"}},
-		{"designer@example.com", []string{"Processes"}},
+		{"admin@example.com", []string{"Data sources", "Users", "Groups", "Scheduled tasks", "Processes", "Single sign-on", "API tokens"}},
+		{"manager@example.com", []string{"Data sources", "Processes", "API tokens"}},
+		{"user@example.com", []string{"Data sources", "Processes", "API tokens"}},
+		{"outsider@example.com", []string{"Processes", "API tokens"}},
+		{"designer@example.com", []string{"Processes", "API tokens"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.email, func(t *testing.T) {

@@ -90,6 +90,10 @@ func Register(d Deps) {
 	s.HandlePage("POST /users", false, h.createUser)
 	s.HandlePage("POST /users/{id}", false, h.updateUser)
 	s.HandlePage("GET /groups", false, h.listGroups)
+	s.HandlePage("GET /tokens", false, h.showTokens)
+	s.HandlePage("POST /tokens", false, h.createToken)
+	s.HandlePage("POST /tokens/{id}/revoke", false, h.revokeToken)
+	s.HandlePage("POST /account/password", false, h.changePassword)
 	if d.SSO != nil {
 		s.HandlePage("GET /settings/sso", false, h.showSSOSettings)
 		s.HandlePage("POST /settings/sso", false, h.saveSSOSettings)

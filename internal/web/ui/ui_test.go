@@ -232,6 +232,8 @@ func TestCSRF(t *testing.T) {
 		{"/datasources/" + ds.ID + "/delete", nil},
 		{"/datasources/" + ds.ID + "/security", url.Values{"admins": {admin.ID}}},
 		{"/users", url.Values{"email": {"new@example.com"}}},
+		{"/tokens", url.Values{"name": {"sneaky"}}},
+		{"/account/password", url.Values{"currentPassword": {testPassword}, "newPassword": {"sneaky password"}, "confirmPassword": {"sneaky password"}}},
 		{"/logout", nil},
 	}
 	for _, tc := range posts {
