@@ -99,6 +99,16 @@ func TestTokensAPI(t *testing.T) {
 	}
 	jane.Must(200, "GET", "/api/v1/session", nil, nil)
 
+	var doc struct {
+		Paths map[string]map[string]any
+	}
+	admin.Must(200, "GET", "/api/v1/openapi.json", nil, &doc)
+	for path, method := range map[string]string{"/api/v1/tokens": "get", "/api/v1/tokens/{id}": "delete"} {
+		if _, ok := doc.Paths[path][method]; !ok {
+			t.Errorf("OpenAPI lacks %s %s", method, path)
+		}
+	}
+
 	var actions []string
 	for _, a := range audit(t, admin) {
 		if strings.HasPrefix(a.Action, "token.") {
