@@ -76,3 +76,45 @@ func TestStaticNoListings(t *testing.T) {
 		}
 	}
 }
+
+// TestSignInBehindProxy: behind a trusted proxy, the sign-in limiter
+// keys on the client X-Forwarded-For names, so one client's wrong
+// passwords lock neither the proxy's other clients nor other accounts;
+// without the proxy trusted, the header is ignored.
+func TestSignInBehindProxy(t *testing.T) {
+	signIn := func(e *env, email, password, xff string) int {
+		t.Helper()
+		b := e.anonymous(t)
+		form := url.Values{"email": {email}, "password": {password}, "csrf": {b.loginCSRF()}}
+		req, err := http.NewRequest(http.MethodPost, e.URL+"/login", strings.NewReader(form.Encode()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("X-Forwarded-For", xff)
+		return b.do(req).Status
+	}
+	for _, tt := range []struct {
+		name    string
+		proxies string
+		want    int // the other client's correct password
+	}{
+		{"trusted proxies", "127.0.0.1/32, 10.0.0.0/8", http.StatusSeeOther},
+		{"untrusted proxy: one address for all", "", http.StatusTooManyRequests},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := mustOpenEnv(t, envConfig{TrustedProxies: tt.proxies})
+			e.mustCreateUser(t, "jane@example.com", tenantlink.RoleUser)
+			// One client sprays wrong passwords at many accounts.
+			for i := range 6 {
+				signIn(e, "spray"+string(rune('a'+i))+"@example.com", "wrong password", "203.0.113.7")
+			}
+			if got := signIn(e, "jane@example.com", "wrong password", "203.0.113.7"); got != http.StatusTooManyRequests {
+				t.Errorf("the spraying client = %d, want 429", got)
+			}
+			if got := signIn(e, "jane@example.com", testPassword, "198.51.100.20, 10.0.0.1"); got != tt.want {
+				t.Errorf("another client's correct password = %d, want %d", got, tt.want)
+			}
+		})
+	}
+}
