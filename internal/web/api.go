@@ -31,7 +31,7 @@ func (s *Server) registerAPI() {
 	s.api("GET", "/api/v1/users", "List directory users.", false, s.listUsers)
 	s.api("POST", "/api/v1/users", "Create a directory user.", false, s.createUser)
 	s.api("GET", "/api/v1/users/{id}", "Read a directory user.", false, s.getUser)
-	s.api("PATCH", "/api/v1/users/{id}", "Change a directory user.", false, s.patchUser)
+	s.api("PATCH", "/api/v1/users/{id}", "Change a directory user. Your own password needs \"currentPassword\"; \"revokeTokens\": true with a new password also revokes the user's API tokens; the user's other sessions end.", false, s.patchUser)
 	s.api("DELETE", "/api/v1/users/{id}", "Delete a directory user.", false, s.deleteUser)
 	s.api("GET", "/api/v1/groups", "List directory groups.", false, s.listGroups)
 	s.api("POST", "/api/v1/groups", "Create a directory group.", false, s.createGroup)
