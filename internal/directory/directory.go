@@ -360,7 +360,10 @@ func (s *Service) checkCurrentPassword(ctx context.Context, u *tenantlink.User, 
 	if check == nil {
 		check = auth.CheckPasswordOrDummy
 	}
-	if stored.PasswordHash == "" || !check(stored.PasswordHash, *current) {
+	if stored.PasswordHash == "" {
+		return tenantlink.Errorf(tenantlink.EINVALID, "You have no local password to change (you sign in with Microsoft): an Administrator can set one.")
+	}
+	if !check(stored.PasswordHash, *current) {
 		return tenantlink.Errorf(tenantlink.EINVALID, "currentPassword is not your current password")
 	}
 	res.Succeed(key)
