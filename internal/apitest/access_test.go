@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
@@ -33,10 +34,14 @@ type accessRow struct {
 
 var accessMatrix = map[string]accessRow{
 	//                                         anon user design manage admin cadmin cuser nolist
-	"POST /api/v1/session":                            {"200 200 200 200 200 200 200 200", nil},
-	"GET /api/v1/session":                             {"401 200 200 200 200 200 200 200", nil},
-	"DELETE /api/v1/session":                          {"401 204 204 204 204 204 204 204", nil},
-	"POST /api/v1/tokens":                             {"401 201 201 201 201 201 201 201", nil},
+	"POST /api/v1/session":   {"200 200 200 200 200 200 200 200", nil},
+	"GET /api/v1/session":    {"401 200 200 200 200 200 200 200", nil},
+	"DELETE /api/v1/session": {"401 204 204 204 204 204 204 204", nil},
+	"POST /api/v1/tokens":    {"401 201 201 201 201 201 201 201", nil},
+	"GET /api/v1/tokens":     {"401 200 200 200 200 200 200 200", nil},
+	// Someone else's token: only an Administrator may revoke it; for the
+	// others it does not exist (TestTokensAPI covers your own).
+	"DELETE /api/v1/tokens/{id}":                      {"401 404 404 404 204 404 404 404", nil},
 	"GET /api/v1/connectors":                          {"401 200 200 200 200 200 200 200", nil},
 	"GET /api/v1/datasources":                         {"401 200 200 200 200 200 200 200", nil},
 	"POST /api/v1/datasources":                        {"401 403 403 201 201 201 403 201", map[string]string{"*": needDSRole}},
@@ -201,6 +206,12 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 		body = map[string]string{"email": email, "password": password}
 	case "POST /api/v1/tokens":
 		body = map[string]string{"name": unique}
+	case "DELETE /api/v1/tokens/{id}":
+		_, tk, err := fx.e.App.Directory.CreateToken(t.Context(), tenantlink.System, fx.targetUser, unique)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path = strings.Replace(path, "{id}", tk.ID, 1)
 	case "POST /api/v1/datasources":
 		body = map[string]any{"name": unique, "type": "office365"}
 	case "POST /api/v1/datasources/{id}/operations/{name}":

@@ -17,6 +17,9 @@ type snapshot struct {
 	Users       []map[string]any
 	Groups      []map[string]any
 	AuditLen    int
+	GroupSync   map[string]any
+	SSO         map[string]any
+	Tokens      []map[string]any
 }
 
 func takeSnapshot(tb testing.TB, admin *client) snapshot {
@@ -36,6 +39,19 @@ func takeSnapshot(tb testing.TB, admin *client) snapshot {
 	admin.Must(200, "GET", "/api/v1/users", nil, &users)
 	admin.Must(200, "GET", "/api/v1/groups", nil, &groups)
 	s.Users, s.Groups = users.Value, groups.Value
+	s.GroupSync = map[string]any{}
+	for _, g := range groups.Value {
+		var sync map[string]any
+		admin.Must(200, "GET", "/api/v1/groups/"+g["id"].(string)+"/sync", nil, &sync)
+		s.GroupSync[g["id"].(string)] = sync
+	}
+	admin.Must(200, "GET", "/api/v1/settings/sso", nil, &s.SSO)
+	var tokens struct{ Value []map[string]any }
+	admin.Must(200, "GET", "/api/v1/tokens", nil, &tokens)
+	for _, tk := range tokens.Value {
+		delete(tk, "lastUsedAt") // moves with every use of the Administrator's token
+	}
+	s.Tokens = tokens.Value
 	s.AuditLen = len(audit(tb, admin))
 	return s
 }
@@ -81,6 +97,11 @@ func testBadInput(t *testing.T, backend string) {
 			{"wrong Content-Type", method, path, `{}`, []string{"Content-Type", "text/plain"}, 400, "invalid", "Content-Type must be application/json"},
 			{"form Content-Type", method, path, `name=x`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 400, "invalid", "Content-Type must be application/json"},
 			{"oversize", method, path, huge, nil, 413, "too_large", "larger than"},
+			{"null body", method, path, `null`, nil, 400, "invalid", "must be a JSON object, not null"},
+			{"string body", method, path, `"x"`, nil, 400, "invalid", "must be a JSON object, not a string"},
+			{"number body", method, path, `5`, nil, 400, "invalid", "must be a JSON object, not a number"},
+			{"duplicate key", method, path, `{"name":"a","name":"b"}`, nil, 400, "invalid", `duplicate field "name"`},
+			{"duplicate key deep", method, path, `{"x":[{"y":{"k":1,"k":2}}]}`, nil, 400, "invalid", `duplicate field "x[0].y.k"`},
 		}
 	}
 	var cases []badCase
@@ -90,6 +111,8 @@ func testBadInput(t *testing.T, backend string) {
 		{"POST", "/api/v1/datasources/{ds}/operations/UserList"},
 		{"POST", "/api/v1/users"}, {"PATCH", "/api/v1/users/{user}"},
 		{"POST", "/api/v1/groups"}, {"PATCH", "/api/v1/groups/{group}"},
+		{"PUT", "/api/v1/groups/{group}/sync"}, {"PUT", "/api/v1/settings/sso"},
+		{"POST", "/api/v1/processes"}, {"POST", "/api/v1/tasks"},
 	} {
 		for _, c := range generic(ep.method, ep.path) {
 			if ep.path == "/api/v1/tokens" && c.name == "empty body" {
@@ -102,9 +125,31 @@ func testBadInput(t *testing.T, backend string) {
 	cases = append(cases, []badCase{
 		// Sessions and tokens.
 		{"session without password", "POST", "/api/v1/session", map[string]any{"email": adminEmail}, nil, 400, "invalid", "email and password are required"},
+		// Login CSRF: a page on another site can send a body without a
+		// Content-Type without a preflight; browsers label it cross-site.
+		{"session without Content-Type", "POST", "/api/v1/session", map[string]any{"email": adminEmail, "password": password}, []string{"Content-Type", ""}, 400, "invalid", "Content-Type must be application/json"},
+		{"session from another site", "POST", "/api/v1/session", map[string]any{"email": adminEmail, "password": password}, []string{"Sec-Fetch-Site", "cross-site"}, 403, "forbidden", "other sites"},
 		{"session email wrong type", "POST", "/api/v1/session", map[string]any{"email": 5, "password": "x"}, nil, 400, "invalid", `field "email" must be a string`},
 		{"token name wrong type", "POST", "/api/v1/tokens", map[string]any{"name": true}, nil, 400, "invalid", `field "name" must be a string`},
 		{"token name too long", "POST", "/api/v1/tokens", map[string]any{"name": strings.Repeat("n", 101)}, nil, 400, "invalid", "longer than 100"},
+		{"token expiresInDays zero", "POST", "/api/v1/tokens", map[string]any{"expiresInDays": 0}, nil, 400, "invalid", "expiresInDays must be between 1 and 3650"},
+		{"token expiresInDays too far", "POST", "/api/v1/tokens", map[string]any{"expiresInDays": 3651}, nil, 400, "invalid", "expiresInDays must be between 1 and 3650"},
+		{"token expiresInDays not a number", "POST", "/api/v1/tokens", map[string]any{"expiresInDays": "7"}, nil, 400, "invalid", `"expiresInDays" must be a number`},
+		{"token expiresAt not offered", "POST", "/api/v1/tokens", map[string]any{"expiresAt": "2030-01-01T00:00:00Z"}, nil, 400, "invalid", `unknown field "expiresAt"`},
+		{"revoke unknown token", "DELETE", "/api/v1/tokens/" + unknownID, nil, nil, 404, "not_found", unknownID},
+		{"revokeTokens without a password", "PATCH", "/api/v1/users/{user}", map[string]any{"revokeTokens": true}, nil, 400, "invalid", "go with a new password"},
+		{"own password without the current one", "PATCH", "/api/v1/users/{admin}", map[string]any{"password": "a new good password"}, nil, 400, "invalid", "current password"},
+		{"own password, wrong current one", "PATCH", "/api/v1/users/{admin}", map[string]any{"password": "a new good password", "currentPassword": "not my password"}, nil, 400, "invalid", "not your current password"},
+
+		// Invisible and control characters in names.
+		{"token name bidi", "POST", "/api/v1/tokens", map[string]any{"name": "ci\u202Egnp.exe"}, nil, 400, "invalid", "invisible or control characters"},
+		{"user displayName bidi", "POST", "/api/v1/users", map[string]any{"email": "new@tenantlink.test", "displayName": "Jane\u2066 Admin"}, nil, 400, "invalid", "invisible or control characters"},
+		{"user surname zero width", "PATCH", "/api/v1/users/{user}", map[string]any{"surname": "Do\u200Be"}, nil, 400, "invalid", "invisible or control characters"},
+		{"group name RLO", "POST", "/api/v1/groups", map[string]any{"name": "Staff\u202E"}, nil, 400, "invalid", "invisible or control characters"},
+		{"group rename BOM", "PATCH", "/api/v1/groups/{group}", map[string]any{"name": "\uFEFFStaff"}, nil, 400, "invalid", "invisible or control characters"},
+		{"datasource name LRI", "POST", "/api/v1/datasources", map[string]any{"name": "Contoso\u2067", "type": "office365"}, nil, 400, "invalid", "invisible or control characters"},
+		{"process name bidi", "POST", "/api/v1/processes", map[string]any{"name": "On\u202Dboard", "fields": []any{}, "rules": []any{}}, nil, 400, "invalid", "invisible or control characters"},
+		{"task name bidi", "POST", "/api/v1/tasks", map[string]any{"kind": "sync", "target": "{group}", "name": "Nightly\u200F"}, nil, 400, "invalid", "invisible or control characters"},
 
 		// Data sources.
 		{"datasource without name", "POST", "/api/v1/datasources", map[string]any{"type": "office365"}, nil, 400, "invalid", "Display name is required"},
@@ -186,7 +231,7 @@ func testBadInput(t *testing.T, backend string) {
 	}...)
 
 	fill := func(s string) string {
-		return strings.NewReplacer("{ds}", ds.ID, "{user}", user.ID, "{group}", group.ID).Replace(s)
+		return strings.NewReplacer("{ds}", ds.ID, "{user}", user.ID, "{group}", group.ID, "{admin}", admin.UserID).Replace(s)
 	}
 	for _, tt := range cases {
 		t.Run(tt.name, func(t *testing.T) {
@@ -199,6 +244,9 @@ func testBadInput(t *testing.T, backend string) {
 			case map[string]any:
 				// Placeholders inside lists.
 				for k, v := range b {
+					if str, ok := v.(string); ok {
+						b[k] = fill(str)
+					}
 					if l, ok := v.([]string); ok {
 						out := make([]string, len(l))
 						for i, s := range l {

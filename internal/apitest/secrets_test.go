@@ -51,6 +51,16 @@ func testSecrets(t *testing.T, backend string) {
 	const changedPassword = "a changed secret passphrase"
 	token.Must(200, "PATCH", "/api/v1/users/"+u.ID, map[string]any{"password": changedPassword}, nil)
 	secrets["changed password"] = changedPassword
+	// Jane's own change gives the current password; her expiring token,
+	// listed and used, is stored only as its hash.
+	jane := e.SignIn(t, "jane@tenantlink.test", changedPassword)
+	var jt struct{ Token string }
+	jane.Must(201, "POST", "/api/v1/tokens", map[string]any{"name": "expiring", "expiresInDays": 30}, &jt)
+	secrets["expiring API token"] = jt.Token
+	testenv.TokenClient(t, e.URL, jt.Token).Must(200, "GET", "/api/v1/tokens", nil, nil)
+	const ownPassword = "jane's own new passphrase"
+	jane.Must(200, "PATCH", "/api/v1/users/"+u.ID, map[string]any{"password": ownPassword, "currentPassword": changedPassword}, nil)
+	secrets["own new password"] = ownPassword
 	// A failed sign-in must not log the password tried either.
 	const wrongPassword = "a mistyped secret passphrase"
 	e.Anonymous(t).Do("POST", "/api/v1/session", map[string]string{"email": "jane@tenantlink.test", "password": wrongPassword})

@@ -55,6 +55,15 @@ type Config struct {
 
 	Logger *slog.Logger
 	Now    func() time.Time
+
+	// TrustedProxies lists the reverse proxies (CIDRs or addresses, comma
+	// separated) whose X-Forwarded-For names the client; empty: none.
+	TrustedProxies string
+	// MetricsAddr, when set, serves /metrics on its own listener and no
+	// longer on Addr; MetricsToken, when set, is the bearer token /metrics
+	// requires (from --metrics-token-file; never logged).
+	MetricsAddr  string
+	MetricsToken string
 }
 
 // JobsConfig tunes the job queue (see jobs.Config for the defaults).
@@ -182,6 +191,10 @@ func open(ctx context.Context, cfg Config) (*App, error) {
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
 	db, err := sqlstore.Open(ctx, cfg.DB, keys, cfg.Logger)
 	if err != nil {
 		return nil, err
@@ -219,6 +232,7 @@ func open(ctx context.Context, cfg Config) (*App, error) {
 	a.Web = web.New(web.Config{
 		Store: db, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Metrics: a.Metrics,
 		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
+		TrustedProxies: proxies, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
 	})
 	ui.Register(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})
 	a.Processes = &process.Service{Store: db, DataSources: a.DataSources, Now: cfg.Now, Logger: cfg.Logger.With("service", "process")}
@@ -349,7 +363,20 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 	}
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
+	var msrv *http.Server
+	if a.Config.MetricsAddr != "" {
+		mln, err := net.Listen("tcp", a.Config.MetricsAddr)
+		if err != nil {
+			return fmt.Errorf("listen on %s (metrics): %w", a.Config.MetricsAddr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Web.MetricsHandler())
+		msrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute,
+			ErrorLog: slog.NewLogLogger(a.Config.Logger.Handler(), slog.LevelWarn)}
+		a.Config.Logger.Info("metrics serving", "addr", mln.Addr().String())
+		go func() { errc <- msrv.Serve(mln) }()
+	}
 	go func() { errc <- a.srv.Serve(ln) }()
 	select {
 	case err := <-errc:
@@ -358,6 +385,11 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
+	if msrv != nil {
+		if err := msrv.Shutdown(shutCtx); err != nil {
+			return fmt.Errorf("shutdown: %w", err)
+		}
+	}
 	if err := a.srv.Shutdown(shutCtx); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}

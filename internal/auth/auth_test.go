@@ -96,3 +96,32 @@ func TestLimiter(t *testing.T) {
 		t.Fatal("locked after success")
 	}
 }
+
+func TestLimiterReserve(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := NewLimiter(2, time.Minute)
+	l.Now = func() time.Time { return now }
+	if _, ok, _ := l.Reserve("email:a", "client:x"); !ok {
+		t.Fatal("first attempt refused")
+	}
+	now = now.Add(10 * time.Second)
+	if _, ok, _ := l.Reserve("email:b", "client:x"); !ok {
+		t.Fatal("second attempt from x refused")
+	}
+	// client:x is full: a third attempt is refused and charges email:c nothing.
+	if _, ok, wait := l.Reserve("email:c", "client:x"); ok || wait != 50*time.Second {
+		t.Fatalf("third attempt from x: ok=%v wait=%v, want false 50s", ok, wait)
+	}
+	r, ok, _ := l.Reserve("email:c", "client:y")
+	if !ok {
+		t.Fatal("email:c was charged by a refused reservation")
+	}
+	r.Succeed("email:c")
+	r.Succeed("email:c") // twice is harmless
+	if got, want := len(l.attempts["client:y"]), 0; got != want {
+		t.Errorf("client:y holds %d attempts after a success, want %d", got, want)
+	}
+	if _, ok := l.attempts["email:c"]; ok {
+		t.Error("email:c not cleared by a success")
+	}
+}

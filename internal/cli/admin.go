@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,9 +20,9 @@ import (
 func newAdminCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Create users, reset passwords, create API tokens, without the web UI",
+		Short: "Create users, reset passwords, create, list and revoke API tokens, without the web UI",
 	}
-	cmd.AddCommand(newAdminCreateUserCmd(), newAdminResetPasswordCmd(), newAdminCreateTokenCmd())
+	cmd.AddCommand(newAdminCreateUserCmd(), newAdminResetPasswordCmd(), newAdminCreateTokenCmd(), newAdminListTokensCmd(), newAdminRevokeTokenCmd())
 	cmd.AddCommand(newAdminSSOCmd())
 	return cmd
 }
@@ -155,6 +157,7 @@ func newAdminResetPasswordCmd() *cobra.Command {
 func newAdminCreateTokenCmd() *cobra.Command {
 	var sf storeFlags
 	var email, name string
+	var days int
 	cmd := &cobra.Command{
 		Use:   "create-token",
 		Short: "Create an API token for a user (printed once)",
@@ -168,7 +171,7 @@ func newAdminCreateTokenCmd() *cobra.Command {
 				if err != nil {
 					return err
 				}
-				raw, _, err := d.CreateToken(cmd.Context(), tenantlink.System, u.ID, name)
+				raw, _, err := d.IssueToken(cmd.Context(), tenantlink.System, directory.TokenInput{UserID: u.ID, Name: name, ExpiresInDays: days})
 				if err != nil {
 					return err
 				}
@@ -180,5 +183,63 @@ func newAdminCreateTokenCmd() *cobra.Command {
 	sf.register(cmd.Flags())
 	cmd.Flags().StringVar(&email, "email", "", "the user's email")
 	cmd.Flags().StringVar(&name, "name", "cli", "a name to recognise the token by")
+	cmd.Flags().IntVar(&days, "expires-in-days", 0, "days until the token expires (0: never)")
+	return cmd
+}
+
+func newAdminListTokensCmd() *cobra.Command {
+	var sf storeFlags
+	var email string
+	cmd := &cobra.Command{
+		Use:   "list-tokens",
+		Short: "List API tokens (every user's, or --email's): id, owner, name, created, expires, last used; never the secret",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withDirectory(cmd, &sf, func(d *directory.Service, db *sqlstore.DB) error {
+				list, err := d.ListTokens(cmd.Context(), tenantlink.System)
+				if err != nil {
+					return err
+				}
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tOWNER\tNAME\tCREATED\tEXPIRES\tLAST USED")
+				for _, t := range list {
+					if email != "" && !strings.EqualFold(t.Owner, email) {
+						continue
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Owner, t.Name, stamp(t.CreatedAt, ""), stamp(t.ExpiresAt, "never"), stamp(t.LastUsedAt, "never"))
+				}
+				return w.Flush()
+			})
+		},
+	}
+	sf.register(cmd.Flags())
+	cmd.Flags().StringVar(&email, "email", "", "only this user's tokens")
+	return cmd
+}
+
+func stamp(t time.Time, zero string) string {
+	if t.IsZero() {
+		return zero
+	}
+	return t.UTC().Format(time.RFC3339)
+}
+
+func newAdminRevokeTokenCmd() *cobra.Command {
+	var sf storeFlags
+	cmd := &cobra.Command{
+		Use:   "revoke-token ID",
+		Short: "Revoke an API token by id (see list-tokens)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withDirectory(cmd, &sf, func(d *directory.Service, db *sqlstore.DB) error {
+				if err := d.RevokeToken(cmd.Context(), tenantlink.System, args[0]); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "revoked %s\n", args[0])
+				return nil
+			})
+		},
+	}
+	sf.register(cmd.Flags())
 	return cmd
 }

@@ -11,7 +11,7 @@ import (
 func newServeCmd() *cobra.Command {
 	var sf storeFlags
 	var cfg app.Config
-	var secretFile string
+	var secretFile, metricsTokenFile string
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the production server",
@@ -28,6 +28,9 @@ func newServeCmd() *cobra.Command {
 			}
 			secret, err := readSecretFile(secretFile)
 			if err != nil {
+				return err
+			}
+			if cfg.MetricsToken, err = readSecretFile(metricsTokenFile); err != nil {
 				return err
 			}
 			cfg.DataDir, cfg.DB, cfg.KeyFile, cfg.MSClientSecret, cfg.Logger = sf.data, sf.dsn(), sf.key(), secret, logger
@@ -53,5 +56,8 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.MSGraph, "ms-graph", "https://graph.microsoft.com", "Microsoft Graph root")
 	f.StringVar(&cfg.MSClientID, "ms-client-id", "", "client id of tenantlink's Microsoft Entra app registration")
 	f.StringVar(&secretFile, "ms-client-secret-file", "", "file holding the app registration's client secret")
+	f.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For names the client: CIDRs or IPs, comma separated (default none: the TCP peer is the client)")
+	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. 127.0.0.1:9090)")
+	f.StringVar(&metricsTokenFile, "metrics-token-file", "", "file holding a bearer token that /metrics then requires")
 	return cmd
 }

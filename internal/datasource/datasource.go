@@ -174,6 +174,9 @@ func checkName(n string) (string, error) {
 	if strings.ContainsAny(n, "\x00\r\n\t") {
 		return "", tenantlink.Errorf(tenantlink.EINVALID, "Display name must be one line of text.")
 	}
+	if err := tenantlink.CheckText("Display name", n); err != nil {
+		return "", err
+	}
 	return n, nil
 }
 

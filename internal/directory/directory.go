@@ -36,6 +36,10 @@ type Service struct {
 	// GroupRenamed, when set, is called after a group was renamed, to
 	// rename what carries its name outside the directory (its sync task).
 	GroupRenamed func(ctx context.Context, p *tenantlink.Principal, groupID, name string) error
+	// CheckPassword verifies a password against a stored hash ("" for an
+	// unknown account, which must cost the same and fail); tests count
+	// the checks through it. Default auth.CheckPasswordOrDummy.
+	CheckPassword func(hash, password string) bool
 }
 
 // New returns a Service with defaults.
@@ -52,6 +56,22 @@ type UserInput struct {
 	Active      *bool              `json:"active"`
 	Roles       *[]tenantlink.Role `json:"roles"`
 	Password    *string            `json:"password"`
+	// CurrentPassword must accompany a change of your own password (an
+	// Administrator resetting someone else's needs none).
+	CurrentPassword *string `json:"currentPassword"`
+	// RevokeTokens, with a new password, also revokes all of the user's
+	// API tokens.
+	RevokeTokens *bool `json:"revokeTokens"`
+}
+
+// keepSessionKey carries the session that changes its own password: the
+// user's other sessions end, this one stays.
+type keepSessionKey struct{}
+
+// KeepSession marks ctx as coming from the session with this id hash, so
+// that a password change ends the user's other sessions but not it.
+func KeepSession(ctx context.Context, idHash string) context.Context {
+	return context.WithValue(ctx, keepSessionKey{}, idHash)
 }
 
 func requireAdmin(p *tenantlink.Principal, what string) error {
@@ -97,7 +117,7 @@ func checkText(field, v string, max int) error {
 	if len(v) > max {
 		return tenantlink.Errorf(tenantlink.EINVALID, "%s is longer than %d characters", field, max)
 	}
-	return nil
+	return tenantlink.CheckText(field, v)
 }
 
 // CreateUser creates a local user. Email is required; a password is
@@ -108,6 +128,9 @@ func (s *Service) CreateUser(ctx context.Context, p *tenantlink.Principal, in Us
 	}
 	if in.Email == nil {
 		return nil, tenantlink.Errorf(tenantlink.EINVALID, "email is required")
+	}
+	if in.CurrentPassword != nil || in.RevokeTokens != nil {
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "currentPassword and revokeTokens belong to a password change, not to a new user")
 	}
 	u := &tenantlink.User{Active: true, Roles: []tenantlink.Role{tenantlink.RoleUser}}
 	if err := s.apply(u, in); err != nil {
@@ -188,6 +211,17 @@ func (s *Service) UpdateUser(ctx context.Context, p *tenantlink.Principal, id st
 			return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, "changing your own roles, status or email needs the Administrator role")
 		}
 	}
+	if in.Password == nil && (in.CurrentPassword != nil || in.RevokeTokens != nil) {
+		return nil, tenantlink.Errorf(tenantlink.EINVALID, "currentPassword and revokeTokens go with a new password")
+	}
+	if in.Password != nil && self {
+		if err := auth.ValidatePassword(*in.Password); err != nil {
+			return nil, tenantlink.Errorf(tenantlink.EINVALID, "%s", strings.TrimPrefix(err.Error(), auth.ErrWeakPassword.Error()+": "))
+		}
+		if err := s.checkCurrentPassword(ctx, p.User, in.CurrentPassword); err != nil {
+			return nil, err
+		}
+	}
 	var out *tenantlink.User
 	err := s.Store.InTx(ctx, func(tx store.Store) error {
 		u, err := tx.GetUser(ctx, id)
@@ -216,13 +250,29 @@ func (s *Service) UpdateUser(ctx context.Context, p *tenantlink.Principal, id st
 				return err
 			}
 		}
-		if in.Password != nil || (in.Active != nil && !*in.Active) {
+		keep, _ := ctx.Value(keepSessionKey{}).(string)
+		switch {
+		case in.Password != nil && self && keep != "" && (in.Active == nil || *in.Active):
+			if err := tx.DeleteOtherUserSessions(ctx, u.ID, keep); err != nil {
+				return err
+			}
+		case in.Password != nil || (in.Active != nil && !*in.Active):
 			if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
 				return err
 			}
 		}
 		out = u
-		return Audit(ctx, tx, u.UpdatedAt, p, "user.update", "user:"+u.ID, "ok", changedFields(in))
+		if err := Audit(ctx, tx, u.UpdatedAt, p, "user.update", "user:"+u.ID, "ok", changedFields(in)); err != nil {
+			return err
+		}
+		if in.RevokeTokens != nil && *in.RevokeTokens {
+			n, err := tx.DeleteUserAPITokens(ctx, u.ID)
+			if err != nil {
+				return err
+			}
+			return Audit(ctx, tx, u.UpdatedAt, p, "token.revoke", "user:"+u.ID, "ok", fmt.Sprintf("all %d tokens, with a password change", n))
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update user: %w", err)
@@ -246,6 +296,9 @@ func changedFields(in UserInput) string {
 	}
 	if in.Password != nil {
 		f = append(f, "password")
+	}
+	if in.RevokeTokens != nil && *in.RevokeTokens {
+		f = append(f, "revoke tokens")
 	}
 	return strings.Join(f, ", ")
 }
@@ -297,6 +350,36 @@ func (s *Service) DeleteUser(ctx context.Context, p *tenantlink.Principal, id st
 	})
 }
 
+// checkCurrentPassword verifies the current password of u before it is
+// changed, counted by the sign-in limiter like a sign-in so that a stolen
+// session cannot guess it.
+func (s *Service) checkCurrentPassword(ctx context.Context, u *tenantlink.User, current *string) error {
+	if current == nil || *current == "" {
+		return tenantlink.Errorf(tenantlink.EINVALID, "Give your current password (currentPassword) to change your own password.")
+	}
+	key := "email:" + strings.ToLower(u.Email)
+	res, ok, wait := s.Limiter.Reserve(key)
+	if !ok {
+		return tenantlink.Errorf(tenantlink.ETOOMANY, "Too many wrong passwords. Try again in %s.", wait.Round(time.Second))
+	}
+	stored, err := s.Store.GetUser(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	check := s.CheckPassword
+	if check == nil {
+		check = auth.CheckPasswordOrDummy
+	}
+	if stored.PasswordHash == "" {
+		return tenantlink.Errorf(tenantlink.EINVALID, "You have no local password to change (you sign in with Microsoft): an Administrator can set one.")
+	}
+	if !check(stored.PasswordHash, *current) {
+		return tenantlink.Errorf(tenantlink.EINVALID, "currentPassword is not your current password")
+	}
+	res.Succeed(key)
+	return nil
+}
+
 // ErrBadCredentials is the one answer to a failed sign-in, whatever failed.
 var ErrBadCredentials = tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "Email or password is incorrect.")
 
@@ -305,10 +388,16 @@ var ErrBadCredentials = tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "Email or pa
 // the same way as a wrong password.
 func (s *Service) SignIn(ctx context.Context, email, password, client string) (*tenantlink.User, error) {
 	email = strings.ToLower(strings.TrimSpace(email))
-	for _, key := range []string{"email:" + email, "client:" + client} {
-		if ok, wait := s.Limiter.Allowed(key); !ok {
-			return nil, tenantlink.Errorf(tenantlink.ETOOMANY, "Too many failed sign-ins. Try again in %s.", wait.Round(time.Second))
-		}
+	emailKey, clientKey := "email:"+email, "client:"+client
+	// Count the attempt before checking it: concurrent attempts each take
+	// a slot, so a burst gets no more password checks than the limit.
+	keys := []string{emailKey}
+	if client != "" {
+		keys = append(keys, clientKey)
+	}
+	res, ok, wait := s.Limiter.Reserve(keys...)
+	if !ok {
+		return nil, tenantlink.Errorf(tenantlink.ETOOMANY, "Too many failed sign-ins. Try again in %s.", wait.Round(time.Second))
 	}
 	u, err := s.Store.GetUserByEmail(ctx, email)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
@@ -318,13 +407,15 @@ func (s *Service) SignIn(ctx context.Context, email, password, client string) (*
 	if u != nil {
 		hash = u.PasswordHash
 	}
-	if !auth.CheckPasswordOrDummy(hash, password) || !u.Active {
-		s.Limiter.Fail("email:" + email)
-		s.Limiter.Fail("client:" + client)
+	check := s.CheckPassword
+	if check == nil {
+		check = auth.CheckPasswordOrDummy
+	}
+	if !check(hash, password) || !u.Active {
 		_ = Audit(ctx, s.Store, s.Now(), &tenantlink.Principal{User: &tenantlink.User{Email: email}}, "session.create", "user:"+email, "denied", "bad credentials")
 		return nil, ErrBadCredentials
 	}
-	s.Limiter.Succeed("email:" + email)
+	res.Succeed(emailKey)
 	if s.LocalSignIn != nil {
 		if err := s.LocalSignIn(ctx, u); err != nil {
 			if aerr := Audit(ctx, s.Store, s.Now(), &tenantlink.Principal{User: u}, "session.create", "user:"+u.ID, "denied", "local sign-in: "+tenantlink.ErrorMessage(err)); aerr != nil {

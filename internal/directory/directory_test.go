@@ -183,8 +183,8 @@ func TestSelfService(t *testing.T) {
 		msg  string
 	}{
 		{"own names", jane.ID, directory.UserInput{DisplayName: ptr("Jane D."), GivenName: ptr("Jane")}, "", ""},
-		{"own password", jane.ID, directory.UserInput{Password: ptr("another good password")}, "", ""},
-		{"own weak password", jane.ID, directory.UserInput{Password: ptr("short")}, tenantlink.EINVALID, "at least 10"},
+		{"own password", jane.ID, directory.UserInput{Password: ptr("another good password"), CurrentPassword: ptr(password)}, "", ""},
+		{"own weak password", jane.ID, directory.UserInput{Password: ptr("short"), CurrentPassword: ptr(password)}, tenantlink.EINVALID, "at least 10"},
 		{"own roles", jane.ID, directory.UserInput{Roles: &[]tenantlink.Role{tenantlink.RoleAdministrator}}, tenantlink.EFORBIDDEN, "Administrator role"},
 		{"own status", jane.ID, directory.UserInput{Active: ptr(true)}, tenantlink.EFORBIDDEN, "Administrator role"},
 		{"own email", jane.ID, directory.UserInput{Email: ptr("j@tenantlink.test")}, tenantlink.EFORBIDDEN, "Administrator role"},

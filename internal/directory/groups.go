@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
@@ -190,55 +189,9 @@ func groupChanges(before, after *tenantlink.Group) string {
 	return strings.Join(out, "; ")
 }
 
-// CreateToken creates an API token for the principal's own user (or, for
-// an Administrator or the CLI, for userID). The raw token is returned once.
-func (s *Service) CreateToken(ctx context.Context, p *tenantlink.Principal, userID, name string) (string, *store.APIToken, error) {
-	if p == nil || (p.User == nil && p != tenantlink.System) {
-		return "", nil, tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "sign in first")
-	}
-	if userID == "" {
-		userID = p.User.ID
-	}
-	if p.User == nil || p.User.ID != userID {
-		if err := requireAdmin(p, "creating tokens for other users"); err != nil {
-			return "", nil, err
-		}
-	}
-	name = strings.TrimSpace(name)
-	if name == "" {
-		name = "API token"
-	}
-	if err := checkText("name", name, 100); err != nil {
-		return "", nil, err
-	}
-	raw, hash := auth.NewToken("tl_")
-	t := &store.APIToken{UserID: userID, Name: name, Hash: hash, Prefix: raw[:7], CreatedAt: s.Now()}
-	err := s.Store.InTx(ctx, func(tx store.Store) error {
-		if _, err := tx.GetUser(ctx, userID); err != nil {
-			return err
-		}
-		if err := tx.CreateAPIToken(ctx, t); err != nil {
-			return err
-		}
-		return Audit(ctx, tx, t.CreatedAt, p, "token.create", "user:"+userID, "ok", name)
-	})
-	if err != nil {
-		return "", nil, fmt.Errorf("create token: %w", err)
-	}
-	return raw, t, nil
-}
-
-// Authenticate resolves an API token to its active user.
-func (s *Service) Authenticate(ctx context.Context, raw string) (*tenantlink.User, error) {
-	t, err := s.Store.GetAPIToken(ctx, auth.HashToken(raw))
-	if err != nil {
-		return nil, tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "The API token is not valid.")
-	}
-	u, err := s.Store.GetUser(ctx, t.UserID)
-	if err != nil || !u.Active {
-		return nil, tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "The API token is not valid.")
-	}
-	return u, nil
+// CreateToken creates a token that does not expire (see IssueToken).
+func (s *Service) CreateToken(ctx context.Context, p *tenantlink.Principal, userID, name string) (string, *Token, error) {
+	return s.IssueToken(ctx, p, TokenInput{UserID: userID, Name: name})
 }
 
 // grantsAdmin reports whether g gives someone the Administrator role.

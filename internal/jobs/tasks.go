@@ -318,6 +318,9 @@ func checkName(name string) (string, error) {
 	if len(name) > 200 {
 		return "", tenantlink.Errorf(tenantlink.EINVALID, "name must be at most 200 characters")
 	}
+	if err := tenantlink.CheckText("name", name); err != nil {
+		return "", err
+	}
 	return name, nil
 }
 

@@ -71,6 +71,8 @@ func Validate(def *Definition, ops OperationsFunc) error {
 		pr.add("name is longer than %d characters", MaxNameLen)
 	case strings.ContainsAny(def.Name, "\r\n\t"):
 		pr.add("name must be one line")
+	case tenantlink.CheckText("name", def.Name) != nil:
+		pr.add("%s", tenantlink.ErrorMessage(tenantlink.CheckText("name", def.Name)))
 	}
 	if len(def.Description) > MaxTextLen {
 		pr.add("description is longer than %d characters", MaxTextLen)

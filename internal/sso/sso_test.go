@@ -278,14 +278,14 @@ func TestAutoRedirect(t *testing.T) {
 	}
 	t.Run("form", func(t *testing.T) {
 		b := e.Anonymous(t)
-		r := b.Do("POST", "/login", url.Values{"email": {staff.Email}, "password": {password}, "local": {"1"}})
+		r := b.Do("POST", "/login", url.Values{"email": {staff.Email}, "password": {password}, "local": {"1"}, "csrf": {b.LoginCSRF()}})
 		if r.Status != http.StatusForbidden || !strings.Contains(string(r.Body), sso.MsgUseSSO) {
 			t.Errorf("POST /login as a non-member = %d, want 403 saying %q:\n%s", r.Status, sso.MsgUseSSO, r.Body)
 		}
 		if got := whoAmI(t, b); got != "" {
 			t.Errorf("refused form signed in %q", got)
 		}
-		r = b.Do("POST", "/login", url.Values{"email": {bypass.Email}, "password": {password}, "next": {"/users"}})
+		r = b.Do("POST", "/login", url.Values{"email": {bypass.Email}, "password": {password}, "next": {"/users"}, "csrf": {b.LoginCSRF()}})
 		if r.Status != http.StatusSeeOther || r.Location() != "/users" {
 			t.Errorf("POST /login as a bypass member = %d to %q, want 303 to /users", r.Status, r.Location())
 		}

@@ -189,6 +189,20 @@ type Store interface {
 
 	Ping(ctx context.Context) error
 	Close() error
+
+	// More on API tokens. GetAPITokenByID reads one token by id;
+	// ListAllAPITokens lists every user's tokens, oldest first.
+	// TouchAPIToken sets LastUsed to at unless it is already at or after
+	// notBefore (so a token in steady use costs one write a minute, and
+	// replicas racing on it write once). DeleteUserAPITokens revokes all of
+	// a user's tokens and returns how many there were.
+	GetAPITokenByID(ctx context.Context, id string) (*APIToken, error)
+	ListAllAPITokens(ctx context.Context) ([]*APIToken, error)
+	TouchAPIToken(ctx context.Context, id string, at, notBefore time.Time) error
+	DeleteUserAPITokens(ctx context.Context, userID string) (int, error)
+	// DeleteOtherUserSessions signs a user out everywhere but the session
+	// keepHash (the one changing its password).
+	DeleteOtherUserSessions(ctx context.Context, userID, keepHash string) error
 }
 
 // UserFilter narrows ListUsers.
@@ -249,6 +263,8 @@ type APIToken struct {
 	Prefix    string    `json:"prefix"` // first characters, to recognise it in lists
 	CreatedAt time.Time `json:"createdAt"`
 	LastUsed  time.Time `json:"lastUsed,omitzero"`
+	// ExpiresAt is when the token stops working; zero: never.
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
 
 // Outcomes of UpsertImportedUsers.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -126,6 +127,21 @@ func SignIn(tb testing.TB, base, email, password string) *Client {
 	}
 	c.CSRF, c.Email, c.UserID = out.CSRFToken, email, out.User.ID
 	return c
+}
+
+var loginCSRFField = regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+
+// LoginCSRF loads the local sign-in form (/login?local=1) and returns the
+// token a POST /login must carry, bound to the pre-session cookie c's jar
+// now holds.
+func (c *Client) LoginCSRF() string {
+	c.tb.Helper()
+	r := c.Do("GET", "/login?local=1", nil)
+	m := loginCSRFField.FindSubmatch(r.Body)
+	if r.Status != http.StatusOK || m == nil {
+		c.tb.Fatalf("GET /login?local=1 = %s: no csrf field", r)
+	}
+	return string(m[1])
 }
 
 // NewToken creates an API token for c's user and returns a client that

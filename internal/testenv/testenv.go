@@ -86,6 +86,9 @@ type Options struct {
 	// Reopen, when set, opens a second application on the same simulator,
 	// address, data folder and database; the first must be closed.
 	Reopen *Env
+	// MetricsAddr and MetricsToken are app.Config's (default: /metrics
+	// on the main address without a token).
+	MetricsAddr, MetricsToken string
 }
 
 // Env is a running simulator and tenantlink.
@@ -169,6 +172,7 @@ func New(tb testing.TB, o Options) *Env {
 		Addr: addr, DataDir: e.DataDir, DB: e.DB,
 		MSAuthority: e.Facts.URL, MSGraph: e.Facts.URL, MSClientID: e.Facts.ClientID, MSClientSecret: secret,
 		Jobs: jobsCfg, Logger: o.Logger, Now: e.Clock.Now,
+		MetricsAddr: o.MetricsAddr, MetricsToken: o.MetricsToken,
 	})
 	if err != nil {
 		if simLn != nil {

@@ -18,7 +18,9 @@ func (s *Server) registerAPI() {
 	s.api("POST", "/api/v1/session", "Sign in with email and password; returns the user and the CSRF token.", true, s.postSession)
 	s.api("GET", "/api/v1/session", "Who is signed in.", false, s.getSession)
 	s.api("DELETE", "/api/v1/session", "Sign out.", false, s.deleteSession)
-	s.api("POST", "/api/v1/tokens", "Create an API token for the signed-in user (shown once).", false, s.postToken)
+	s.api("POST", "/api/v1/tokens", "Create an API token for the signed-in user ({\"name\"?, \"expiresInDays\"?: 1–3650; left out: never expires}); the token is shown once.", false, s.postToken)
+	s.api("GET", "/api/v1/tokens", "API tokens: your own; every user's for Administrators (never the secret).", false, s.listTokens)
+	s.api("DELETE", "/api/v1/tokens/{id}", "Revoke an API token: your own; anyone's for Administrators.", false, s.deleteToken)
 	s.api("GET", "/api/v1/connectors", "The connector catalogue.", false, s.getConnectors)
 	s.api("GET", "/api/v1/datasources", "List data sources (?search= matches name or type).", false, s.listDataSources)
 	s.api("POST", "/api/v1/datasources", "Create a data source.", false, s.createDataSource)
@@ -32,7 +34,7 @@ func (s *Server) registerAPI() {
 	s.api("GET", "/api/v1/users", "List directory users (?search= matches name or email, ?datasource=, ?sort=email|name, ?limit= 1–1000 and ?offset= to page).", false, s.listUsers)
 	s.api("POST", "/api/v1/users", "Create a directory user.", false, s.createUser)
 	s.api("GET", "/api/v1/users/{id}", "Read a directory user.", false, s.getUser)
-	s.api("PATCH", "/api/v1/users/{id}", "Change a directory user.", false, s.patchUser)
+	s.api("PATCH", "/api/v1/users/{id}", "Change a directory user. Your own password needs \"currentPassword\"; \"revokeTokens\": true with a new password also revokes the user's API tokens; the user's other sessions end.", false, s.patchUser)
 	s.api("DELETE", "/api/v1/users/{id}", "Delete a directory user.", false, s.deleteUser)
 	s.api("GET", "/api/v1/groups", "List directory groups.", false, s.listGroups)
 	s.api("POST", "/api/v1/groups", "Create a directory group.", false, s.createGroup)
@@ -46,8 +48,8 @@ func (s *Server) registerAPI() {
 		writeJSON(w, 200, map[string]string{"status": "ok"})
 	})
 	s.mux.HandleFunc("GET /readyz", s.readyz)
-	if s.cfg.Metrics != nil {
-		s.mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
+	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
+		s.mux.Handle("GET /metrics", s.MetricsHandler())
 	}
 	s.mux.Handle("/api/", s.wrap("/api/", true, true, func(w http.ResponseWriter, r *http.Request) error {
 		return tenantlink.Errorf(tenantlink.ENOTFOUND, "no API path %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)
@@ -77,6 +79,9 @@ type sessionOut struct {
 }
 
 func (s *Server) postSession(w http.ResponseWriter, r *http.Request) error {
+	if err := checkJSONSignIn(r); err != nil {
+		return err
+	}
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -115,18 +120,47 @@ func (s *Server) deleteSession(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) postToken(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
-		Name string `json:"name"`
+		Name          string `json:"name"`
+		ExpiresInDays *int   `json:"expiresInDays"`
 	}
 	if r.ContentLength != 0 {
 		if err := DecodeJSON(w, r, &in); err != nil {
 			return err
 		}
 	}
-	raw, t, err := s.cfg.Directory.CreateToken(r.Context(), principal(r), "", in.Name)
+	ti := directory.TokenInput{Name: in.Name}
+	if in.ExpiresInDays != nil {
+		if *in.ExpiresInDays < 1 {
+			return tenantlink.Errorf(tenantlink.EINVALID, "expiresInDays must be between 1 and %d (leave it out for a token that does not expire)", directory.MaxTokenDays)
+		}
+		ti.ExpiresInDays = *in.ExpiresInDays
+	}
+	raw, t, err := s.cfg.Directory.IssueToken(r.Context(), principal(r), ti)
 	if err != nil {
 		return err
 	}
-	return WriteJSON(w, 201, map[string]any{"token": raw, "id": t.ID, "name": t.Name, "createdAt": t.CreatedAt})
+	w.Header().Set("Location", "/api/v1/tokens/"+t.ID)
+	type created struct {
+		Secret string `json:"token"`
+		*directory.Token
+	}
+	return WriteJSON(w, 201, created{raw, t})
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	list, err := s.cfg.Directory.ListTokens(r.Context(), principal(r))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, map[string]any{"value": list})
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
+	if err := s.cfg.Directory.RevokeToken(r.Context(), principal(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
 }
 
 func (s *Server) getConnectors(w http.ResponseWriter, r *http.Request) error {
@@ -324,7 +358,11 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 	if err := DecodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := s.cfg.Directory.UpdateUser(r.Context(), principal(r), r.PathValue("id"), in)
+	ctx := r.Context()
+	if sess := SessionFrom(ctx); sess != nil {
+		ctx = directory.KeepSession(ctx, sess.IDHash)
+	}
+	u, err := s.cfg.Directory.UpdateUser(ctx, principal(r), r.PathValue("id"), in)
 	if err != nil {
 		return err
 	}

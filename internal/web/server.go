@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"reflect"
 	"runtime/debug"
@@ -52,6 +53,15 @@ type Config struct {
 	Now         func() time.Time
 	// Ready reports readiness beyond the database (optional).
 	Ready func(ctx context.Context) error
+	// TrustedProxies are the reverse proxies (load balancers) whose
+	// X-Forwarded-For is believed when finding the client's address; none:
+	// the TCP peer is the client (see ParseTrustedProxies).
+	TrustedProxies []netip.Prefix
+	// MetricsToken, when set, is the bearer token /metrics requires.
+	MetricsToken string
+	// MetricsElsewhere keeps /metrics off this handler: it is served on
+	// its own address (MetricsHandler).
+	MetricsElsewhere bool
 }
 
 // Server is tenantlink's HTTP handler.
@@ -145,6 +155,7 @@ func (s *Server) Handler() http.Handler {
 			}
 			s.cfg.Logger.Debug("http", "method", r.Method, "route", route, "status", rec.code, "duration", d)
 		}()
+		r = r.WithContext(context.WithValue(r.Context(), clientKey, s.ClientAddr(r)))
 		s.mux.ServeHTTP(rec, r)
 	})
 }
@@ -178,6 +189,7 @@ type ctxKey int
 const (
 	principalKey ctxKey = iota
 	sessionKey
+	clientKey
 )
 
 // PrincipalFrom returns the request's principal, or nil when anonymous.
@@ -329,13 +341,125 @@ func (s *Server) EndSession(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// ClientAddr is the client's address for rate limiting.
+// ClientAddr is the client's address (for rate limiting and audit), as
+// Server.ClientAddr found it for a request that came through Handler; for
+// any other request, the TCP peer.
 func ClientAddr(r *http.Request) string {
+	if a, ok := r.Context().Value(clientKey).(string); ok {
+		return a
+	}
+	return peerAddr(r)
+}
+
+func peerAddr(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// ClientAddr finds the client's address: the TCP peer, unless the peer is
+// a trusted proxy, in which case X-Forwarded-For is walked from the right
+// (the entry the nearest proxy appended) past trusted hops to the first
+// address that is not a trusted proxy. Entries left of that one were
+// written by the client and are ignored; an entry that is not an address
+// stops the walk at the last trusted hop.
+func (s *Server) ClientAddr(r *http.Request) string {
+	peer := peerAddr(r)
+	if len(s.cfg.TrustedProxies) == 0 {
+		return peer
+	}
+	addr, err := netip.ParseAddr(peer)
+	if err != nil || !s.trusted(addr) {
+		return peer
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		for _, h := range strings.Split(v, ",") {
+			hops = append(hops, strings.TrimSpace(h))
+		}
+	}
+	client := addr
+	for i := len(hops) - 1; i >= 0; i-- {
+		a, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			break
+		}
+		client = a.Unmap()
+		if !s.trusted(client) {
+			break
+		}
+	}
+	return client.String()
+}
+
+func (s *Server) trusted(a netip.Addr) bool {
+	a = a.Unmap()
+	for _, p := range s.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// ParseTrustedProxies parses a comma-separated list of CIDR prefixes or
+// single addresses ("10.0.0.0/8, 192.168.1.1"); empty means none.
+func ParseTrustedProxies(list string) ([]netip.Prefix, error) {
+	if strings.TrimSpace(list) == "" {
+		return nil, nil
+	}
+	var out []netip.Prefix
+	for _, item := range strings.Split(list, ",") {
+		item = strings.TrimSpace(item)
+		if strings.Contains(item, "/") {
+			p, err := netip.ParsePrefix(item)
+			if err == nil && p.Addr().Is4In6() && p.Bits() < 96 {
+				err = errors.New("mapped prefix too short")
+			}
+			if err != nil {
+				return nil, fmt.Errorf("trusted proxies: %q is not a CIDR prefix such as 10.0.0.0/8", item)
+			}
+			out = append(out, netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-unmapBits(p.Addr())).Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("trusted proxies: %q is not an IP address or CIDR prefix", item)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// unmapBits is how many prefix bits an IPv4-mapped IPv6 address loses
+// when unmapped.
+func unmapBits(a netip.Addr) int {
+	if a.Is4In6() {
+		return 96
+	}
+	return 0
+}
+
+// MetricsHandler serves the Prometheus metrics, behind the bearer token
+// when Config.MetricsToken is set.
+func (s *Server) MetricsHandler() http.Handler {
+	h := s.cfg.Metrics.Handler()
+	if s.cfg.MetricsToken == "" {
+		return h
+	}
+	want := auth.HashToken(s.cfg.MetricsToken)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		raw, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || !auth.Equal(auth.HashToken(raw), want) {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="tenantlink metrics"`)
+			http.Error(w, "metrics need Authorization: Bearer <metrics token>", http.StatusUnauthorized)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Status maps an error code to its HTTP status: the one place it happens.
@@ -412,6 +536,9 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		}
 		return fmt.Errorf("read request body: %w", err)
 	}
+	if err := checkShape(body); err != nil {
+		return err
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
@@ -429,6 +556,94 @@ func DecodeJSON(w http.ResponseWriter, r *http.Request, v any) error {
 		return decodeError(err)
 	}
 	return checkNames(tree, reflect.TypeOf(v), "")
+}
+
+// checkShape refuses a body that is not one JSON object (null, a string,
+// a number, an array: encoding/json takes null for "no change" and would
+// let it through as {}) and any object, at any depth, that names a member
+// twice (encoding/json keeps the last, another reader may keep the first,
+// and an audit or review would see the one it was shown).
+func checkShape(body []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return decodeError(err)
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return tenantlink.Errorf(tenantlink.EINVALID, "the body must be a JSON object, not %s", tokenKind(tok))
+	}
+	return checkObject(dec, "")
+}
+
+// checkObject reads the members of an object whose '{' was read, and
+// everything nested in them, refusing duplicate names.
+func checkObject(dec *json.Decoder, path string) error {
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return truncated(err)
+		}
+		name, _ := tok.(string)
+		if seen[name] {
+			return tenantlink.Errorf(tenantlink.EINVALID, "duplicate field %q: name each field once", path+name)
+		}
+		seen[name] = true
+		if err := checkValue(dec, path+name); err != nil {
+			return err
+		}
+	}
+	if _, err := dec.Token(); err != nil { // '}'
+		return truncated(err)
+	}
+	return nil
+}
+
+func checkValue(dec *json.Decoder, path string) error {
+	tok, err := dec.Token()
+	if err != nil {
+		return truncated(err)
+	}
+	switch tok {
+	case json.Delim('{'):
+		return checkObject(dec, path+".")
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if err := checkValue(dec, fmt.Sprintf("%s[%d]", path, i)); err != nil {
+				return err
+			}
+		}
+		if _, err := dec.Token(); err != nil { // ']'
+			return truncated(err)
+		}
+	}
+	return nil
+}
+
+// truncated is decodeError for a body that already started: its end is
+// an unexpected one.
+func truncated(err error) error {
+	if errors.Is(err, io.EOF) {
+		err = io.ErrUnexpectedEOF
+	}
+	return decodeError(err)
+}
+
+func tokenKind(tok json.Token) string {
+	switch tok.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "a string"
+	case json.Number, float64:
+		return "a number"
+	case bool:
+		return "true or false"
+	case json.Delim:
+		return "an array"
+	}
+	return "that"
 }
 
 // checkNames refuses member names that match a field only when case is

@@ -156,6 +156,14 @@ func (db *DB) DeleteSession(ctx context.Context, idHash string) error {
 	return nil
 }
 
+// DeleteOtherUserSessions signs a user out everywhere but keepHash.
+func (db *DB) DeleteOtherUserSessions(ctx context.Context, userID, keepHash string) error {
+	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2`, userID, keepHash); err != nil {
+		return fmt.Errorf("sqlstore: delete other user sessions: %w", err)
+	}
+	return nil
+}
+
 // DeleteUserSessions signs a user out everywhere.
 func (db *DB) DeleteUserSessions(ctx context.Context, userID string) error {
 	if _, err := db.exec(ctx, `DELETE FROM sessions WHERE user_id = $1`, userID); err != nil {
@@ -181,9 +189,14 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 	if !t.LastUsed.IsZero() {
 		lastUsed = &t.LastUsed
 	}
-	_, err := db.exec(ctx, `INSERT INTO api_tokens (id, user_id, name, hash, prefix, created_at, last_used)
-		VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-		id, t.UserID, t.Name, t.Hash, t.Prefix, db.ts(created), db.tsPtr(lastUsed))
+	var expires *time.Time
+	if !t.ExpiresAt.IsZero() {
+		e := t.ExpiresAt.UTC().Truncate(time.Microsecond)
+		expires = &e
+	}
+	_, err := db.exec(ctx, `INSERT INTO api_tokens (id, user_id, name, hash, prefix, created_at, last_used, expires_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+		id, t.UserID, t.Name, t.Hash, t.Prefix, db.ts(created), db.tsPtr(lastUsed), db.tsPtr(expires))
 	if isForeign(err) {
 		return notFound("user %q not found", t.UserID)
 	}
@@ -194,20 +207,23 @@ func (db *DB) CreateAPIToken(ctx context.Context, t *store.APIToken) error {
 		return fmt.Errorf("sqlstore: create API token: %w", err)
 	}
 	t.ID, t.CreatedAt = id, created
+	if expires != nil {
+		t.ExpiresAt = *expires
+	}
 	return nil
 }
 
-const tokenColumns = `id, user_id, name, hash, prefix, created_at, last_used`
+const tokenColumns = `id, user_id, name, hash, prefix, created_at, last_used, expires_at`
 
 func scanToken(sc interface{ Scan(...any) error }) (*store.APIToken, error) {
 	var (
-		t                 store.APIToken
-		created, lastUsed dbTime
+		t                          store.APIToken
+		created, lastUsed, expires dbTime
 	)
-	if err := sc.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &t.Prefix, &created, &lastUsed); err != nil {
+	if err := sc.Scan(&t.ID, &t.UserID, &t.Name, &t.Hash, &t.Prefix, &created, &lastUsed, &expires); err != nil {
 		return nil, err
 	}
-	t.CreatedAt, t.LastUsed = created.T, lastUsed.T
+	t.CreatedAt, t.LastUsed, t.ExpiresAt = created.T, lastUsed.T, expires.T
 	return &t, nil
 }
 
@@ -225,8 +241,17 @@ func (db *DB) GetAPIToken(ctx context.Context, hash string) (*store.APIToken, er
 
 // ListAPITokens returns a user's tokens, oldest first.
 func (db *DB) ListAPITokens(ctx context.Context, userID string) ([]*store.APIToken, error) {
-	rows, err := db.query(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1
+	return db.listTokens(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE user_id = $1
 		ORDER BY created_at, id`, userID)
+}
+
+// ListAllAPITokens returns every user's tokens, oldest first.
+func (db *DB) ListAllAPITokens(ctx context.Context) ([]*store.APIToken, error) {
+	return db.listTokens(ctx, `SELECT `+tokenColumns+` FROM api_tokens ORDER BY created_at, id`)
+}
+
+func (db *DB) listTokens(ctx context.Context, q string, args ...any) ([]*store.APIToken, error) {
+	rows, err := db.query(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: list API tokens: %w", err)
 	}
@@ -243,6 +268,41 @@ func (db *DB) ListAPITokens(ctx context.Context, userID string) ([]*store.APITok
 		return nil, fmt.Errorf("sqlstore: list API tokens: %w", err)
 	}
 	return out, nil
+}
+
+// GetAPITokenByID returns the token with the given id.
+func (db *DB) GetAPITokenByID(ctx context.Context, id string) (*store.APIToken, error) {
+	t, err := scanToken(db.queryRow(ctx, `SELECT `+tokenColumns+` FROM api_tokens WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("API token %q not found", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get API token: %w", err)
+	}
+	return t, nil
+}
+
+// TouchAPIToken records a use of a token at most once per notBefore step.
+func (db *DB) TouchAPIToken(ctx context.Context, id string, at, notBefore time.Time) error {
+	_, err := db.exec(ctx, `UPDATE api_tokens SET last_used = $2 WHERE id = $1 AND (last_used IS NULL OR last_used < $3)`,
+		id, db.ts(at.UTC().Truncate(time.Microsecond)), db.ts(notBefore))
+	if err != nil {
+		return fmt.Errorf("sqlstore: touch API token: %w", err)
+	}
+	return nil
+}
+
+// DeleteUserAPITokens revokes every token of a user.
+func (db *DB) DeleteUserAPITokens(ctx context.Context, userID string) (int, error) {
+	res, err := db.exec(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, userID)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete user API tokens: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete user API tokens: %w", err)
+	}
+	return int(n), nil
 }
 
 // DeleteAPIToken revokes a token by id.

@@ -37,6 +37,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"OAuthStates", testOAuthStates},
 		{"Sessions", testSessions},
 		{"APITokens", testAPITokens},
+		{"APITokenLifecycle", testAPITokenLifecycle},
 		{"Audit", testAudit},
 		{"Settings", testSettings},
 		{"InTx", testInTx},
@@ -734,6 +735,69 @@ func testAPITokens(t *testing.T, s store.Store) {
 	must(t, s.DeleteUser(ctx, u.ID))
 	_, err = s.GetAPIToken(ctx, "sha256-2")
 	wantErr(t, err, tenantlink.ENOTFOUND, store.ErrNotFound)
+}
+
+func testAPITokenLifecycle(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := mustUser(t, s, "life@contoso.com")
+	v := mustUser(t, s, "other@contoso.com")
+	t1 := &store.APIToken{UserID: u.ID, Name: "ci", Hash: "h-1", CreatedAt: at(1), ExpiresAt: at(9)}
+	t2 := &store.APIToken{UserID: v.ID, Name: "cron", Hash: "h-2", CreatedAt: at(2)}
+	t3 := &store.APIToken{UserID: u.ID, Name: "deploy", Hash: "h-3", CreatedAt: at(3)}
+	for _, tk := range []*store.APIToken{t3, t1, t2} {
+		must(t, s.CreateAPIToken(ctx, tk))
+	}
+	got, err := s.GetAPITokenByID(ctx, t1.ID)
+	must(t, err)
+	if diff := cmp.Diff(got, t1); diff != "" {
+		t.Errorf("GetAPITokenByID (-got +want):\n%s", diff)
+	}
+	_, err = s.GetAPITokenByID(ctx, "nope")
+	wantErr(t, err, tenantlink.ENOTFOUND, store.ErrNotFound)
+	all, err := s.ListAllAPITokens(ctx)
+	must(t, err)
+	if diff := cmp.Diff(all, []*store.APIToken{t1, t2, t3}); diff != "" {
+		t.Errorf("ListAllAPITokens (-got +want):\n%s", diff)
+	}
+
+	// Touch writes only when the stored use is older than notBefore.
+	must(t, s.TouchAPIToken(ctx, t1.ID, at(4), at(4).Add(-time.Minute)))
+	must(t, s.TouchAPIToken(ctx, t1.ID, at(4).Add(30*time.Second), at(4).Add(-30*time.Second)))
+	got, err = s.GetAPITokenByID(ctx, t1.ID)
+	must(t, err)
+	if !got.LastUsed.Equal(at(4)) {
+		t.Errorf("LastUsed = %v, want %v (the second touch within the minute writes nothing)", got.LastUsed, at(4))
+	}
+	must(t, s.TouchAPIToken(ctx, t1.ID, at(5), at(5).Add(-time.Minute)))
+	got, err = s.GetAPITokenByID(ctx, t1.ID)
+	must(t, err)
+	if !got.LastUsed.Equal(at(5)) {
+		t.Errorf("LastUsed = %v, want %v", got.LastUsed, at(5))
+	}
+
+	now := time.Now()
+	exp := now.Add(time.Hour)
+	for _, sess := range []*store.Session{{IDHash: "s1", UserID: u.ID, CSRFToken: "c", ExpiresAt: exp}, {IDHash: "s2", UserID: u.ID, CSRFToken: "c", ExpiresAt: exp}, {IDHash: "s3", UserID: v.ID, CSRFToken: "c", ExpiresAt: exp}} {
+		must(t, s.CreateSession(ctx, sess))
+	}
+	must(t, s.DeleteOtherUserSessions(ctx, u.ID, "s1"))
+	for hash, want := range map[string]bool{"s1": true, "s2": false, "s3": true} {
+		_, err := s.GetSession(ctx, hash, now)
+		if got := err == nil; got != want {
+			t.Errorf("session %s kept = %v (err %v), want %v after DeleteOtherUserSessions", hash, got, err, want)
+		}
+	}
+
+	n, err := s.DeleteUserAPITokens(ctx, u.ID)
+	must(t, err)
+	if n != 2 {
+		t.Errorf("DeleteUserAPITokens = %d, want 2", n)
+	}
+	all, err = s.ListAllAPITokens(ctx)
+	must(t, err)
+	if diff := cmp.Diff(all, []*store.APIToken{t2}); diff != "" {
+		t.Errorf("ListAllAPITokens after DeleteUserAPITokens (-got +want):\n%s", diff)
+	}
 }
 
 func actions(es []*tenantlink.AuditEntry) []string {

@@ -100,6 +100,7 @@ var entries = []MenuItem{
 	{"tasks", "Scheduled tasks", "/tasks"},
 	{"processes", "Processes", "/processes"},
 	{"sso", "Single sign-on", "/settings/sso"},
+	{"tokens", "API tokens", "/tokens"},
 	{"audit", "Audit log", "/audit"},
 }
 
@@ -107,7 +108,7 @@ var entries = []MenuItem{
 // only answers 403. It mirrors the services' checks: directory, tasks and
 // single sign-on are the Administrator's; data sources are for their
 // managers and for anyone who is a connection user of one; every signed-in
-// user may run processes.
+// user may run processes and manage their API tokens.
 func (s *Site) menu(ctx context.Context, p *tenantlink.Principal) []MenuItem {
 	if p == nil || p.User == nil {
 		return nil
@@ -119,7 +120,7 @@ func (s *Site) menu(ctx context.Context, p *tenantlink.Principal) []MenuItem {
 		switch e.Key {
 		case "datasources":
 			ok = admin || p.Has(tenantlink.RoleManageDatasources) || s.usesDataSources(ctx, p)
-		case "processes":
+		case "processes", "tokens":
 			ok = true
 		case "audit":
 			// Everyone has an audit log: their own entries, or all of

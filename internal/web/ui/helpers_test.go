@@ -55,6 +55,8 @@ type envConfig struct {
 	Connectors func(baseURL string) map[string]connector.Connector
 	Now        func() time.Time
 	Logger     *slog.Logger
+	// TrustedProxies is web.Config's (default none).
+	TrustedProxies string
 }
 
 func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
@@ -89,7 +91,11 @@ func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
 	dss := &datasource.Service{Store: st, Connectors: connectors, CallbackURL: base + "/oauth/callback", Now: now, Logger: logger}
 	// Sessions run on the real clock: the client's cookie jar expires
 	// cookies by it, whatever the services' clock says.
-	ws := web.New(web.Config{Store: st, Directory: dir, DataSources: dss, Logger: logger, PublicURL: base, Now: time.Now})
+	proxies, err := web.ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ws := web.New(web.Config{Store: st, Directory: dir, DataSources: dss, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
 	ui.Register(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})
 	srv.Config.Handler = ws.Handler()
 	srv.Start()
@@ -139,7 +145,7 @@ type browser struct {
 func (e *env) mustSignIn(tb testing.TB, email string) *browser {
 	tb.Helper()
 	b := e.anonymous(tb)
-	resp := b.post("/login", url.Values{"email": {email}, "password": {testPassword}}, false)
+	resp := b.post("/login", url.Values{"email": {email}, "password": {testPassword}, "csrf": {b.loginCSRF()}}, false)
 	if resp.Status != http.StatusSeeOther {
 		tb.Fatalf("sign in %s: status %d, want 303; body:\n%s", email, resp.Status, resp.Body)
 	}

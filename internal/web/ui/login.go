@@ -47,6 +47,7 @@ func (h *handler) showLogin(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	p := h.newPage(r, "Sign in", "", loginData{Next: q.Get("next"), SSO: set.Enabled, Local: local})
+	p.CSRF = h.Server.LoginCSRF(w, r)
 	return h.render(w, http.StatusOK, "login", p)
 }
 
@@ -59,8 +60,12 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		p := h.newPage(r, "Sign in", "", loginData{Email: email, Next: next, SSO: set.Enabled, Local: r.PostFormValue("local") == "1"})
+		p.CSRF = h.Server.LoginCSRF(w, r)
 		p.Notices = []notice{{Message: msg, Error: true}}
 		return h.render(w, status, "login", p)
+	}
+	if err := h.Server.CheckLoginCSRF(r); err != nil {
+		return again(web.Status(tenantlink.ErrorCode(err)), tenantlink.ErrorMessage(err))
 	}
 	if email == "" || password == "" {
 		return again(http.StatusBadRequest, "Enter your email and password.")

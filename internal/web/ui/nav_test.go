@@ -43,17 +43,17 @@ func TestMenu(t *testing.T) {
 	}
 
 	all := map[string]string{"Data sources": "/datasources", "Users": "/users", "Groups": "/groups",
-		"Scheduled tasks": "/tasks", "Processes": "/processes", "Single sign-on": "/settings/sso", "Audit log": "/audit"}
+		"Scheduled tasks": "/tasks", "Processes": "/processes", "Single sign-on": "/settings/sso", "API tokens": "/tokens", "Audit log": "/audit"}
 	tests := []struct {
 		email string
 		want  []string
 	}{
-		{"admin@example.com", []string{"Data sources", "Users", "Groups", "Scheduled tasks", "Processes", "Single sign-on", "Audit log"}},
+		{"admin@example.com", []string{"Data sources", "Users", "Groups", "Scheduled tasks", "Processes", "Single sign-on", "API tokens", "Audit log"}},
 		// Everyone has an audit log: their own actions.
-		{"manager@example.com", []string{"Data sources", "Processes", "Audit log"}},
-		{"user@example.com", []string{"Data sources", "Processes", "Audit log"}},
-		{"outsider@example.com", []string{"Processes", "Audit log"}},
-		{"designer@example.com", []string{"Processes", "Audit log"}},
+		{"manager@example.com", []string{"Data sources", "Processes", "API tokens", "Audit log"}},
+		{"user@example.com", []string{"Data sources", "Processes", "API tokens", "Audit log"}},
+		{"outsider@example.com", []string{"Processes", "API tokens", "Audit log"}},
+		{"designer@example.com", []string{"Processes", "API tokens", "Audit log"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.email, func(t *testing.T) {

@@ -101,6 +101,10 @@ func Register(d Deps) {
 	s.HandlePage("GET /groups/{id}/delete", false, h.confirmGroupDelete)
 	s.HandlePage("POST /groups/{id}/delete", false, h.deleteGroup)
 	s.HandlePage("GET /audit", false, h.showAudit)
+	s.HandlePage("GET /tokens", false, h.showTokens)
+	s.HandlePage("POST /tokens", false, h.createToken)
+	s.HandlePage("POST /tokens/{id}/revoke", false, h.revokeToken)
+	s.HandlePage("POST /account/password", false, h.changePassword)
 	if d.SSO != nil {
 		s.HandlePage("GET /settings/sso", false, h.showSSOSettings)
 		s.HandlePage("POST /settings/sso", false, h.saveSSOSettings)
@@ -117,6 +121,13 @@ func staticHandler() http.Handler {
 	}
 	files := http.StripPrefix("/static/", http.FileServerFS(sub))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// Files only: a folder (with or without its slash) is not found
+		// rather than listed.
+		name := strings.TrimPrefix(r.URL.Path, "/static/")
+		if fi, err := fs.Stat(sub, strings.TrimSuffix(name, "/")); name == "" || strings.HasSuffix(name, "/") || err != nil || fi.IsDir() {
+			http.NotFound(w, r)
+			return
+		}
 		// Assets are embedded in the binary, so they change only with a
 		// new release; a short max-age keeps upgrades visible quickly.
 		w.Header().Set("Cache-Control", "public, max-age=300")

@@ -38,7 +38,9 @@ func TestSignIn(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got := e.anonymous(t).post("/login", tc.form, false)
+			b := e.anonymous(t)
+			tc.form.Set("csrf", b.loginCSRF())
+			got := b.post("/login", tc.form, false)
 			if got.Status != tc.wantStatus || got.Location != tc.wantLocation {
 				t.Fatalf("POST /login: got %d %q, want %d %q", got.Status, got.Location, tc.wantStatus, tc.wantLocation)
 			}
@@ -66,7 +68,7 @@ func TestSignIn(t *testing.T) {
 		b := e.anonymous(t)
 		var got response
 		for range 6 {
-			got = b.post("/login", url.Values{"email": {"victim@example.com"}, "password": {"wrong"}}, false)
+			got = b.post("/login", url.Values{"email": {"victim@example.com"}, "password": {"wrong"}, "csrf": {b.loginCSRF()}}, false)
 		}
 		if got.Status != http.StatusTooManyRequests || !strings.Contains(got.Body, "Too many failed sign-ins") {
 			t.Errorf("6th wrong password: got %d, want 429 with the limiter's message; body:\n%s", got.Status, got.Body)
@@ -230,6 +232,8 @@ func TestCSRF(t *testing.T) {
 		{"/datasources/" + ds.ID + "/delete", nil},
 		{"/datasources/" + ds.ID + "/security", url.Values{"admins": {admin.ID}}},
 		{"/users", url.Values{"email": {"new@example.com"}}},
+		{"/tokens", url.Values{"name": {"sneaky"}}},
+		{"/account/password", url.Values{"currentPassword": {testPassword}, "newPassword": {"sneaky password"}, "confirmPassword": {"sneaky password"}}},
 		{"/logout", nil},
 	}
 	for _, tc := range posts {
