@@ -166,6 +166,8 @@ func newEnvAt(tb testing.TB, dsn string, facts m365sim.Facts) *env {
 	if !res.OK {
 		tb.Fatalf("authorize: %s", res.Message)
 	}
+	e.ds, err = e.st.GetDataSource(ctx, e.ds.ID) // with its tenant (Account)
+	must(tb, err)
 	return e
 }
 
