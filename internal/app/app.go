@@ -248,6 +248,20 @@ func (a *App) openJobs(ctx context.Context) error {
 		PublicURL: cfg.PublicURL, Logger: cfg.Logger.With("component", "jobs"), Now: cfg.Now,
 		TickInterval: cfg.Jobs.TickInterval, JobTimeout: cfg.Jobs.JobTimeout, RescueAfter: cfg.Jobs.RescueAfter,
 		RetryBase: cfg.Jobs.RetryBase, ConflictWait: cfg.Jobs.ConflictWait,
+		Store: a.DB,
+		Check: func(ctx context.Context, groupID string) error {
+			return a.GroupSync.Check(ctx, tenantlink.System, groupID)
+		},
+		CloseDeadRuns: func(ctx context.Context) ([]jobs.DeadRun, error) {
+			dead, err := a.GroupSync.CloseDeadRuns(ctx)
+			out := make([]jobs.DeadRun, 0, len(dead))
+			for _, d := range dead {
+				out = append(out, jobs.DeadRun{RunID: d.ID, GroupID: d.GroupID, StartedAt: d.StartedAt, DryRun: d.DryRun})
+			}
+			return out, err
+		},
+		RunAlive:   a.GroupSync.Alive,
+		StaleAfter: a.GroupSync.StaleWindow(),
 	})
 	if err != nil {
 		return err
@@ -264,6 +278,9 @@ func (a *App) openJobs(ctx context.Context) error {
 		},
 		Runs: func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) (any, error) {
 			return gs.Runs(ctx, p, groupID, limit)
+		},
+		Stop: func(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (any, error) {
+			return gs.Stop(ctx, p, groupID, runID)
 		},
 	}
 	a.Web.RegisterSync(api)

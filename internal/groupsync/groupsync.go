@@ -576,3 +576,22 @@ func (s *Service) finish(ctx context.Context, r *runner) {
 	r.log.Info("group sync finished", "status", r.run.Status, "full", r.run.Full, "created", c.Created, "updated", c.Updated,
 		"unchanged", c.Unchanged, "disabled", c.Disabled, "removed", c.Removed, "leftGroup", c.LeftGroup, "errors", len(r.run.Errors))
 }
+
+// Alive reports whether a group has a running run whose heartbeat is
+// fresh (within StaleAfter).
+func (s *Service) Alive(ctx context.Context, groupID string) (bool, error) {
+	runs, err := s.Store.ListSyncRuns(ctx, groupID, 5)
+	if err != nil {
+		return false, fmt.Errorf("list sync runs: %w", err)
+	}
+	cut := s.now().Add(-s.staleAfter())
+	for _, r := range runs {
+		if r.Status == store.RunRunning && !r.HeartbeatAt.Before(cut) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// StaleWindow is the effective StaleAfter.
+func (s *Service) StaleWindow() time.Duration { return s.staleAfter() }
