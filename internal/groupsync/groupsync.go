@@ -241,6 +241,43 @@ func ValidateSettings(ctx context.Context, st store.Store, ds *datasource.Servic
 	if err := datasource.CanUse(p, d); err != nil {
 		return err
 	}
+	return checkSourceGroup(ctx, ds, d, s)
+}
+
+// sourceGroupResolver is a connector that can check a source group
+// against the tenant (office365.Connector).
+type sourceGroupResolver interface {
+	ResolveSourceGroup(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup string) (string, error)
+}
+
+// checkSourceGroup resolves the source group through the data source's
+// connector, so a group that does not exist in the tenant (or a name
+// several groups share) is refused when saved, not at the first run. A
+// sync turned on needs a ready, authorized data source for that; settings
+// saved off are checked when the data source can answer.
+func checkSourceGroup(ctx context.Context, dss *datasource.Service, d *tenantlink.DataSource, s *tenantlink.SyncSettings) error {
+	if dss == nil {
+		return nil
+	}
+	res, ok := dss.Connectors[d.Type].(sourceGroupResolver)
+	if !ok {
+		return nil
+	}
+	if d.Status != tenantlink.StatusReady || d.Account == "" {
+		if !s.Enabled {
+			return nil
+		}
+		if d.Status == tenantlink.StatusReauthorize {
+			return tenantlink.Errorf(tenantlink.EINVALID, "Data source %q needs re-authorization: re-authorize it before turning the sync on.", d.Name)
+		}
+		return tenantlink.Errorf(tenantlink.EINVALID, "Data source %q is not ready (status %q): authorize it before turning the sync on.", d.Name, d.Status)
+	}
+	if _, err := res.ResolveSourceGroup(ctx, d, dss.Credentials(), s.SourceGroup); err != nil {
+		if tenantlink.ErrorCode(err) == tenantlink.EINVALID {
+			return err
+		}
+		return tenantlink.Errorf(tenantlink.EINVALID, "The source group %q could not be checked in the tenant: %s", s.SourceGroup, message(err))
+	}
 	return nil
 }
 
