@@ -65,8 +65,8 @@ type JobsConfig struct {
 	RetryBase    time.Duration // TENANTLINK_JOBS_RETRY_BASE
 	ConflictWait time.Duration // TENANTLINK_JOBS_CONFLICT_WAIT
 	// SyncStaleAfter is how long a running group sync may go without a
-	// heartbeat before a new run takes it over (groupsync.Service.StaleAfter);
-	// tests that kill processes shorten it.
+	// heartbeat before a new run takes it over (groupsync.Service.StaleAfter,
+	// default 60 s); tests that kill processes may shorten it.
 	SyncStaleAfter time.Duration // TENANTLINK_SYNC_STALE_AFTER
 	// Disabled keeps this process from working jobs and ticking (the
 	// import command runs its one sync in the foreground).
