@@ -342,7 +342,9 @@ func (s *Service) heartbeat(ctx context.Context, runID string, cancel context.Ca
 				return
 			case <-t.C:
 			}
-			bctx, bcancel := context.WithTimeout(ctx, s.heartbeatEvery())
+			// A write may queue behind a page's transaction (SQLite has
+			// one writer): give it half the stale window, not one beat.
+			bctx, bcancel := context.WithTimeout(ctx, s.staleAfter()/2)
 			ok, err := s.Store.HeartbeatSyncRun(bctx, runID, s.now())
 			bcancel()
 			switch {
@@ -556,11 +558,14 @@ func (s *Service) staleAfter() time.Duration {
 	return DefaultStaleAfter
 }
 
+// heartbeatEvery is Heartbeat, else DefaultHeartbeat — at most a sixth
+// of the stale window, so a shortened window (tests) is not outrun by the
+// heartbeat and live runs are not taken for dead.
 func (s *Service) heartbeatEvery() time.Duration {
 	if s.Heartbeat > 0 {
 		return s.Heartbeat
 	}
-	return DefaultHeartbeat
+	return min(DefaultHeartbeat, s.staleAfter()/6)
 }
 
 func (s *Service) logger() *slog.Logger {
