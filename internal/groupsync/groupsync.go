@@ -600,7 +600,12 @@ func (s *Service) finish(ctx context.Context, r *runner) {
 	if err == nil {
 		err = s.Store.UpdateSyncRun(ctx, rec)
 	}
-	if err != nil {
+	switch {
+	case err != nil && errors.Is(err, store.ErrNotFound):
+		// Closed from outside (stopped, or taken for dead): its record
+		// says so already and is not reopened.
+		r.log.Info("group sync: the run's record was closed from outside; its end is not recorded over it")
+	case err != nil:
 		r.log.Error("group sync: record the run's end", "err", err)
 	}
 	c := r.run.Counts

@@ -250,3 +250,26 @@ func TestNothingImportedFails(t *testing.T) {
 		t.Errorf("sync state after the failed run: err = %v, want none stored", err)
 	}
 }
+
+// TestIncrementalRefusalDoesNotBlock: an incremental run whose only new
+// member is refused (a local account holds the email) succeeds, counting
+// and naming the refused user: the delta's other changes must not wait.
+func TestIncrementalRefusalDoesNotBlock(t *testing.T) {
+	e, g, ids := fiveMembers(t, groupsync.MissingDisable, false)
+	ctx := context.Background()
+	newcomer := e.simUser(t, upn(e, "newcomer"), "Newcomer")
+	must(t, e.st.CreateUser(ctx, &tenantlink.User{Email: upn(e, "newcomer"), DisplayName: "Local newcomer", Active: true,
+		Roles: []tenantlink.Role{tenantlink.RoleUser}}))
+	e.control(t, "POST", "/_sim/groups/"+e.groups["Source"]+"/members/"+newcomer, nil, nil)
+	e.control(t, "PATCH", "/_sim/users/"+ids[0], map[string]any{"jobTitle": "Boss"}, nil)
+	r := e.run(t, g, groupsync.RunOptions{})
+	if r.Status != store.RunSucceeded || r.Full {
+		t.Fatalf("run = %s full=%v %v, want an incremental success", r.Status, r.Full, r.Errors)
+	}
+	if diff := cmp.Diff(groupsync.Counts{Updated: 1, Skipped: 1}, r.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if len(r.Errors) != 1 || !strings.Contains(r.Errors[0], "never takes over") {
+		t.Errorf("errors = %q, want the refused newcomer", r.Errors)
+	}
+}

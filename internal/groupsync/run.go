@@ -127,10 +127,12 @@ func (r *runner) execute(ctx context.Context) {
 		return
 	}
 	r.run.Full = full
-	if c := r.run.Counts; c.Skipped > 0 && c.Created+c.Updated+c.Unchanged == 0 {
-		// Every user the source gave was refused: nothing was imported, and
-		// the final phase would take everyone tracked for missing. Fail
-		// with the cursor where it was, so the next run reads them again.
+	if c := r.run.Counts; full && c.Skipped > 0 && c.Created+c.Updated+c.Unchanged == 0 {
+		// A full read whose every user was refused: nothing was imported,
+		// and the final phase would take everyone tracked for missing.
+		// Fail with the cursor where it was, so the next run reads them
+		// again. (An incremental run whose few new members were refused
+		// goes on: its other changes must not wait for them.)
 		r.run.Status = store.RunFailed
 		r.run.Errors = append([]string{fmt.Sprintf("Nothing was imported: all %d users the source returned were refused (see the errors below). Nothing else was changed; the next run reads them again.", c.Skipped)}, r.run.Errors...)
 		r.log.Warn("group sync imported nothing", "skipped", c.Skipped)

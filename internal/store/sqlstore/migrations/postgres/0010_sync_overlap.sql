@@ -19,3 +19,6 @@ WHERE source_tenant IS NULL AND source_datasource IS NOT NULL AND source_object_
     WHERE o.source_tenant IS NULL AND lower(d3.account) = lower(d2.account)
       AND o.source_object_id = users.source_object_id
       AND (o.created_at < users.created_at OR (o.created_at = users.created_at AND o.id < users.id)));
+
+-- Every scheduler tick looks for running runs whose heartbeat stopped.
+CREATE INDEX sync_runs_heartbeat ON sync_runs (heartbeat_at) WHERE status = 'running';
