@@ -5,8 +5,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
@@ -68,6 +70,7 @@ var accessMatrix = map[string]accessRow{
 	"PUT /api/v1/groups/{id}/sync":                    {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
 	"POST /api/v1/groups/{id}/sync":                   {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
 	"GET /api/v1/groups/{id}/sync/runs":               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
+	"POST /api/v1/groups/{id}/sync/runs/{runId}/stop": {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
 	"GET /api/v1/tasks":                               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
 	"POST /api/v1/tasks":                              {"401 403 403 403 201 403 403 403", map[string]string{"*": needAdmin}},
 	"GET /api/v1/tasks/{id}":                          {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
@@ -115,6 +118,8 @@ type accessFixture struct {
 	group      string
 	task       string
 	syncGroup  string             // a group whose member sync is on
+	syncTask   string             // syncGroup's task (running it needs a sync that can start)
+	stopGroup  string             // a group whose stuck runs the stop row stops
 	sso        dataSource         // the single sign-on data source
 	callers    map[string]*client // by column, session clients
 	processes  map[string]string  // process ids by data source id (see newProcesses)
@@ -158,8 +163,12 @@ func newAccessFixture(t *testing.T, e *env) *accessFixture {
 			t.Fatalf("authorize %s: %+v", ds.Name, cb)
 		}
 	}
+	var view struct{ Task struct{ ID string } }
 	fx.admin.Must(200, "PUT", "/api/v1/groups/"+fx.syncGroup+"/sync",
-		map[string]any{"enabled": true, "datasource": fx.open.ID, "sourceGroup": "*", "missingUsers": "keep"}, nil)
+		map[string]any{"enabled": true, "datasource": fx.open.ID, "sourceGroup": "*", "missingUsers": "keep"}, &view)
+	fx.syncTask = view.Task.ID
+	fx.admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "Stuck runs"}, &sg)
+	fx.stopGroup = sg.ID
 	// Single sign-on on (without auto redirect, so local sign-in stays open),
 	// with a data source of its own: the PATCH row toggles Open's settings.
 	fx.sso = fx.admin.CreateDataSource("SSO", map[string]any{"singleSignOn": true})
@@ -242,6 +251,15 @@ func (fx *accessFixture) request(t *testing.T, route, col string) (method, path 
 		body = map[string]any{"enabled": false, "datasource": fx.open.ID, "sourceGroup": "*", "missingUsers": "keep"}
 	case "POST /api/v1/groups/{id}/sync":
 		path = "/api/v1/groups/" + fx.syncGroup + "/sync?dryRun=true"
+	case "POST /api/v1/tasks/{id}/run":
+		path = "/api/v1/tasks/" + fx.syncTask + "/run"
+	case "POST /api/v1/groups/{id}/sync/runs/{runId}/stop":
+		// A run stuck as running; creating it closes the previous one.
+		r := &store.SyncRun{GroupID: fx.stopGroup, Trigger: "schedule", Result: []byte(`{}`), StartedAt: time.Now(), HeartbeatAt: time.Now()}
+		if err := fx.e.App.DB.CreateSyncRun(t.Context(), r, time.Now().Add(time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+		path = "/api/v1/groups/" + fx.stopGroup + "/sync/runs/" + r.ID + "/stop"
 	case "POST /api/v1/tasks":
 		// One sync task per group: each request gets a group of its own.
 		var g struct{ ID string }

@@ -74,8 +74,8 @@ type JobsConfig struct {
 	RetryBase    time.Duration // TENANTLINK_JOBS_RETRY_BASE
 	ConflictWait time.Duration // TENANTLINK_JOBS_CONFLICT_WAIT
 	// SyncStaleAfter is how long a running group sync may go without a
-	// heartbeat before a new run takes it over (groupsync.Service.StaleAfter);
-	// tests that kill processes shorten it.
+	// heartbeat before a new run takes it over (groupsync.Service.StaleAfter,
+	// default 60 s); tests that kill processes may shorten it.
 	SyncStaleAfter time.Duration // TENANTLINK_SYNC_STALE_AFTER
 	// Disabled keeps this process from working jobs and ticking (the
 	// import command runs its one sync in the foreground).
@@ -263,6 +263,20 @@ func (a *App) openJobs(ctx context.Context) error {
 		PublicURL: cfg.PublicURL, Logger: cfg.Logger.With("component", "jobs"), Now: cfg.Now,
 		TickInterval: cfg.Jobs.TickInterval, JobTimeout: cfg.Jobs.JobTimeout, RescueAfter: cfg.Jobs.RescueAfter,
 		RetryBase: cfg.Jobs.RetryBase, ConflictWait: cfg.Jobs.ConflictWait,
+		Store: a.DB,
+		Check: func(ctx context.Context, groupID string) error {
+			return a.GroupSync.Check(ctx, tenantlink.System, groupID)
+		},
+		CloseDeadRuns: func(ctx context.Context) ([]jobs.DeadRun, error) {
+			dead, err := a.GroupSync.CloseDeadRuns(ctx)
+			out := make([]jobs.DeadRun, 0, len(dead))
+			for _, d := range dead {
+				out = append(out, jobs.DeadRun{RunID: d.ID, GroupID: d.GroupID, StartedAt: d.StartedAt, DryRun: d.DryRun})
+			}
+			return out, err
+		},
+		RunAlive:   a.GroupSync.Alive,
+		StaleAfter: a.GroupSync.StaleWindow(),
 	})
 	if err != nil {
 		return err
@@ -288,6 +302,9 @@ func (a *App) openJobs(ctx context.Context) error {
 		},
 		Runs: func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) (any, error) {
 			return gs.Runs(ctx, p, groupID, limit)
+		},
+		Stop: func(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (any, error) {
+			return gs.Stop(ctx, p, groupID, runID)
 		},
 	}
 	a.Web.RegisterSync(api)

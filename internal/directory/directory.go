@@ -502,3 +502,11 @@ func ensureAdministrator(ctx context.Context, tx store.Store) error {
 	}
 	return ErrLastAdministrator
 }
+
+// EnsureAdministrator is the last-Administrator rule for other services
+// (group member sync): inside the transaction of a change that may have
+// taken the role from someone, it fails with ErrLastAdministrator when no
+// active Administrator remains.
+func EnsureAdministrator(ctx context.Context, tx store.Store) error {
+	return ensureAdministrator(ctx, tx)
+}

@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/tenantlink/tenantlink"
@@ -40,11 +41,14 @@ const (
 	MaxChanges = 1000
 	// maxErrors caps the error items a run record keeps.
 	maxErrors = 100
+	// DefaultHeartbeat is how often a running run proves it is alive,
+	// from its own goroutine, whether or not a page is being read or
+	// stored (a page held back by Graph throttling does not stop it).
+	DefaultHeartbeat = 10 * time.Second
 	// DefaultStaleAfter is how long a running run may go without a
-	// heartbeat before another run may take over (its process died). It
-	// is generous because a run's heartbeat moves only as its pages of
-	// users commit, and Graph throttling can hold a page back for minutes.
-	DefaultStaleAfter = 15 * time.Minute
+	// heartbeat before it is taken as dead (its process stopped) and
+	// another run may take over: six missed heartbeats.
+	DefaultStaleAfter = 60 * time.Second
 )
 
 // Missing-user policies (SyncSettings.MissingUsers).
@@ -67,6 +71,11 @@ type Service struct {
 	// that kill processes shorten it so a restart takes over the dead run
 	// without waiting a quarter of an hour.
 	StaleAfter time.Duration
+	// Heartbeat overrides DefaultHeartbeat (0 means the default).
+	Heartbeat time.Duration
+
+	mu      sync.Mutex
+	running map[string]context.CancelCauseFunc // runs of this process, by run id
 }
 
 // RunOptions shape one run.
@@ -115,6 +124,12 @@ type Counts struct {
 	Disabled  int `json:"disabled"`
 	Removed   int `json:"removed"`
 	LeftGroup int `json:"leftGroup"`
+	// Skipped are source members not imported because of an error (see
+	// Errors): no email, or an email another directory user holds.
+	Skipped int `json:"skipped"`
+	// Kept are users this sync no longer has that the missing-users policy
+	// left alone because another group's sync still imports them.
+	Kept int `json:"kept"`
 }
 
 // Change is one change a dry run found.
@@ -226,6 +241,43 @@ func ValidateSettings(ctx context.Context, st store.Store, ds *datasource.Servic
 	if err := datasource.CanUse(p, d); err != nil {
 		return err
 	}
+	return checkSourceGroup(ctx, ds, d, s)
+}
+
+// sourceGroupResolver is a connector that can check a source group
+// against the tenant (office365.Connector).
+type sourceGroupResolver interface {
+	ResolveSourceGroup(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup string) (string, error)
+}
+
+// checkSourceGroup resolves the source group through the data source's
+// connector, so a group that does not exist in the tenant (or a name
+// several groups share) is refused when saved, not at the first run. A
+// sync turned on needs a ready, authorized data source for that; settings
+// saved off are checked when the data source can answer.
+func checkSourceGroup(ctx context.Context, dss *datasource.Service, d *tenantlink.DataSource, s *tenantlink.SyncSettings) error {
+	if dss == nil {
+		return nil
+	}
+	res, ok := dss.Connectors[d.Type].(sourceGroupResolver)
+	if !ok {
+		return nil
+	}
+	if d.Status != tenantlink.StatusReady || d.Account == "" {
+		if !s.Enabled {
+			return nil
+		}
+		if d.Status == tenantlink.StatusReauthorize {
+			return tenantlink.Errorf(tenantlink.EINVALID, "Data source %q needs re-authorization: re-authorize it before turning the sync on.", d.Name)
+		}
+		return tenantlink.Errorf(tenantlink.EINVALID, "Data source %q is not ready (status %q): authorize it before turning the sync on.", d.Name, d.Status)
+	}
+	if _, err := res.ResolveSourceGroup(ctx, d, dss.Credentials(), s.SourceGroup); err != nil {
+		if tenantlink.ErrorCode(err) == tenantlink.EINVALID {
+			return err
+		}
+		return tenantlink.Errorf(tenantlink.EINVALID, "The source group %q could not be checked in the tenant: %s", s.SourceGroup, message(err))
+	}
 	return nil
 }
 
@@ -238,24 +290,9 @@ func (s *Service) Run(ctx context.Context, p *tenantlink.Principal, groupID stri
 	if err := requireAdmin(p); err != nil {
 		return nil, err
 	}
-	g, err := s.group(ctx, groupID)
+	g, set, ds, reader, err := s.runnable(ctx, groupID)
 	if err != nil {
 		return nil, err
-	}
-	set := g.Sync
-	if set == nil || set.DataSource == "" || strings.TrimSpace(set.SourceGroup) == "" {
-		return nil, tenantlink.Errorf(tenantlink.EINVALID, "Group %q has no group member sync configured.", g.Name)
-	}
-	if !set.Enabled {
-		return nil, tenantlink.Errorf(tenantlink.EINVALID, "Group member sync is off for group %q.", g.Name)
-	}
-	ds, err := s.Store.GetDataSource(ctx, set.DataSource)
-	if err != nil {
-		return nil, fmt.Errorf("group %q: sync data source: %w", g.Name, err)
-	}
-	reader, ok := s.DataSources.Connectors[ds.Type].(connector.DirectoryReader)
-	if !ok {
-		return nil, tenantlink.Errorf(tenantlink.EINVALID, "Data source %q (%s) cannot import users.", ds.Name, ds.Type)
 	}
 	if o.Trigger == "" {
 		o.Trigger = "manual"
@@ -266,15 +303,230 @@ func (s *Service) Run(ctx context.Context, p *tenantlink.Principal, groupID stri
 	if err != nil {
 		return nil, err
 	}
+	if _, err := s.closeDead(ctx, g.ID); err != nil {
+		return nil, err
+	}
 	if err := s.Store.CreateSyncRun(ctx, rec, now.Add(-s.staleAfter())); err != nil {
 		return nil, err
 	}
 	run.ID, run.StartedAt = rec.ID, rec.StartedAt
 	r := &runner{s: s, p: p, g: g, set: set, ds: ds, reader: reader, o: o, run: run, log: s.logger().With("group", g.ID, "run", run.ID)}
 	r.log.Info("group sync started", "trigger", o.Trigger, "dryRun", o.DryRun, "datasource", ds.ID)
-	r.execute(ctx)
-	s.finish(ctx, r)
+	runCtx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stopBeat := s.heartbeat(runCtx, run.ID, cancel)
+	s.track(run.ID, cancel)
+	r.execute(runCtx)
+	stopBeat()
+	s.untrack(run.ID)
+	s.finish(runCtx, r)
 	return run, nil
+}
+
+// heartbeat moves the run's heartbeat every Heartbeat from its own
+// goroutine until the returned function is called. When the run's record
+// is no longer running — an Administrator stopped it, or another process
+// took it for dead — it cancels the run with errClosedElsewhere.
+func (s *Service) heartbeat(ctx context.Context, runID string, cancel context.CancelCauseFunc) (stop func()) {
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(s.heartbeatEvery())
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			// A write may queue behind a page's transaction (SQLite has
+			// one writer): give it half the stale window, not one beat.
+			bctx, bcancel := context.WithTimeout(ctx, s.staleAfter()/2)
+			ok, err := s.Store.HeartbeatSyncRun(bctx, runID, s.now())
+			bcancel()
+			switch {
+			case err != nil:
+				s.logger().Warn("group sync: heartbeat", "run", runID, "err", err)
+			case !ok:
+				s.logger().Warn("group sync: the run was closed from outside; stopping it", "run", runID)
+				cancel(errClosedElsewhere)
+				return
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+func (s *Service) track(id string, cancel context.CancelCauseFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.running == nil {
+		s.running = map[string]context.CancelCauseFunc{}
+	}
+	s.running[id] = cancel
+}
+
+func (s *Service) untrack(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.running, id)
+}
+
+// DeadRun is a run closed because its heartbeat stopped.
+type DeadRun struct {
+	ID, GroupID, Trigger string
+	DryRun               bool
+	StartedAt            time.Time
+}
+
+// CloseDeadRuns closes every running run whose heartbeat is older than
+// StaleAfter — its process stopped — as failed, saying so, and returns
+// them: the scheduler starts a run that takes each real one over.
+func (s *Service) CloseDeadRuns(ctx context.Context) ([]DeadRun, error) {
+	return s.closeDead(ctx, "")
+}
+
+func (s *Service) closeDead(ctx context.Context, groupID string) ([]DeadRun, error) {
+	before := s.now().Add(-s.staleAfter())
+	stale, err := s.Store.StaleSyncRuns(ctx, groupID, before)
+	if err != nil {
+		return nil, fmt.Errorf("find dead sync runs: %w", err)
+	}
+	var out []DeadRun
+	for _, rec := range stale {
+		run := fromStore(rec)
+		end := s.now()
+		run.Status, run.FinishedAt = store.RunFailed, &end
+		run.Errors = append(run.Errors, fmt.Sprintf("No heartbeat since %s; the process running it probably stopped. Changes already applied are kept; the next run continues from the last stored position.",
+			rec.HeartbeatAt.UTC().Format(time.RFC3339)))
+		upd, err := run.toStore(rec.HeartbeatAt)
+		if err != nil {
+			return nil, err
+		}
+		closed := false
+		err = s.Store.InTx(ctx, func(tx store.Store) error {
+			var err error
+			if closed, err = tx.CloseSyncRun(ctx, upd, before); err != nil || !closed {
+				return err
+			}
+			return directory.Audit(ctx, tx, end, tenantlink.System, "group.sync", "group:"+rec.GroupID, store.RunFailed,
+				"run "+rec.ID+" closed as dead: "+run.Errors[len(run.Errors)-1])
+		})
+		if err != nil {
+			return nil, fmt.Errorf("close dead sync run: %w", err)
+		}
+		if closed {
+			s.logger().Warn("group sync: closed a dead run", "group", rec.GroupID, "run", rec.ID, "heartbeat", rec.HeartbeatAt)
+			out = append(out, DeadRun{ID: rec.ID, GroupID: rec.GroupID, Trigger: rec.Trigger, DryRun: rec.DryRun, StartedAt: rec.StartedAt})
+		}
+	}
+	return out, nil
+}
+
+// Stop stops a running run of a group (Administrator only): its record is
+// closed as stopped at once, with who stopped it, in one transaction with
+// the audit entry; the process running it — this one or another replica —
+// notices at its next heartbeat and cancels it. Changes already applied
+// stay. A run that is not running is ECONFLICT.
+func (s *Service) Stop(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (*Run, error) {
+	if err := requireAdmin(p); err != nil {
+		return nil, err
+	}
+	g, err := s.group(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	var out *Run
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
+		rec, err := tx.GetSyncRun(ctx, runID)
+		if errors.Is(err, store.ErrNotFound) || (err == nil && rec.GroupID != g.ID) {
+			return tenantlink.Errorf(tenantlink.ENOTFOUND, "Group %q has no sync run %q.", g.Name, runID)
+		}
+		if err != nil {
+			return err
+		}
+		if rec.Status != store.RunRunning {
+			return tenantlink.Errorf(tenantlink.ECONFLICT, "The sync run is not running (it %s).", rec.Status)
+		}
+		run := fromStore(rec)
+		end := s.now()
+		run.Status, run.FinishedAt = store.RunStopped, &end
+		run.Errors = append(run.Errors, fmt.Sprintf("Stopped by %s at %s. Changes already applied are kept; the next run continues from the last stored position.",
+			p.Name(), end.Format(time.RFC3339)))
+		upd, err := run.toStore(rec.HeartbeatAt)
+		if err != nil {
+			return err
+		}
+		closed, err := tx.CloseSyncRun(ctx, upd, time.Time{})
+		if err != nil {
+			return err
+		}
+		if !closed {
+			return tenantlink.Errorf(tenantlink.ECONFLICT, "The sync run ended meanwhile.")
+		}
+		out = run
+		return directory.Audit(ctx, tx, end, p, "group.sync.stop", "group:"+g.ID, "ok", fmt.Sprintf("run %s stopped", runID))
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	cancel := s.running[runID]
+	s.mu.Unlock()
+	if cancel != nil {
+		cancel(errClosedElsewhere)
+	}
+	return out, nil
+}
+
+// Check tells whether a run of the group can start now, and why not
+// (Administrator only): the sync is configured and on, and its data
+// source exists, is ready and authorized for a tenant, and can import
+// users. "Run now" and the task's run are refused with its error rather
+// than queuing a run that can only fail.
+func (s *Service) Check(ctx context.Context, p *tenantlink.Principal, groupID string) error {
+	if err := requireAdmin(p); err != nil {
+		return err
+	}
+	_, _, _, _, err := s.runnable(ctx, groupID)
+	return err
+}
+
+func (s *Service) runnable(ctx context.Context, groupID string) (*tenantlink.Group, *tenantlink.SyncSettings, *tenantlink.DataSource, connector.DirectoryReader, error) {
+	g, err := s.group(ctx, groupID)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	set := g.Sync
+	if set == nil || set.DataSource == "" || strings.TrimSpace(set.SourceGroup) == "" {
+		return nil, nil, nil, nil, tenantlink.Errorf(tenantlink.EINVALID, "Group %q has no group member sync configured.", g.Name)
+	}
+	if !set.Enabled {
+		return nil, nil, nil, nil, tenantlink.Errorf(tenantlink.EINVALID, "Group member sync is off for group %q: turn it on first.", g.Name)
+	}
+	ds, err := s.Store.GetDataSource(ctx, set.DataSource)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, nil, nil, tenantlink.Errorf(tenantlink.EINVALID, "The sync of group %q imports from data source %q, which no longer exists: choose another data source.", g.Name, set.DataSource)
+	}
+	if err != nil {
+		return nil, nil, nil, nil, fmt.Errorf("group %q: sync data source: %w", g.Name, err)
+	}
+	switch {
+	case ds.Status == tenantlink.StatusReauthorize:
+		return nil, nil, nil, nil, tenantlink.Errorf(tenantlink.EINVALID, "Data source %q needs re-authorization before the sync of group %q can run: re-authorize it first.", ds.Name, g.Name)
+	case ds.Status != tenantlink.StatusReady:
+		return nil, nil, nil, nil, tenantlink.Errorf(tenantlink.EINVALID, "Data source %q is not ready (status %q): the sync of group %q cannot run until it is.", ds.Name, ds.Status, g.Name)
+	case ds.Account == "":
+		return nil, nil, nil, nil, tenantlink.Errorf(tenantlink.EINVALID, "Data source %q is not authorized for a tenant: authorize it first.", ds.Name)
+	}
+	reader, ok := s.DataSources.Connectors[ds.Type].(connector.DirectoryReader)
+	if !ok {
+		return nil, nil, nil, nil, tenantlink.Errorf(tenantlink.EINVALID, "Data source %q (%s) cannot import users.", ds.Name, ds.Type)
+	}
+	return g, set, ds, reader, nil
 }
 
 // groupSettingsGetter is a store that reads a group without its members
@@ -304,6 +556,16 @@ func (s *Service) staleAfter() time.Duration {
 		return s.StaleAfter
 	}
 	return DefaultStaleAfter
+}
+
+// heartbeatEvery is Heartbeat, else DefaultHeartbeat — at most a sixth
+// of the stale window, so a shortened window (tests) is not outrun by the
+// heartbeat and live runs are not taken for dead.
+func (s *Service) heartbeatEvery() time.Duration {
+	if s.Heartbeat > 0 {
+		return s.Heartbeat
+	}
+	return min(DefaultHeartbeat, s.staleAfter()/6)
 }
 
 func (s *Service) logger() *slog.Logger {
@@ -338,7 +600,12 @@ func (s *Service) finish(ctx context.Context, r *runner) {
 	if err == nil {
 		err = s.Store.UpdateSyncRun(ctx, rec)
 	}
-	if err != nil {
+	switch {
+	case err != nil && errors.Is(err, store.ErrNotFound):
+		// Closed from outside (stopped, or taken for dead): its record
+		// says so already and is not reopened.
+		r.log.Info("group sync: the run's record was closed from outside; its end is not recorded over it")
+	case err != nil:
 		r.log.Error("group sync: record the run's end", "err", err)
 	}
 	c := r.run.Counts
@@ -356,3 +623,22 @@ func (s *Service) finish(ctx context.Context, r *runner) {
 	r.log.Info("group sync finished", "status", r.run.Status, "full", r.run.Full, "created", c.Created, "updated", c.Updated,
 		"unchanged", c.Unchanged, "disabled", c.Disabled, "removed", c.Removed, "leftGroup", c.LeftGroup, "errors", len(r.run.Errors))
 }
+
+// Alive reports whether a group has a running run whose heartbeat is
+// fresh (within StaleAfter).
+func (s *Service) Alive(ctx context.Context, groupID string) (bool, error) {
+	runs, err := s.Store.ListSyncRuns(ctx, groupID, 5)
+	if err != nil {
+		return false, fmt.Errorf("list sync runs: %w", err)
+	}
+	cut := s.now().Add(-s.staleAfter())
+	for _, r := range runs {
+		if r.Status == store.RunRunning && !r.HeartbeatAt.Before(cut) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// StaleWindow is the effective StaleAfter.
+func (s *Service) StaleWindow() time.Duration { return s.staleAfter() }

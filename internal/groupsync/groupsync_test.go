@@ -42,7 +42,7 @@ func TestSyncFollowsTenant(t *testing.T) {
 			if r1.Status != store.RunSucceeded || !r1.Full {
 				t.Fatalf("first run = %s full=%v errors %v; want succeeded, full", r1.Status, r1.Full, r1.Errors)
 			}
-			if diff := cmp.Diff(groupsync.Counts{Created: 4}, r1.Counts); diff != "" {
+			if diff := cmp.Diff(groupsync.Counts{Created: 4, Skipped: 1}, r1.Counts); diff != "" {
 				t.Errorf("first run counts (-want +got):\n%s", diff)
 			}
 			if len(r1.Errors) != 1 || !strings.Contains(r1.Errors[0], holder.ID) {
@@ -99,7 +99,7 @@ func TestSyncFollowsTenant(t *testing.T) {
 			if r3.Status != store.RunSucceeded || !r3.Full {
 				t.Fatalf("run after expiry = %s full=%v errors %v; want succeeded, full", r3.Status, r3.Full, r3.Errors)
 			}
-			if diff := cmp.Diff(groupsync.Counts{Unchanged: 3}, r3.Counts); diff != "" {
+			if diff := cmp.Diff(groupsync.Counts{Unchanged: 3, Skipped: 1}, r3.Counts); diff != "" {
 				t.Errorf("full resync counts (-want +got):\n%s", diff)
 			}
 			if after := e.snapshot(t); after != before {
@@ -395,7 +395,7 @@ func TestStaleRunTakenOver(t *testing.T) {
 	e, g, _ := fiveMembers(t, groupsync.MissingKeep, false)
 	ctx := context.Background()
 	dead := &store.SyncRun{GroupID: g.ID, Status: store.RunRunning, Trigger: "schedule", Result: []byte(`{}`),
-		StartedAt: time.Now().Add(-time.Hour), HeartbeatAt: time.Now().Add(-time.Minute)}
+		StartedAt: time.Now().Add(-time.Hour), HeartbeatAt: time.Now().Add(-30 * time.Second)}
 	must(t, e.st.CreateSyncRun(ctx, dead, time.Now().Add(-groupsync.DefaultStaleAfter)))
 
 	// In order: the first case must leave the dead run in place for the
@@ -405,13 +405,12 @@ func TestStaleRunTakenOver(t *testing.T) {
 		staleAfter time.Duration
 		wantCode   string
 	}{
-		{"default window: a minute-old heartbeat is alive", 0, tenantlink.ECONFLICT},
-		{"window shorter than the heartbeat's age: taken over", 30 * time.Second, ""},
+		{"default window: a 30 s old heartbeat is alive", 0, tenantlink.ECONFLICT},
+		{"window shorter than the heartbeat's age: taken over", 10 * time.Second, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := *e.svc
-			svc.StaleAfter = tc.staleAfter
+			svc := &groupsync.Service{Store: e.svc.Store, DataSources: e.svc.DataSources, Now: e.svc.Now, Logger: e.svc.Logger, StaleAfter: tc.staleAfter}
 			r, err := svc.Run(ctx, e.admin, g.ID, groupsync.RunOptions{})
 			if got := tenantlink.ErrorCode(err); got != tc.wantCode {
 				t.Fatalf("Run error = %v (code %q), want code %q", err, got, tc.wantCode)

@@ -178,6 +178,8 @@ func newEnvAtClient(tb testing.TB, dsn string, facts m365sim.Facts, hc *http.Cli
 	if !res.OK {
 		tb.Fatalf("authorize: %s", res.Message)
 	}
+	e.ds, err = e.st.GetDataSource(ctx, e.ds.ID) // with its tenant (Account)
+	must(tb, err)
 	return e
 }
 

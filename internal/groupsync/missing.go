@@ -2,11 +2,14 @@ package groupsync
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"math"
 	"slices"
 
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
@@ -60,8 +63,28 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 			missingUser[m.UserID] = true
 			if policy == MissingDisable || policy == MissingRemove {
 				targets = append(targets, m.UserID)
-				affected[m.UserID] = true
 			}
+		}
+		// A user another group's sync still has stays as it is: only the
+		// last sync that has a user disables or removes it, whichever ran
+		// last.
+		if len(targets) > 0 {
+			elsewhere, err := tx.SyncTrackedElsewhere(ctx, r.g.ID, targets)
+			if err != nil {
+				return err
+			}
+			if len(elsewhere) > 0 {
+				keep := make(map[string]bool, len(elsewhere))
+				for _, id := range elsewhere {
+					keep[id] = true
+					changes = append(changes, Change{Action: "keep", UserID: id, Detail: "another group's sync still imports this user"})
+				}
+				counts.Kept += len(elsewhere)
+				targets = slices.DeleteFunc(targets, func(id string) bool { return keep[id] })
+			}
+		}
+		for _, id := range targets {
+			affected[id] = true
 		}
 		// Override: the group's members become exactly the source's
 		// members this sync imported. Anyone else leaves the group —
@@ -100,6 +123,10 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 				return errStopped
 			}
 		}
+		adminTouched, err := r.mayTouchAdministrator(ctx, tx, targets, leavers)
+		if err != nil {
+			return err
+		}
 		switch policy {
 		case MissingDisable:
 			n, err := tx.SetUsersActive(ctx, targets, false, r.s.now())
@@ -128,6 +155,14 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 			counts.LeftGroup += n
 			for _, id := range leavers {
 				changes = append(changes, Change{Action: "leaveGroup", UserID: id})
+			}
+		}
+		if adminTouched {
+			if msg, err := r.checkAdministrators(ctx, tx); err != nil {
+				return err
+			} else if msg != "" {
+				stopMsg = msg
+				return errLastAdmin
 			}
 		}
 		gone := make([]string, 0, len(missing))
@@ -224,4 +259,63 @@ func (r *runner) writeDryMarks(ctx context.Context, tx store.Store) error {
 		gone = append(gone, store.SyncMember{ObjectID: obj})
 	}
 	return tx.MarkSyncMembers(ctx, r.g.ID, gonePrefix+r.mark(), gone)
+}
+
+// mayTouchAdministrator reports, before this run's disables, removals and
+// departures are written, whether they can take the role from someone:
+// people leave a group that grants it, or an affected user holds it. Only
+// then does the run pay for the directory-wide check afterwards.
+func (r *runner) mayTouchAdministrator(ctx context.Context, tx store.Store, targets, leavers []string) (bool, error) {
+	if len(targets) == 0 && len(leavers) == 0 {
+		return false, nil
+	}
+	groups, err := tx.ListGroups(ctx)
+	if err != nil {
+		return false, err
+	}
+	adminGroups := map[string]bool{}
+	for _, g := range groups {
+		if slices.Contains(g.Roles, tenantlink.RoleAdministrator) {
+			adminGroups[g.ID] = true
+		}
+	}
+	if len(leavers) > 0 && adminGroups[r.g.ID] {
+		return true, nil
+	}
+	if len(targets) > adminProbeLimit {
+		return true, nil
+	}
+	for _, id := range targets {
+		u, err := tx.GetUser(ctx, id)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return false, err
+		}
+		if u.Active && (u.HasRole(tenantlink.RoleAdministrator) || slices.ContainsFunc(u.Groups, func(g string) bool { return adminGroups[g] })) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// adminProbeLimit is how many affected users are looked at one by one
+// before the run checks the whole directory instead.
+const adminProbeLimit = 200
+
+// checkAdministrators applies, after the run's changes were written in
+// tx, the directory's rule that an active Administrator remains
+// (directory.EnsureAdministrator, the API's rule). It returns the message
+// for a run that must stop; the caller rolls the step back.
+func (r *runner) checkAdministrators(ctx context.Context, tx store.Store) (string, error) {
+	err := directory.EnsureAdministrator(ctx, tx)
+	if !errors.Is(err, directory.ErrLastAdministrator) {
+		return "", err
+	}
+	lead := "Stopped"
+	if r.o.DryRun {
+		lead = "A real run would stop"
+	}
+	return fmt.Sprintf("%s: disabling, removing or taking out of group %q the users this run no longer has would leave no active Administrator. Nothing of that was applied and the stored position stays; give another user the Administrator role first, or change the sync's settings.", lead, r.g.Name), nil
 }

@@ -18,6 +18,14 @@ var errRollback = errors.New("dry run: roll back")
 // errStopped ends a run stopped by the safety threshold.
 var errStopped = errors.New("stopped for confirmation")
 
+// errLastAdmin ends a run whose final phase would leave no active
+// Administrator.
+var errLastAdmin = errors.New("would leave no active Administrator")
+
+// errClosedElsewhere cancels a run whose record was closed by someone
+// else: an Administrator stopped it, or another process took it for dead.
+var errClosedElsewhere = errors.New("the run was closed from outside")
+
 const gonePrefix = "gone:"
 
 // runner is one run in progress.
@@ -119,10 +127,25 @@ func (r *runner) execute(ctx context.Context) {
 		return
 	}
 	r.run.Full = full
+	if c := r.run.Counts; full && c.Skipped > 0 && c.Created+c.Updated+c.Unchanged == 0 {
+		// A full read whose every user was refused: nothing was imported,
+		// and the final phase would take everyone tracked for missing.
+		// Fail with the cursor where it was, so the next run reads them
+		// again. (An incremental run whose few new members were refused
+		// goes on: its other changes must not wait for them.)
+		r.run.Status = store.RunFailed
+		r.run.Errors = append([]string{fmt.Sprintf("Nothing was imported: all %d users the source returned were refused (see the errors below). Nothing else was changed; the next run reads them again.", c.Skipped)}, r.run.Errors...)
+		r.log.Warn("group sync imported nothing", "skipped", c.Skipped)
+		return
+	}
 	r.progress(PhaseMissing)
 	if err := r.finishRead(ctx, newCursor, full); err != nil {
-		if errors.Is(err, errStopped) {
+		switch {
+		case errors.Is(err, errStopped):
 			r.run.Status = store.RunStopped
+			return
+		case errors.Is(err, errLastAdmin):
+			r.run.Status = store.RunFailed
 			return
 		}
 		r.fail(ctx, err)
@@ -139,6 +162,9 @@ func (r *runner) execute(ctx context.Context) {
 // the counts; the stored cursor still points before the uncommitted pages.
 func (r *runner) fail(ctx context.Context, err error) {
 	switch {
+	case errors.Is(context.Cause(ctx), errClosedElsewhere):
+		r.run.Status = store.RunStopped
+		r.addError("Stopped before the end: the run was closed from outside (stopped by an Administrator, or taken for dead). Changes already applied are kept.")
 	case ctx.Err() != nil:
 		r.run.Status = store.RunStopped
 		r.addError("Stopped before the end: the run was cancelled. Changes already applied are kept and counted; the next run picks up from the last stored position.")
@@ -231,6 +257,9 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 			}
 			email := strings.ToLower(strings.TrimSpace(su.Email))
 			if email == "" || su.ObjectID == "" {
+				if !su.AttributesOnly {
+					counts.Skipped++
+				}
 				errs = append(errs, fmt.Sprintf("user %q (object %s) not imported: it has no email address or user principal name", su.DisplayName, su.ObjectID))
 				continue
 			}
@@ -238,7 +267,7 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 				Email: email, DisplayName: su.DisplayName, GivenName: su.GivenName, Surname: su.Surname,
 				JobTitle: su.JobTitle, Department: su.Department, Active: su.Enabled,
 				Roles:     []tenantlink.Role{tenantlink.RoleUser},
-				Source:    &tenantlink.UserSource{DataSource: r.ds.ID, ObjectID: su.ObjectID},
+				Source:    &tenantlink.UserSource{DataSource: r.ds.ID, ObjectID: su.ObjectID, Tenant: strings.ToLower(r.ds.Account)},
 				CreatedAt: now, UpdatedAt: now,
 			})
 			member = append(member, !su.AttributesOnly)
@@ -265,7 +294,10 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 						counts.Unchanged++
 					}
 				case store.ImportConflict:
-					errs = append(errs, fmt.Sprintf("user %s (object %s) not imported: the email belongs to directory user %s, which this sync did not import and leaves as it is", u.Email, u.Source.ObjectID, o.ConflictWith))
+					if member[pi*bs+i] {
+						counts.Skipped++
+					}
+					errs = append(errs, fmt.Sprintf("user %s (object %s) not imported: the email belongs to directory user %s (a local account, or a user of another tenant), which a sync never takes over and leaves as it is", u.Email, u.Source.ObjectID, o.ConflictWith))
 					changes = append(changes, Change{Action: "skip", ObjectID: u.Source.ObjectID, Email: u.Email, Detail: "email belongs to user " + o.ConflictWith})
 					continue
 				}

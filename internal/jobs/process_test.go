@@ -238,22 +238,22 @@ func TestTwoProcessesShareTheQueue(t *testing.T) {
 
 // TestCrashedImportCompletes imports a 20,000-user tenant in a `serve`
 // process that is killed with SIGKILL mid-run, twice, at different
-// points; after each restart River hands the job out again and the sync
+// points; after each restart the new process finds the run without
+// heartbeat, closes it and queues a run that takes it over, and the sync
 // picks up. Afterwards the directory must equal the source: every user
 // once, with its object id, nothing missing — checked by counting and by
 // a full `tenantlink import` that finds nothing to change.
 func TestCrashedImportCompletes(t *testing.T) {
 	const users = 20000
 	w := newWorld(t, "", users, `{"kind":"onDemand"}`)
-	const rescueAfter = 4 * time.Second
-	// The killed run's record still says running; a new run takes it over
-	// once its heartbeat is older than the stale window. The window is
-	// shorter than the wait before each restart, so the restarted process
-	// must take over the dead run by itself, as production does after
-	// 15 minutes.
+	// The killed run's record still says running; the restarted process
+	// closes it once its heartbeat is older than the stale window and
+	// queues a run that takes it over (River's own rescue, hours away by
+	// default, plays no part). The window is shortened here so the test
+	// takes seconds; TestKilledRunTakenOverWithDefaults runs the defaults.
 	const staleAfter = 2 * time.Second
-	env := []string{"TENANTLINK_JOBS_TICK=200ms", "TENANTLINK_JOBS_TIMEOUT=" + rescueAfter.String(), "TENANTLINK_JOBS_RESCUE_AFTER=" + rescueAfter.String(),
-		"TENANTLINK_JOBS_RETRY_BASE=100ms", "TENANTLINK_JOBS_CONFLICT_WAIT=300ms", "TENANTLINK_SYNC_STALE_AFTER=" + staleAfter.String()}
+	env := []string{"TENANTLINK_JOBS_TICK=200ms", "TENANTLINK_JOBS_RETRY_BASE=100ms", "TENANTLINK_JOBS_CONFLICT_WAIT=300ms",
+		"TENANTLINK_SYNC_STALE_AFTER=" + staleAfter.String()}
 	db, _ := openDB(t, w.DB)
 
 	p := w.serve(t, env...)
@@ -288,27 +288,21 @@ func TestCrashedImportCompletes(t *testing.T) {
 		}
 		t.Logf("crash %d: killed with %d of %d users imported", i+1, imported, users)
 		before = imported
-		// River's rescuer hands a job out again once it has been running
-		// for RescueAfter, when the elected leader looks (at election,
-		// then every 30 s). Let RescueAfter pass (it also outlasts
-		// staleAfter), and end the dead process's leadership, so the
-		// restarted process rescues the job as soon as it is elected.
-		// The leadership would lapse by itself within River's 15 s lease,
-		// but river.Config offers no way to shorten that lease (only
-		// LeaderElectionDisabled), so the row is deleted instead: this
-		// stands in for waiting, not for anything tenantlink does.
-		time.Sleep(rescueAfter)
+		// Let the stale window pass while no process runs: the restarted
+		// process must take over by itself.
+		time.Sleep(staleAfter + time.Second)
 		if got := count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'running'`, w.GroupID); got != 1 {
 			t.Fatalf("crash %d: %d running runs after the kill, want the dead one still marked running", i+1, got)
 		}
-		if _, err := db.Exec(`DELETE FROM river_leader`); err != nil {
-			t.Fatal(err)
-		}
 		p = w.serve(t, env...)
 	}
-	waitFor(t, 50*time.Second, "the import to succeed after the restarts", func() bool {
-		return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'succeeded' AND NOT dry_run`, w.GroupID) > 0
-	})
+	deadline := time.Now().Add(50 * time.Second)
+	for count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'succeeded' AND NOT dry_run`, w.GroupID) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after 50s waiting for the import to succeed after the restarts; runs and jobs:\n%s\nlog:\n%s", dump(t, db), drain(p))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
 	p.kill()
 	// Each restart took over the dead run by itself: no run is left
 	// running, and the two killed ones are closed as failed.
@@ -334,5 +328,103 @@ func TestCrashedImportCompletes(t *testing.T) {
 	want := fmt.Sprintf("succeeded: created 0, updated 0, unchanged %d, disabled 0, removed 0, left group 0", imported)
 	if !strings.Contains(string(out), want) {
 		t.Errorf("full re-import after the crashes printed:\n%s\nwant a line %q (the directory already equals the source)", out, want)
+	}
+}
+
+// TestKilledRunTakenOverWithDefaults: a `serve` process is killed with
+// SIGKILL mid-import and restarted with the production defaults (no
+// tuning): River would not rescue the job for over two hours, but the
+// restarted process finds the run without heartbeat after a minute,
+// closes it saying why, and starts a run that takes it over — within two
+// minutes of the kill — and completes the import.
+func TestKilledRunTakenOverWithDefaults(t *testing.T) {
+	const users = 20000
+	w := newWorld(t, "", users, `{"kind":"onDemand"}`)
+	db, _ := openDB(t, w.DB)
+	p := w.serve(t)
+	c := testenv.TokenClient(t, p.URL, w.Token)
+	c.Must(202, "POST", "/api/v1/groups/"+w.GroupID+"/sync", nil, nil)
+	fault, err := http.Post(w.Facts.URL+"/_sim/faults", "application/json", strings.NewReader(`{"path":"/users","latencyMs":150}`))
+	if err != nil || fault.StatusCode != http.StatusCreated {
+		t.Fatalf("inject simulator latency: %v %v", err, fault)
+	}
+	fault.Body.Close()
+	waitFor(t, 60*time.Second, "some users to be imported", func() bool {
+		return count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID) > 0
+	})
+	p.kill()
+	killed := time.Now()
+	if n := count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID); n >= users {
+		t.Fatalf("all %d users were imported at the kill; slow the simulator more", n)
+	}
+	var dead string
+	if err := db.QueryRow(`SELECT id FROM sync_runs WHERE group_id = $1 AND status = 'running'`, w.GroupID).Scan(&dead); err != nil {
+		t.Fatalf("the killed run: %v", err)
+	}
+	// River's leadership of the dead process lapses by itself (15 s
+	// lease); the takeover does not depend on it.
+	p = w.serve(t)
+	waitFor(t, 2*time.Minute, "a run taking over the dead one", func() bool {
+		return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND id <> $2`, w.GroupID, dead) > 0
+	})
+	took := time.Since(killed)
+	t.Logf("taken over %v after the kill", took.Round(time.Second))
+	if took > 2*time.Minute {
+		t.Errorf("taken over %v after the kill, want within 2 minutes", took)
+	}
+	var status, result string
+	if err := db.QueryRow(`SELECT status, result FROM sync_runs WHERE id = $1`, dead).Scan(&status, &result); err != nil {
+		t.Fatal(err)
+	}
+	if status != "failed" || !strings.Contains(result, "No heartbeat since") || !strings.Contains(result, "the process running it probably stopped") {
+		t.Errorf("dead run = %s %s, want failed saying it had no heartbeat", status, result)
+	}
+	waitFor(t, 60*time.Second, "the taking-over run to succeed", func() bool {
+		return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'succeeded'`, w.GroupID) > 0
+	})
+	imported := count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID)
+	members := count(t, db, `SELECT count(*) FROM group_members WHERE group_id = $1`, w.GroupID)
+	if imported < users || members != imported {
+		t.Errorf("after the takeover: %d imported, %d members; want at least %d, equal", imported, members, users)
+	}
+}
+
+// dump lists the sync runs and River jobs, for a failure message.
+func dump(tb testing.TB, db *sql.DB) string {
+	var b strings.Builder
+	rows, err := db.Query(`SELECT id, status, trigger_kind, result FROM sync_runs ORDER BY started_at`)
+	if err == nil {
+		for rows.Next() {
+			var id, st, tr, res string
+			rows.Scan(&id, &st, &tr, &res)
+			fmt.Fprintf(&b, "run %s %s %s %.300s\n", id, st, tr, res)
+		}
+		rows.Close()
+	}
+	rows, err = db.Query(`SELECT id, state, attempt, args FROM river_job ORDER BY id`)
+	if err == nil {
+		for rows.Next() {
+			var id, attempt int
+			var st, args string
+			rows.Scan(&id, &st, &attempt, &args)
+			fmt.Fprintf(&b, "job %d %s attempt %d %s\n", id, st, attempt, args)
+		}
+		rows.Close()
+	}
+	return b.String()
+}
+
+// drain returns the log lines a process has buffered.
+func drain(p *proc) string {
+	var b strings.Builder
+	for {
+		select {
+		case l := <-p.lines:
+			if strings.Contains(l, "sync") || strings.Contains(l, "ERROR") || strings.Contains(l, "WARN") {
+				b.WriteString(l + "\n")
+			}
+		default:
+			return b.String()
+		}
 	}
 }

@@ -19,6 +19,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/auth"
+	"github.com/tenantlink/tenantlink/internal/store"
 )
 
 // Dialects, the same names as sqlstore's.
@@ -62,6 +63,10 @@ type Config struct {
 	Dialect string
 	DSN     string
 
+	// Store holds the tasks table's rows (store.Store's task methods), so
+	// a task can be written in a caller's transaction.
+	Store store.Store
+
 	Sync SyncFunc
 	// Groups looks a directory group up (names for tasks, target checks).
 	Groups func(ctx context.Context, id string) (*tenantlink.Group, error)
@@ -96,6 +101,31 @@ type Config struct {
 	ConflictWait time.Duration
 	// MaxAttempts per job (default 10).
 	MaxAttempts int
+
+	// Check tells whether a sync of a group can start now (sync on, data
+	// source ready); Run now, the task's run and its webhook are refused
+	// with its error instead of queuing a run that can only fail. Nil
+	// checks nothing.
+	Check func(ctx context.Context, groupID string) error
+	// CloseDeadRuns closes the sync runs whose heartbeat stopped (their
+	// process died) and returns them; every tick calls it and queues a
+	// run that takes each real one over, so a crash costs about
+	// StaleAfter + TickInterval, not River's rescue. Nil disables it.
+	CloseDeadRuns func(ctx context.Context) ([]DeadRun, error)
+	// RunAlive reports whether a group has a running sync run with a
+	// fresh heartbeat. A Run now that finds the group's previous request
+	// still "running" in River, started over StaleAfter ago, with no live
+	// run, queues anew: that job's process died and River has not
+	// rescued it yet.
+	RunAlive   func(ctx context.Context, groupID string) (bool, error)
+	StaleAfter time.Duration
+}
+
+// DeadRun is a sync run closed because its process stopped.
+type DeadRun struct {
+	RunID, GroupID string
+	StartedAt      time.Time
+	DryRun         bool
 }
 
 // queue is what the scheduler uses of River's client, whatever its
@@ -128,8 +158,8 @@ type Scheduler struct {
 // together do not race) and registers the sync worker. It does not start
 // working; see Start.
 func New(ctx context.Context, cfg Config) (*Scheduler, error) {
-	if cfg.DB == nil || cfg.Sync == nil {
-		return nil, errors.New("jobs: New needs a database and a sync function")
+	if cfg.DB == nil || cfg.Store == nil || cfg.Sync == nil {
+		return nil, errors.New("jobs: New needs a database, its store and a sync function")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -160,6 +190,9 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 10
+	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = time.Minute
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
 	s := &Scheduler{cfg: cfg, db: cfg.DB, dialect: cfg.Dialect, logger: cfg.Logger}
@@ -283,6 +316,9 @@ func (s *Scheduler) loop(ctx context.Context) {
 		if _, err := s.Tick(ctx); err != nil && ctx.Err() == nil {
 			s.logger.Error("scheduled tasks tick failed", "err", err)
 		}
+		if _, err := s.TakeOverDead(ctx); err != nil && ctx.Err() == nil {
+			s.logger.Error("taking over dead sync runs failed", "err", err)
+		}
 		select {
 		case <-ctx.Done():
 			return
@@ -365,6 +401,46 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 	return inserted, errors.Join(errs...)
 }
 
+// TakeOverDead closes the sync runs whose process died and queues, for
+// each real (not dry) one, a run of its group that continues from the
+// stored position. The job is unique per dead run, so replicas ticking
+// together queue it once. It returns how many it queued.
+func (s *Scheduler) TakeOverDead(ctx context.Context) (int, error) {
+	if s.cfg.CloseDeadRuns == nil {
+		return 0, nil
+	}
+	dead, err := s.cfg.CloseDeadRuns(ctx)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	var errs []error
+	for _, d := range dead {
+		if d.DryRun {
+			continue // its caller is gone; nothing to continue
+		}
+		args := SyncArgs{GroupID: d.GroupID, Trigger: "takeover", Due: d.StartedAt}
+		t, err := s.taskFor(ctx, nil, KindSync, d.GroupID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if t != nil {
+			args.TaskID = t.ID
+		}
+		res, err := s.q.Insert(ctx, args, nil)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("jobs: queue takeover of run %s: %w", d.RunID, err))
+			continue
+		}
+		if !res.UniqueSkippedAsDuplicate {
+			n++
+			s.logger.Warn("sync run died; queued a run to take over", "group", d.GroupID, "deadRun", d.RunID, "job", res.Job.ID)
+		}
+	}
+	return n, errors.Join(errs...)
+}
+
 // Enqueued says what a run request did.
 type Enqueued struct {
 	JobID int64 `json:"job"`
@@ -382,11 +458,14 @@ func (s *Scheduler) RunNow(ctx context.Context, p *tenantlink.Principal, id stri
 	if err != nil {
 		return nil, err
 	}
+	if err := s.check(ctx, t.Target); err != nil {
+		return nil, err
+	}
 	e, err := s.enqueue(ctx, SyncArgs{TaskID: t.ID, GroupID: t.Target, Trigger: "manual", By: p.Name()})
 	if err != nil {
 		return nil, err
 	}
-	return e, s.audit(ctx, p, "task.run", t, fmt.Sprintf("%s: queued (job %d)", t.Name, e.JobID))
+	return e, s.audit(ctx, nil, p, "task.run", t, fmt.Sprintf("%s: queued (job %d)", t.Name, e.JobID))
 }
 
 // SyncGroup queues a group member sync of groupID now, with the task's id
@@ -395,8 +474,11 @@ func (s *Scheduler) SyncGroup(ctx context.Context, p *tenantlink.Principal, grou
 	if err := requireAdmin(p, "running a group member sync"); err != nil {
 		return nil, err
 	}
+	if err := s.check(ctx, groupID); err != nil {
+		return nil, err
+	}
 	args := SyncArgs{GroupID: groupID, Trigger: "manual", Confirm: confirm, Full: full, By: p.Name()}
-	t, err := s.taskFor(ctx, KindSync, groupID)
+	t, err := s.taskFor(ctx, nil, KindSync, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -425,11 +507,14 @@ func (s *Scheduler) Webhook(ctx context.Context, id, secret string) (*Enqueued, 
 	if !t.Enabled {
 		return nil, tenantlink.Errorf(tenantlink.ECONFLICT, "the task %q is disabled", t.Name)
 	}
+	if err := s.check(ctx, t.Target); err != nil {
+		return nil, tenantlink.Errorf(tenantlink.ECONFLICT, "%s", tenantlink.ErrorMessage(err))
+	}
 	e, err := s.enqueue(ctx, SyncArgs{TaskID: t.ID, GroupID: t.Target, Trigger: "webhook"})
 	if err != nil {
 		return nil, err
 	}
-	return e, s.audit(ctx, &tenantlink.Principal{Via: "webhook"}, "task.webhook", t, fmt.Sprintf("%s: queued (job %d)", t.Name, e.JobID))
+	return e, s.audit(ctx, nil, &tenantlink.Principal{Via: "webhook"}, "task.webhook", t, fmt.Sprintf("%s: queued (job %d)", t.Name, e.JobID))
 }
 
 // enqueue inserts an unscheduled run. It is unique per group and trigger
@@ -443,12 +528,44 @@ func (s *Scheduler) enqueue(ctx context.Context, args SyncArgs) (*Enqueued, erro
 	if err != nil {
 		return nil, fmt.Errorf("jobs: enqueue sync of group %s: %w", args.GroupID, err)
 	}
+	if res.UniqueSkippedAsDuplicate && s.deadJob(ctx, args.GroupID, res.Job) {
+		// The equal request's process died: River still holds its job as
+		// running until its rescue. Queue this one under its own key.
+		args.Due = s.now()
+		if res, err = s.q.Insert(ctx, args, nil); err != nil {
+			return nil, fmt.Errorf("jobs: enqueue sync of group %s: %w", args.GroupID, err)
+		}
+		s.logger.Warn("the group's previous run request died; queued anew", "group", args.GroupID, "job", res.Job.ID)
+	}
 	if args.TaskID != "" && !res.UniqueSkippedAsDuplicate {
 		if err := s.recordQueued(ctx, args.TaskID); err != nil {
 			return nil, err
 		}
 	}
 	return &Enqueued{JobID: res.Job.ID, Already: res.UniqueSkippedAsDuplicate}, nil
+}
+
+// deadJob reports whether job — an equal request found "running" — was
+// started over StaleAfter ago while the group has no live sync run: its
+// process died.
+func (s *Scheduler) deadJob(ctx context.Context, groupID string, job *rivertype.JobRow) bool {
+	if s.cfg.RunAlive == nil || job == nil || job.State != rivertype.JobStateRunning || job.AttemptedAt == nil ||
+		s.now().Sub(*job.AttemptedAt) < s.cfg.StaleAfter {
+		return false
+	}
+	alive, err := s.cfg.RunAlive(ctx, groupID)
+	if err != nil {
+		s.logger.Warn("check the group's sync run", "group", groupID, "err", err)
+		return false
+	}
+	return !alive
+}
+
+func (s *Scheduler) check(ctx context.Context, groupID string) error {
+	if s.cfg.Check == nil {
+		return nil
+	}
+	return s.cfg.Check(ctx, groupID)
 }
 
 // recordQueued shows a queued run in the task list without hiding the

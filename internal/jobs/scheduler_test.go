@@ -79,7 +79,7 @@ func newFixture(tb testing.TB) *fixture {
 func (f *fixture) scheduler(tb testing.TB) *jobs.Scheduler {
 	tb.Helper()
 	s, err := jobs.New(context.Background(), jobs.Config{
-		DB: f.db.SQL(), Dialect: f.db.Dialect(), Sync: f.rec.Sync,
+		DB: f.db.SQL(), Dialect: f.db.Dialect(), Store: f.db, Sync: f.rec.Sync,
 		Groups: func(ctx context.Context, id string) (*tenantlink.Group, error) { return f.db.GetGroup(ctx, id) },
 		Audit: func(ctx context.Context, e *tenantlink.AuditEntry) error {
 			f.audit = append(f.audit, e.Action)

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/auth"
+	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 )
 
@@ -136,29 +136,62 @@ func scanTask(r scanner) (*Task, error) {
 	return &t, nil
 }
 
+// st is the store tasks are read and written through: tx when the
+// caller's transaction is given, else the scheduler's store.
+func (s *Scheduler) st(tx store.Store) store.Store {
+	if tx != nil {
+		return tx
+	}
+	return s.cfg.Store
+}
+
+func taskFromStore(r *store.Task) (*Task, error) {
+	t := &Task{ID: r.ID, Name: r.Name, Kind: r.Kind, Target: r.Target, Enabled: r.Enabled, NextRun: r.NextRun,
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, webhookHash: r.WebhookHash}
+	if err := json.Unmarshal(r.Schedule, &t.Schedule); err != nil {
+		return nil, fmt.Errorf("jobs: task %s: stored schedule: %w", t.ID, err)
+	}
+	t.ScheduleText = t.Schedule.String()
+	if r.LastRunAt != nil || r.LastStatus != "" {
+		t.LastRun = &LastRun{Status: r.LastStatus, Message: r.LastMessage}
+		if r.LastRunAt != nil {
+			t.LastRun.At = *r.LastRunAt
+		}
+	}
+	t.Status = t.status()
+	return t, nil
+}
+
+func (t *Task) toStore() (*store.Task, error) {
+	sched, err := json.Marshal(t.Schedule)
+	if err != nil {
+		return nil, fmt.Errorf("jobs: encode schedule: %w", err)
+	}
+	return &store.Task{ID: t.ID, Name: t.Name, Kind: t.Kind, Target: t.Target, Schedule: sched, Enabled: t.Enabled,
+		WebhookHash: t.webhookHash, NextRun: t.NextRun, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}, nil
+}
+
 func (s *Scheduler) getTask(ctx context.Context, id string) (*Task, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id)
-	t, err := scanTask(row)
-	if errors.Is(err, sql.ErrNoRows) {
+	r, err := s.cfg.Store.GetTask(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, notFoundTask(id)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("jobs: get task: %w", err)
 	}
-	return t, nil
+	return taskFromStore(r)
 }
 
 // taskFor returns the task of kind for target, or nil.
-func (s *Scheduler) taskFor(ctx context.Context, kind, target string) (*Task, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE kind = $1 AND target = $2`, kind, target)
-	t, err := scanTask(row)
-	if errors.Is(err, sql.ErrNoRows) {
+func (s *Scheduler) taskFor(ctx context.Context, tx store.Store, kind, target string) (*Task, error) {
+	r, err := s.st(tx).TaskFor(ctx, kind, target)
+	if errors.Is(err, store.ErrNotFound) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("jobs: get task: %w", err)
 	}
-	return t, nil
+	return taskFromStore(r)
 }
 
 func (s *Scheduler) listTasks(ctx context.Context) ([]*Task, error) {
@@ -181,15 +214,13 @@ func (s *Scheduler) listTasks(ctx context.Context) ([]*Task, error) {
 	return out, nil
 }
 
-func (s *Scheduler) insertTask(ctx context.Context, t *Task) error {
-	sched, err := json.Marshal(t.Schedule)
+func (s *Scheduler) insertTask(ctx context.Context, tx store.Store, t *Task) error {
+	r, err := t.toStore()
 	if err != nil {
-		return fmt.Errorf("jobs: encode schedule: %w", err)
+		return err
 	}
-	_, err = s.db.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL, '', '', $9, $10)`,
-		t.ID, t.Name, t.Kind, t.Target, string(sched), t.Enabled, t.webhookHash, s.tsPtr(t.NextRun), s.ts(t.CreatedAt), s.ts(t.UpdatedAt))
-	if err != nil {
-		if isUniqueViolation(err) {
+	if err := s.st(tx).CreateTask(ctx, r); err != nil {
+		if errors.Is(err, store.ErrConflict) {
 			return tenantlink.Errorf(tenantlink.ECONFLICT, "a %s task for %q already exists", t.Kind, t.Target)
 		}
 		return fmt.Errorf("jobs: create task: %w", err)
@@ -197,18 +228,16 @@ func (s *Scheduler) insertTask(ctx context.Context, t *Task) error {
 	return nil
 }
 
-func (s *Scheduler) updateTaskRow(ctx context.Context, t *Task) error {
-	sched, err := json.Marshal(t.Schedule)
+func (s *Scheduler) updateTaskRow(ctx context.Context, tx store.Store, t *Task) error {
+	r, err := t.toStore()
 	if err != nil {
-		return fmt.Errorf("jobs: encode schedule: %w", err)
+		return err
 	}
-	res, err := s.db.ExecContext(ctx, `UPDATE tasks SET name = $1, schedule = $2, enabled = $3, webhook_hash = $4, next_run = $5, updated_at = $6 WHERE id = $7`,
-		t.Name, string(sched), t.Enabled, t.webhookHash, s.tsPtr(t.NextRun), s.ts(t.UpdatedAt), t.ID)
-	if err != nil {
+	if err := s.st(tx).UpdateTask(ctx, r); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundTask(t.ID)
+		}
 		return fmt.Errorf("jobs: update task: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return notFoundTask(t.ID)
 	}
 	return nil
 }
@@ -257,7 +286,7 @@ func (s *Scheduler) TaskForGroup(ctx context.Context, p *tenantlink.Principal, g
 	if err := requireAdmin(p, "reading scheduled tasks"); err != nil {
 		return nil, err
 	}
-	return s.taskFor(ctx, KindSync, groupID)
+	return s.taskFor(ctx, nil, KindSync, groupID)
 }
 
 // CreateTask creates a task (Administrator only). Only sync tasks exist;
@@ -303,7 +332,7 @@ func (s *Scheduler) CreateTask(ctx context.Context, p *tenantlink.Principal, in 
 	if in.Enabled != nil {
 		enabled = *in.Enabled
 	}
-	t, err := s.createTask(ctx, p, name, kind, target, sched, enabled)
+	t, err := s.createTask(ctx, nil, p, name, kind, target, sched, enabled)
 	if err != nil {
 		return nil, err
 	}
@@ -324,12 +353,15 @@ func checkName(name string) (string, error) {
 	return name, nil
 }
 
-func (s *Scheduler) createTask(ctx context.Context, p *tenantlink.Principal, name, kind, target string, sched Schedule, enabled bool) (*Task, error) {
+func (s *Scheduler) createTask(ctx context.Context, tx store.Store, p *tenantlink.Principal, name, kind, target string, sched Schedule, enabled bool) (*Task, error) {
 	name, err := checkName(name)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
+	if err := s.checkOnce(sched, now); err != nil {
+		return nil, err
+	}
 	raw, hash := auth.NewToken("")
 	t := &Task{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Kind: kind, Target: target, Schedule: sched,
 		Enabled: enabled, CreatedAt: now, UpdatedAt: now, webhookHash: hash}
@@ -338,10 +370,10 @@ func (s *Scheduler) createTask(ctx context.Context, p *tenantlink.Principal, nam
 			t.NextRun = &next
 		}
 	}
-	if err := s.insertTask(ctx, t); err != nil {
+	if err := s.insertTask(ctx, tx, t); err != nil {
 		return nil, err
 	}
-	if err := s.audit(ctx, p, "task.create", t, t.Name+": "+t.Schedule.String()); err != nil {
+	if err := s.audit(ctx, tx, p, "task.create", t, t.Name+": "+t.Schedule.String()); err != nil {
 		return nil, err
 	}
 	t.ScheduleText, t.Status = t.Schedule.String(), t.status()
@@ -386,11 +418,16 @@ func (s *Scheduler) UpdateTask(ctx context.Context, p *tenantlink.Principal, id 
 	if in.RotateWebhook {
 		raw, t.webhookHash = auth.NewToken("")
 	}
-	return s.saveTask(ctx, p, t, replan, raw)
+	return s.saveTask(ctx, nil, p, t, replan, raw)
 }
 
-func (s *Scheduler) saveTask(ctx context.Context, p *tenantlink.Principal, t *Task, replan bool, rawSecret string) (*Task, error) {
+func (s *Scheduler) saveTask(ctx context.Context, tx store.Store, p *tenantlink.Principal, t *Task, replan bool, rawSecret string) (*Task, error) {
 	now := s.now()
+	if replan && t.Enabled {
+		if err := s.checkOnce(t.Schedule, now); err != nil {
+			return nil, err
+		}
+	}
 	if replan {
 		t.NextRun = nil
 		if t.Enabled {
@@ -400,14 +437,14 @@ func (s *Scheduler) saveTask(ctx context.Context, p *tenantlink.Principal, t *Ta
 		}
 	}
 	t.UpdatedAt = now
-	if err := s.updateTaskRow(ctx, t); err != nil {
+	if err := s.updateTaskRow(ctx, tx, t); err != nil {
 		return nil, err
 	}
 	detail := fmt.Sprintf("%s: %s, enabled %v", t.Name, t.Schedule.String(), t.Enabled)
 	if rawSecret != "" {
 		detail += ", webhook secret replaced"
 	}
-	if err := s.audit(ctx, p, "task.update", t, detail); err != nil {
+	if err := s.audit(ctx, tx, p, "task.update", t, detail); err != nil {
 		return nil, err
 	}
 	t.ScheduleText, t.Status = t.Schedule.String(), t.status()
@@ -430,7 +467,7 @@ func (s *Scheduler) DeleteTask(ctx context.Context, p *tenantlink.Principal, id 
 	if _, err := s.db.ExecContext(ctx, `DELETE FROM tasks WHERE id = $1`, id); err != nil {
 		return fmt.Errorf("jobs: delete task: %w", err)
 	}
-	return s.audit(ctx, p, "task.delete", t, t.Name)
+	return s.audit(ctx, nil, p, "task.delete", t, t.Name)
 }
 
 // SetGroupSync keeps a group's sync task in step with its sync settings:
@@ -439,10 +476,18 @@ func (s *Scheduler) DeleteTask(ctx context.Context, p *tenantlink.Principal, id 
 // keeps an existing task's schedule. The answer carries the webhook URL
 // when the task was created now.
 func (s *Scheduler) SetGroupSync(ctx context.Context, p *tenantlink.Principal, groupID, groupName string, enabled bool, sched *Schedule) (*Task, error) {
+	return s.SetGroupSyncIn(ctx, nil, p, groupID, groupName, enabled, sched)
+}
+
+// SetGroupSyncIn is SetGroupSync inside the caller's store transaction tx:
+// the group's settings and its task (and both audit entries) commit
+// together or not at all, so concurrent saves cannot leave settings that
+// say off with the task on. A nil tx works outside a transaction.
+func (s *Scheduler) SetGroupSyncIn(ctx context.Context, tx store.Store, p *tenantlink.Principal, groupID, groupName string, enabled bool, sched *Schedule) (*Task, error) {
 	if err := requireAdmin(p, "changing a group's sync"); err != nil {
 		return nil, err
 	}
-	t, err := s.taskFor(ctx, KindSync, groupID)
+	t, err := s.taskFor(ctx, tx, KindSync, groupID)
 	if err != nil {
 		return nil, err
 	}
@@ -454,7 +499,7 @@ func (s *Scheduler) SetGroupSync(ctx context.Context, p *tenantlink.Principal, g
 		if sched != nil {
 			sc = *sched
 		}
-		return s.createTask(ctx, p, "Group member sync: "+groupName, KindSync, groupID, sc, true)
+		return s.createTask(ctx, tx, p, "Group member sync: "+groupName, KindSync, groupID, sc, true)
 	}
 	replan := t.Enabled != enabled
 	t.Enabled = enabled
@@ -464,7 +509,7 @@ func (s *Scheduler) SetGroupSync(ctx context.Context, p *tenantlink.Principal, g
 	if name := "Group member sync: " + groupName; groupName != "" && t.Name != name {
 		t.Name = name
 	}
-	return s.saveTask(ctx, p, t, replan, "")
+	return s.saveTask(ctx, tx, p, t, replan, "")
 }
 
 // GroupDeleted removes a deleted group's sync task.
@@ -475,11 +520,32 @@ func (s *Scheduler) GroupDeleted(ctx context.Context, groupID string) error {
 	return nil
 }
 
-func (s *Scheduler) audit(ctx context.Context, p *tenantlink.Principal, action string, t *Task, detail string) error {
+// checkOnce refuses a one-time schedule whose time has passed: it would
+// never run.
+func (s *Scheduler) checkOnce(sched Schedule, now time.Time) error {
+	if sched.Kind != Once {
+		return nil
+	}
+	if _, ok := sched.Next(now, s.cfg.Location); !ok {
+		return tenantlink.Errorf(tenantlink.EINVALID, "the one-time schedule (%s) is in the past: choose a time to come", sched.String())
+	}
+	return nil
+}
+
+// audit appends an audit entry: in tx when given (the change and its
+// entry commit together), else through Config.Audit.
+func (s *Scheduler) audit(ctx context.Context, tx store.Store, p *tenantlink.Principal, action string, t *Task, detail string) error {
+	e := &tenantlink.AuditEntry{At: s.now(), Actor: p.Name(), Action: action, Target: "task:" + t.ID, Outcome: "ok", Detail: detail}
+	if tx != nil {
+		if err := tx.AppendAudit(ctx, e); err != nil {
+			return fmt.Errorf("write audit entry: %w", err)
+		}
+		return nil
+	}
 	if s.cfg.Audit == nil {
 		return nil
 	}
-	err := s.cfg.Audit(ctx, &tenantlink.AuditEntry{At: s.now(), Actor: p.Name(), Action: action, Target: "task:" + t.ID, Outcome: "ok", Detail: detail})
+	err := s.cfg.Audit(ctx, e)
 	if err != nil {
 		return fmt.Errorf("write audit entry: %w", err)
 	}

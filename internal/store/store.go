@@ -121,7 +121,11 @@ type Store interface {
 	// returning one outcome per input in order and filling each input's ID.
 	// Only the mapped fields (email, names, job title, department, active)
 	// of an existing user are written; roles and password stay. A user
-	// whose email belongs to another user is a conflict and is not written.
+	// whose email belongs to another user is a conflict and is not written
+	// (a local user is never adopted). Users are keyed by Source.Tenant +
+	// ObjectID when the batch's users carry a tenant (one tenant per call),
+	// whichever data source imported them first; else by (datasource,
+	// object id).
 	UpsertImportedUsers(ctx context.Context, datasource string, users []*tenantlink.User) ([]ImportOutcome, error)
 	// AddGroupMembers appends users to a group, skipping current members;
 	// RemoveGroupMembers drops them. Both return how many changed.
@@ -152,6 +156,31 @@ type Store interface {
 	UpdateSyncRun(ctx context.Context, r *SyncRun) error
 	GetSyncRun(ctx context.Context, id string) (*SyncRun, error)
 	ListSyncRuns(ctx context.Context, groupID string, limit int) ([]*SyncRun, error)
+	// UpdateSyncRun changes only a running run: once a run is closed (by
+	// its own end, as dead, or stopped by an Administrator) it fails with
+	// ErrNotFound, so a process that lost its run cannot reopen it.
+	// HeartbeatSyncRun moves a running run's heartbeat to at and reports
+	// false when the run is no longer running. StaleSyncRuns lists running
+	// runs (of groupID, or of every group when it is "") whose heartbeat is
+	// older than before. CloseSyncRun writes a running run's final status,
+	// end and result — when beatBefore is set, only if its heartbeat is
+	// still older — and reports false when it was not (any more) running.
+	HeartbeatSyncRun(ctx context.Context, id string, at time.Time) (bool, error)
+	StaleSyncRuns(ctx context.Context, groupID string, before time.Time) ([]*SyncRun, error)
+	CloseSyncRun(ctx context.Context, r *SyncRun, beatBefore time.Time) (bool, error)
+	// SyncTrackedElsewhere returns those of userIDs that the sync of a
+	// group other than groupID still has: tracked there and not marked
+	// gone. One statement per thousand ids.
+	SyncTrackedElsewhere(ctx context.Context, groupID string, userIDs []string) ([]string, error)
+
+	// Scheduled tasks (package jobs). (Kind, Target) is unique: a second
+	// task for the same target is ECONFLICT. UpdateTask writes name,
+	// schedule, enabled, webhook hash, next run and updated time.
+	// GetTask and TaskFor return ErrNotFound when there is none.
+	CreateTask(ctx context.Context, t *Task) error
+	GetTask(ctx context.Context, id string) (*Task, error)
+	TaskFor(ctx context.Context, kind, target string) (*Task, error)
+	UpdateTask(ctx context.Context, t *Task) error
 
 	// Processes (see package process). Name is unique (case-insensitive);
 	// Definition is the process's JSON, stored and returned as given.
@@ -369,6 +398,25 @@ type TaskRef struct {
 	Kind    string
 	Target  string
 	Enabled bool
+}
+
+// Task is a scheduled task's row (package jobs gives it meaning).
+// Schedule is the schedule's JSON; WebhookHash the SHA-256 of the webhook
+// secret, never the secret.
+type Task struct {
+	ID          string
+	Name        string
+	Kind        string
+	Target      string
+	Schedule    []byte
+	Enabled     bool
+	WebhookHash string
+	NextRun     *time.Time
+	LastRunAt   *time.Time
+	LastStatus  string
+	LastMessage string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // ProcessInstance is one run of a process: its fields and each rule's

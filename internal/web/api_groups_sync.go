@@ -30,6 +30,9 @@ type SyncAPI struct {
 	DryRun func(ctx context.Context, p *tenantlink.Principal, groupID string, full bool) (any, error)
 	// Runs lists a group's sync runs, newest first.
 	Runs func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) (any, error)
+	// Stop stops a running sync run of the group (Administrator only)
+	// and returns its record.
+	Stop func(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (any, error)
 }
 
 // RegisterSync registers the scheduled task, webhook and group sync
@@ -41,6 +44,18 @@ func (s *Server) RegisterSync(d SyncAPI) {
 	s.api("PUT", "/api/v1/groups/{id}/sync", "Set a group's sync settings ({\"enabled\",\"datasource\",\"sourceGroup\",\"override\",\"missingUsers\",\"schedule\"}); turning sync on creates its hourly task.", false, d.putGroupSync(s))
 	s.api("POST", "/api/v1/groups/{id}/sync", "Run a group member sync now (?dryRun=true answers what would change; ?confirm=true passes the safety threshold; ?full=true ignores the cursor).", false, d.postGroupSync(s))
 	s.api("GET", "/api/v1/groups/{id}/sync/runs", "A group's sync run history, newest first (?limit=, default 20).", false, d.listGroupSyncRuns)
+	s.api("POST", "/api/v1/groups/{id}/sync/runs/{runId}/stop", "Stop a running sync run (a stuck or unwanted one): it ends as stopped, changes already applied stay.", false, d.stopGroupSyncRun)
+}
+
+func (d SyncAPI) stopGroupSyncRun(w http.ResponseWriter, r *http.Request) error {
+	if d.Stop == nil {
+		return tenantlink.Errorf(tenantlink.EUNAVAILABLE, "stopping sync runs is not available in this build")
+	}
+	run, err := d.Stop(r.Context(), principal(r), r.PathValue("id"), r.PathValue("runId"))
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, run)
 }
 
 // boolQuery reads a true/false query parameter, refusing anything else
@@ -123,6 +138,10 @@ func (d SyncAPI) SaveGroupSync(ctx context.Context, p *tenantlink.Principal, gro
 	if d.Now != nil {
 		now = d.Now()
 	}
+	// Settings, task and both audit entries in one transaction: the
+	// group's row is written first, so concurrent saves queue on it and
+	// each reads the task the previous one left.
+	var t *jobs.Task
 	err = d.Store.InTx(ctx, func(tx store.Store) error {
 		cur, err := tx.GetGroup(ctx, g.ID)
 		if err != nil {
@@ -136,14 +155,17 @@ func (d SyncAPI) SaveGroupSync(ctx context.Context, p *tenantlink.Principal, gro
 		g = cur
 		detail := fmt.Sprintf("%s: sync %s, data source %s, source %q, override %v, missing users %s, %s",
 			cur.Name, onOff(in.Enabled), in.DataSource, in.SourceGroup, in.Override, in.MissingUsers, sched.String())
-		return directory.Audit(ctx, tx, now, p, "group.sync.settings", "group:"+cur.ID, "ok", detail)
+		if err := directory.Audit(ctx, tx, now, p, "group.sync.settings", "group:"+cur.ID, "ok", detail); err != nil {
+			return err
+		}
+		t, err = d.Tasks.SetGroupSyncIn(ctx, tx, p, g.ID, g.Name, in.Enabled, &sched)
+		return err
 	})
 	if err != nil {
+		if tenantlink.ErrorCode(err) != tenantlink.EINTERNAL {
+			return nil, err
+		}
 		return nil, fmt.Errorf("set sync settings: %w", err)
-	}
-	t, err := d.Tasks.SetGroupSync(ctx, p, g.ID, g.Name, in.Enabled, &sched)
-	if err != nil {
-		return nil, err
 	}
 	return &GroupSyncView{GroupID: g.ID, Settings: g.Sync, Task: t}, nil
 }

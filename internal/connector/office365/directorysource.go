@@ -513,3 +513,20 @@ func mergeWaiting(m pageMsg, ch <-chan pageMsg) pageMsg {
 	}
 	return m
 }
+
+// ResolveSourceGroup checks a group member sync's source group against
+// the tenant when its settings are saved: "*" (all users), a group id, or
+// an exact display name; a name several groups share is EINVALID listing
+// them, so the administrator can paste the id. It returns the group id
+// ("*" for all users).
+func (c *Connector) ResolveSourceGroup(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup string) (string, error) {
+	src := strings.TrimSpace(sourceGroup)
+	if src == "*" {
+		return "*", nil
+	}
+	gc, err := c.Client(ctx, ds, creds)
+	if err != nil {
+		return "", err
+	}
+	return c.resolveGroup(ctx, gc, src)
+}

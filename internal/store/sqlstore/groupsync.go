@@ -237,16 +237,22 @@ func sameImported(a, b *tenantlink.User) bool {
 
 func (db *DB) upsertImported(ctx context.Context, datasource string, users []*tenantlink.User) ([]store.ImportOutcome, error) {
 	objs := make([]string, 0, len(users))
-	for _, u := range users {
+	tenant := ""
+	for i, u := range users {
 		if u.Source == nil || u.Source.ObjectID == "" {
 			return nil, invalid("an imported user needs a source object id")
 		}
 		if strings.TrimSpace(u.Email) == "" {
 			return nil, invalid("imported user %q needs an email address", u.Source.ObjectID)
 		}
+		if i == 0 {
+			tenant = strings.ToLower(u.Source.Tenant)
+		} else if !strings.EqualFold(u.Source.Tenant, tenant) {
+			return nil, invalid("one import batch holds users of one tenant")
+		}
 		objs = append(objs, u.Source.ObjectID)
 	}
-	byObj, err := db.importedUsers(ctx, datasource, objs)
+	byObj, err := db.importedUsers(ctx, datasource, tenant, objs)
 	if err != nil {
 		return nil, err
 	}
@@ -325,7 +331,7 @@ func (db *DB) upsertImported(ctx context.Context, datasource string, users []*te
 			out[i] = store.ImportOutcome{ID: old.ID, Outcome: store.ImportUpdated, Before: old}
 		}
 	}
-	if err := db.insertImported(ctx, datasource, creates); err != nil {
+	if err := db.insertImported(ctx, datasource, tenant, creates); err != nil {
 		return nil, err
 	}
 	if err := db.updateImported(ctx, updates); err != nil {
@@ -348,14 +354,24 @@ func (db *DB) upsertImported(ctx context.Context, datasource string, users []*te
 // per lookup on a 100,000-user table (growing with it, so a full import
 // slowed as it went), against 8–13 ms for the nested loop of index probes
 // it picks for the join. Measured on the shared 2-vCPU box, warm cache.
-func (db *DB) importedUsers(ctx context.Context, datasource string, objs []string) (map[string]*tenantlink.User, error) {
+//
+// With a tenant (the data source's Account), users are found by tenant id
+// + object id whichever data source imported them (the users_external
+// index): two data sources on one tenant import one person as one user.
+// Without one (a store used directly, or a source that has no tenant) the
+// key is the data source and object id, as before.
+func (db *DB) importedUsers(ctx context.Context, datasource, tenant string, objs []string) (map[string]*tenantlink.User, error) {
 	const cols = `id, email, display_name, given_name, surname, job_title, department,
-		active, roles, source_object_id, created_at, updated_at`
-	q, args := `SELECT `+cols+` FROM users WHERE source_datasource = $1 AND source_object_id IN (`+inList(2, len(objs))+`)`,
-		strArgs([]any{datasource}, objs)
+		active, roles, source_object_id, created_at, updated_at, source_datasource`
+	keyCol, key := "source_datasource", datasource
+	if tenant != "" {
+		keyCol, key = "source_tenant", tenant
+	}
+	q, args := `SELECT `+cols+` FROM users WHERE `+keyCol+` = $1 AND source_object_id IN (`+inList(2, len(objs))+`)`,
+		strArgs([]any{key}, objs)
 	if db.dialect == DialectPostgres {
 		q, args = `SELECT u.* FROM unnest($2::text[]) AS o (obj) CROSS JOIN LATERAL (SELECT `+cols+` FROM users
-			WHERE source_datasource = $1 AND source_object_id = o.obj LIMIT 1) u`, []any{datasource, objs}
+			WHERE `+keyCol+` = $1 AND source_object_id = o.obj LIMIT 1) u`, []any{key, objs}
 	}
 	rows, err := db.bulkQuery(ctx, q, args...)
 	if err != nil {
@@ -368,15 +384,16 @@ func (db *DB) importedUsers(ctx context.Context, datasource string, objs []strin
 			u              tenantlink.User
 			roles, obj     string
 			created, updat dbTime
+			ds             sql.NullString
 		)
 		if err := rows.Scan(&u.ID, &u.Email, &u.DisplayName, &u.GivenName, &u.Surname, &u.JobTitle, &u.Department,
-			&u.Active, &roles, &obj, &created, &updat); err != nil {
+			&u.Active, &roles, &obj, &created, &updat, &ds); err != nil {
 			return nil, fmt.Errorf("sqlstore: import users: %w", err)
 		}
 		if err := json.Unmarshal([]byte(roles), &u.Roles); err != nil {
 			return nil, fmt.Errorf("sqlstore: user %s roles: %w", u.ID, err)
 		}
-		u.Source = &tenantlink.UserSource{DataSource: datasource, ObjectID: obj}
+		u.Source = &tenantlink.UserSource{DataSource: ds.String, ObjectID: obj, Tenant: tenant}
 		u.CreatedAt, u.UpdatedAt = created.T, updat.T
 		out[obj] = &u
 	}
@@ -386,14 +403,18 @@ func (db *DB) importedUsers(ctx context.Context, datasource string, objs []strin
 	return out, nil
 }
 
-func (db *DB) insertImported(ctx context.Context, datasource string, users []*tenantlink.User) error {
+func (db *DB) insertImported(ctx context.Context, datasource, tenant string, users []*tenantlink.User) error {
 	if len(users) == 0 {
 		return nil
 	}
-	if db.dialect == DialectPostgres {
-		return db.insertImportedPG(ctx, datasource, users)
+	var tenantArg any // NULL without a tenant: the unique index ignores it
+	if tenant != "" {
+		tenantArg = tenant
 	}
-	const cols = 15
+	if db.dialect == DialectPostgres {
+		return db.insertImportedPG(ctx, datasource, tenantArg, users)
+	}
+	const cols = 16
 	args := make([]any, 0, len(users)*cols)
 	for _, u := range users {
 		roles, err := marshalList(u.Roles)
@@ -402,11 +423,11 @@ func (db *DB) insertImported(ctx context.Context, datasource string, users []*te
 		}
 		args = append(args, u.ID, u.Email, strings.ToLower(u.Email), u.DisplayName, strings.ToLower(u.DisplayName),
 			u.GivenName, u.Surname, u.JobTitle, u.Department, u.Active, roles, datasource, u.Source.ObjectID,
-			db.ts(u.CreatedAt), db.ts(u.UpdatedAt))
+			db.ts(u.CreatedAt), db.ts(u.UpdatedAt), tenantArg)
 	}
 	_, err := db.bulkExec(ctx, `INSERT INTO users (id, email, email_lower, display_name, display_lower,
 		given_name, surname, job_title, department, active, roles, source_datasource, source_object_id,
-		created_at, updated_at) VALUES `+placeholders(1, len(users), cols, nil), args...)
+		created_at, updated_at, source_tenant) VALUES `+placeholders(1, len(users), cols, nil), args...)
 	if err != nil {
 		return userWriteError("import users", users[0], users[0].ID, err)
 	}
@@ -417,7 +438,7 @@ func (db *DB) insertImported(ctx context.Context, datasource string, users []*te
 // column and unnest, so the statement has 15 parameters whatever the rows
 // (a VALUES list of 15,000 parameters took longer to parse and plan than
 // to run).
-func (db *DB) insertImportedPG(ctx context.Context, datasource string, users []*tenantlink.User) error {
+func (db *DB) insertImportedPG(ctx context.Context, datasource string, tenant any, users []*tenantlink.User) error {
 	n := len(users)
 	var (
 		id, email, emailLower, name, nameLower = make([]string, n), make([]string, n), make([]string, n), make([]string, n), make([]string, n)
@@ -436,14 +457,14 @@ func (db *DB) insertImportedPG(ctx context.Context, datasource string, users []*
 	}
 	_, err := db.bulkExec(ctx, `INSERT INTO users (id, email, email_lower, display_name, display_lower,
 		given_name, surname, job_title, department, active, roles, source_datasource, source_object_id,
-		created_at, updated_at)
+		created_at, updated_at, source_tenant)
 		SELECT id, email, email_lower, display_name, display_lower, given_name, surname, job_title, department,
-		active, roles, $12, source_object_id, created_at, updated_at
+		active, roles, $12, source_object_id, created_at, updated_at, $16::text
 		FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
 		$9::text[], $10::boolean[], $11::text[], $13::text[], $14::timestamptz[], $15::timestamptz[])
 		AS t (id, email, email_lower, display_name, display_lower, given_name, surname, job_title, department,
 		active, roles, source_object_id, created_at, updated_at)`,
-		id, email, emailLower, name, nameLower, given, surname, job, dept, active, roles, datasource, obj, created, updated)
+		id, email, emailLower, name, nameLower, given, surname, job, dept, active, roles, datasource, obj, created, updated, tenant)
 	if err != nil {
 		return userWriteError("import users", users[0], users[0].ID, err)
 	}
@@ -892,8 +913,8 @@ func (db *DB) UpdateSyncRun(ctx context.Context, r *store.SyncRun) error {
 		result = []byte("{}")
 	}
 	res, err := db.exec(ctx, `UPDATE sync_runs SET status = $2, dry_run = $3, full_run = $4, finished_at = $5,
-		heartbeat_at = $6, result = $7 WHERE id = $1`,
-		r.ID, r.Status, r.DryRun, r.Full, db.tsPtr(r.FinishedAt), db.ts(beat), string(result))
+		heartbeat_at = $6, result = $7 WHERE id = $1 AND status = $8`,
+		r.ID, r.Status, r.DryRun, r.Full, db.tsPtr(r.FinishedAt), db.ts(beat), string(result), store.RunRunning)
 	if isUnique(err) {
 		return conflict("a sync of this group is already running")
 	}
@@ -901,7 +922,7 @@ func (db *DB) UpdateSyncRun(ctx context.Context, r *store.SyncRun) error {
 		return fmt.Errorf("sqlstore: update sync run: %w", err)
 	}
 	if err := mustAffect(res, "update sync run"); err != nil {
-		return notFoundOr(err, "sync run %q not found", r.ID)
+		return notFoundOr(err, "sync run %q not found or no longer running", r.ID)
 	}
 	r.HeartbeatAt = beat
 	return nil
@@ -950,5 +971,99 @@ func (db *DB) queryRuns(ctx context.Context, where, tail string, args ...any) ([
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: list sync runs: %w", err)
 	}
+	return out, nil
+}
+
+// HeartbeatSyncRun moves a running run's heartbeat; false when the run is
+// no longer running.
+func (db *DB) HeartbeatSyncRun(ctx context.Context, id string, at time.Time) (bool, error) {
+	res, err := db.exec(ctx, `UPDATE sync_runs SET heartbeat_at = $1 WHERE id = $2 AND status = $3`,
+		db.ts(stamp(at, db.now())), id, store.RunRunning)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: sync run heartbeat: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: sync run heartbeat: %w", err)
+	}
+	return n > 0, nil
+}
+
+// StaleSyncRuns lists running runs whose heartbeat is older than before.
+func (db *DB) StaleSyncRuns(ctx context.Context, groupID string, before time.Time) ([]*store.SyncRun, error) {
+	b := db.ts(before.UTC().Truncate(time.Microsecond))
+	if groupID == "" {
+		return db.queryRuns(ctx, `status = $1 AND heartbeat_at < $2`, "", store.RunRunning, b)
+	}
+	return db.queryRuns(ctx, `status = $1 AND heartbeat_at < $2 AND group_id = $3`, "", store.RunRunning, b, groupID)
+}
+
+// CloseSyncRun ends a running run (see store.Store).
+func (db *DB) CloseSyncRun(ctx context.Context, r *store.SyncRun, beatBefore time.Time) (bool, error) {
+	if r.Status == store.RunRunning {
+		return false, invalid("closing a sync run needs a final status")
+	}
+	end := stamp(derefTime(r.FinishedAt), db.now())
+	result := r.Result
+	if len(result) == 0 {
+		result = []byte("{}")
+	}
+	q := `UPDATE sync_runs SET status = $1, finished_at = $2, result = $3 WHERE id = $4 AND status = $5`
+	args := []any{r.Status, db.ts(end), string(result), r.ID, store.RunRunning}
+	if !beatBefore.IsZero() {
+		q += ` AND heartbeat_at < $6`
+		args = append(args, db.ts(beatBefore.UTC().Truncate(time.Microsecond)))
+	}
+	res, err := db.exec(ctx, q, args...)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: close sync run: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: close sync run: %w", err)
+	}
+	if n > 0 {
+		r.FinishedAt, r.Result = &end, result
+	}
+	return n > 0, nil
+}
+
+func derefTime(t *time.Time) time.Time {
+	if t == nil {
+		return time.Time{}
+	}
+	return *t
+}
+
+// SyncTrackedElsewhere returns those of userIDs another group's sync still
+// has (tracked, not marked gone): one statement per thousand ids, on the
+// sync_members_user index (migration 0010).
+func (db *DB) SyncTrackedElsewhere(ctx context.Context, groupID string, userIDs []string) ([]string, error) {
+	out := []string{}
+	for _, part := range chunks(dedupe(userIDs), maxBatch) {
+		q, args := `SELECT DISTINCT user_id FROM sync_members WHERE group_id <> $1 AND mark NOT LIKE 'gone:%'
+			AND user_id IN (`+inList(2, len(part))+`)`, strArgs([]any{groupID}, part)
+		if db.dialect == DialectPostgres {
+			q, args = `SELECT DISTINCT s.user_id FROM unnest($2::text[]) AS t (u) JOIN sync_members s
+				ON s.user_id = t.u AND s.group_id <> $1 AND s.mark NOT LIKE 'gone:%'`, []any{groupID, part}
+		}
+		rows, err := db.bulkQuery(ctx, q, args...)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: sync members of other groups: %w", err)
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("sqlstore: sync members of other groups: %w", err)
+			}
+			out = append(out, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("sqlstore: sync members of other groups: %w", err)
+		}
+	}
+	slices.Sort(out)
 	return out, nil
 }

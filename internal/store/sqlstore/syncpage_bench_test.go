@@ -113,7 +113,7 @@ func syncPage(b *testing.B, ctx context.Context, db *sqlstore.DB, groupID string
 		}
 		users[i] = &tenantlink.User{Email: "u-" + obj + "@contoso.example", DisplayName: "User " + obj[:8],
 			GivenName: "User", Surname: obj[:8], JobTitle: job, Department: "Sales", Active: true,
-			Roles: []tenantlink.Role{tenantlink.RoleUser}, Source: &tenantlink.UserSource{DataSource: "ds-bench", ObjectID: obj}}
+			Roles: []tenantlink.Role{tenantlink.RoleUser}, Source: &tenantlink.UserSource{DataSource: "ds-bench", ObjectID: obj, Tenant: "tenant-bench"}}
 	}
 	t := time.Now()
 	lap := func(d *time.Duration) {

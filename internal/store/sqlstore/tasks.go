@@ -1,53 +1,87 @@
 package sqlstore
 
 import (
-	"cmp"
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
-	"slices"
-	"strings"
-	"time"
 
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
-// ListTasksByTarget returns the scheduled tasks of kind whose target is
-// one of targets, ordered by name.
-func (db *DB) ListTasksByTarget(ctx context.Context, kind string, targets []string) ([]*store.TaskRef, error) {
-	out := []*store.TaskRef{}
-	for _, part := range chunks(dedupe(targets), maxBatch) {
-		rows, err := db.query(ctx, `SELECT id, name, kind, target, enabled FROM tasks WHERE kind = $1 AND target IN (`+inList(2, len(part))+`)`,
-			strArgs([]any{kind}, part)...)
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: list tasks: %w", err)
-		}
-		for rows.Next() {
-			var t store.TaskRef
-			if err := rows.Scan(&t.ID, &t.Name, &t.Kind, &t.Target, &t.Enabled); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("sqlstore: scan task: %w", err)
-			}
-			out = append(out, &t)
-		}
-		err = rows.Err()
-		rows.Close()
-		if err != nil {
-			return nil, fmt.Errorf("sqlstore: list tasks: %w", err)
-		}
+const taskColumns = `id, name, kind, target, schedule, enabled, webhook_hash, next_run, last_run_at, last_status, last_message, created_at, updated_at`
+
+func (db *DB) scanTask(row interface{ Scan(...any) error }) (*store.Task, error) {
+	var (
+		t                       store.Task
+		sched                   string
+		next, last, created, up dbTime
+	)
+	if err := row.Scan(&t.ID, &t.Name, &t.Kind, &t.Target, &sched, &t.Enabled, &t.WebhookHash, &next, &last,
+		&t.LastStatus, &t.LastMessage, &created, &up); err != nil {
+		return nil, err
 	}
-	sortTasks(out)
-	return out, nil
+	t.Schedule, t.NextRun, t.LastRunAt, t.CreatedAt, t.UpdatedAt = []byte(sched), next.ptr(), last.ptr(), created.T, up.T
+	return &t, nil
 }
 
-func sortTasks(ts []*store.TaskRef) {
-	slices.SortFunc(ts, func(a, b *store.TaskRef) int {
-		return cmp.Or(strings.Compare(a.Name, b.Name), strings.Compare(a.ID, b.ID))
-	})
+// GetTask returns one scheduled task.
+func (db *DB) GetTask(ctx context.Context, id string) (*store.Task, error) {
+	t, err := db.scanTask(db.queryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE id = $1`, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("no scheduled task %q", id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get task: %w", err)
+	}
+	return t, nil
 }
 
-// DisableTasks disables the tasks with the given ids and clears their
-// next run, so that no replica's ticker enqueues them again.
-func (db *DB) DisableTasks(ctx context.Context, ids []string, at time.Time) (int, error) {
-	return db.execIn(ctx, "disable tasks", `UPDATE tasks SET enabled = $1, next_run = NULL, updated_at = $2 WHERE (enabled = $3 OR next_run IS NOT NULL) AND id IN (`,
-		[]any{false, db.ts(stamp(at, db.now())), true}, ids)
+// TaskFor returns the task of kind for target.
+func (db *DB) TaskFor(ctx context.Context, kind, target string) (*store.Task, error) {
+	t, err := db.scanTask(db.queryRow(ctx, `SELECT `+taskColumns+` FROM tasks WHERE kind = $1 AND target = $2`, kind, target))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("no %s task for %q", kind, target)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get task: %w", err)
+	}
+	return t, nil
+}
+
+// CreateTask inserts a task; its id must be set.
+func (db *DB) CreateTask(ctx context.Context, t *store.Task) error {
+	if t.ID == "" {
+		t.ID = newID()
+	}
+	now := db.now()
+	t.CreatedAt, t.UpdatedAt = stamp(t.CreatedAt, now), stamp(t.UpdatedAt, now)
+	_, err := db.exec(ctx, `INSERT INTO tasks (`+taskColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+		t.ID, t.Name, t.Kind, t.Target, string(t.Schedule), t.Enabled, t.WebhookHash, db.tsPtr(t.NextRun), db.tsPtr(t.LastRunAt),
+		t.LastStatus, t.LastMessage, db.ts(t.CreatedAt), db.ts(t.UpdatedAt))
+	switch {
+	case isPkey(err):
+		return conflict("a task with id %q already exists", t.ID)
+	case isUnique(err):
+		return conflict("a %s task for %q already exists", t.Kind, t.Target)
+	case err != nil:
+		return fmt.Errorf("sqlstore: create task: %w", err)
+	}
+	return nil
+}
+
+// UpdateTask writes a task's name, schedule, enabled flag, webhook hash,
+// next run and updated time.
+func (db *DB) UpdateTask(ctx context.Context, t *store.Task) error {
+	t.UpdatedAt = stamp(t.UpdatedAt, db.now())
+	res, err := db.exec(ctx, `UPDATE tasks SET name = $1, schedule = $2, enabled = $3, webhook_hash = $4, next_run = $5,
+		updated_at = $6 WHERE id = $7`,
+		t.Name, string(t.Schedule), t.Enabled, t.WebhookHash, db.tsPtr(t.NextRun), db.ts(t.UpdatedAt), t.ID)
+	if err != nil {
+		return fmt.Errorf("sqlstore: update task: %w", err)
+	}
+	if err := mustAffect(res, "update task"); err != nil {
+		return notFoundOr(err, "no scheduled task %q", t.ID)
+	}
+	return nil
 }

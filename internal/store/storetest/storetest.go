@@ -46,6 +46,10 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"BatchMembership", testBatchMembership},
 		{"SyncState", testSyncState},
 		{"SyncRuns", testSyncRuns},
+		{"ImportByTenant", testImportByTenant},
+		{"SyncRunLiveness", testSyncRunLiveness},
+		{"SyncTrackedElsewhere", testSyncTrackedElsewhere},
+		{"Tasks", testTasks},
 		{"Processes", testProcesses},
 		{"ProcessInstances", testProcessInstances},
 	} {

@@ -68,6 +68,7 @@ func Register(d Deps) {
 	s.HandlePage("GET /groups/{id}", false, h.showGroup)
 	s.HandlePage("POST /groups/{id}/sync", false, h.saveGroupSync)
 	s.HandlePage("POST /groups/{id}/sync/run", false, h.runGroupSync)
+	s.HandlePage("POST /groups/{id}/sync/runs/{runId}/stop", false, h.stopGroupSyncRun)
 }
 
 // notice is a notification at the top of a page.
@@ -184,6 +185,8 @@ func (h *handler) showGroup(w http.ResponseWriter, r *http.Request) error {
 		p.Notices = append(p.Notices, notice{Message: "The sync is queued; its progress appears below."})
 	case "already":
 		p.Notices = append(p.Notices, notice{Message: "A sync of this group is already queued or running."})
+	case "stopped":
+		p.Notices = append(p.Notices, notice{Message: "The run was stopped; changes it already applied stay."})
 	}
 	return h.render(w, http.StatusOK, "group_sync", p)
 }
@@ -282,6 +285,9 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 			return tenantlink.Errorf(tenantlink.EUNAVAILABLE, "dry runs are not available in this build")
 		}
 		run, err := h.DryRun(r.Context(), p, id)
+		if refused(err) {
+			return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
+		}
 		if err != nil {
 			return err
 		}
@@ -298,6 +304,9 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	e, err := h.API.Tasks.SyncGroup(r.Context(), p, id, mode == "confirm", false)
+	if refused(err) {
+		return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
+	}
 	if err != nil {
 		return err
 	}
@@ -306,5 +315,28 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 		done = "already"
 	}
 	http.Redirect(w, r, "/groups/"+id+"?done="+done, http.StatusSeeOther)
+	return nil
+}
+
+// refused is an error the group page shows in place (the run cannot
+// start, or the run to stop is no longer running), not an error page.
+func refused(err error) bool {
+	c := tenantlink.ErrorCode(err)
+	return c == tenantlink.EINVALID || c == tenantlink.ECONFLICT
+}
+
+func (h *handler) stopGroupSyncRun(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	if h.API.Stop == nil {
+		return tenantlink.Errorf(tenantlink.EUNAVAILABLE, "stopping sync runs is not available in this build")
+	}
+	_, err := h.API.Stop(r.Context(), web.PrincipalFrom(r.Context()), id, r.PathValue("runId"))
+	if refused(err) {
+		return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/groups/"+id+"?done=stopped", http.StatusSeeOther)
 	return nil
 }

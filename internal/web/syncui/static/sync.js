@@ -18,6 +18,33 @@
     tr.appendChild(td);
     return td;
   }
+  var csrfInput = document.querySelector('input[name="csrf"]');
+  var stopText = "Stop this run? Changes it already applied stay.";
+  // A running run can be stopped (after confirmation): the form posts to
+  // the page route, which answers with the group page.
+  function stopForm(r) {
+    var f = document.createElement("form");
+    f.method = "post";
+    f.className = "inline";
+    f.action = url.replace(/\/sync\/runs\?.*$/, "/sync/runs/" + encodeURIComponent(r.id) + "/stop").replace("/api/v1", "");
+    f.setAttribute("data-confirm", stopText);
+    var i = document.createElement("input");
+    i.type = "hidden";
+    i.name = "csrf";
+    i.value = csrfInput ? csrfInput.value : "";
+    f.appendChild(i);
+    var b = document.createElement("button");
+    b.type = "submit";
+    b.textContent = "Stop";
+    f.appendChild(b);
+    return f;
+  }
+  document.addEventListener("submit", function (ev) {
+    var f = ev.target;
+    if (f && f.getAttribute && f.getAttribute("data-confirm") && !window.confirm(f.getAttribute("data-confirm"))) {
+      ev.preventDefault();
+    }
+  });
   function draw(runs) {
     while (body.firstChild) { body.removeChild(body.firstChild); }
     runs.forEach(function (r) {
@@ -26,8 +53,9 @@
       var c = r.counts || {};
       cell(tr, when(r.startedAt));
       cell(tr, when(r.finishedAt));
-      cell(tr, r.status + (r.dryRun ? " (dry run)" : ""));
-      [c.created, c.updated, c.unchanged, c.disabled, c.removed, c.leftGroup].forEach(function (n) { cell(tr, String(n || 0)); });
+      var st = cell(tr, r.status + (r.dryRun ? " (dry run)" : ""));
+      if (r.status === "running") { st.appendChild(stopForm(r)); }
+      [c.created, c.updated, c.unchanged, c.disabled, c.removed, c.leftGroup, c.skipped].forEach(function (n) { cell(tr, String(n || 0)); });
       cell(tr, (r.errors || []).join(" "));
       body.appendChild(tr);
     });
