@@ -16,7 +16,7 @@ func (rq *req) skuObj(s *sku, sel []string) obj {
 	}
 	all := obj{
 		{"accountName", rq.t.DisplayName}, {"accountId", rq.t.ID}, {"appliesTo", s.AppliesTo},
-		{"capabilityStatus", "Enabled"}, {"consumedUnits", s.consumed},
+		{"capabilityStatus", "Enabled"}, {"consumedUnits", s.consumed + s.groupOnly},
 		{"id", rq.t.ID + "_" + s.SkuID},
 		{"prepaidUnits", obj{{"enabled", s.Enabled}, {"lockedOut", 0}, {"suspended", 0}, {"warning", 0}}},
 		{"servicePlans", plans}, {"skuId", s.SkuID}, {"skuPartNumber", s.SkuPartNumber},
@@ -141,7 +141,7 @@ func (rq *req) assignLicense() error {
 	}
 	for _, a := range in.AddLicenses {
 		s := t.skuByID(a.SkuID)
-		if has(s.SkuID) < 0 && s.consumed >= s.Enabled {
+		if has(s.SkuID) < 0 && !u.holdsThroughGroup(s.SkuID) && s.consumed+s.groupOnly >= s.Enabled {
 			e := badRequest("Subscription with SKU %s does not have any available licenses.", s.SkuID)
 			e.details = []map[string]string{{"target": s.SkuID, "code": "CountViolation"}}
 			return e
