@@ -139,7 +139,7 @@ type tenant struct {
 	seq                     int64
 	nextOrd                 int64
 	created                 time.Time
-	gen                     *ids // ids for objects created after seeding
+	gen                     *ids             // ids for objects created after seeding
 	deleted                 []*deletedObject // directory/deletedItems (lifecycle.go)
 	clock                   func() time.Time // the simulator's clock, for licence states
 }
