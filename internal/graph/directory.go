@@ -40,6 +40,7 @@ type DeletedObject struct {
 	DirectoryObject
 	DeletedDateTime *time.Time `json:"deletedDateTime,omitempty"`
 	GroupTypes      []string   `json:"groupTypes,omitempty"`
+	MailNickname    string     `json:"mailNickname,omitempty"`
 }
 
 // UserLicenceFields is the $select of a user listing that shows every
@@ -109,9 +110,56 @@ func (c *Client) RemoveManager(ctx context.Context, userID string) error {
 
 // DirectReports streams the users reporting to a user
 // (https://learn.microsoft.com/graph/api/user-list-directreports).
-func (c *Client) DirectReports(ctx context.Context, userID string, q Query, fn func([]DirectoryObject) error) error {
+func (c *Client) DirectReports(ctx context.Context, userID string, q Query, fn func([]User) error) error {
 	path := castPath(userPath(userID)+"/directReports", q.Type)
-	return list(ctx, c, c.endpoint(path, q.encode(nil, defaultTop)), q, fn)
+	return list(ctx, c, c.endpoint(path, q.encode(UserFields, defaultTop)), q, fn)
+}
+
+// typedGroup is a memberOf entry: groups and directory roles share the
+// collection.
+type typedGroup struct {
+	ODataType string `json:"@odata.type"`
+	Group
+}
+
+// UserGroups streams the groups a user belongs to: direct (memberOf) or
+// through nested groups too (transitiveMemberOf). Directory roles and
+// administrative units in those collections are left out.
+func (c *Client) UserGroups(ctx context.Context, userID string, transitive bool, q Query, fn func([]Group) error) error {
+	rel, top := "/memberOf", 0
+	if transitive {
+		rel, top = "/transitiveMemberOf", defaultTop
+	}
+	want := q.Max
+	q.Max = 0 // counted here: the entries that are groups
+	seen := 0
+	errStop := &Error{Op: "stop"}
+	err := list(ctx, c, c.endpoint(userPath(userID)+rel, q.encode(GroupFields, top)), q, func(p []typedGroup) error {
+		out := make([]Group, 0, len(p))
+		for _, e := range p {
+			if e.ODataType != "" && e.ODataType != TypeGroup {
+				continue
+			}
+			if want > 0 && seen == want {
+				break
+			}
+			out = append(out, e.Group)
+			seen++
+		}
+		if len(out) > 0 {
+			if err := fn(out); err != nil {
+				return err
+			}
+		}
+		if want > 0 && seen == want {
+			return errStop
+		}
+		return nil
+	})
+	if err == errStop {
+		return nil
+	}
+	return err
 }
 
 // TransitiveMembers streams a group's members through nested groups
