@@ -127,6 +127,9 @@ func (rq *req) assignLicense() error {
 		if t.skuByID(id) == nil {
 			return badRequest("License %s does not correspond to a valid company License.", id)
 		}
+		if !u.holdsDirect(id) && u.holdsThroughGroup(id) { // grouplicensing.go
+			return badRequest("User license is inherited from a group membership and it cannot be removed directly from the user.")
+		}
 	}
 	if len(in.AddLicenses) > 0 && u.UsageLocation == "" {
 		return badRequest("License assignment cannot be done for user with invalid usage location.")
