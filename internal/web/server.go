@@ -87,6 +87,7 @@ func New(cfg Config) *Server {
 	}
 	s.registerAPI()
 	s.registerOperations()
+	s.registerLicences()
 	s.registerSSO()
 	return s
 }
