@@ -412,3 +412,35 @@ func sortedStrs(items []connector.Item, name string) []string {
 	slices.Sort(s)
 	return s
 }
+
+// TestLifecycleMicrosoftErrors: Microsoft's refusals reach the caller as
+// messages saying what failed and why.
+func TestLifecycleMicrosoftErrors(t *testing.T) {
+	tn := startTenant(t, tenantOpts{users: 5, groups: 1})
+	env := tn.env(true)
+	tn.addGroup(t, map[string]any{"displayName": "M365 Team", "unified": true, "mailNickname": "m365team"})
+	tests := []struct {
+		name string
+		op   string
+		in   map[string]any
+		code string
+		frag []string
+	}{
+		{"unverified domain", CreateUser, map[string]any{"userPrincipalName": "x@example.org", "displayName": "X"},
+			tenantlink.EINVALID, []string{"Could not create the user x@example.org", "verified domain"}},
+		{"bad usage location", UpdateUser, map[string]any{"user": tn.facts.MemberUser, "usageLocation": "Ireland"},
+			tenantlink.EINVALID, []string{"two-letter country code"}},
+		{"licence on a group that is not security enabled", AssignLicenceToGroup, map[string]any{"group": "M365 Team", "licence": "ENTERPRISEPACK"},
+			tenantlink.EINVALID, []string{"not security enabled"}},
+		{"hidden membership after creation", UpdateGroup, map[string]any{"group": "M365 Team", "visibility": "HiddenMembership"},
+			tenantlink.EINVALID, []string{"visibility", "Public, Private"}},
+		{"nothing to update", UpdateUser, map[string]any{"user": tn.facts.MemberUser},
+			tenantlink.EINVALID, []string{"at least one property"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Run(context.Background(), env, tc.op, tc.in)
+			wantCode(t, err, tc.code, tc.frag...)
+		})
+	}
+}
