@@ -437,7 +437,7 @@ func (rq *req) addMember() error {
 	if err != nil {
 		return err
 	}
-	if rq.t.userByID[id] == nil {
+	if rq.t.userByID[id] == nil && rq.t.groupByID[id] == nil { // groups nest
 		return notFound(id)
 	}
 	if !g.addMember(id) {

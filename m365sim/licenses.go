@@ -16,7 +16,7 @@ func (rq *req) skuObj(s *sku, sel []string) obj {
 	}
 	all := obj{
 		{"accountName", rq.t.DisplayName}, {"accountId", rq.t.ID}, {"appliesTo", s.AppliesTo},
-		{"capabilityStatus", "Enabled"}, {"consumedUnits", s.consumed},
+		{"capabilityStatus", "Enabled"}, {"consumedUnits", s.consumed + s.groupOnly},
 		{"id", rq.t.ID + "_" + s.SkuID},
 		{"prepaidUnits", obj{{"enabled", s.Enabled}, {"lockedOut", 0}, {"suspended", 0}, {"warning", 0}}},
 		{"servicePlans", plans}, {"skuId", s.SkuID}, {"skuPartNumber", s.SkuPartNumber},
@@ -127,6 +127,9 @@ func (rq *req) assignLicense() error {
 		if t.skuByID(id) == nil {
 			return badRequest("License %s does not correspond to a valid company License.", id)
 		}
+		if !u.holdsDirect(id) && u.holdsThroughGroup(id) { // grouplicensing.go
+			return badRequest("User license is inherited from a group membership and it cannot be removed directly from the user.")
+		}
 	}
 	if len(in.AddLicenses) > 0 && u.UsageLocation == "" {
 		return badRequest("License assignment cannot be done for user with invalid usage location.")
@@ -141,7 +144,7 @@ func (rq *req) assignLicense() error {
 	}
 	for _, a := range in.AddLicenses {
 		s := t.skuByID(a.SkuID)
-		if has(s.SkuID) < 0 && s.consumed >= s.Enabled {
+		if has(s.SkuID) < 0 && !u.holdsThroughGroup(s.SkuID) && s.consumed+s.groupOnly >= s.Enabled {
 			e := badRequest("Subscription with SKU %s does not have any available licenses.", s.SkuID)
 			e.details = []map[string]string{{"target": s.SkuID, "code": "CountViolation"}}
 			return e

@@ -200,6 +200,7 @@ func buildTenant(spec tenantSpec) (*tenant, *user, *user) {
 }
 
 func (s *Server) addTenantLocked(t *tenant, spec tenantSpec) {
+	t.clock = s.now
 	s.tenants = append(s.tenants, t)
 	s.byID[t.ID] = t
 	s.byDomain[t.Domain] = t

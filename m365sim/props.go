@@ -81,8 +81,9 @@ func (u *user) get(p string) (any, bool) {
 	case "accountEnabled":
 		return u.AccountEnabled, true
 	case "assignedLicenses":
-		out := make([]map[string]any, len(u.Licenses))
-		for i, l := range u.Licenses {
+		lics := u.allLicences() // direct and inherited from groups (grouplicensing.go)
+		out := make([]map[string]any, len(lics))
+		for i, l := range lics {
 			dp := l.DisabledPlans
 			if dp == nil {
 				dp = []string{}
@@ -90,6 +91,8 @@ func (u *user) get(p string) (any, bool) {
 			out[i] = map[string]any{"disabledPlans": dp, "skuId": l.SkuID}
 		}
 		return out, true
+	case "licenseAssignmentStates":
+		return u.licenceStates(), true
 	case "createdDateTime":
 		return graphTime(u.Created), true
 	case "preferredLanguage":
@@ -148,6 +151,8 @@ func (g *group) get(p string) (any, bool) {
 		return []string{}, true
 	case "securityIdentifier":
 		return securityIdentifier(g.ID), true
+	case "assignedLicenses", "licenseProcessingState":
+		return g.licensingProp(p), true
 	}
 	if _, ok := groupProps[strings.ToLower(p)]; ok {
 		return nil, true

@@ -32,6 +32,8 @@ type user struct {
 	Created           time.Time
 	Password          string // empty: the account cannot sign in with a password
 	Roles             []string
+	ManagerID         string         // the user's manager (lifecycle.go)
+	GroupLicences     []licenceState // licences inherited from groups (grouplicensing.go)
 }
 
 type assignedLicense struct {
@@ -56,6 +58,7 @@ type group struct {
 	members         []string
 	memberSet       map[string]struct{}
 	owners          []string
+	Licenses        []assignedLicense // group-based licensing (grouplicensing.go)
 }
 
 func (g *group) unified() bool {
@@ -105,6 +108,7 @@ type sku struct {
 	Enabled                                      int
 	Plans                                        []servicePlan
 	consumed                                     int
+	groupOnly                                    int // users holding it through groups only (grouplicensing.go)
 }
 
 // change is one entry of a tenant's change log, which delta queries replay.
@@ -135,8 +139,10 @@ type tenant struct {
 	seq                     int64
 	nextOrd                 int64
 	created                 time.Time
-	gen                     *ids   // ids for objects created after seeding
-	onChange                func() // called on every recorded change (persist.go)
+	gen                     *ids             // ids for objects created after seeding
+	onChange                func()           // called on every recorded change (persist.go)
+	deleted                 []*deletedObject // directory/deletedItems (lifecycle.go)
+	clock                   func() time.Time // the simulator's clock, for licence states
 }
 
 func newTenant(id, domain string, seed int64, created time.Time) *tenant {
@@ -160,6 +166,7 @@ func (t *tenant) record(c change) {
 	t.seq++
 	c.seq = t.seq
 	t.log = append(t.log, c)
+	t.relicenseFor(c) // group-based licensing follows memberships (grouplicensing.go)
 	if t.onChange != nil {
 		t.onChange()
 	}

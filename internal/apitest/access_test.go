@@ -50,6 +50,12 @@ var accessMatrix = map[string]accessRow{
 	"GET /api/v1/datasources/{id}":                    {"401 200 200 200 200 200 200 403", map[string]string{"*": needUser}},
 	"GET /api/v1/datasources/{id}/operations":         {"401 200 200 200 200 200 200 403", map[string]string{"*": needUser}},
 	"POST /api/v1/datasources/{id}/operations/{name}": {"401 200 200 200 403 403 200 403", map[string]string{"*": needUser}},
+	// The licence report reads like an operation; reclaiming writes, and
+	// the matrix's data sources are read-only, so every connection user is
+	// told to turn on Read and write (decision 0017).
+	"GET /api/v1/datasources/{id}/licences/report": {"401 200 200 200 403 403 200 403", map[string]string{"*": needUser}},
+	"POST /api/v1/datasources/{id}/licences/reclaim": {"401 403 403 403 403 403 403 403", map[string]string{"*": "Read and write",
+		"Administrator": needUser, "connection admin": needUser, "not listed": needUser}},
 	"PATCH /api/v1/datasources/{id}":                  {"401 403 403 200 200 200 403 403", dsAdminWhy},
 	"DELETE /api/v1/datasources/{id}":                 {"401 403 403 204 204 204 403 403", dsAdminWhy},
 	"POST /api/v1/datasources/{id}/authorize":         {"401 403 403 200 200 200 403 403", dsAdminWhy},

@@ -84,7 +84,9 @@ var writerMatrix = map[string]string{
 
 // writeOperations are the write operations the Office 365 connector
 // declares; the matrix checks that the list is complete.
-var writeOperations = []string{"CreateGroup", "AddUserToGroup", "RemoveUserFromGroup", "AssignLicenceToUser", "RemoveLicenceFromUser"}
+var writeOperations = []string{"CreateGroup", "AddUserToGroup", "RemoveUserFromGroup", "AssignLicenceToUser", "RemoveLicenceFromUser",
+	"CreateUser", "UpdateUser", "DisableUser", "EnableUser", "DeleteUser", "RestoreUser", "UpdateGroup", "DeleteGroup",
+	"RestoreGroup", "AssignLicenceToGroup", "RemoveLicenceFromGroup", "RemoveUserFromAllGroups", "RemoveAllLicencesFromUser"}
 
 // TestConnectionWriterMatrix runs every write operation as every column
 // on a data source of every Security setting, through the API (session

@@ -148,6 +148,13 @@ func permissionFor(method, path string) string {
 	}
 	write := method != http.MethodGet
 	switch {
+	case seg[0] == "directory" && write:
+		// Restoring a user needs User.ReadWrite.All, a group Group.ReadWrite.All.
+		return "User.ReadWrite.All or Group.ReadWrite.All"
+	case seg[0] == "directory":
+		return "User.Read.All or Group.ReadWrite.All"
+	case has("manager") && write:
+		return "User.ReadWrite.All"
 	case seg[0] == "subscribedSkus", seg[0] == "organization":
 		return "Organization.Read.All"
 	case last == "assignLicense":
@@ -158,7 +165,7 @@ func permissionFor(method, path string) string {
 		return "GroupMember.ReadWrite.All"
 	case seg[0] == "groups" && write:
 		return "Group.ReadWrite.All"
-	case seg[0] == "groups", has("memberOf"):
+	case seg[0] == "groups", has("memberOf"), has("transitiveMemberOf"), last == "checkMemberGroups":
 		return "GroupMember.Read.All"
 	case seg[0] == "users" && write:
 		return "User.ReadWrite.All"

@@ -30,6 +30,10 @@ type User struct {
 	// must not look alike to an importer that disables users.
 	AccountEnabled   *bool             `json:"accountEnabled,omitempty"`
 	AssignedLicenses []AssignedLicense `json:"assignedLicenses,omitempty"`
+	// LicenseAssignmentStates says, per licence, whether it is direct or
+	// inherited from a group and its processing state; Graph returns it
+	// only when $select-ed (directory.go).
+	LicenseAssignmentStates []LicenseAssignmentState `json:"licenseAssignmentStates,omitempty"`
 }
 
 // UserFields is the $select used when a caller passes none: everything
@@ -59,6 +63,9 @@ type Group struct {
 	GroupTypes      []string   `json:"groupTypes,omitempty"`
 	Visibility      string     `json:"visibility,omitempty"`
 	CreatedDateTime *time.Time `json:"createdDateTime,omitempty"`
+	// Group-based licensing, returned only when $select-ed (directory.go).
+	AssignedLicenses       []AssignedLicense       `json:"assignedLicenses,omitempty"`
+	LicenseProcessingState *LicenseProcessingState `json:"licenseProcessingState,omitempty"`
 }
 
 // GroupFields is the default $select for groups.

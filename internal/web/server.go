@@ -97,6 +97,7 @@ func New(cfg Config) *Server {
 	}
 	s.registerAPI()
 	s.registerOperations()
+	s.registerLicences()
 	s.registerSSO()
 	return s
 }

@@ -85,6 +85,8 @@ func Register(d Deps) {
 	s.HandlePage("POST /datasources/{id}/security", false, h.saveSecurity)
 	s.HandlePage("GET /datasources/{id}/operations", false, h.showOperations)
 	s.HandlePage("POST /datasources/{id}/operations", false, h.runOperation)
+	s.HandlePage("GET /datasources/{id}/licences", false, h.showLicences)
+	s.HandlePage("POST /datasources/{id}/licences/reclaim", false, h.reclaimLicences)
 
 	s.HandlePage("GET /users", false, h.listUsers)
 	s.HandlePage("POST /users", false, h.createUser)

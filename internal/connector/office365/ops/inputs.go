@@ -81,7 +81,13 @@ func parseInputs(op connector.Operation, raw map[string]any) (inputs, error) {
 				continue
 			}
 			in.lists[p.Name] = l
-		default: // string, group, licence
+		case "boolean":
+			b, err := toBool(p, v)
+			if err != nil {
+				return in, err
+			}
+			in.str[p.Name] = b
+		default: // string, user, group, licence
 			s, ok := v.(string)
 			if !ok {
 				return in, tenantlink.Errorf(tenantlink.EINVALID, "Input %q must be text, not %s.", p.Name, typeName(v))
@@ -236,4 +242,32 @@ func quoteList(s []string) string {
 		q[i] = strconv.Quote(x)
 	}
 	return strings.Join(q, ", ")
+}
+
+// toBool accepts JSON true/false and the text forms a form or the CLI
+// sends (true/false, yes/no, 1/0), giving "true" or "false".
+func toBool(p connector.Param, v any) (string, error) {
+	switch x := v.(type) {
+	case bool:
+		return strconv.FormatBool(x), nil
+	case string:
+		switch strings.ToLower(strings.TrimSpace(x)) {
+		case "true", "yes", "1", "on":
+			return "true", nil
+		case "false", "no", "0", "off":
+			return "false", nil
+		}
+	}
+	return "", tenantlink.Errorf(tenantlink.EINVALID, "Input %q must be true or false; got %s.", p.Name, show(v))
+}
+
+// flag reads a boolean input, def when not given.
+func (in inputs) flag(name string, def bool) bool {
+	switch in.str[name] {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	return def
 }
