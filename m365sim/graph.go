@@ -149,6 +149,7 @@ func (s *Server) graphHandler() http.Handler {
 	h("GET /v1.0/subscribedSkus/{id}", permSkus, (*req).getSku)
 	h("GET /v1.0/organization", permOrg, (*req).organization)
 	h("POST /v1.0/$batch", permAny, (*req).batch)
+	s.subscriptionRoutes(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		normalizePath(r.URL) // delta(), microsoft.graph.delta, members/graph.user (sdk.go)
 		if _, pattern := mux.Handler(r); pattern == "" {

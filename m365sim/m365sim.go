@@ -46,6 +46,14 @@ type Options struct {
 	// AdminPassword) are ignored; written when it does not, and again after
 	// every change (debounced) and on Shutdown or Close.
 	StatePath string
+
+	// Change notifications (subscriptions.go, notify.go; decision 0018).
+	// Zero values take the defaults in brackets.
+	NotificationDelay   time.Duration // changes are coalesced this long per subscription before a POST [200ms]
+	ValidationTimeout   time.Duration // the endpoint's time to answer the validation handshake [10s, Graph's]
+	NotificationTimeout time.Duration // a receiver must answer 2xx within this, else it is retried [3s, Graph's]
+	NotificationRetry   time.Duration // the first retry delay, doubling up to 64 times it, for 4 hours [10s]
+	ReauthorizeBefore   time.Duration // reauthorizationRequired when less than this remains before expiry [1h]
 }
 
 // Facts is everything a client needs to use the simulator.
@@ -96,6 +104,8 @@ type Server struct {
 	baseURL  string
 
 	persist *persister // nil without Options.StatePath
+
+	notif *notifier // subscriptions and change notifications (notify.go)
 }
 
 type tenantSpec struct {
@@ -130,6 +140,7 @@ func New(o Options) (*Server, error) {
 		ctl: newControls(),
 	}
 	s.thr = newThrottler(s.now)
+	s.notif = newNotifier(s)
 	if o.StatePath != "" {
 		st, err := readState(o.StatePath)
 		if err == nil {
@@ -200,6 +211,7 @@ func (s *Server) addTenantLocked(t *tenant, spec tenantSpec) {
 	s.byDomain[t.Domain] = t
 	s.specs[t.ID] = spec
 	t.onChange = s.markDirty
+	t.onRecord = func(c change) { s.notif.changed(t, c) }
 }
 
 // now is the simulator's clock: the injected clock plus any /_sim/clock
@@ -257,6 +269,7 @@ func (s *Server) Reset() {
 	s.idp.Reset()
 	s.ctl.reset()
 	s.thr.reset()
+	s.notif.reset()
 }
 
 // Handler serves identity, Graph under /v1.0/ and control under /_sim/.
@@ -328,6 +341,7 @@ func (s *Server) Facts() Facts {
 // Shutdown stops serving, letting in-flight requests finish until ctx ends.
 // With Options.StatePath it then saves the state a last time.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.notif.close()
 	if s.srv != nil {
 		if err := s.srv.Shutdown(ctx); err != nil {
 			return errors.Join(fmt.Errorf("m365sim: shutdown: %w", err), s.stopPersisting())
@@ -339,6 +353,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close stops serving immediately and, with Options.StatePath, saves the
 // state a last time.
 func (s *Server) Close() error {
+	s.notif.close()
 	if s.srv != nil {
 		if err := s.srv.Close(); err != nil {
 			return errors.Join(fmt.Errorf("m365sim: close: %w", err), s.stopPersisting())

@@ -137,6 +137,9 @@ type tenant struct {
 	created                 time.Time
 	gen                     *ids   // ids for objects created after seeding
 	onChange                func() // called on every recorded change (persist.go)
+
+	// onRecord is called with every recorded change (notify.go).
+	onRecord func(change)
 }
 
 func newTenant(id, domain string, seed int64, created time.Time) *tenant {
@@ -162,6 +165,9 @@ func (t *tenant) record(c change) {
 	t.log = append(t.log, c)
 	if t.onChange != nil {
 		t.onChange()
+	}
+	if t.onRecord != nil {
+		t.onRecord(c)
 	}
 }
 
