@@ -600,7 +600,7 @@ func (n *notifier) grantRevoked(tenantID, appID, userID string) {
 		if userID != "" && (!sub.delegated || sub.creatorID != userID) {
 			continue
 		}
-		sub.revoked = true
+		sub.revoked, sub.revokedAt = true, n.s.now()
 		n.st.Paused += len(sub.pending)
 		sub.pending = nil
 		n.sendLifecycleLocked(sub, lifecycleReauthorizationRequired)

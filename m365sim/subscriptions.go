@@ -82,6 +82,7 @@ type subscription struct {
 	timer         bool      // a flush is scheduled
 	reauthSentFor time.Time // the expiration a reauthorizationRequired was sent for
 	revoked       bool      // the grant was revoked: changes are not delivered until reauthorized
+	revokedAt     time.Time // when the grant was revoked (simulator clock); zero for other challenges
 }
 
 func (s *Server) subscriptionRoutes(h func(string, perm, func(*req) error)) {
@@ -380,8 +381,8 @@ func (rq *req) patchSubscription() error {
 	if !rq.mayRead(sub.kind) {
 		return extensionError(403, "Update", "Forbidden")
 	}
-	if !rq.s.notif.renew(sub.id, exp) {
-		return notFound(sub.id)
+	if !rq.s.notif.renew(sub.id, exp, tokenIssued(rq.tok.ExpiresAt)) {
+		return extensionError(403, "Update", "Forbidden")
 	}
 	rq.json(200, append(obj{{"@odata.context", rq.context("subscriptions/$entity")}}, rq.s.notif.render(sub)...))
 	return nil
@@ -406,10 +407,22 @@ func (rq *req) reauthorizeSubscription() error {
 	if !rq.mayRead(sub.kind) {
 		return extensionError(403, "Reauthorize", "Forbidden")
 	}
-	if !rq.s.notif.reauthorize(sub.id) {
-		return notFound(sub.id)
+	if !rq.s.notif.reauthorize(sub.id, tokenIssued(rq.tok.ExpiresAt)) {
+		return extensionError(403, "Reauthorize", "Forbidden")
 	}
 	return rq.noContent()
+}
+
+// tokenIssued is when an access token was issued: the identity platform's
+// tokens live 3599 seconds. A subscription whose grant was revoked is
+// reauthorized only by a token issued after the revocation (tokens issued
+// before it keep their claims until they expire, as at Microsoft).
+func tokenIssued(exp time.Time) time.Time { return exp.Add(-3599 * time.Second) }
+
+// regrantedLocked reports whether a token issued at issued may lift sub's
+// authorization challenge.
+func regrantedLocked(sub *subscription, issued time.Time) bool {
+	return sub.revokedAt.IsZero() || !issued.Before(sub.revokedAt.Truncate(time.Second))
 }
 
 // subscriptionTime renders a subscription's expiry the way Graph echoes it.
@@ -523,25 +536,27 @@ func (n *notifier) add(sub *subscription) error {
 	return nil
 }
 
-func (n *notifier) renew(id string, exp time.Time) bool {
+// renew sets a new expiry, which also reauthorizes; false when the
+// subscription is gone or the token predates a revocation.
+func (n *notifier) renew(id string, exp, issued time.Time) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	sub := n.subs[id]
-	if sub == nil {
+	if sub == nil || !regrantedLocked(sub, issued) {
 		return false
 	}
 	sub.expiration = exp
-	sub.revoked = false // renewing also reauthorizes
+	sub.revoked, sub.revokedAt = false, time.Time{}
 	return true
 }
 
-func (n *notifier) reauthorize(id string) bool {
+func (n *notifier) reauthorize(id string, issued time.Time) bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	sub := n.subs[id]
-	if sub == nil {
+	if sub == nil || !regrantedLocked(sub, issued) {
 		return false
 	}
-	sub.revoked = false
+	sub.revoked, sub.revokedAt = false, time.Time{}
 	return true
 }
