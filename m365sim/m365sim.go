@@ -54,6 +54,7 @@ type Options struct {
 	NotificationTimeout time.Duration // a receiver must answer 2xx within this, else it is retried [3s, Graph's]
 	NotificationRetry   time.Duration // the first retry delay, doubling up to 64 times it, for 4 hours [10s]
 	ReauthorizeBefore   time.Duration // reauthorizationRequired when less than this remains before expiry [1h]
+	ThrottleDelay       time.Duration // what a slow endpoint's notifications wait, first try and retries [10m, Graph's]
 }
 
 // Facts is everything a client needs to use the simulator.

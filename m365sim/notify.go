@@ -32,13 +32,22 @@ import (
 	"github.com/google/uuid"
 )
 
-// Defaults; Options overrides the first five.
+// Defaults (Options overrides the delays) and the documented throttling of
+// slow endpoints: a POST slower than 2900 ms of the 3 s timeout is slow;
+// after 100 POSTs an endpoint with 10 % slow answers is throttled
+// (notifications wait 10 minutes, failures retry in 10 minutes), with 15 %
+// its notifications are dropped; counts restart every 10 minutes.
 const (
 	defaultNotificationDelay   = 200 * time.Millisecond
 	defaultValidationTimeout   = 10 * time.Second // Graph's handshake limit
 	defaultNotificationTimeout = 3 * time.Second  // Graph's delivery limit
 	defaultNotificationRetry   = 10 * time.Second
 	defaultReauthorizeBefore   = time.Hour
+	defaultThrottleDelay       = 10 * time.Minute // Graph's delay for a throttled endpoint
+	throttleWindow             = 10 * time.Minute // Graph flushes its slow-response counts this often
+	throttleMinPosts           = 100              // slowness is judged after this many POSTs
+	throttleSlowPercent        = 10               // an endpoint this slow is throttled
+	throttleDropPercent        = 15               // and this slow has its notifications dropped
 	retryWindow                = 4 * time.Hour // Graph retries for up to 4 hours
 	maxRetryDoublings          = 6
 	maxNotificationBatch       = 100
@@ -94,6 +103,9 @@ type NotificationStats struct {
 	Duplicated         int `json:"duplicated"` // POSTs sent twice by the duplicate control
 	Paused             int `json:"paused"`     // changes not sent because the subscription awaits reauthorization
 	Expired            int `json:"expired"`    // subscriptions removed at their expiry
+	Throttled          int `json:"throttled"`          // notifications held back ThrottleDelay for an endpoint with 10 % slow answers
+	ThrottleDropped    int `json:"throttleDropped"`    // notifications dropped for an endpoint with 15 % slow answers
+	ThrottledEndpoints int `json:"throttledEndpoints"` // endpoints now throttled (10 % slow answers)
 	Validations        int `json:"validations"`
 	ValidationFailures int `json:"validationFailures"`
 	LatencyMs          int `json:"latencyMs"` // added before every POST
@@ -108,7 +120,7 @@ type notifier struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	delay, validationTimeout, timeout, retry, reauthBefore, tick time.Duration
+	delay, validationTimeout, timeout, retry, reauthBefore, tick, throttleDelay time.Duration
 	perAppTenant, perTenant                                      int
 
 	mu       sync.Mutex
@@ -120,6 +132,13 @@ type notifier struct {
 	drop     int
 	dup      int
 	st       NotificationStats
+	health   map[string]*endpointHealth // by notification URL
+}
+
+// endpointHealth counts an endpoint's POSTs and slow answers since since.
+type endpointHealth struct {
+	since       time.Time
+	total, slow int
 }
 
 func newNotifier(s *Server) *notifier {
@@ -142,6 +161,8 @@ func newNotifier(s *Server) *notifier {
 		timeout:           pick(o.NotificationTimeout, defaultNotificationTimeout),
 		retry:             pick(o.NotificationRetry, defaultNotificationRetry),
 		reauthBefore:      pick(o.ReauthorizeBefore, defaultReauthorizeBefore),
+		throttleDelay:     pick(o.ThrottleDelay, defaultThrottleDelay),
+		health:            map[string]*endpointHealth{},
 		tick:              lifecycleTick,
 		perAppTenant:      maxSubsPerAppTenant, perTenant: maxSubsPerTenant,
 		subs: map[string]*subscription{},
@@ -166,6 +187,7 @@ func (n *notifier) reset() {
 	n.subs = map[string]*subscription{}
 	n.latency, n.drop, n.dup = 0, 0, 0
 	n.st = NotificationStats{}
+	n.health = map[string]*endpointHealth{}
 }
 
 // Stats returns the notification counts.
@@ -181,7 +203,33 @@ func (n *notifier) stats() NotificationStats {
 	}
 	st.LatencyMs = int(n.latency / time.Millisecond)
 	st.Drop, st.Duplicate = n.drop, n.dup
+	for u := range n.health {
+		if n.slowPercentLocked(u) >= throttleSlowPercent {
+			st.ThrottledEndpoints++
+		}
+	}
 	return st
+}
+
+// healthLocked is url's current counting window.
+func (n *notifier) healthLocked(url string) *endpointHealth {
+	now := n.s.now()
+	h := n.health[url]
+	if h == nil || now.Sub(h.since) >= throttleWindow {
+		h = &endpointHealth{since: now}
+		n.health[url] = h
+	}
+	return h
+}
+
+// slowPercentLocked is url's share of slow answers, 0 before it has
+// answered throttleMinPosts POSTs in the window.
+func (n *notifier) slowPercentLocked(url string) int {
+	h := n.healthLocked(url)
+	if h.total < throttleMinPosts {
+		return 0
+	}
+	return h.slow * 100 / h.total
 }
 
 // NotificationStats reports change notification delivery since start or
@@ -445,6 +493,17 @@ func (n *notifier) send(d *delivery, dup bool) {
 	defer n.wg.Done()
 	n.mu.Lock()
 	latency := n.latency
+	pct := n.slowPercentLocked(d.url)
+	if pct >= throttleDropPercent {
+		n.inflight -= d.count
+		n.st.ThrottleDropped += d.count
+		n.mu.Unlock()
+		return
+	}
+	if pct >= throttleSlowPercent && d.attempts == 0 {
+		latency += n.throttleDelay
+		n.st.Throttled += d.count
+	}
 	n.mu.Unlock()
 	if latency > 0 {
 		select {
@@ -491,6 +550,9 @@ func (n *notifier) finish(d *delivery, ok bool) {
 	}
 	n.st.Retried++
 	delay := n.retry << min(d.attempts-1, maxRetryDoublings)
+	if n.slowPercentLocked(d.url) >= throttleSlowPercent {
+		delay = n.throttleDelay
+	}
 	time.AfterFunc(delay, func() {
 		n.mu.Lock()
 		if n.closed {
@@ -505,9 +567,25 @@ func (n *notifier) finish(d *delivery, ok bool) {
 }
 
 // post sends the batch; success is a 2xx within the notification timeout.
-func (n *notifier) post(d *delivery) bool {
+// It counts the answer towards the endpoint's slowness: slower than 29/30
+// of the timeout (2900 ms of 3 s), or none in time.
+func (n *notifier) post(d *delivery) (ok bool) {
 	ctx, cancel := context.WithTimeout(n.ctx, n.timeout)
 	defer cancel()
+	start := time.Now()
+	defer func() {
+		if n.ctx.Err() != nil {
+			return // closing: not the endpoint's fault
+		}
+		slow := time.Since(start) > n.timeout*29/30
+		n.mu.Lock()
+		h := n.healthLocked(d.url)
+		h.total++
+		if slow {
+			h.slow++
+		}
+		n.mu.Unlock()
+	}()
 	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(d.body))
 	if err != nil {
 		return false

@@ -32,7 +32,7 @@ type receiver struct {
 }
 
 func newReceiver(t *testing.T) *receiver {
-	rc := &receiver{handshake: "echo", posts: make(chan []map[string]any, 100)}
+	rc := &receiver{handshake: "echo", posts: make(chan []map[string]any, 1000)}
 	rc.Server = httptest.NewServer(http.HandlerFunc(rc.serve))
 	t.Cleanup(rc.Close)
 	return rc
@@ -718,4 +718,64 @@ func TestSubscriptionEndpoints(t *testing.T) {
 		t.Errorf("expired = %d, delivered = %d; want 1 and 0", st.Expired, st.Delivered)
 	}
 	rc.none(t)
+}
+
+// TestNotificationThrottling follows Graph's documented throttling of slow
+// endpoints: after 100 POSTs, 10 % slow answers delay the endpoint's
+// notifications (and its retries) by ThrottleDelay, 15 % drop them.
+func TestNotificationThrottling(t *testing.T) {
+	tests := []struct {
+		name      string
+		slow      int // of the first 100 POSTs, answered after the timeout
+		throttled int // endpoints
+		held      int // notifications of the second change held back
+		dropped   int // at least, of the second change (and retries)
+	}{
+		{name: "5 % slow: not throttled", slow: 5},
+		{name: "12 % slow: delayed", slow: 12, throttled: 1, held: 100},
+		{name: "20 % slow: dropped", slow: 20, throttled: 1, dropped: 100},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			o := subOptions()
+			o.NotificationTimeout = time.Second
+			o.ThrottleDelay = time.Minute
+			s := mustStart(t, o)
+			tok := appToken(t, s, "User.Read.All")
+			rc := newReceiver(t)
+			for i := 0; i < 100; i++ { // one POST per subscription and change
+				mustStatus(t, subscribe(t, s, tok, subBody("users", rc.URL)), 201)
+			}
+			rc.set(func(r *receiver) {
+				for i := 0; i < tc.slow; i++ {
+					r.delays = append(r.delays, 1200*time.Millisecond)
+				}
+			})
+			id := firstID(t, s, tok, "users")
+			mustStatus(t, call(t, "PATCH", s.URL()+"/_sim/users/"+id, "", map[string]any{"jobTitle": "First"}), 204)
+			st := waitStats(t, s, "the first 100 answers", func(st m365sim.NotificationStats) bool {
+				return st.Failed == tc.slow && st.Delivered >= 100-tc.slow
+			})
+			if st.ThrottledEndpoints != tc.throttled {
+				t.Errorf("throttledEndpoints = %d, want %d", st.ThrottledEndpoints, tc.throttled)
+			}
+			mustStatus(t, call(t, "PATCH", s.URL()+"/_sim/users/"+id, "", map[string]any{"jobTitle": "Second"}), 204)
+			switch {
+			case tc.held > 0:
+				st = waitStats(t, s, "the second change held back", func(st m365sim.NotificationStats) bool { return st.Throttled == tc.held })
+				if st.Delivered > 100 || st.Pending < tc.held {
+					t.Errorf("delivered = %d, pending = %d; want at most 100 and at least %d", st.Delivered, st.Pending, tc.held)
+				}
+			case tc.dropped > 0:
+				st = waitStats(t, s, "the second change dropped", func(st m365sim.NotificationStats) bool {
+					return st.ThrottleDropped >= tc.dropped && st.Pending <= tc.slow
+				})
+				if st.Delivered > 100 {
+					t.Errorf("delivered = %d, want at most 100", st.Delivered)
+				}
+			default:
+				waitStats(t, s, "all delivered", func(st m365sim.NotificationStats) bool { return st.Delivered == 200 && st.Pending == 0 })
+			}
+		})
+	}
 }
