@@ -48,7 +48,7 @@ const (
 	throttleMinPosts           = 100              // slowness is judged after this many POSTs
 	throttleSlowPercent        = 10               // an endpoint this slow is throttled
 	throttleDropPercent        = 15               // and this slow has its notifications dropped
-	retryWindow                = 4 * time.Hour // Graph retries for up to 4 hours
+	retryWindow                = 4 * time.Hour    // Graph retries for up to 4 hours
 	maxRetryDoublings          = 6
 	maxNotificationBatch       = 100
 	lifecycleTick              = 250 * time.Millisecond
@@ -92,17 +92,17 @@ type delivery struct {
 // start or the last reset, and the delivery controls in force.
 type NotificationStats struct {
 	Subscriptions      int `json:"subscriptions"`
-	Pending            int `json:"pending"`    // change and lifecycle notifications coalescing, in flight or waiting to retry
-	Delivered          int `json:"delivered"`  // change notifications acknowledged with 2xx
-	Lifecycle          int `json:"lifecycle"`  // lifecycle notifications acknowledged with 2xx
-	Posts              int `json:"posts"`      // POSTs acknowledged with 2xx
-	Failed             int `json:"failed"`     // POST attempts without a 2xx in time
-	Retried            int `json:"retried"`    // retries scheduled
-	GaveUp             int `json:"gaveUp"`     // notifications discarded: retry window over or subscription gone
-	Dropped            int `json:"dropped"`    // notifications discarded by the drop control
-	Duplicated         int `json:"duplicated"` // POSTs sent twice by the duplicate control
-	Paused             int `json:"paused"`     // changes not sent because the subscription awaits reauthorization
-	Expired            int `json:"expired"`    // subscriptions removed at their expiry
+	Pending            int `json:"pending"`            // change and lifecycle notifications coalescing, in flight or waiting to retry
+	Delivered          int `json:"delivered"`          // change notifications acknowledged with 2xx
+	Lifecycle          int `json:"lifecycle"`          // lifecycle notifications acknowledged with 2xx
+	Posts              int `json:"posts"`              // POSTs acknowledged with 2xx
+	Failed             int `json:"failed"`             // POST attempts without a 2xx in time
+	Retried            int `json:"retried"`            // retries scheduled
+	GaveUp             int `json:"gaveUp"`             // notifications discarded: retry window over or subscription gone
+	Dropped            int `json:"dropped"`            // notifications discarded by the drop control
+	Duplicated         int `json:"duplicated"`         // POSTs sent twice by the duplicate control
+	Paused             int `json:"paused"`             // changes not sent because the subscription awaits reauthorization
+	Expired            int `json:"expired"`            // subscriptions removed at their expiry
 	Throttled          int `json:"throttled"`          // notifications held back ThrottleDelay for an endpoint with 10 % slow answers
 	ThrottleDropped    int `json:"throttleDropped"`    // notifications dropped for an endpoint with 15 % slow answers
 	ThrottledEndpoints int `json:"throttledEndpoints"` // endpoints now throttled (10 % slow answers)
@@ -121,7 +121,7 @@ type notifier struct {
 	wg     sync.WaitGroup
 
 	delay, validationTimeout, timeout, retry, reauthBefore, tick, throttleDelay time.Duration
-	perAppTenant, perTenant                                      int
+	perAppTenant, perTenant                                                     int
 
 	mu       sync.Mutex
 	subs     map[string]*subscription

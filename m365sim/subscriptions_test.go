@@ -486,8 +486,10 @@ func TestNotificationDeliveryFaults(t *testing.T) {
 		check   func(*testing.T, m365sim.NotificationStats, *receiver)
 	}{
 		{
-			name:  "retry after 500",
-			setup: func(t *testing.T, s *m365sim.Server, rc *receiver) { rc.set(func(r *receiver) { r.answers = []int{500, 503} }) },
+			name: "retry after 500",
+			setup: func(t *testing.T, s *m365sim.Server, rc *receiver) {
+				rc.set(func(r *receiver) { r.answers = []int{500, 503} })
+			},
 			changes: 1, posts: 1,
 			check: func(t *testing.T, st m365sim.NotificationStats, rc *receiver) {
 				if st.Failed != 2 || st.Retried != 2 || st.Delivered != 1 {
@@ -496,8 +498,10 @@ func TestNotificationDeliveryFaults(t *testing.T) {
 			},
 		},
 		{
-			name:  "retry after a slow answer",
-			setup: func(t *testing.T, s *m365sim.Server, rc *receiver) { rc.set(func(r *receiver) { r.delays = []time.Duration{2 * time.Second} }) },
+			name: "retry after a slow answer",
+			setup: func(t *testing.T, s *m365sim.Server, rc *receiver) {
+				rc.set(func(r *receiver) { r.delays = []time.Duration{2 * time.Second} })
+			},
 			changes: 1, posts: 1,
 			check: func(t *testing.T, st m365sim.NotificationStats, rc *receiver) {
 				if st.Failed != 1 || st.Delivered != 1 {
