@@ -637,6 +637,7 @@ func (n *notifier) lifecycleCheck() {
 		if sub.expiration.Sub(now) <= n.reauthBefore && !sub.reauthSentFor.Equal(sub.expiration) {
 			sub.reauthSentFor = sub.expiration
 			n.sendLifecycleLocked(sub, lifecycleReauthorizationRequired)
+			n.s.markDirty()
 		}
 	}
 }
@@ -648,6 +649,7 @@ func (n *notifier) expireLocked(now time.Time) {
 		if !now.Before(sub.expiration) {
 			delete(n.subs, id)
 			n.st.Expired++
+			n.s.markDirty()
 		}
 	}
 }
@@ -662,6 +664,7 @@ func (n *notifier) remove(id, why string) bool {
 	if why == "expired" {
 		n.st.Expired++
 	}
+	n.s.markDirty()
 	return true
 }
 
@@ -682,6 +685,7 @@ func (n *notifier) grantRevoked(tenantID, appID, userID string) {
 		n.st.Paused += len(sub.pending)
 		sub.pending = nil
 		n.sendLifecycleLocked(sub, lifecycleReauthorizationRequired)
+		n.s.markDirty()
 	}
 }
 
@@ -777,6 +781,7 @@ func (s *Server) notificationControls(mux *http.ServeMux) {
 			delete(n.subs, sub.id)
 		}
 		n.sendLifecycleLocked(sub, in.Event)
+		n.s.markDirty()
 		w.WriteHeader(http.StatusNoContent)
 	})
 }

@@ -533,6 +533,7 @@ func (n *notifier) add(sub *subscription) error {
 	}
 	n.subs[sub.id] = sub
 	n.startTickerLocked()
+	n.s.markDirty()
 	return nil
 }
 
@@ -547,6 +548,7 @@ func (n *notifier) renew(id string, exp, issued time.Time) bool {
 	}
 	sub.expiration = exp
 	sub.revoked, sub.revokedAt = false, time.Time{}
+	n.s.markDirty()
 	return true
 }
 
@@ -558,5 +560,6 @@ func (n *notifier) reauthorize(id string, issued time.Time) bool {
 		return false
 	}
 	sub.revoked, sub.revokedAt = false, time.Time{}
+	n.s.markDirty()
 	return true
 }

@@ -783,3 +783,46 @@ func TestNotificationThrottling(t *testing.T) {
 		})
 	}
 }
+
+// TestSubscriptionsSurviveRestart: with a state file, subscriptions (not
+// notifications in flight) are kept across a restart and keep delivering.
+func TestSubscriptionsSurviveRestart(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	o := subOptions()
+	o.StatePath = path
+	s1 := mustStart(t, o)
+	tok := appToken(t, s1, "User.Read.All")
+	rc := newReceiver(t)
+	r := subscribe(t, s1, tok, subBody("users", rc.URL))
+	mustStatus(t, r, 201)
+	id := r.body["id"].(string)
+	gone := subscribe(t, s1, tok, subBody("users", rc.URL))
+	mustStatus(t, gone, 201)
+	mustStatus(t, call(t, "DELETE", s1.URL()+"/v1.0/subscriptions/"+gone.body["id"].(string), tok, nil), 204)
+	if err := s1.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+
+	o2 := subOptions()
+	o2.StatePath = path
+	s2 := mustStart(t, o2)
+	list := call(t, "GET", s2.URL()+"/v1.0/subscriptions", tok, nil)
+	mustStatus(t, list, 200)
+	if diff := cmp.Diff(r.body["id"], list.values()[0]["id"]); diff != "" || len(list.values()) != 1 {
+		t.Fatalf("subscriptions after restart = %s, want only %s", list.raw, id)
+	}
+	want := map[string]any{}
+	for k, v := range r.body {
+		if k != "@odata.context" {
+			want[k] = v
+		}
+	}
+	if diff := cmp.Diff(want, list.values()[0]); diff != "" {
+		t.Errorf("subscription after restart (-before +after):\n%s", diff)
+	}
+	user := firstID(t, s2, tok, "users")
+	mustStatus(t, call(t, "PATCH", s2.URL()+"/_sim/users/"+user, "", map[string]any{"jobTitle": "Restarted"}), 204)
+	if batch := rc.next(t); len(batch) != 1 || batch[0]["subscriptionId"] != id || batch[0]["clientState"] != "secret-state" {
+		t.Errorf("after restart = %v, want one notification for subscription %s", batch, id)
+	}
+}
