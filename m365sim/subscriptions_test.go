@@ -826,3 +826,60 @@ func TestSubscriptionsSurviveRestart(t *testing.T) {
 		t.Errorf("after restart = %v, want one notification for subscription %s", batch, id)
 	}
 }
+
+func TestSubscriptionLifecycleControls(t *testing.T) {
+	s := mustStart(t, subOptions())
+	tok := appToken(t, s, "User.Read.All")
+	rc, life := newReceiver(t), newReceiver(t)
+	plain := subscribe(t, s, tok, subBody("users", rc.URL))
+	mustStatus(t, plain, 201)
+	r := subscribe(t, s, tok, subBody("users", rc.URL, "lifecycleNotificationUrl", life.URL))
+	mustStatus(t, r, 201)
+	id := r.body["id"].(string)
+	ctl := s.URL() + "/_sim/subscriptions/"
+
+	listed := call(t, "GET", s.URL()+"/_sim/subscriptions", "", nil)
+	mustStatus(t, listed, 200)
+	if got := listed.values(); len(got) != 2 || got[1]["id"] != id || got[1]["clientState"] != nil {
+		t.Errorf("GET /_sim/subscriptions = %s, want both, oldest first, without clientState", listed.raw)
+	}
+	tests := []struct {
+		name   string
+		sub    string
+		event  string
+		status int
+		alive  bool // the subscription still exists afterwards
+	}{
+		{"unknown event", id, "renamed", 400, true},
+		{"no lifecycle url", plain.body["id"].(string), "missed", 409, true},
+		{"unknown subscription", "6e3ff9a1-0000-4000-8000-000000000000", "missed", 404, false},
+		{"missed", id, "missed", 204, true},
+		{"subscriptionRemoved", id, "subscriptionRemoved", 204, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			mustStatus(t, call(t, "POST", ctl+tc.sub+"/lifecycle", "", map[string]any{"event": tc.event}), tc.status)
+			if tc.status == 204 {
+				got := life.next(t)
+				if len(got) != 1 || got[0]["lifecycleEvent"] != tc.event || got[0]["subscriptionId"] != id {
+					t.Errorf("lifecycle = %v, want %s for %s", got, tc.event, id)
+				}
+			}
+			want := 404
+			if tc.alive {
+				want = 200
+			}
+			mustStatus(t, call(t, "GET", s.URL()+"/v1.0/subscriptions/"+tc.sub, tok, nil), want)
+		})
+	}
+	mustStatus(t, call(t, "POST", s.URL()+"/_sim/notifications", "", map[string]any{"drop": -1}), 400)
+	mustStatus(t, call(t, "POST", s.URL()+"/_sim/notifications", "", map[string]any{"drop": 2, "duplicate": 1, "latencyMs": 5}), 200)
+	mustStatus(t, call(t, "DELETE", s.URL()+"/_sim/notifications", "", nil), 204)
+	if st := waitStats(t, s, "two lifecycle notifications", func(st m365sim.NotificationStats) bool { return st.Lifecycle == 2 }); st.Drop != 0 || st.Duplicate != 0 || st.LatencyMs != 0 {
+		t.Errorf("controls after DELETE = %+v, want none and 2 lifecycle notifications", st)
+	}
+	mustStatus(t, call(t, "POST", s.URL()+"/_sim/reset", "", nil), 204)
+	if st := s.NotificationStats(); st.Subscriptions != 0 {
+		t.Errorf("subscriptions after reset = %d, want 0", st.Subscriptions)
+	}
+}
