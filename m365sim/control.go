@@ -230,7 +230,7 @@ func (s *Server) ctlRevoke(w http.ResponseWriter, r *http.Request) {
 			u := t.userRef(in.User)
 			s.mu.RUnlock()
 			if u != nil {
-				s.notif.grantRevoked(t.ID, s.opts.ClientID, u.ID) // lifecycle notification (notify.go)
+				s.notif.grantRevoked(t.ID, "", u.ID) // lifecycle notification (notify.go)
 			}
 		}
 	case in.App:

@@ -670,12 +670,14 @@ func (n *notifier) remove(id, why string) bool {
 
 // grantRevoked challenges the subscriptions a revoked grant created: the
 // app's in the tenant (userID empty), or those the user created with
-// delegated tokens. Their changes are not delivered until reauthorized.
+// delegated tokens through any app (appID empty: a user's revoked sessions
+// end every app's access). Their changes are not delivered until
+// reauthorized.
 func (n *notifier) grantRevoked(tenantID, appID, userID string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for _, sub := range n.subs {
-		if sub.tenantID != tenantID || sub.appID != appID || sub.revoked {
+		if sub.tenantID != tenantID || (appID != "" && sub.appID != appID) || sub.revoked {
 			continue
 		}
 		if userID != "" && (!sub.delegated || sub.creatorID != userID) {

@@ -883,3 +883,40 @@ func TestSubscriptionLifecycleControls(t *testing.T) {
 		t.Errorf("subscriptions after reset = %d, want 0", st.Subscriptions)
 	}
 }
+
+// TestSubscriptionRevokedUser: revoking a user's sessions challenges the
+// subscriptions that user created with delegated tokens, and only those;
+// the old token is refused, a new sign-in reauthorizes.
+func TestSubscriptionRevokedUser(t *testing.T) {
+	o := subOptions()
+	o.RedirectURIs = []string{"http://127.0.0.1:9/callback"}
+	s := mustStart(t, o)
+	f := s.Facts()
+	s.Identity().GrantConsent(f.TenantID, f.ClientID, []string{"User.Read.All"}, []string{"User.Read.All"})
+	member := delegatedToken(t, s, f.MemberUser, f.MemberPassword, "User.Read.All").AccessToken
+	app := appToken(t, s)
+	rc, life := newReceiver(t), newReceiver(t)
+	mine := subscribe(t, s, member, subBody("users", rc.URL, "lifecycleNotificationUrl", life.URL))
+	mustStatus(t, mine, 201)
+	appSub := subscribe(t, s, app, subBody("users", rc.URL, "lifecycleNotificationUrl", life.URL))
+	mustStatus(t, appSub, 201)
+	id := mine.body["id"].(string)
+
+	s.Advance(2 * time.Second)
+	mustStatus(t, call(t, "POST", s.URL()+"/_sim/revoke", "", map[string]any{"user": f.MemberUser}), 204)
+	if got := life.next(t); len(got) != 1 || got[0]["subscriptionId"] != id || got[0]["lifecycleEvent"] != "reauthorizationRequired" {
+		t.Fatalf("lifecycle = %v, want reauthorizationRequired for %s only", got, id)
+	}
+	user := firstID(t, s, app, "users")
+	mustStatus(t, call(t, "PATCH", s.URL()+"/_sim/users/"+user, "", map[string]any{"jobTitle": "Half seen"}), 204)
+	if batch := rc.next(t); len(batch) != 1 || batch[0]["subscriptionId"] != appSub.body["id"] {
+		t.Errorf("delivered = %v, want only the app's subscription", batch)
+	}
+	if st := s.NotificationStats(); st.Paused != 1 {
+		t.Errorf("paused = %d, want 1 (the member's subscription)", st.Paused)
+	}
+	mustStatus(t, call(t, "POST", s.URL()+"/v1.0/subscriptions/"+id+"/reauthorize", member, nil), 401)
+	member = delegatedToken(t, s, f.MemberUser, f.MemberPassword, "User.Read.All").AccessToken
+	mustStatus(t, call(t, "POST", s.URL()+"/v1.0/subscriptions/"+id+"/reauthorize", member, nil), 204)
+	life.none(t)
+}
