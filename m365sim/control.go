@@ -175,6 +175,7 @@ func (s *Server) controlHandler() http.Handler {
 	mux.HandleFunc("POST /_sim/tenants", s.ctlAddTenant)
 	mux.HandleFunc("POST /_sim/clock", s.ctlClock)
 	mux.HandleFunc("GET /_sim/facts", func(w http.ResponseWriter, r *http.Request) { ctlJSON(w, 200, s.Facts()) })
+	s.notificationControls(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !isLoopback(r.RemoteAddr) {
 			ctlError(w, http.StatusForbidden, "control endpoints answer loopback clients only")
@@ -224,8 +225,19 @@ func (s *Server) ctlRevoke(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case in.User != "":
 		err = s.idp.RevokeUser(t.ID, in.User)
+		if err == nil {
+			s.mu.RLock()
+			u := t.userRef(in.User)
+			s.mu.RUnlock()
+			if u != nil {
+				s.notif.grantRevoked(t.ID, "", u.ID) // lifecycle notification (notify.go)
+			}
+		}
 	case in.App:
 		err = s.idp.RevokeApp(t.ID, s.opts.ClientID)
+		if err == nil {
+			s.notif.grantRevoked(t.ID, s.opts.ClientID, "")
+		}
 	default:
 		ctlError(w, 400, `give {"user":"<upn or id>"} or {"app":true}`)
 		return

@@ -167,6 +167,7 @@ func (s *Server) graphHandler() http.Handler {
 	h("GET /v1.0/directory/deletedItems/{x}", permDeletedRead, (*req).deletedItems)
 	h("POST /v1.0/directory/deletedItems/{id}/restore", permRestore, (*req).restoreDeleted)
 	h("POST /v1.0/$batch", permAny, (*req).batch)
+	s.subscriptionRoutes(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		normalizePath(r.URL) // delta(), microsoft.graph.delta, members/graph.user (sdk.go)
 		if _, pattern := mux.Handler(r); pattern == "" {

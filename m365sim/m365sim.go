@@ -51,6 +51,14 @@ type Options struct {
 	// limits) so a benchmark can run into them sooner: at 10, 3,000
 	// writes per 150 s become 3,000 per 15 s. 0 means 1.
 	ThrottleTimeScale float64
+	// Change notifications (subscriptions.go, notify.go; decision 0018).
+	// Zero values take the defaults in brackets.
+	NotificationDelay   time.Duration // changes are coalesced this long per subscription before a POST [200ms]
+	ValidationTimeout   time.Duration // the endpoint's time to answer the validation handshake [10s, Graph's]
+	NotificationTimeout time.Duration // a receiver must answer 2xx within this, else it is retried [3s, Graph's]
+	NotificationRetry   time.Duration // the first retry delay, doubling up to 64 times it, for 4 hours [10s]
+	ReauthorizeBefore   time.Duration // reauthorizationRequired when less than this remains before expiry [1h]
+	ThrottleDelay       time.Duration // what a slow endpoint's notifications wait, first try and retries [10m, Graph's]
 }
 
 // Facts is everything a client needs to use the simulator.
@@ -101,6 +109,8 @@ type Server struct {
 	baseURL  string
 
 	persist *persister // nil without Options.StatePath
+
+	notif *notifier // subscriptions and change notifications (notify.go)
 }
 
 type tenantSpec struct {
@@ -135,6 +145,7 @@ func New(o Options) (*Server, error) {
 		ctl: newControls(),
 	}
 	s.thr = newThrottler(s.now, o.ThrottleTimeScale)
+	s.notif = newNotifier(s)
 	if o.StatePath != "" {
 		st, err := readState(o.StatePath)
 		if err == nil {
@@ -206,6 +217,7 @@ func (s *Server) addTenantLocked(t *tenant, spec tenantSpec) {
 	s.byDomain[t.Domain] = t
 	s.specs[t.ID] = spec
 	t.onChange = s.markDirty
+	t.onRecord = func(c change) { s.notif.changed(t, c) }
 }
 
 // now is the simulator's clock: the injected clock plus any /_sim/clock
@@ -263,6 +275,7 @@ func (s *Server) Reset() {
 	s.idp.Reset()
 	s.ctl.reset()
 	s.thr.reset()
+	s.notif.reset()
 }
 
 // Handler serves identity, Graph under /v1.0/ and control under /_sim/.
@@ -334,6 +347,7 @@ func (s *Server) Facts() Facts {
 // Shutdown stops serving, letting in-flight requests finish until ctx ends.
 // With Options.StatePath it then saves the state a last time.
 func (s *Server) Shutdown(ctx context.Context) error {
+	s.notif.close()
 	if s.srv != nil {
 		if err := s.srv.Shutdown(ctx); err != nil {
 			return errors.Join(fmt.Errorf("m365sim: shutdown: %w", err), s.stopPersisting())
@@ -345,6 +359,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // Close stops serving immediately and, with Options.StatePath, saves the
 // state a last time.
 func (s *Server) Close() error {
+	s.notif.close()
 	if s.srv != nil {
 		if err := s.srv.Close(); err != nil {
 			return errors.Join(fmt.Errorf("m365sim: close: %w", err), s.stopPersisting())

@@ -51,6 +51,9 @@ type stateFile struct {
 	Tenants  []tenantState  `json:"tenants"`
 	Identity identity.State `json:"identity"`
 
+	// Subscriptions are the Graph subscriptions (subscriptions_state.go).
+	Subscriptions []subscriptionState `json:"subscriptions,omitempty"`
+
 	sum [sha256.Size]byte // of the file as read: an unchanged state is not written back
 }
 
@@ -235,6 +238,7 @@ func (s *Server) encodeState() ([]byte, error) {
 		st.Tenants = append(st.Tenants, ts)
 	}
 	s.mu.RUnlock()
+	st.Subscriptions = s.notif.snapshot()
 	b, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("m365sim: save state: %w", err)
@@ -380,6 +384,9 @@ func (s *Server) restore(o Options, st *stateFile) error {
 			return invalid("tenant %s (%s) appears twice", t.ID, t.Domain)
 		}
 		s.addTenantLocked(t, spec)
+	}
+	if err := s.notif.load(st.Subscriptions); err != nil {
+		return invalid("%v", err)
 	}
 	f := st.Facts
 	if s.byID[strings.ToLower(f.TenantID)] == nil || f.ClientID == "" {

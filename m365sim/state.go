@@ -143,6 +143,9 @@ type tenant struct {
 	onChange                func()           // called on every recorded change (persist.go)
 	deleted                 []*deletedObject // directory/deletedItems (lifecycle.go)
 	clock                   func() time.Time // the simulator's clock, for licence states
+
+	// onRecord is called with every recorded change (notify.go).
+	onRecord func(change)
 }
 
 func newTenant(id, domain string, seed int64, created time.Time) *tenant {
@@ -169,6 +172,9 @@ func (t *tenant) record(c change) {
 	t.relicenseFor(c) // group-based licensing follows memberships (grouplicensing.go)
 	if t.onChange != nil {
 		t.onChange()
+	}
+	if t.onRecord != nil {
+		t.onRecord(c)
 	}
 }
 
