@@ -18,6 +18,7 @@ type inputs struct {
 	str   map[string]string
 	ints  map[string]int
 	lists map[string][]string
+	bools map[string]bool
 }
 
 func (in inputs) get(name string) string { return in.str[name] }
@@ -69,6 +70,15 @@ func parseInputs(op connector.Operation, raw map[string]any) (inputs, error) {
 				return in, err
 			}
 			in.ints[p.Name] = n
+		case "boolean":
+			b, err := toBool(p, v)
+			if err != nil {
+				return in, err
+			}
+			if in.bools == nil {
+				in.bools = map[string]bool{}
+			}
+			in.bools[p.Name] = b
 		case "users", "list":
 			l, err := toList(p, v)
 			if err != nil {
@@ -197,14 +207,29 @@ func show(v any) string {
 	return string(b)
 }
 
+// toBool accepts true/false as JSON or as text (processes and the CLI
+// send text).
+func toBool(p connector.Param, v any) (bool, error) {
+	switch x := v.(type) {
+	case bool:
+		return x, nil
+	case string:
+		if b, err := strconv.ParseBool(strings.TrimSpace(x)); err == nil {
+			return b, nil
+		}
+	}
+	return false, tenantlink.Errorf(tenantlink.EINVALID, "Input %q must be true or false; got %s.", p.Name, show(v))
+}
+
 // toList accepts an array of strings or one text; text is split on
-// commas, semicolons and line breaks, which no user reference contains,
+// commas, semicolons and line breaks (connector.SplitList, the rule the
+// operations panel uses too), which no user reference contains,
 // so a process can pass a form's text field straight through.
 func toList(p connector.Param, v any) ([]string, error) {
 	var raw []string
 	switch x := v.(type) {
 	case string:
-		raw = strings.FieldsFunc(x, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' })
+		raw = connector.SplitList(x)
 	case []string:
 		raw = x
 	case []any:
