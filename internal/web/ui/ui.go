@@ -135,7 +135,8 @@ var funcs = template.FuncMap{
 		}
 		return t.UTC().Format("2 Jan 2006")
 	},
-	"cell": cell,
+	"cell":      cell,
+	"wrapClass": wrapClass,
 	"statusClass": func(s tenantlink.Status) string {
 		switch s {
 		case tenantlink.StatusReady:
