@@ -220,11 +220,7 @@ func (s *Service) Create(ctx context.Context, p *tenantlink.Principal, in Input)
 
 // Get returns a data source to its administrators and connection users.
 func (s *Service) Get(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.DataSource, error) {
-	id, err := s.ResolveID(ctx, p, ref)
-	if err != nil {
-		return nil, err
-	}
-	ds, err := s.Store.GetDataSource(ctx, id)
+	ds, err := s.load(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}

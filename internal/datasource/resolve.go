@@ -22,6 +22,28 @@ func (s *Service) ResolveID(ctx context.Context, p *tenantlink.Principal, ref st
 	if err == nil || !errors.Is(err, store.ErrNotFound) {
 		return ref, err
 	}
+	return s.byName(ctx, p, ref)
+}
+
+// load is the data source ref names (see ResolveID), read once when ref
+// is an id, as it usually is.
+func (s *Service) load(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.DataSource, error) {
+	ds, err := s.Store.GetDataSource(ctx, ref)
+	if err == nil || !errors.Is(err, store.ErrNotFound) {
+		return ds, err
+	}
+	id, rerr := s.byName(ctx, p, ref)
+	if rerr != nil {
+		return nil, rerr
+	}
+	if id == ref {
+		return nil, err // unknown, or not visible to p: the id's own not found
+	}
+	return s.Store.GetDataSource(ctx, id)
+}
+
+// byName is ResolveID after ref was found not to be an id.
+func (s *Service) byName(ctx context.Context, p *tenantlink.Principal, ref string) (string, error) {
 	name := strings.TrimSpace(ref)
 	if name == "" || p == nil || (p.User == nil && p != tenantlink.System) {
 		return ref, nil

@@ -58,7 +58,7 @@ func TestDataSourceByName(t *testing.T) {
 	// Adding both again finds them members already: the text became two users.
 	var again struct{ Items []map[string]any }
 	e.Admin.In(t).Must(http.StatusOK, "POST", byName+"/operations/AddUserToGroup",
-		map[string]any{"inputs": map[string]any{"group": groups[0]["id"], "user": "ann.byname@" + domain + "; bob.byname@" + domain}}, &again)
+		map[string]any{"inputs": map[string]any{"group": "By Name, Inc.", "user": "ann.byname@" + domain + "; bob.byname@" + domain}}, &again)
 	var results []string
 	for _, it := range again.Items {
 		results = append(results, it["user"].(string)+": "+it["result"].(string))

@@ -206,15 +206,17 @@
   }
 
   // running shows that an operation runs: a spinner, the time it has
-  // taken so far, and Cancel. It returns the function that ends it.
+  // taken so far (hidden from screen readers, which would announce every
+  // second; they hear "Running…" once), and Cancel. It returns the
+  // function that ends it.
   function running(onCancel) {
     var box = document.getElementById("op-running");
-    var text = document.getElementById("op-running-text");
+    var text = document.getElementById("op-elapsed");
     var cancel = document.getElementById("op-cancel");
     var started = Date.now();
     var tick = function () {
       var s = Math.floor((Date.now() - started) / 1000);
-      if (text) text.textContent = "Running\u2026 " + s + " s";
+      if (text) text.textContent = s + " s";
     };
     tick();
     var timer = setInterval(tick, 1000);
