@@ -129,3 +129,48 @@ func TestInteractiveGiveUpRetryAfter(t *testing.T) {
 		t.Errorf("requests = %d, want 3", got)
 	}
 }
+
+// TestInteractiveGiveUpBatch: $batch items answered 503 are retried within
+// the same budget, then come back unavailable.
+func TestInteractiveGiveUpBatch(t *testing.T) {
+	for _, tt := range []struct {
+		name     string
+		prio     Priority
+		envelope int           // envelopes sent
+		waited   time.Duration // total
+	}{
+		// Backoff with rand 0.5: 0.5, 1, 2, 4, 8 = 15.5 s; the next (16 s) would pass 20 s.
+		{"normal", PriorityNormal, 6, 15500 * time.Millisecond},
+		{"low", PriorityLow, 7, 31500 * time.Millisecond},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			bs := &batchServer{item: func(r BatchRequest, seen int) BatchResponse {
+				if r.ID == "b" {
+					res := tooMany(r.ID, "")
+					res.Status = 503
+					return res
+				}
+				return ok(r.ID)
+			}}
+			c, _, _ := newTestClient(t, bs)
+			clk := &stepClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+			c.now, c.sleep, c.pacer = clk.Now, clk.Sleep, NewPacer(clk.Now)
+			got, err := c.Batch(WithPriority(context.Background(), tt.prio), gets("a", "b"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := got[1].Err(); !errors.Is(err, ErrUnavailable) {
+				t.Errorf("b Err() = %v, want ErrUnavailable", err)
+			}
+			if got[0].Err() != nil {
+				t.Errorf("a Err() = %v, want nil", got[0].Err())
+			}
+			if n := len(bs.envelopeIDs()); n != tt.envelope {
+				t.Errorf("envelopes = %d, want %d", n, tt.envelope)
+			}
+			if w := clk.Now().Sub(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)); w != tt.waited {
+				t.Errorf("waited %v, want %v", w, tt.waited)
+			}
+		})
+	}
+}
