@@ -27,6 +27,12 @@ func TestDataSourceByName(t *testing.T) {
 	if got.ID != ds.ID {
 		t.Errorf("GET by name = %s, want %s", got.ID, ds.ID)
 	}
+	// A name with a slash and a percent sign, escaped as one path segment.
+	odd := e.Admin.In(t).CreateDataSource("Fabrikam/EU 100%", nil)
+	e.Admin.In(t).Must(http.StatusOK, "GET", "/api/v1/datasources/"+url.PathEscape("fabrikam/eu 100%"), nil, &got)
+	if got.ID != odd.ID {
+		t.Errorf("GET by a name with / and %%: %s, want %s", got.ID, odd.ID)
+	}
 	var plans struct{ Count int }
 	e.Admin.In(t).Must(http.StatusOK, "POST", byName+"/operations/LicencePlanList", map[string]any{"inputs": map[string]any{}}, &plans)
 	if plans.Count == 0 {
