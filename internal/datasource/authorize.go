@@ -17,7 +17,11 @@ const authorizeTTL = 15 * time.Minute
 
 // Authorize starts the browser authorization of a data source and returns
 // the URL to open in the popup.
-func (s *Service) Authorize(ctx context.Context, p *tenantlink.Principal, id string) (string, error) {
+func (s *Service) Authorize(ctx context.Context, p *tenantlink.Principal, ref string) (string, error) {
+	id, err := s.ResolveID(ctx, p, ref)
+	if err != nil {
+		return "", err
+	}
 	ds, err := s.Store.GetDataSource(ctx, id)
 	if err != nil {
 		return "", err
@@ -143,7 +147,11 @@ func (s *Service) Callback(ctx context.Context, p *tenantlink.Principal, query u
 }
 
 // Test runs the connection test and records its outcome in the status.
-func (s *Service) Test(ctx context.Context, p *tenantlink.Principal, id string) (*connector.TestResult, error) {
+func (s *Service) Test(ctx context.Context, p *tenantlink.Principal, ref string) (*connector.TestResult, error) {
+	id, err := s.ResolveID(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
 	ds, err := s.Store.GetDataSource(ctx, id)
 	if err != nil {
 		return nil, err

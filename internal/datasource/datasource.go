@@ -222,8 +222,8 @@ func (s *Service) Create(ctx context.Context, p *tenantlink.Principal, in Input)
 }
 
 // Get returns a data source to its administrators and connection users.
-func (s *Service) Get(ctx context.Context, p *tenantlink.Principal, id string) (*tenantlink.DataSource, error) {
-	ds, err := s.Store.GetDataSource(ctx, id)
+func (s *Service) Get(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.DataSource, error) {
+	ds, err := s.load(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
@@ -260,10 +260,14 @@ func (s *Service) List(ctx context.Context, p *tenantlink.Principal, search stri
 // Update changes a data source. Turning read/write on, or changing the
 // authorization mode, once authorized, asks for re-authorization because
 // the stored grant does not cover the new permissions.
-func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string, in Input) (*tenantlink.DataSource, error) {
+func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, ref string, in Input) (*tenantlink.DataSource, error) {
+	id, err := s.ResolveID(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
 	var out *tenantlink.DataSource
 	var from tenantlink.Status
-	err := s.Store.InTx(ctx, func(tx store.Store) error {
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		ds, err := tx.GetDataSource(ctx, id)
 		if err != nil {
 			return err
@@ -327,7 +331,11 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, id string
 // is set; a forced deletion turns single sign-on off, disables the syncs
 // and their tasks and flags the processes as needing a data source, all
 // in the deletion's transaction with an audit entry each.
-func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, id string, force bool) error {
+func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, ref string, force bool) error {
+	id, err := s.ResolveID(ctx, p, ref)
+	if err != nil {
+		return err
+	}
 	return s.Store.InTx(ctx, func(tx store.Store) error {
 		ds, err := tx.GetDataSource(ctx, id)
 		if err != nil {
@@ -358,7 +366,11 @@ func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, id string
 }
 
 // GetSecurity returns a data source's security settings.
-func (s *Service) GetSecurity(ctx context.Context, p *tenantlink.Principal, id string) (*tenantlink.Security, error) {
+func (s *Service) GetSecurity(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.Security, error) {
+	id, err := s.ResolveID(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
 	ds, err := s.Store.GetDataSource(ctx, id)
 	if err != nil {
 		return nil, err
@@ -371,9 +383,13 @@ func (s *Service) GetSecurity(ctx context.Context, p *tenantlink.Principal, id s
 
 // PutSecurity replaces a data source's security settings. Every entry
 // must be a directory user or group id.
-func (s *Service) PutSecurity(ctx context.Context, p *tenantlink.Principal, id string, sec tenantlink.Security) (*tenantlink.Security, error) {
+func (s *Service) PutSecurity(ctx context.Context, p *tenantlink.Principal, ref string, sec tenantlink.Security) (*tenantlink.Security, error) {
+	id, err := s.ResolveID(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
 	var out *tenantlink.Security
-	err := s.Store.InTx(ctx, func(tx store.Store) error {
+	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		ds, err := tx.GetDataSource(ctx, id)
 		if err != nil {
 			return err

@@ -43,7 +43,11 @@ func (e *InUseError) Error() string {
 // Dependents lists what uses data source id, to its administrators:
 // single sign-on first, then group syncs, their tasks and processes, each
 // by name.
-func (s *Service) Dependents(ctx context.Context, p *tenantlink.Principal, id string) ([]Dependent, error) {
+func (s *Service) Dependents(ctx context.Context, p *tenantlink.Principal, ref string) ([]Dependent, error) {
+	id, err := s.ResolveID(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
 	ds, err := s.Store.GetDataSource(ctx, id)
 	if err != nil {
 		return nil, err

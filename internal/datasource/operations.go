@@ -106,8 +106,8 @@ func (s *Service) Check(ctx context.Context, p *tenantlink.Principal, id, name s
 
 // allowed loads what running name needs and checks that p (with d's
 // grant for writes) may run it.
-func (s *Service) allowed(ctx context.Context, p *tenantlink.Principal, d *Delegate, id, name string) (*tenantlink.DataSource, connector.Operator, *connector.Operation, error) {
-	ds, err := s.Store.GetDataSource(ctx, id)
+func (s *Service) allowed(ctx context.Context, p *tenantlink.Principal, d *Delegate, ref, name string) (*tenantlink.DataSource, connector.Operator, *connector.Operation, error) {
+	ds, err := s.load(ctx, p, ref)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -150,6 +150,7 @@ func (c *Client) envelope(ctx context.Context, reqs []BatchRequest, done map[str
 		}
 		pending = append(pending, r)
 	}
+	giveUp := c.giveUpAt(ctx, c.now())
 	for attempt := 0; ; attempt++ {
 		send := resolveDeps(pending, final, done)
 		if len(send) > 0 {
@@ -168,6 +169,9 @@ func (c *Client) envelope(ctx context.Context, reqs []BatchRequest, done map[str
 		}
 		if wait == 0 {
 			wait = c.backoff(attempt)
+		}
+		if c.pastBudget(giveUp, wait) {
+			break
 		}
 		c.log.WarnContext(ctx, "graph $batch items throttled, retrying", "items", len(retry), "attempt", attempt+1, "wait", wait)
 		if err := c.wait(ctx, "POST /$batch", wait); err != nil {

@@ -34,6 +34,15 @@ const DefaultBaseURL = "https://graph.microsoft.com"
 const (
 	backoffBase = time.Second
 	backoffCap  = 60 * time.Second
+	// InteractiveRetryBudget bounds how long an interactive request
+	// (x-ms-throttle-priority normal or high: a person or a process step
+	// waits for it) keeps retrying throttled or unavailable answers: a
+	// retry whose wait would end later than this after the request's first
+	// attempt is not made, and the last answer's error is returned. With
+	// the answers' own time it keeps an operation against an outage under
+	// 30 s; background work (priority low, or none) retries MaxRetries
+	// times as before.
+	InteractiveRetryBudget = 20 * time.Second
 	// minWait keeps full jitter (which can draw 0) and "Retry-After: 0"
 	// from turning into a hot loop against a struggling service.
 	minWait = 100 * time.Millisecond
@@ -59,6 +68,8 @@ type Config struct {
 	// (pacer.go). Share one between the clients of one app+tenant; nil
 	// gives the client its own.
 	Pacer *Pacer
+	// RetryBudget replaces InteractiveRetryBudget (0 keeps it).
+	RetryBudget time.Duration
 }
 
 // Stats counts traffic since New, for benchmarks and the simulator's
@@ -83,6 +94,7 @@ type Client struct {
 	rand        func() float64
 	now         func() time.Time
 	pacer       *Pacer
+	budget      time.Duration
 
 	requests, retries, throttled, pacedNanos atomic.Int64
 }
@@ -99,6 +111,10 @@ func New(cfg Config) *Client {
 		rand:        cfg.Rand,
 		now:         cfg.Now,
 		pacer:       cfg.Pacer,
+		budget:      cfg.RetryBudget,
+	}
+	if c.budget <= 0 {
+		c.budget = InteractiveRetryBudget
 	}
 	if c.base == "" {
 		c.base = DefaultBaseURL
@@ -229,6 +245,22 @@ func (c *Client) retryAfter(v string) (time.Duration, bool) {
 	return 0, false
 }
 
+// giveUpAt is when an interactive request first sent at start stops
+// retrying; the zero time for background work, which retries
+// MaxRetries times.
+func (c *Client) giveUpAt(ctx context.Context, start time.Time) time.Time {
+	switch priorityOf(ctx) {
+	case PriorityNormal, PriorityHigh:
+		return start.Add(c.budget)
+	}
+	return time.Time{}
+}
+
+// pastBudget reports whether waiting d now would end after giveUp.
+func (c *Client) pastBudget(giveUp time.Time, d time.Duration) bool {
+	return !giveUp.IsZero() && c.now().Add(d).After(giveUp)
+}
+
 // wait sleeps before a retry, honouring ctx.
 func (c *Client) wait(ctx context.Context, op string, d time.Duration) error {
 	if err := c.sleep(ctx, d); err != nil {
@@ -245,6 +277,7 @@ func (c *Client) wait(ctx context.Context, op string, d time.Duration) error {
 // answer becomes an *Error.
 func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	op := r.method + " " + opPath(r.url)
+	giveUp := c.giveUpAt(ctx, c.now())
 	for attempt := 0; ; attempt++ {
 		if err := c.pace(ctx, max(r.items, 1), r.retry || attempt > 0); err != nil {
 			return nil, fmt.Errorf("graph: %s: waiting for the pacer: %w", op, err)
@@ -282,6 +315,9 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 				return nil, fmt.Errorf("graph: %s: %w", op, err)
 			}
 			d := c.backoff(attempt)
+			if c.pastBudget(giveUp, d) {
+				return nil, fmt.Errorf("graph: %s: %w", op, err)
+			}
 			c.log.WarnContext(ctx, "graph connection error, retrying", "op", op, "attempt", attempt+1, "wait", d, "err", err)
 			if err := c.wait(ctx, op, d); err != nil {
 				return nil, err
@@ -303,6 +339,11 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 				d, ok := c.retryAfter(resp.Header.Get("Retry-After"))
 				if !ok {
 					d = c.backoff(attempt)
+				}
+				if c.pastBudget(giveUp, d) {
+					c.log.WarnContext(ctx, "graph still refusing, giving up: an interactive request does not wait longer",
+						"op", op, "status", resp.StatusCode, "attempt", attempt+1, "budget", c.budget)
+					return nil, newError(r.method, opPath(r.url), resp.StatusCode, body, resp.Header.Get)
 				}
 				c.pacer.Throttled(d)
 				c.log.WarnContext(ctx, "graph throttled, retrying", "op", op, "status", resp.StatusCode,

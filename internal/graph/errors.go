@@ -18,8 +18,12 @@ var (
 	ErrUnauthorized  = errors.New("unauthorized")
 	ErrBadRequest    = errors.New("bad request")
 	ErrThrottled     = errors.New("throttled")
-	ErrDeltaExpired  = errors.New("delta token expired")
-	ErrServer        = errors.New("server error")
+	// ErrUnavailable is a 503 or 504 that did not clear: Microsoft's
+	// service (or its gateway) is down or overloaded, which is not the
+	// tenant's request rate and is not fixed by sending less.
+	ErrUnavailable  = errors.New("service unavailable")
+	ErrDeltaExpired = errors.New("delta token expired")
+	ErrServer       = errors.New("server error")
 )
 
 // Error is Graph's error answer to one request (or one $batch item).
@@ -120,9 +124,10 @@ func newError(method, path string, status int, body []byte, hdr func(string) str
 	case status == http.StatusForbidden:
 		e.Kind = ErrForbidden
 		e.Permission = permissionFor(method, path)
-	case status == http.StatusTooManyRequests, status == http.StatusServiceUnavailable,
-		status == http.StatusGatewayTimeout:
+	case status == http.StatusTooManyRequests:
 		e.Kind = ErrThrottled
+	case status == http.StatusServiceUnavailable, status == http.StatusGatewayTimeout:
+		e.Kind = ErrUnavailable
 	case status >= 400 && status < 500:
 		e.Kind = ErrBadRequest
 	default:

@@ -116,8 +116,21 @@ func (s *Service) Get(ctx context.Context, p *tenantlink.Principal, id string) (
 }
 
 // Validate checks def as p would save it: the data sources must be ones
-// p may use or administer.
+// p may use or administer. A rule may name its data source by its unique
+// display name ("datasource": "Contoso 365"); Validate replaces the name
+// with the id, which is what is stored, so that renaming the data source
+// does not break the process and deleting it finds the process.
 func (s *Service) Validate(ctx context.Context, p *tenantlink.Principal, def *Definition) error {
+	for i := range def.Rules {
+		if def.Rules[i].DataSource == "" {
+			continue
+		}
+		id, err := s.DataSources.ResolveID(ctx, p, def.Rules[i].DataSource)
+		if err != nil {
+			return err
+		}
+		def.Rules[i].DataSource = id
+	}
 	cache := map[string][]connector.Operation{}
 	return Validate(def, func(id string) ([]connector.Operation, error) {
 		if ops, ok := cache[id]; ok {

@@ -24,7 +24,7 @@ func (s *Server) registerAPI() {
 	s.api("GET", "/api/v1/connectors", "The connector catalogue.", false, s.getConnectors)
 	s.api("GET", "/api/v1/datasources", "List data sources (?search= matches name or type).", false, s.listDataSources)
 	s.api("POST", "/api/v1/datasources", "Create a data source.", false, s.createDataSource)
-	s.api("GET", "/api/v1/datasources/{id}", "Read a data source.", false, s.getDataSource)
+	s.api("GET", "/api/v1/datasources/{id}", "Read a data source. In this and every /api/v1/datasources/{id}/… path, {id} may be the data source's unique display name instead (URL-escaped, any case; an id wins).", false, s.getDataSource)
 	s.api("PATCH", "/api/v1/datasources/{id}", "Change a data source.", false, s.patchDataSource)
 	s.api("DELETE", "/api/v1/datasources/{id}", "Delete a data source. While single sign-on, group syncs, scheduled tasks or processes use it: 409 with error.dependents [{kind, id, name}], unless ?force=true (which turns them off).", false, s.deleteDataSource)
 	s.api("POST", "/api/v1/datasources/{id}/authorize", "Start authorization; returns the URL to open in the popup.", false, s.authorizeDataSource)

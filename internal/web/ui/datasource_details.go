@@ -90,6 +90,8 @@ func (h *handler) renderDetails(w http.ResponseWriter, r *http.Request, status i
 	title := d.Connector.Title + " data connector"
 	p := h.newPage(r, title, "datasources", d)
 	p.Notices = ns
+	// Also on a new data source's page: its panel appears once authorized.
+	p.Script = resultsScript
 	return h.render(w, status, "datasource_details", p)
 }
 

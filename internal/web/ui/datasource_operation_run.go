@@ -79,7 +79,8 @@ func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 // operationForm reads op's declared inputs from the panel's form (fields
 // "in.NAME") into the inputs the service takes, and the text to show the
 // form again with. Empty fields are left out, as "not given"; user and
-// list inputs take one entry per line.
+// list inputs take entries separated by new lines, commas or semicolons
+// (connector.SplitList).
 func operationForm(r *http.Request, op connector.Operation) (map[string]any, map[string]string) {
 	inputs, values := map[string]any{}, map[string]string{}
 	for _, p := range op.Inputs {
@@ -96,11 +97,11 @@ func operationForm(r *http.Request, op connector.Operation) (map[string]any, map
 		}
 		switch p.Type {
 		case "users", "list":
+			// The same rule as the API's text lists: new lines, commas
+			// or semicolons.
 			var list []any
-			for _, line := range strings.Split(v, "\n") {
-				if line = strings.TrimSpace(line); line != "" {
-					list = append(list, line)
-				}
+			for _, e := range connector.SplitList(v) {
+				list = append(list, e)
 			}
 			inputs[p.Name] = list
 		default:

@@ -3,6 +3,7 @@ package ui
 import (
 	"encoding/json"
 	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"reflect"
@@ -82,13 +83,44 @@ func (p *opPanel) OutputsJSON() string {
 	type col struct {
 		Name  string `json:"name"`
 		Label string `json:"label"`
+		Type  string `json:"type,omitempty"`
+		// Wrap is the column's CSS class: "wrap-any" for ids and
+		// addresses, which may break anywhere, "" for words.
+		Wrap string `json:"wrap,omitempty"`
 	}
 	cols := make([]col, len(p.Selected.Outputs))
 	for i, o := range p.Selected.Outputs {
-		cols[i] = col{o.Name, o.Label}
+		cols[i] = col{o.Name, o.Label, o.Type, wrapClass(o.Name)}
 	}
 	b, _ := json.Marshal(cols) // strings only: cannot fail
 	return string(b)
+}
+
+// ItemsJSON is the result for the results script (paging, sorting,
+// columns, downloads): json.Marshal escapes <, > and &, so the text
+// cannot end the script element it sits in.
+func (p *opPanel) ItemsJSON() template.JS {
+	items := p.Items
+	if items == nil {
+		items = []connector.Item{}
+	}
+	b, err := json.Marshal(items)
+	if err != nil {
+		return "[]"
+	}
+	return template.JS(b)
+}
+
+// wrapClass is the CSS class of an output column: ids and addresses are
+// long unbroken tokens that may wrap anywhere; names and other words
+// never break inside a word (the table scrolls sideways instead).
+func wrapClass(name string) string {
+	switch {
+	case name == "id", strings.HasSuffix(name, "Id"), name == "userPrincipalName", name == "mail", name == "user",
+		name == "skuId", name == "mailNickname":
+		return "wrap-any"
+	}
+	return ""
 }
 
 // newOpPanel lists ds's operations and selects the one named op, if any.
@@ -166,8 +198,12 @@ func (h *handler) showOperations(w http.ResponseWriter, r *http.Request) error {
 func (h *handler) renderOperations(w http.ResponseWriter, r *http.Request, status int, panel *opPanel) error {
 	d := opsPageData{Panel: panel, CanAdminister: datasource.CanAdminister(web.PrincipalFrom(r.Context()), panel.DS) == nil}
 	p := h.newPage(r, "Operations of "+panel.DS.Name, "", d)
+	p.Script = resultsScript
 	return h.render(w, status, "datasource_operations", p)
 }
+
+// resultsScript pages, sorts and exports the panel's results.
+const resultsScript = "/static/results.js"
 
 // cell shows one output value as text: lists joined, booleans as Yes/No,
 // anything else as JSON.

@@ -143,12 +143,12 @@ func TestRunOperationForm(t *testing.T) {
 			name: "read operation renders the rows", b: admin,
 			form:       url.Values{"op": {"FindUsers"}, "in.query": {upn}, "in.field": {"userPrincipalName"}, "in.match": {"equals"}, "in.maxRows": {""}},
 			wantStatus: 200, golden: "op_run_find_users",
-			wantBody: []string{`role="status">1 item(s)</p>`, "<td>" + upn + "</td>", `value="` + upn + `"`},
+			wantBody: []string{`role="status">1 item(s)</p>`, `<td class="wrap-any">` + upn + "</td>", `<script type="application/json" id="op-items">[{`, `value="` + upn + `"`},
 		},
 		{
 			name: "a plain connection user runs it too", b: user,
 			form:       url.Values{"op": {"LicencePlanList"}},
-			wantStatus: 200, wantBody: []string{`item(s)</p>`, `<th scope="col">SKU part number</th>`},
+			wantStatus: 200, wantBody: []string{`item(s)</p>`, `<th scope="col" data-col="skuPartNumber">SKU part number</th>`},
 		},
 		{
 			name: "write while read-only is refused next to the chooser", b: admin,

@@ -153,7 +153,8 @@ func (h *handler) render(w http.ResponseWriter, status int, name string, p *page
 }
 
 var funcs = template.FuncMap{
-	"cell": cell,
+	"cell":      cell,
+	"wrapClass": wrapClass,
 	"statusClass": func(s tenantlink.Status) string {
 		switch s {
 		case tenantlink.StatusReady:

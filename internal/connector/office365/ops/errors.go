@@ -54,6 +54,15 @@ func upstream(what string, err error) error {
 	case errors.Is(err, graph.ErrNotFound):
 		e.Code = tenantlink.ENOTFOUND
 		e.Message = fmt.Sprintf("Could not %s: Microsoft 365 says it does not exist (%s).", what, orDefault(msg, "not found"))
+	case errors.Is(err, graph.ErrUnavailable):
+		// A 503 or 504 that outlasted the retries is an outage on
+		// Microsoft's side, not this tenant's request rate.
+		e.Code = tenantlink.EUNAVAILABLE
+		status := 503
+		if ge != nil && ge.Status != 0 {
+			status = ge.Status
+		}
+		e.Message = fmt.Sprintf("Could not %s: Microsoft 365 is unavailable right now (HTTP %d from Microsoft Graph) — try again in a few minutes.", what, status)
 	case errors.Is(err, graph.ErrThrottled):
 		e.Code = tenantlink.ETOOMANY
 		e.Message = fmt.Sprintf("Could not %s: Microsoft 365 is throttling requests from this tenant and kept refusing after several retries; try again in a few minutes.", what)

@@ -89,6 +89,36 @@ func nicknameTaken(err error) bool {
 	return errors.Is(err, graph.ErrAlreadyExists) && errors.As(err, &ge) && strings.Contains(ge.Message, "mailNickname")
 }
 
+// pAllowDuplicate is Create Group's way past refuseDuplicate.
+var pAllowDuplicate = connector.Param{Name: "allowDuplicate", Label: "Allow a duplicate name", Type: "boolean",
+	Description: "Create the group even if another group has the same display name. Operations that name a group are ambiguous afterwards and need its id."}
+
+// refuseDuplicate refuses a display name another group already has:
+// Microsoft allows it, but afterwards every operation that names the
+// group (Add User to Group, processes) is ambiguous and needs an id.
+// Graph's eq compares display names without regard to case, as people do.
+func refuseDuplicate(ctx context.Context, env Env, name string) error {
+	var found []graph.Group
+	err := env.Graph.ListGroups(ctx, graph.Query{Select: groupSelect, Filter: "displayName eq " + quote(name), Max: 5},
+		func(p []graph.Group) error {
+			found = append(found, p...)
+			return nil
+		})
+	if err != nil {
+		return upstream(fmt.Sprintf("check whether a group named %q exists", name), err)
+	}
+	if len(found) == 0 {
+		return nil
+	}
+	ids := make([]string, len(found))
+	for i, g := range found {
+		ids[i] = g.ID
+	}
+	return tenantlink.Errorf(tenantlink.ECONFLICT,
+		"A group named %q already exists (id %s): the group was not created, because operations that name the group would no longer know which one is meant. Use the existing group, choose another name, or set allowDuplicate to create a second group with this name.",
+		found[0].DisplayName, strings.Join(ids, ", "))
+}
+
 func runCreateGroup(ctx context.Context, env Env, in inputs, emit func([]connector.Item) error) error {
 	name := in.get("displayName")
 	if utf8.RuneCountInString(name) > maxDisplayName {
@@ -105,6 +135,12 @@ func runCreateGroup(ctx context.Context, env Env, in inputs, emit func([]connect
 	} else if !validNickname(nick) {
 		return tenantlink.Errorf(tenantlink.EINVALID,
 			"Input \"mailNickname\" %q is not valid: Microsoft allows 1–64 ASCII characters without spaces or any of %s.", nick, nicknameForbidden)
+	}
+
+	if !in.flag("allowDuplicate", false) {
+		if err := refuseDuplicate(ctx, env, name); err != nil {
+			return err
+		}
 	}
 
 	ng := graph.NewGroup{DisplayName: name, Description: in.get("description"), MailNickname: nick,

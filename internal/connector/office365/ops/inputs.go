@@ -204,13 +204,14 @@ func show(v any) string {
 }
 
 // toList accepts an array of strings or one text; text is split on
-// commas, semicolons and line breaks, which no user reference contains,
+// commas, semicolons and line breaks (connector.SplitList, the rule the
+// operations panel uses too), which no user reference contains,
 // so a process can pass a form's text field straight through.
 func toList(p connector.Param, v any) ([]string, error) {
 	var raw []string
 	switch x := v.(type) {
 	case string:
-		raw = strings.FieldsFunc(x, func(r rune) bool { return r == ',' || r == ';' || r == '\n' || r == '\r' })
+		raw = connector.SplitList(x)
 	case []string:
 		raw = x
 	case []any:

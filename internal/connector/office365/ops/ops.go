@@ -177,6 +177,7 @@ var defs = []opDef{
 			Description: "Microsoft 365 groups default to Public; HiddenMembership is for Microsoft 365 groups only."},
 		{Name: "owners", Label: "Owners", Type: "users", Description: pUsers.Description},
 		{Name: "members", Label: "Members", Type: "users", Description: pUsers.Description},
+		pAllowDuplicate,
 	}, Outputs: outputs(groupOutputs...)}, runCreateGroup},
 	{connector.Operation{Name: AddUserToGroup, Label: "Add User to Group", Write: true,
 		Inputs:  []connector.Param{pUsers, pGroup},

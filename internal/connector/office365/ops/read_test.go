@@ -2,7 +2,9 @@ package ops
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -247,6 +249,17 @@ func TestReadErrors(t *testing.T) {
 	_, err = Run(context.Background(), tn.env(false), UserList, nil)
 	wantCode(t, err, tenantlink.ETOOMANY, "throttling")
 	tn.ctl(t, http.MethodDelete, "/_sim/faults", nil, nil)
+
+	// A 503 or 504 that does not clear is an outage, not throttling.
+	for _, st := range []int{503, 504} {
+		tn.ctl(t, http.MethodPost, "/_sim/faults", map[string]any{"path": "^/v1\\.0/users$", "status": st, "count": 0}, nil)
+		_, err = Run(context.Background(), tn.env(false), UserList, nil)
+		wantCode(t, err, tenantlink.EUNAVAILABLE, fmt.Sprintf("Microsoft 365 is unavailable right now (HTTP %d from Microsoft Graph) — try again in a few minutes.", st))
+		if strings.Contains(tenantlink.ErrorMessage(err), "throttl") {
+			t.Errorf("HTTP %d: message %q blames throttling", st, tenantlink.ErrorMessage(err))
+		}
+		tn.ctl(t, http.MethodDelete, "/_sim/faults", nil, nil)
+	}
 
 	tn.ctl(t, http.MethodPost, "/_sim/faults", map[string]any{"path": "^/v1\\.0/users$", "status": 500, "count": 1}, nil)
 	_, err = Run(context.Background(), tn.env(false), UserList, nil)

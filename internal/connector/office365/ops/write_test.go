@@ -170,6 +170,14 @@ func TestCreateGroup(t *testing.T) {
 		if got, want := first["visibility"], "Private"; got != want {
 			t.Errorf("visibility = %v, want %s", got, want)
 		}
+		// The same name again is refused, naming the existing group...
+		_, err := Run(context.Background(), env, CreateGroup, in)
+		wantCode(t, err, tenantlink.ECONFLICT, `A group named "Zoë's Team (Sales)" already exists (id `+first["id"].(string)+")", "allowDuplicate")
+		// ...also in another case, as Graph compares names...
+		_, err = Run(context.Background(), env, CreateGroup, map[string]any{"displayName": "ZOË'S TEAM (SALES)"})
+		wantCode(t, err, tenantlink.ECONFLICT, first["id"].(string))
+		// ...unless asked for (as text, the way processes and the CLI send it).
+		in["allowDuplicate"] = "true"
 		second := run(t, env, CreateGroup, in)[0]
 		nick := second["mailNickname"].(string)
 		if !strings.HasPrefix(nick, "Zoe'sTeamSales-") || len(nick) != len("Zoe'sTeamSales-")+4 {
@@ -183,6 +191,7 @@ func TestCreateGroup(t *testing.T) {
 	t.Run("given nickname taken", func(t *testing.T) {
 		in := map[string]any{"displayName": "Taken", "groupType": "microsoft365", "mailNickname": "taken"}
 		run(t, env, CreateGroup, in)
+		in["allowDuplicate"] = true
 		_, err := Run(context.Background(), env, CreateGroup, in)
 		wantCode(t, err, tenantlink.ECONFLICT, `"taken"`)
 	})

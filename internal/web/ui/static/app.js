@@ -29,8 +29,9 @@
 
   // api calls the JSON API with the session's CSRF token and turns its
   // error body into an Error carrying the server's message.
-  function api(method, path, body) {
+  function api(method, path, body, signal) {
     var opts = { method: method, credentials: "same-origin", headers: { "Accept": "application/json", "X-CSRF-Token": csrf() } };
+    if (signal) opts.signal = signal;
     if (body !== undefined) {
       opts.headers["Content-Type"] = "application/json";
       opts.body = JSON.stringify(body);
@@ -112,7 +113,9 @@
   });
 
   // opInputs reads the form the way the server's no-JavaScript handler
-  // does: empty fields are not given, user and list inputs one per line.
+  // does: empty fields are not given; user and list inputs go as the text
+  // typed, which the server splits at new lines, commas and semicolons
+  // (the one rule the API, processes and the CLI share).
   function opInputs(form) {
     var inputs = {};
     form.querySelectorAll("[data-input]").forEach(function (el) {
@@ -121,7 +124,7 @@
       var v = el.value.trim();
       if (v === "") return;
       if (type === "users" || type === "list") {
-        inputs[name] = v.split("\n").map(function (s) { return s.trim(); }).filter(function (s) { return s !== ""; });
+        inputs[name] = v;
       } else if (type === "integer" && /^\d+$/.test(v)) {
         inputs[name] = Number(v);
       } else {
@@ -171,6 +174,9 @@
     var table = document.createElement("table");
     table.className = "list op-results";
     table.id = "op-results";
+    table.setAttribute("data-op", form.getAttribute("data-op"));
+    table.setAttribute("data-label", form.getAttribute("data-label"));
+    table.setAttribute("data-outputs", form.getAttribute("data-outputs") || "[]");
     var caption = table.createCaption();
     caption.id = "op-results-caption";
     caption.textContent = form.getAttribute("data-label") + ": results";
@@ -178,6 +184,7 @@
     cols.forEach(function (c) {
       var th = document.createElement("th");
       th.scope = "col";
+      if (c.wrap) th.className = c.wrap;
       th.textContent = c.label;
       head.appendChild(th);
     });
@@ -185,10 +192,49 @@
     items.forEach(function (it) {
       var tr = body.insertRow();
       if (it.error) tr.className = "row-error";
-      cols.forEach(function (c) { tr.insertCell().textContent = opCell(it[c.name]); });
+      cols.forEach(function (c) {
+        var td = tr.insertCell();
+        if (c.wrap) td.className = c.wrap;
+        td.textContent = opCell(it[c.name]);
+      });
     });
     wrap.appendChild(table);
     box.appendChild(wrap);
+    if (window.tenantlinkResults) {
+      window.tenantlinkResults.enhance(table, items, cols, form.getAttribute("data-op"), form.getAttribute("data-label"));
+    }
+  }
+
+  // running shows that an operation runs: a spinner, the time it has
+  // taken so far (hidden from screen readers, which would announce every
+  // second; they hear "Running…" once), and Cancel. It returns the
+  // function that ends it.
+  function running(onCancel) {
+    var box = document.getElementById("op-running");
+    var text = document.getElementById("op-elapsed");
+    var cancel = document.getElementById("op-cancel");
+    var started = Date.now();
+    var tick = function () {
+      var s = Math.floor((Date.now() - started) / 1000);
+      if (text) text.textContent = s + " s";
+    };
+    tick();
+    var timer = setInterval(tick, 1000);
+    if (box) box.hidden = false;
+    var click = function () { onCancel(); };
+    if (cancel) {
+      cancel.hidden = false;
+      cancel.disabled = false;
+      cancel.addEventListener("click", click);
+    }
+    return function () {
+      clearInterval(timer);
+      if (box) box.hidden = true;
+      if (cancel) {
+        cancel.hidden = true;
+        cancel.removeEventListener("click", click);
+      }
+    };
   }
 
   document.addEventListener("submit", function (ev) {
@@ -207,10 +253,27 @@
     if (box) box.setAttribute("aria-busy", "true");
     var path = "/api/v1/datasources/" + encodeURIComponent(panel.getAttribute("data-datasource")) +
       "/operations/" + encodeURIComponent(form.getAttribute("data-op"));
-    api("POST", path, { inputs: opInputs(form) })
+    // Cancel aborts the request; the server stops the operation when the
+    // request goes away (its context is the request's).
+    var abort = typeof AbortController === "function" ? new AbortController() : null;
+    var cancelled = false;
+    var done = running(function () {
+      cancelled = true;
+      if (abort) abort.abort();
+    });
+    api("POST", path, { inputs: opInputs(form) }, abort && abort.signal)
       .then(function (res) { showOpResult(form, (res && res.items) || [], null); })
-      .catch(function (err) { showOpResult(form, err.items, err.message); })
+      .catch(function (err) {
+        if (cancelled) {
+          var msg = "Cancelled: tenantlink stopped waiting and stopped the operation.";
+          if (form.getAttribute("data-write") === "true") msg += " Changes already sent to Office 365 stay made: run a read operation to see where it got to.";
+          showOpResult(form, null, msg);
+          return;
+        }
+        showOpResult(form, err.items, err.message);
+      })
       .then(function () {
+        done();
         if (button) button.disabled = false;
         if (box) box.removeAttribute("aria-busy");
       });
@@ -291,6 +354,13 @@
         if (panel && here) here.replaceWith(document.importNode(panel, true));
         var label = doc.getElementById("authorize-label");
         if (label) authorize.textContent = label.textContent;
+        // The operations panel appears as soon as the data source exists
+        // and may be used: a new one had none when the page was drawn.
+        var freshPanel = doc.getElementById("operation-panel");
+        if (freshPanel && !opPanel()) {
+          form.parentNode.insertBefore(document.importNode(freshPanel, true), form.nextSibling);
+          document.dispatchEvent(new Event("tenantlink:results"));
+        }
       });
   }
 
