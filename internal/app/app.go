@@ -23,6 +23,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/jobs/riverdb"
 	"github.com/tenantlink/tenantlink/internal/metrics"
 	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/internal/secrets"
@@ -256,7 +257,7 @@ func (a *App) openJobs(ctx context.Context) error {
 	a.GroupSync = &groupsync.Service{Store: a.DB, DataSources: a.DataSources, Now: cfg.Now, StaleAfter: cfg.Jobs.SyncStaleAfter,
 		Logger: cfg.Logger.With("service", "groupsync")}
 	sched, err := jobs.New(ctx, jobs.Config{
-		DB: a.DB.SQL(), Dialect: a.DB.Dialect(), DSN: cfg.DB,
+		Queue:     riverdb.Opener(a.DB.SQL(), a.DB.Dialect(), cfg.DB),
 		Sync:      a.runSync,
 		Groups:    a.DB.GetGroup,
 		Audit:     a.DB.AppendAudit,

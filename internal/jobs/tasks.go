@@ -13,7 +13,6 @@ import (
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/store"
-	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 )
 
 // KindSync is the kind of a task that runs a group member sync; its
@@ -23,11 +22,11 @@ const KindSync = "sync"
 // Last-run statuses, the same words as a sync run's status (docs/SPEC.md
 // §6), plus queued while a job waits for a worker.
 const (
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusStopped   = "stopped"
+	StatusQueued    = store.RunQueued
+	StatusRunning   = store.RunRunning
+	StatusSucceeded = store.RunSucceeded
+	StatusFailed    = store.RunFailed
+	StatusStopped   = store.RunStopped
 )
 
 // Task is a scheduled task: the task list shows its name, schedule, last
@@ -95,47 +94,6 @@ func (t *Task) status() string {
 	return "scheduled"
 }
 
-// ts converts a time to the dialect's column value, as sqlstore does.
-func (s *Scheduler) ts(t time.Time) any { return sqlstore.TimeValue(s.dialect, t) }
-
-func (s *Scheduler) tsPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return s.ts(*t)
-}
-
-type dbTime = sqlstore.NullTime
-
-const taskColumns = `id, name, kind, target, schedule, enabled, webhook_hash, next_run, last_run_at, last_status, last_message, created_at, updated_at`
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanTask(r scanner) (*Task, error) {
-	var t Task
-	var sched string
-	var next, lastAt, created, updated dbTime
-	var lastStatus, lastMsg string
-	if err := r.Scan(&t.ID, &t.Name, &t.Kind, &t.Target, &sched, &t.Enabled, &t.webhookHash, &next, &lastAt,
-		&lastStatus, &lastMsg, &created, &updated); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(sched), &t.Schedule); err != nil {
-		return nil, fmt.Errorf("jobs: task %s: stored schedule: %w", t.ID, err)
-	}
-	t.ScheduleText = t.Schedule.String()
-	if next.Valid {
-		v := next.T
-		t.NextRun = &v
-	}
-	if lastAt.Valid || lastStatus != "" {
-		t.LastRun = &LastRun{At: lastAt.T, Status: lastStatus, Message: lastMsg}
-	}
-	t.CreatedAt, t.UpdatedAt = created.T, updated.T
-	t.Status = t.status()
-	return &t, nil
-}
-
 // st is the store tasks are read and written through: tx when the
 // caller's transaction is given, else the scheduler's store.
 func (s *Scheduler) st(tx store.Store) store.Store {
@@ -195,21 +153,17 @@ func (s *Scheduler) taskFor(ctx context.Context, tx store.Store, kind, target st
 }
 
 func (s *Scheduler) listTasks(ctx context.Context) ([]*Task, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks ORDER BY name, id`)
+	rows, err := s.cfg.Store.ListTasks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: list tasks: %w", err)
 	}
-	defer rows.Close()
-	out := []*Task{}
-	for rows.Next() {
-		t, err := scanTask(rows)
+	out := make([]*Task, 0, len(rows))
+	for _, r := range rows {
+		t, err := taskFromStore(r)
 		if err != nil {
-			return nil, fmt.Errorf("jobs: list tasks: %w", err)
+			return nil, err
 		}
 		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("jobs: list tasks: %w", err)
 	}
 	return out, nil
 }
@@ -251,17 +205,10 @@ func (s *Scheduler) recordRun(ctx context.Context, taskID, status, message strin
 	if len(message) > 500 {
 		message = message[:500]
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE tasks SET last_run_at = $1, last_status = $2, last_message = $3 WHERE id = $4`,
-		s.ts(at), status, message, taskID)
-	if err != nil {
+	if err := s.cfg.Store.RecordTaskRun(ctx, taskID, at, status, message); err != nil {
 		return fmt.Errorf("jobs: record run of task %s: %w", taskID, err)
 	}
 	return nil
-}
-
-func isUniqueViolation(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
 }
 
 // ListTasks lists every scheduled task by name (Administrator only).
@@ -464,7 +411,10 @@ func (s *Scheduler) DeleteTask(ctx context.Context, p *tenantlink.Principal, id 
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM tasks WHERE id = $1`, id); err != nil {
+	if err := s.cfg.Store.DeleteTask(ctx, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundTask(id)
+		}
 		return fmt.Errorf("jobs: delete task: %w", err)
 	}
 	return s.audit(ctx, nil, p, "task.delete", t, t.Name)
@@ -514,7 +464,7 @@ func (s *Scheduler) SetGroupSyncIn(ctx context.Context, tx store.Store, p *tenan
 
 // GroupDeleted removes a deleted group's sync task.
 func (s *Scheduler) GroupDeleted(ctx context.Context, groupID string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM tasks WHERE kind = $1 AND target = $2`, KindSync, groupID); err != nil {
+	if _, err := s.cfg.Store.DeleteTasksFor(ctx, KindSync, groupID); err != nil {
 		return fmt.Errorf("jobs: delete task of group %s: %w", groupID, err)
 	}
 	return nil
