@@ -352,14 +352,6 @@ func (s *Scheduler) TakeOverDead(ctx context.Context) (int, error) {
 	return n, errors.Join(errs...)
 }
 
-// Enqueued says what a run request did.
-type Enqueued struct {
-	JobID int64 `json:"job"`
-	// Already is true when an equal request was still queued or running:
-	// nothing new was queued.
-	Already bool `json:"already"`
-}
-
 // RunNow queues a task's run at once (Administrator only).
 func (s *Scheduler) RunNow(ctx context.Context, p *tenantlink.Principal, id string) (*Enqueued, error) {
 	if err := requireAdmin(p, "running scheduled tasks"); err != nil {
@@ -410,7 +402,7 @@ func (s *Scheduler) Webhook(ctx context.Context, id, secret string) (*Enqueued, 
 	hash := auth.HashToken(secret)
 	stored := strings.Repeat("0", len(hash))
 	if t != nil {
-		stored = t.webhookHash
+		stored = t.WebhookHash
 	}
 	if !auth.Equal(hash, stored) || t == nil || secret == "" {
 		return nil, tenantlink.Errorf(tenantlink.ENOTFOUND, "no such webhook")

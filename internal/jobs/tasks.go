@@ -15,61 +15,6 @@ import (
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
-// KindSync is the kind of a task that runs a group member sync; its
-// target is the directory group id.
-const KindSync = "sync"
-
-// Last-run statuses, the same words as a sync run's status (docs/SPEC.md
-// §6), plus queued while a job waits for a worker.
-const (
-	StatusQueued    = store.RunQueued
-	StatusRunning   = store.RunRunning
-	StatusSucceeded = store.RunSucceeded
-	StatusFailed    = store.RunFailed
-	StatusStopped   = store.RunStopped
-)
-
-// Task is a scheduled task: the task list shows its name, schedule, last
-// run, next run and status.
-type Task struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name"`
-	Kind         string     `json:"kind"`
-	Target       string     `json:"target"`
-	Schedule     Schedule   `json:"schedule"`
-	ScheduleText string     `json:"scheduleText"`
-	Enabled      bool       `json:"enabled"`
-	Status       string     `json:"status"`
-	LastRun      *LastRun   `json:"lastRun,omitempty"`
-	NextRun      *time.Time `json:"nextRun,omitempty"`
-	// WebhookURL is set only in the answer that created the secret: it
-	// is stored hashed and cannot be shown again.
-	WebhookURL string    `json:"webhookUrl,omitempty"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
-
-	webhookHash string
-}
-
-// LastRun is the outcome of a task's latest run.
-type LastRun struct {
-	At      time.Time `json:"at"`
-	Status  string    `json:"status"`
-	Message string    `json:"message,omitempty"`
-}
-
-// TaskInput creates or changes a task. Nil fields are left as they are.
-type TaskInput struct {
-	Name     *string          `json:"name"`
-	Kind     *string          `json:"kind"`
-	Target   *string          `json:"target"`
-	Schedule *json.RawMessage `json:"schedule"`
-	Enabled  *bool            `json:"enabled"`
-	// RotateWebhook replaces the webhook secret; the answer carries the
-	// new webhook URL once.
-	RotateWebhook bool `json:"rotateWebhook,omitempty"`
-}
-
 func requireAdmin(p *tenantlink.Principal, what string) error {
 	if p == tenantlink.System || p.Has(tenantlink.RoleAdministrator) {
 		return nil
@@ -79,19 +24,6 @@ func requireAdmin(p *tenantlink.Principal, what string) error {
 
 func notFoundTask(id string) error {
 	return tenantlink.Errorf(tenantlink.ENOTFOUND, "no scheduled task %q", id)
-}
-
-// status is what the list shows in its Status column.
-func (t *Task) status() string {
-	switch {
-	case !t.Enabled:
-		return "disabled"
-	case t.LastRun != nil && t.LastRun.Status != "":
-		return t.LastRun.Status
-	case t.Schedule.Kind == OnDemand:
-		return "waiting for webhook"
-	}
-	return "scheduled"
 }
 
 // st is the store tasks are read and written through: tx when the
@@ -105,7 +37,7 @@ func (s *Scheduler) st(tx store.Store) store.Store {
 
 func taskFromStore(r *store.Task) (*Task, error) {
 	t := &Task{ID: r.ID, Name: r.Name, Kind: r.Kind, Target: r.Target, Enabled: r.Enabled, NextRun: r.NextRun,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, webhookHash: r.WebhookHash}
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, WebhookHash: r.WebhookHash}
 	if err := json.Unmarshal(r.Schedule, &t.Schedule); err != nil {
 		return nil, fmt.Errorf("jobs: task %s: stored schedule: %w", t.ID, err)
 	}
@@ -116,17 +48,17 @@ func taskFromStore(r *store.Task) (*Task, error) {
 			t.LastRun.At = *r.LastRunAt
 		}
 	}
-	t.Status = t.status()
+	t.Status = t.StatusText()
 	return t, nil
 }
 
-func (t *Task) toStore() (*store.Task, error) {
+func toStore(t *Task) (*store.Task, error) {
 	sched, err := json.Marshal(t.Schedule)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: encode schedule: %w", err)
 	}
 	return &store.Task{ID: t.ID, Name: t.Name, Kind: t.Kind, Target: t.Target, Schedule: sched, Enabled: t.Enabled,
-		WebhookHash: t.webhookHash, NextRun: t.NextRun, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}, nil
+		WebhookHash: t.WebhookHash, NextRun: t.NextRun, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}, nil
 }
 
 func (s *Scheduler) getTask(ctx context.Context, id string) (*Task, error) {
@@ -169,7 +101,7 @@ func (s *Scheduler) listTasks(ctx context.Context) ([]*Task, error) {
 }
 
 func (s *Scheduler) insertTask(ctx context.Context, tx store.Store, t *Task) error {
-	r, err := t.toStore()
+	r, err := toStore(t)
 	if err != nil {
 		return err
 	}
@@ -183,7 +115,7 @@ func (s *Scheduler) insertTask(ctx context.Context, tx store.Store, t *Task) err
 }
 
 func (s *Scheduler) updateTaskRow(ctx context.Context, tx store.Store, t *Task) error {
-	r, err := t.toStore()
+	r, err := toStore(t)
 	if err != nil {
 		return err
 	}
@@ -311,7 +243,7 @@ func (s *Scheduler) createTask(ctx context.Context, tx store.Store, p *tenantlin
 	}
 	raw, hash := auth.NewToken("")
 	t := &Task{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Kind: kind, Target: target, Schedule: sched,
-		Enabled: enabled, CreatedAt: now, UpdatedAt: now, webhookHash: hash}
+		Enabled: enabled, CreatedAt: now, UpdatedAt: now, WebhookHash: hash}
 	if enabled {
 		if next, ok := sched.Next(now, s.cfg.Location); ok {
 			t.NextRun = &next
@@ -323,7 +255,7 @@ func (s *Scheduler) createTask(ctx context.Context, tx store.Store, p *tenantlin
 	if err := s.audit(ctx, tx, p, "task.create", t, t.Name+": "+t.Schedule.String()); err != nil {
 		return nil, err
 	}
-	t.ScheduleText, t.Status = t.Schedule.String(), t.status()
+	t.ScheduleText, t.Status = t.Schedule.String(), t.StatusText()
 	t.WebhookURL = s.webhookURL(t.ID, raw)
 	return t, nil
 }
@@ -363,7 +295,7 @@ func (s *Scheduler) UpdateTask(ctx context.Context, p *tenantlink.Principal, id 
 	}
 	raw := ""
 	if in.RotateWebhook {
-		raw, t.webhookHash = auth.NewToken("")
+		raw, t.WebhookHash = auth.NewToken("")
 	}
 	return s.saveTask(ctx, nil, p, t, replan, raw)
 }
@@ -394,7 +326,7 @@ func (s *Scheduler) saveTask(ctx context.Context, tx store.Store, p *tenantlink.
 	if err := s.audit(ctx, tx, p, "task.update", t, detail); err != nil {
 		return nil, err
 	}
-	t.ScheduleText, t.Status = t.Schedule.String(), t.status()
+	t.ScheduleText, t.Status = t.Schedule.String(), t.StatusText()
 	if rawSecret != "" {
 		t.WebhookURL = s.webhookURL(t.ID, rawSecret)
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/directory"
-	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/jobs/tasks"
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
@@ -18,7 +18,7 @@ import (
 // sync engine is reached through functions so that this package does not
 // depend on it; package app adapts groupsync.Service to them.
 type SyncAPI struct {
-	Tasks     *jobs.Scheduler
+	Tasks     Tasks
 	Store     store.Store
 	Directory *directory.Service
 	Now       func() time.Time
@@ -33,6 +33,23 @@ type SyncAPI struct {
 	// Stop stops a running sync run of the group (Administrator only)
 	// and returns its record.
 	Stop func(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (any, error)
+}
+
+// Tasks is what the handlers use of the job scheduler (jobs.Scheduler):
+// scheduled tasks, their runs and a group's sync task. An interface, so
+// this package depends on neither River nor a SQL driver and its tests
+// can use a fake.
+type Tasks interface {
+	ListTasks(ctx context.Context, p *tenantlink.Principal) ([]*tasks.Task, error)
+	GetTask(ctx context.Context, p *tenantlink.Principal, id string) (*tasks.Task, error)
+	CreateTask(ctx context.Context, p *tenantlink.Principal, in tasks.TaskInput) (*tasks.Task, error)
+	UpdateTask(ctx context.Context, p *tenantlink.Principal, id string, in tasks.TaskInput) (*tasks.Task, error)
+	DeleteTask(ctx context.Context, p *tenantlink.Principal, id string) error
+	RunNow(ctx context.Context, p *tenantlink.Principal, id string) (*tasks.Enqueued, error)
+	Webhook(ctx context.Context, id, secret string) (*tasks.Enqueued, error)
+	TaskForGroup(ctx context.Context, p *tenantlink.Principal, groupID string) (*tasks.Task, error)
+	SyncGroup(ctx context.Context, p *tenantlink.Principal, groupID string, confirm, full bool) (*tasks.Enqueued, error)
+	SetGroupSyncIn(ctx context.Context, tx store.Store, p *tenantlink.Principal, groupID, groupName string, enabled bool, sched *tasks.Schedule) (*tasks.Task, error)
 }
 
 // RegisterSync registers the scheduled task, webhook and group sync
@@ -75,7 +92,7 @@ func boolQuery(r *http.Request, name string) (bool, error) {
 type GroupSyncView struct {
 	GroupID  string                   `json:"groupId"`
 	Settings *tenantlink.SyncSettings `json:"settings"`
-	Task     *jobs.Task               `json:"task"`
+	Task     *tasks.Task              `json:"task"`
 }
 
 func (d SyncAPI) getGroupSync(s *Server) func(http.ResponseWriter, *http.Request) error {
@@ -113,7 +130,7 @@ func (d SyncAPI) SaveGroupSync(ctx context.Context, p *tenantlink.Principal, gro
 	if err != nil {
 		return nil, err
 	}
-	sched, err := jobs.ParseSchedule(in.Schedule)
+	sched, err := tasks.ParseSchedule(in.Schedule)
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +158,7 @@ func (d SyncAPI) SaveGroupSync(ctx context.Context, p *tenantlink.Principal, gro
 	// Settings, task and both audit entries in one transaction: the
 	// group's row is written first, so concurrent saves queue on it and
 	// each reads the task the previous one left.
-	var t *jobs.Task
+	var t *tasks.Task
 	err = d.Store.InTx(ctx, func(tx store.Store) error {
 		cur, err := tx.GetGroup(ctx, g.ID)
 		if err != nil {
