@@ -292,27 +292,10 @@ func (a *App) openJobs(ctx context.Context) error {
 		_, err = sched.SetGroupSync(ctx, p, groupID, name, t.Enabled, nil)
 		return err
 	}
-	gs := a.GroupSync
-	api := web.SyncAPI{
-		Tasks: sched, Store: a.DB, Directory: a.Directory, Now: cfg.Now,
-		Validate: func(ctx context.Context, p *tenantlink.Principal, _ string, s *tenantlink.SyncSettings) error {
-			return groupsync.ValidateSettings(ctx, a.DB, a.DataSources, p, s)
-		},
-		DryRun: func(ctx context.Context, p *tenantlink.Principal, groupID string, full bool) (any, error) {
-			return gs.Run(ctx, p, groupID, groupsync.RunOptions{DryRun: true, Full: full, Trigger: "manual"})
-		},
-		Runs: func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) (any, error) {
-			return gs.Runs(ctx, p, groupID, limit)
-		},
-		Stop: func(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (any, error) {
-			return gs.Stop(ctx, p, groupID, runID)
-		},
-	}
+	a.GroupSync.Directory, a.GroupSync.Tasks = a.Directory, sched
+	api := web.SyncAPI{Tasks: sched, Sync: a.GroupSync, Directory: a.Directory}
 	a.Web.RegisterSync(api)
-	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Runs: gs.Runs,
-		DryRun: func(ctx context.Context, p *tenantlink.Principal, groupID string) (*groupsync.Run, error) {
-			return gs.Run(ctx, p, groupID, groupsync.RunOptions{DryRun: true, Trigger: "manual"})
-		}, Logger: cfg.Logger.With("component", "syncui")})
+	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "syncui")})
 	return nil
 }
 

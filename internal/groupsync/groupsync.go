@@ -73,6 +73,11 @@ type Service struct {
 	StaleAfter time.Duration
 	// Heartbeat overrides DefaultHeartbeat (0 means the default).
 	Heartbeat time.Duration
+	// Directory finds groups as the caller may see them; Tasks keeps a
+	// group's scheduled task in step with its settings (jobs.Scheduler).
+	// Both are needed by Settings and SaveSettings only.
+	Directory *directory.Service
+	Tasks     Tasks
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // runs of this process, by run id

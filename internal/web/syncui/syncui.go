@@ -8,10 +8,8 @@
 package syncui
 
 import (
-	"context"
 	"embed"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -37,10 +35,6 @@ type Deps struct {
 	Server      *web.Server
 	API         web.SyncAPI
 	DataSources *datasource.Service
-	// Runs lists a group's sync runs, newest first; DryRun runs a sync
-	// that changes nothing.
-	Runs   func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) ([]*groupsync.Run, error)
-	DryRun func(ctx context.Context, p *tenantlink.Principal, groupID string) (*groupsync.Run, error)
 	Logger *slog.Logger
 }
 
@@ -160,13 +154,11 @@ func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSet
 	if d.Task, err = h.API.Tasks.TaskForGroup(ctx, p, g.ID); err != nil {
 		return nil, err
 	}
-	if d.DataSources, err = h.DataSources.Store.ListDataSources(ctx, ""); err != nil {
-		return nil, fmt.Errorf("list data sources: %w", err)
+	if d.DataSources, err = h.API.Sync.SourceChoices(ctx, p); err != nil {
+		return nil, err
 	}
-	if h.Runs != nil {
-		if d.Runs, err = h.Runs(ctx, p, g.ID, 20); err != nil {
-			return nil, err
-		}
+	if d.Runs, err = h.API.Sync.Runs(ctx, p, g.ID, 20); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -242,8 +234,8 @@ func (h *handler) saveGroupSync(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		raw, _ := json.Marshal(sched)
 		in.Schedule = raw
-		var v *web.GroupSyncView
-		v, err = h.API.SaveGroupSync(r.Context(), web.PrincipalFrom(r.Context()), id, in)
+		var v *groupsync.Settings
+		v, err = h.API.Sync.SaveSettings(r.Context(), web.PrincipalFrom(r.Context()), id, in)
 		if err == nil {
 			if v.Task != nil && v.Task.WebhookURL != "" {
 				// The secret is shown once: render instead of redirecting,
@@ -281,10 +273,7 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 	p := web.PrincipalFrom(r.Context())
 	mode := r.PostFormValue("mode")
 	if mode == "dry" {
-		if h.DryRun == nil {
-			return tenantlink.Errorf(tenantlink.EUNAVAILABLE, "dry runs are not available in this build")
-		}
-		run, err := h.DryRun(r.Context(), p, id)
+		run, err := h.API.Sync.DryRun(r.Context(), p, id, false)
 		if refused(err) {
 			return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
 		}
@@ -327,10 +316,7 @@ func refused(err error) bool {
 
 func (h *handler) stopGroupSyncRun(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if h.API.Stop == nil {
-		return tenantlink.Errorf(tenantlink.EUNAVAILABLE, "stopping sync runs is not available in this build")
-	}
-	_, err := h.API.Stop(r.Context(), web.PrincipalFrom(r.Context()), id, r.PathValue("runId"))
+	_, err := h.API.Sync.Stop(r.Context(), web.PrincipalFrom(r.Context()), id, r.PathValue("runId"))
 	if refused(err) {
 		return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
 	}
