@@ -35,7 +35,7 @@ type Deps struct {
 	Server      *web.Server
 	API         web.SyncAPI
 	DataSources *datasource.Service
-	Logger *slog.Logger
+	Logger      *slog.Logger
 }
 
 type handler struct {
