@@ -83,27 +83,6 @@ type JobsConfig struct {
 	Disabled bool
 }
 
-// fromEnv fills zero durations from TENANTLINK_JOBS_* variables (and
-// TENANTLINK_SYNC_STALE_AFTER).
-func (j *JobsConfig) fromEnv() error {
-	for name, d := range map[string]*time.Duration{
-		"TENANTLINK_JOBS_TICK": &j.TickInterval, "TENANTLINK_JOBS_TIMEOUT": &j.JobTimeout,
-		"TENANTLINK_JOBS_RESCUE_AFTER": &j.RescueAfter, "TENANTLINK_JOBS_RETRY_BASE": &j.RetryBase,
-		"TENANTLINK_JOBS_CONFLICT_WAIT": &j.ConflictWait, "TENANTLINK_SYNC_STALE_AFTER": &j.SyncStaleAfter,
-	} {
-		v := os.Getenv(name)
-		if v == "" || *d != 0 {
-			continue
-		}
-		x, err := time.ParseDuration(v)
-		if err != nil || x <= 0 {
-			return fmt.Errorf("%s must be a positive duration such as 500ms, not %q", name, v)
-		}
-		*d = x
-	}
-	return nil
-}
-
 // Defaults fills empty fields with their defaults.
 func (c *Config) Defaults() {
 	if c.Addr == "" {
@@ -251,9 +230,6 @@ func open(ctx context.Context, cfg Config) (*App, error) {
 // reach both.
 func (a *App) openJobs(ctx context.Context) error {
 	cfg := a.Config
-	if err := cfg.Jobs.fromEnv(); err != nil {
-		return err
-	}
 	a.GroupSync = &groupsync.Service{Store: a.DB, DataSources: a.DataSources, Now: cfg.Now, StaleAfter: cfg.Jobs.SyncStaleAfter,
 		Logger: cfg.Logger.With("service", "groupsync")}
 	sched, err := jobs.New(ctx, jobs.Config{
