@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"net/http"
-	"strconv"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/directory"
@@ -151,9 +150,9 @@ func (d SyncAPI) runGroupSync(s *Server, w http.ResponseWriter, r *http.Request)
 func (d SyncAPI) listGroupSyncRuns(w http.ResponseWriter, r *http.Request) error {
 	limit := 20
 	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 500 {
-			return tenantlink.Errorf(tenantlink.EINVALID, "?limit must be a number from 1 to 500, not %q", v)
+		n, err := parseLimitMax(v, 500)
+		if err != nil {
+			return err
 		}
 		limit = n
 	}
