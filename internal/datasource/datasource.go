@@ -451,9 +451,7 @@ func ReminderDue(ds *tenantlink.DataSource, now time.Time) bool {
 }
 
 func (s *Service) requiredScopes(ds *tenantlink.DataSource) []string {
-	if r, ok := s.Connectors[ds.Type].(interface {
-		RequiredScopes(*tenantlink.DataSource) []string
-	}); ok {
+	if r, ok := s.Connectors[ds.Type].(connector.ScopeRequirer); ok {
 		return r.RequiredScopes(ds)
 	}
 	return nil

@@ -249,12 +249,6 @@ func ValidateSettings(ctx context.Context, st store.Store, ds *datasource.Servic
 	return checkSourceGroup(ctx, ds, d, s)
 }
 
-// sourceGroupResolver is a connector that can check a source group
-// against the tenant (office365.Connector).
-type sourceGroupResolver interface {
-	ResolveSourceGroup(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup string) (string, error)
-}
-
 // checkSourceGroup resolves the source group through the data source's
 // connector, so a group that does not exist in the tenant (or a name
 // several groups share) is refused when saved, not at the first run. A
@@ -264,7 +258,7 @@ func checkSourceGroup(ctx context.Context, dss *datasource.Service, d *tenantlin
 	if dss == nil {
 		return nil
 	}
-	res, ok := dss.Connectors[d.Type].(sourceGroupResolver)
+	res, ok := dss.Connectors[d.Type].(connector.SourceGroupResolver)
 	if !ok {
 		return nil
 	}
