@@ -184,3 +184,70 @@ func TestSyncRules(t *testing.T) {
 		})
 	}
 }
+
+// TestSyncRulesOverlapAndDelta: two groups' syncs share users — a user
+// the other sync still imports is kept, and disabled only when the last
+// sync that has it drops it; and an incremental read applies the delta
+// the connector reports.
+func TestSyncRulesOverlapAndDelta(t *testing.T) {
+	ctx := context.Background()
+	run := func(t *testing.T, e *fakeEnv, g *tenantlink.Group) *groupsync.Run {
+		t.Helper()
+		r, err := e.svc.Run(ctx, e.admin, g.ID, groupsync.RunOptions{})
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+		return r
+	}
+	setGroup := func(e *fakeEnv, src string, users []connector.SourceUser) {
+		e.fake.Lock()
+		e.fake.Groups[src] = users
+		e.fake.Unlock()
+	}
+	t.Run("overlapping syncs", func(t *testing.T) {
+		e := newFakeEnv(t)
+		a := e.group(t, "A", "src-a", false, "disable")
+		b := e.group(t, "B", "src-b", false, "disable")
+		setGroup(e, "src-a", people(10))
+		setGroup(e, "src-b", people(10))
+		run(t, e, a)
+		run(t, e, b)
+		setGroup(e, "src-a", people(9))
+		if got := run(t, e, a).Counts; got.Kept != 1 || got.Disabled != 0 {
+			t.Errorf("A drops obj-9 that B still has: counts %+v, want Kept 1, Disabled 0", got)
+		}
+		if _, active := e.active(t, "obj-9"); !active {
+			t.Errorf("obj-9 disabled while B still imports it")
+		}
+		setGroup(e, "src-b", people(9))
+		if got := run(t, e, b).Counts; got.Disabled != 1 {
+			t.Errorf("B, the last sync that had obj-9, drops it: counts %+v, want Disabled 1", got)
+		}
+		if _, active := e.active(t, "obj-9"); active {
+			t.Errorf("obj-9 still active after the last sync dropped it")
+		}
+	})
+	t.Run("incremental read", func(t *testing.T) {
+		e := newFakeEnv(t)
+		g := e.group(t, "A", "src", false, "remove")
+		setGroup(e, "src", people(10))
+		if r := run(t, e, g); !r.Full || r.Counts.Created != 10 {
+			t.Fatalf("first run: full %v, counts %+v; want a full run creating 10", r.Full, r.Counts)
+		}
+		changed := connectortest.User("obj-0", "p0@example.com", "Renamed")
+		e.fake.Lock()
+		e.fake.Deltas = map[string]connectortest.Delta{"src": {Users: []connector.SourceUser{changed, connectortest.User("obj-new", "new@example.com", "New")}, Removed: []string{"obj-9"}}}
+		e.fake.Unlock()
+		r := run(t, e, g)
+		if r.Full {
+			t.Errorf("second run is full, want incremental")
+		}
+		want := groupsync.Counts{Created: 1, Updated: 1, Removed: 1}
+		if diff := cmp.Diff(want, r.Counts); diff != "" {
+			t.Errorf("incremental counts (-want +got):\n%s", diff)
+		}
+		if reads := e.fake.Reads(); len(reads) != 2 || reads[0] != "" || reads[1] == "" {
+			t.Errorf("reads' cursors = %q, want a full read then one from the stored cursor", reads)
+		}
+	})
+}
