@@ -198,7 +198,7 @@ func (r *runner) missing(ctx context.Context, tx store.Store, full bool) ([]stor
 	var missing []store.SyncMember
 	if !full {
 		ids := slices.Sorted(maps.Keys(r.gone))
-		for _, part := range chunk(ids, missingPage) {
+		for part := range slices.Chunk(ids, missingPage) {
 			ms, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: part, Mark: gonePrefix + r.mark()})
 			if err != nil {
 				return nil, err
