@@ -83,19 +83,28 @@ type JobsConfig struct {
 	Disabled bool
 }
 
+// DefaultDataDir is the data folder when none is given.
+const DefaultDataDir = "./tenantlink-data"
+
+// DefaultDB is the database in data folder dir when none is given: SQLite.
+func DefaultDB(dir string) string { return "sqlite:" + filepath.Join(dir, "tenantlink.db") }
+
+// DefaultKeyFile is the key file in data folder dir when none is given.
+func DefaultKeyFile(dir string) string { return filepath.Join(dir, "secret.key") }
+
 // Defaults fills empty fields with their defaults.
 func (c *Config) Defaults() {
 	if c.Addr == "" {
 		c.Addr = "127.0.0.1:8080"
 	}
 	if c.DataDir == "" {
-		c.DataDir = "./tenantlink-data"
+		c.DataDir = DefaultDataDir
 	}
 	if c.DB == "" {
-		c.DB = "sqlite:" + filepath.Join(c.DataDir, "tenantlink.db")
+		c.DB = DefaultDB(c.DataDir)
 	}
 	if c.KeyFile == "" {
-		c.KeyFile = filepath.Join(c.DataDir, "secret.key")
+		c.KeyFile = DefaultKeyFile(c.DataDir)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
