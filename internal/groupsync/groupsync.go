@@ -543,12 +543,7 @@ func (s *Service) group(ctx context.Context, id string) (*tenantlink.Group, erro
 	return s.Store.GetGroup(ctx, id)
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return tenantlink.Now(s.Now).UTC() }
 
 func (s *Service) staleAfter() time.Duration {
 	if s.StaleAfter > 0 {
@@ -567,12 +562,7 @@ func (s *Service) heartbeatEvery() time.Duration {
 	return min(DefaultHeartbeat, s.staleAfter()/6)
 }
 
-func (s *Service) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (s *Service) logger() *slog.Logger { return tenantlink.LoggerOr(s.Logger) }
 
 func (s *Service) batchSize() int {
 	if s.BatchSize > 0 {
