@@ -23,6 +23,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/jobs/riverdb"
 	"github.com/tenantlink/tenantlink/internal/metrics"
 	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/internal/secrets"
@@ -82,26 +83,14 @@ type JobsConfig struct {
 	Disabled bool
 }
 
-// fromEnv fills zero durations from TENANTLINK_JOBS_* variables (and
-// TENANTLINK_SYNC_STALE_AFTER).
-func (j *JobsConfig) fromEnv() error {
-	for name, d := range map[string]*time.Duration{
-		"TENANTLINK_JOBS_TICK": &j.TickInterval, "TENANTLINK_JOBS_TIMEOUT": &j.JobTimeout,
-		"TENANTLINK_JOBS_RESCUE_AFTER": &j.RescueAfter, "TENANTLINK_JOBS_RETRY_BASE": &j.RetryBase,
-		"TENANTLINK_JOBS_CONFLICT_WAIT": &j.ConflictWait, "TENANTLINK_SYNC_STALE_AFTER": &j.SyncStaleAfter,
-	} {
-		v := os.Getenv(name)
-		if v == "" || *d != 0 {
-			continue
-		}
-		x, err := time.ParseDuration(v)
-		if err != nil || x <= 0 {
-			return fmt.Errorf("%s must be a positive duration such as 500ms, not %q", name, v)
-		}
-		*d = x
-	}
-	return nil
-}
+// DefaultDataDir is the data folder when none is given.
+const DefaultDataDir = "./tenantlink-data"
+
+// DefaultDB is the database in data folder dir when none is given: SQLite.
+func DefaultDB(dir string) string { return "sqlite:" + filepath.Join(dir, "tenantlink.db") }
+
+// DefaultKeyFile is the key file in data folder dir when none is given.
+func DefaultKeyFile(dir string) string { return filepath.Join(dir, "secret.key") }
 
 // Defaults fills empty fields with their defaults.
 func (c *Config) Defaults() {
@@ -109,13 +98,13 @@ func (c *Config) Defaults() {
 		c.Addr = "127.0.0.1:8080"
 	}
 	if c.DataDir == "" {
-		c.DataDir = "./tenantlink-data"
+		c.DataDir = DefaultDataDir
 	}
 	if c.DB == "" {
-		c.DB = "sqlite:" + filepath.Join(c.DataDir, "tenantlink.db")
+		c.DB = DefaultDB(c.DataDir)
 	}
 	if c.KeyFile == "" {
-		c.KeyFile = filepath.Join(c.DataDir, "secret.key")
+		c.KeyFile = DefaultKeyFile(c.DataDir)
 	}
 	if c.PublicURL == "" {
 		c.PublicURL = "http://" + c.Addr
@@ -250,13 +239,10 @@ func open(ctx context.Context, cfg Config) (*App, error) {
 // reach both.
 func (a *App) openJobs(ctx context.Context) error {
 	cfg := a.Config
-	if err := cfg.Jobs.fromEnv(); err != nil {
-		return err
-	}
 	a.GroupSync = &groupsync.Service{Store: a.DB, DataSources: a.DataSources, Now: cfg.Now, StaleAfter: cfg.Jobs.SyncStaleAfter,
 		Logger: cfg.Logger.With("service", "groupsync")}
 	sched, err := jobs.New(ctx, jobs.Config{
-		DB: a.DB.SQL(), Dialect: a.DB.Dialect(), DSN: cfg.DB,
+		Queue:     riverdb.Opener(a.DB.SQL(), a.DB.Dialect(), cfg.DB),
 		Sync:      a.runSync,
 		Groups:    a.DB.GetGroup,
 		Audit:     a.DB.AppendAudit,
@@ -291,27 +277,10 @@ func (a *App) openJobs(ctx context.Context) error {
 		_, err = sched.SetGroupSync(ctx, p, groupID, name, t.Enabled, nil)
 		return err
 	}
-	gs := a.GroupSync
-	api := web.SyncAPI{
-		Tasks: sched, Store: a.DB, Directory: a.Directory, Now: cfg.Now,
-		Validate: func(ctx context.Context, p *tenantlink.Principal, _ string, s *tenantlink.SyncSettings) error {
-			return groupsync.ValidateSettings(ctx, a.DB, a.DataSources, p, s)
-		},
-		DryRun: func(ctx context.Context, p *tenantlink.Principal, groupID string, full bool) (any, error) {
-			return gs.Run(ctx, p, groupID, groupsync.RunOptions{DryRun: true, Full: full, Trigger: "manual"})
-		},
-		Runs: func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) (any, error) {
-			return gs.Runs(ctx, p, groupID, limit)
-		},
-		Stop: func(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (any, error) {
-			return gs.Stop(ctx, p, groupID, runID)
-		},
-	}
+	a.GroupSync.Directory, a.GroupSync.Tasks = a.Directory, sched
+	api := web.SyncAPI{Tasks: sched, Sync: a.GroupSync, Directory: a.Directory}
 	a.Web.RegisterSync(api)
-	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Runs: gs.Runs,
-		DryRun: func(ctx context.Context, p *tenantlink.Principal, groupID string) (*groupsync.Run, error) {
-			return gs.Run(ctx, p, groupID, groupsync.RunOptions{DryRun: true, Trigger: "manual"})
-		}, Logger: cfg.Logger.With("component", "syncui")})
+	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "syncui")})
 	return nil
 }
 

@@ -6,12 +6,12 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/tenantlink/tenantlink/internal/app"
 	"github.com/tenantlink/tenantlink/internal/secrets"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 )
@@ -25,7 +25,7 @@ type storeFlags struct {
 }
 
 func (f *storeFlags) register(fs *pflag.FlagSet) {
-	fs.StringVar(&f.data, "data", "./tenantlink-data", "data folder (SQLite database, key file)")
+	fs.StringVar(&f.data, "data", app.DefaultDataDir, "data folder (SQLite database, key file)")
 	fs.StringVar(&f.db, "db", "", "database: sqlite:PATH (default DATA/tenantlink.db) or postgres://…")
 	fs.StringVar(&f.keyFile, "key-file", "", "secret key file, created 0600 on first start (default DATA/secret.key)")
 	fs.StringVar(&f.logLvl, "log-level", "info", "log level: debug, info, warn, error")
@@ -35,14 +35,14 @@ func (f *storeFlags) dsn() string {
 	if f.db != "" {
 		return f.db
 	}
-	return "sqlite:" + filepath.Join(f.data, "tenantlink.db")
+	return app.DefaultDB(f.data)
 }
 
 func (f *storeFlags) key() string {
 	if f.keyFile != "" {
 		return f.keyFile
 	}
-	return filepath.Join(f.data, "secret.key")
+	return app.DefaultKeyFile(f.data)
 }
 
 func (f *storeFlags) logger(w io.Writer) (*slog.Logger, error) {

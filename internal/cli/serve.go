@@ -2,8 +2,10 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/tenantlink/tenantlink/internal/app"
 )
@@ -59,5 +61,26 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.TrustedProxies, "trusted-proxies", "", "reverse proxies whose X-Forwarded-For names the client: CIDRs or IPs, comma separated (default none: the TCP peer is the client)")
 	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. 127.0.0.1:9090)")
 	f.StringVar(&metricsTokenFile, "metrics-token-file", "", "file holding a bearer token that /metrics then requires")
+	jobsFlags(f, &cfg.Jobs)
 	return cmd
+}
+
+// jobsFlags registers the job queue's tuning flags, hidden: tests with
+// real processes shorten them (TENANTLINK_JOBS_TICK and so on, through
+// bindEnv like every flag). Zero keeps the default (jobs.Config).
+func jobsFlags(f *pflag.FlagSet, j *app.JobsConfig) {
+	for _, d := range []struct {
+		name, usage string
+		v           *time.Duration
+	}{
+		{"jobs-tick", "how often this replica looks for due tasks", &j.TickInterval},
+		{"jobs-timeout", "how long one sync job attempt may run", &j.JobTimeout},
+		{"jobs-rescue-after", "when a job still marked running is handed out again", &j.RescueAfter},
+		{"jobs-retry-base", "the first retry's delay, doubled per attempt", &j.RetryBase},
+		{"jobs-conflict-wait", "how long a job waits for the group's previous run", &j.ConflictWait},
+		{"sync-stale-after", "how long without a heartbeat makes a sync run dead", &j.SyncStaleAfter},
+	} {
+		f.DurationVar(d.v, d.name, 0, d.usage+" (0: the default)")
+		_ = f.MarkHidden(d.name)
+	}
 }

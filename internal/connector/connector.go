@@ -217,3 +217,18 @@ type DirectoryAccount struct {
 type AccountReader interface {
 	ReadAccount(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, objectID string) (*DirectoryAccount, error)
 }
+
+// ScopeRequirer is a connector that says which upstream permissions a data
+// source needs; package datasource reports a grant that does not cover
+// them.
+type ScopeRequirer interface {
+	RequiredScopes(ds *tenantlink.DataSource) []string
+}
+
+// SourceGroupResolver is a connector that can check a sync's source group
+// against the tenant (a name or id), so a group that does not exist, or a
+// name several groups share, is refused when the settings are saved. It
+// returns the group's id.
+type SourceGroupResolver interface {
+	ResolveSourceGroup(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, sourceGroup string) (string, error)
+}

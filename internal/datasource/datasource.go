@@ -381,6 +381,25 @@ func (s *Service) GetSecurity(ctx context.Context, p *tenantlink.Principal, ref 
 	return &ds.Security, nil
 }
 
+// SecurityChoices returns the directory's users and groups that a data
+// source's security settings may name, to someone who administers the
+// data source (a connection administrator holding just Manage
+// datasources too, whom the directory does not list users to).
+func (s *Service) SecurityChoices(ctx context.Context, p *tenantlink.Principal, id string) ([]*tenantlink.User, []*tenantlink.Group, error) {
+	if _, err := s.GetSecurity(ctx, p, id); err != nil {
+		return nil, nil, err
+	}
+	users, err := s.Store.ListUsers(ctx, store.UserFilter{})
+	if err != nil {
+		return nil, nil, fmt.Errorf("list users for security settings: %w", err)
+	}
+	groups, err := s.Store.ListGroups(ctx)
+	if err != nil {
+		return nil, nil, fmt.Errorf("list groups for security settings: %w", err)
+	}
+	return users, groups, nil
+}
+
 // PutSecurity replaces a data source's security settings. Every entry
 // must be a directory user or group id.
 func (s *Service) PutSecurity(ctx context.Context, p *tenantlink.Principal, ref string, sec tenantlink.Security) (*tenantlink.Security, error) {
@@ -448,9 +467,7 @@ func ReminderDue(ds *tenantlink.DataSource, now time.Time) bool {
 }
 
 func (s *Service) requiredScopes(ds *tenantlink.DataSource) []string {
-	if r, ok := s.Connectors[ds.Type].(interface {
-		RequiredScopes(*tenantlink.DataSource) []string
-	}); ok {
+	if r, ok := s.Connectors[ds.Type].(connector.ScopeRequirer); ok {
 		return r.RequiredScopes(ds)
 	}
 	return nil

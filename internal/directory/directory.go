@@ -318,6 +318,13 @@ func (s *Service) ListUsers(ctx context.Context, p *tenantlink.Principal, f stor
 	if err := requireAdmin(p, "listing users"); err != nil {
 		return nil, err
 	}
+	if f.DataSource != "" {
+		// After the role check, so the filter cannot probe for ids; an
+		// unknown id is a mistake to report, not a filter matching nobody.
+		if _, err := s.Store.GetDataSource(ctx, f.DataSource); err != nil {
+			return nil, err
+		}
+	}
 	return s.Store.ListUsers(ctx, f)
 }
 

@@ -73,6 +73,11 @@ type Service struct {
 	StaleAfter time.Duration
 	// Heartbeat overrides DefaultHeartbeat (0 means the default).
 	Heartbeat time.Duration
+	// Directory finds groups as the caller may see them; Tasks keeps a
+	// group's scheduled task in step with its settings (jobs.Scheduler).
+	// Both are needed by Settings and SaveSettings only.
+	Directory *directory.Service
+	Tasks     Tasks
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // runs of this process, by run id
@@ -244,12 +249,6 @@ func ValidateSettings(ctx context.Context, st store.Store, ds *datasource.Servic
 	return checkSourceGroup(ctx, ds, d, s)
 }
 
-// sourceGroupResolver is a connector that can check a source group
-// against the tenant (office365.Connector).
-type sourceGroupResolver interface {
-	ResolveSourceGroup(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup string) (string, error)
-}
-
 // checkSourceGroup resolves the source group through the data source's
 // connector, so a group that does not exist in the tenant (or a name
 // several groups share) is refused when saved, not at the first run. A
@@ -259,7 +258,7 @@ func checkSourceGroup(ctx context.Context, dss *datasource.Service, d *tenantlin
 	if dss == nil {
 		return nil
 	}
-	res, ok := dss.Connectors[d.Type].(sourceGroupResolver)
+	res, ok := dss.Connectors[d.Type].(connector.SourceGroupResolver)
 	if !ok {
 		return nil
 	}
@@ -544,12 +543,7 @@ func (s *Service) group(ctx context.Context, id string) (*tenantlink.Group, erro
 	return s.Store.GetGroup(ctx, id)
 }
 
-func (s *Service) now() time.Time {
-	if s.Now != nil {
-		return s.Now().UTC()
-	}
-	return time.Now().UTC()
-}
+func (s *Service) now() time.Time { return tenantlink.Now(s.Now).UTC() }
 
 func (s *Service) staleAfter() time.Duration {
 	if s.StaleAfter > 0 {
@@ -568,12 +562,7 @@ func (s *Service) heartbeatEvery() time.Duration {
 	return min(DefaultHeartbeat, s.staleAfter()/6)
 }
 
-func (s *Service) logger() *slog.Logger {
-	if s.Logger != nil {
-		return s.Logger
-	}
-	return slog.New(slog.DiscardHandler)
-}
+func (s *Service) logger() *slog.Logger { return tenantlink.LoggerOr(s.Logger) }
 
 func (s *Service) batchSize() int {
 	if s.BatchSize > 0 {

@@ -48,67 +48,38 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 		if err != nil {
 			return err
 		}
-		inGroup := make(map[string]bool, len(g.Members))
-		for _, id := range g.Members {
-			inGroup[id] = true
-		}
-		policy := r.set.MissingUsers
-		var targets []string // users to disable or remove
-		affected := map[string]bool{}
-		missingUser := map[string]bool{}
+		// Gather what the decision needs (reads), decide (pure), apply.
+		in := missingInput{Policy: r.set.MissingUsers, Override: r.set.Override, Members: g.Members,
+			Threshold: r.s.threshold(), Confirm: r.o.Confirm}
 		for _, m := range missing {
-			if m.UserID == "" {
-				continue
-			}
-			missingUser[m.UserID] = true
-			if policy == MissingDisable || policy == MissingRemove {
-				targets = append(targets, m.UserID)
+			if m.UserID != "" {
+				in.Missing = append(in.Missing, m.UserID)
 			}
 		}
-		// A user another group's sync still has stays as it is: only the
-		// last sync that has a user disables or removes it, whichever ran
-		// last.
-		if len(targets) > 0 {
-			elsewhere, err := tx.SyncTrackedElsewhere(ctx, r.g.ID, targets)
-			if err != nil {
+		if (in.Policy == MissingDisable || in.Policy == MissingRemove) && len(in.Missing) > 0 {
+			// A user another group's sync still has stays as it is: only
+			// the last sync that has a user disables or removes it.
+			if in.Elsewhere, err = tx.SyncTrackedElsewhere(ctx, r.g.ID, in.Missing); err != nil {
 				return err
 			}
-			if len(elsewhere) > 0 {
-				keep := make(map[string]bool, len(elsewhere))
-				for _, id := range elsewhere {
-					keep[id] = true
-					changes = append(changes, Change{Action: "keep", UserID: id, Detail: "another group's sync still imports this user"})
-				}
-				counts.Kept += len(elsewhere)
-				targets = slices.DeleteFunc(targets, func(id string) bool { return keep[id] })
+		}
+		if in.Override {
+			missingUser := make(map[string]bool, len(in.Missing))
+			for _, id := range in.Missing {
+				missingUser[id] = true
 			}
-		}
-		for _, id := range targets {
-			affected[id] = true
-		}
-		// Override: the group's members become exactly the source's
-		// members this sync imported. Anyone else leaves the group —
-		// local users and users of other syncs included — but only the
-		// membership changes: users this sync did not import are never
-		// changed themselves.
-		var leavers []string
-		if r.set.Override {
-			present, err := r.presentUsers(ctx, tx, missingUser)
-			if err != nil {
+			if in.Present, err = r.presentUsers(ctx, tx, missingUser); err != nil {
 				return err
 			}
-			for _, id := range g.Members {
-				if present[id] {
-					continue
-				}
-				if policy == MissingRemove && missingUser[id] {
-					continue // removed with the user
-				}
-				leavers = append(leavers, id)
-				affected[id] = true
-			}
 		}
-		if n, limit := len(affected), r.s.threshold()*float64(len(g.Members)); n > 0 && float64(n) > limit && !r.o.Confirm {
+		d := decideMissing(in)
+		targets, leavers := d.Targets, d.Leavers
+		for _, id := range d.Kept {
+			changes = append(changes, Change{Action: "keep", UserID: id, Detail: "another group's sync still imports this user"})
+		}
+		counts.Kept += len(d.Kept)
+		if d.Stop {
+			n := d.Affected
 			pct := 100.0
 			if len(g.Members) > 0 {
 				pct = 100 * float64(n) / float64(len(g.Members))
@@ -123,6 +94,7 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 				return errStopped
 			}
 		}
+		policy := in.Policy
 		adminTouched, err := r.mayTouchAdministrator(ctx, tx, targets, leavers)
 		if err != nil {
 			return err
@@ -198,7 +170,7 @@ func (r *runner) missing(ctx context.Context, tx store.Store, full bool) ([]stor
 	var missing []store.SyncMember
 	if !full {
 		ids := slices.Sorted(maps.Keys(r.gone))
-		for _, part := range chunk(ids, missingPage) {
+		for part := range slices.Chunk(ids, missingPage) {
 			ms, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: part, Mark: gonePrefix + r.mark()})
 			if err != nil {
 				return nil, err
@@ -318,4 +290,70 @@ func (r *runner) checkAdministrators(ctx context.Context, tx store.Store) (strin
 		lead = "A real run would stop"
 	}
 	return fmt.Sprintf("%s: disabling, removing or taking out of group %q the users this run no longer has would leave no active Administrator. Nothing of that was applied and the stored position stays; give another user the Administrator role first, or change the sync's settings.", lead, r.g.Name), nil
+}
+
+// missingInput is what deciding about missing users needs, read first.
+type missingInput struct {
+	Policy    string          // MissingKeep, MissingDisable or MissingRemove
+	Override  bool            // the group's members become exactly the source's
+	Members   []string        // the group's members (user ids)
+	Missing   []string        // users this sync imported that the source no longer has
+	Elsewhere []string        // those of Missing another group's sync still has
+	Present   map[string]bool // users this sync imported that the source still has (override only)
+	Threshold float64
+	Confirm   bool
+}
+
+// missingDecision is what to do: disable or remove Targets (by policy),
+// take Leavers out of the group, leave Kept alone; Stop when that touches
+// more than the threshold's share of the members without confirmation.
+type missingDecision struct {
+	Targets, Leavers, Kept []string
+	Affected               int
+	Stop                   bool
+}
+
+// decideMissing is the missing-users rule, with no store: the apply step
+// in finishRead does what it says.
+func decideMissing(in missingInput) missingDecision {
+	var d missingDecision
+	affected := map[string]bool{}
+	missingUser := make(map[string]bool, len(in.Missing))
+	for _, id := range in.Missing {
+		missingUser[id] = true
+	}
+	if in.Policy == MissingDisable || in.Policy == MissingRemove {
+		keep := make(map[string]bool, len(in.Elsewhere))
+		for _, id := range in.Elsewhere {
+			keep[id] = true
+		}
+		d.Kept = in.Elsewhere
+		for _, id := range in.Missing {
+			if keep[id] {
+				continue
+			}
+			d.Targets = append(d.Targets, id)
+			affected[id] = true
+		}
+	}
+	// Override: the group's members become exactly the source's members
+	// this sync imported. Anyone else leaves the group — local users and
+	// users of other syncs included — but only the membership changes:
+	// users this sync did not import are never changed themselves.
+	if in.Override {
+		for _, id := range in.Members {
+			if in.Present[id] {
+				continue
+			}
+			if in.Policy == MissingRemove && missingUser[id] {
+				continue // removed with the user
+			}
+			d.Leavers = append(d.Leavers, id)
+			affected[id] = true
+		}
+	}
+	d.Affected = len(affected)
+	limit := in.Threshold * float64(len(in.Members))
+	d.Stop = d.Affected > 0 && float64(d.Affected) > limit && !in.Confirm
+	return d
 }

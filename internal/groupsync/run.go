@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/tenantlink/tenantlink"
@@ -275,7 +276,7 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 		var marks []store.SyncMember
 		var ids []string
 		bs := r.s.batchSize()
-		for pi, part := range chunk(in, bs) {
+		for pi, part := range slices.Collect(slices.Chunk(in, bs)) {
 			outs, err := tx.UpsertImportedUsers(ctx, r.ds.ID, part)
 			if err != nil {
 				return err
@@ -365,18 +366,6 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 	}
 	r.progress(PhaseReading)
 	return nil
-}
-
-func chunk[T any](s []T, n int) [][]T {
-	var out [][]T
-	for len(s) > n {
-		out = append(out, s[:n])
-		s = s[n:]
-	}
-	if len(s) > 0 {
-		out = append(out, s)
-	}
-	return out
 }
 
 // diff names the imported fields that changed.

@@ -2,7 +2,6 @@ package jobs
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,27 +9,13 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/riverqueue/river"
-	"github.com/riverqueue/river/riverdriver/riverpgxv5"
-	"github.com/riverqueue/river/riverdriver/riversqlite"
-	"github.com/riverqueue/river/rivermigrate"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/store"
 )
-
-// Dialects, the same names as sqlstore's.
-const (
-	dialectSQLite   = "sqlite"
-	dialectPostgres = "postgres"
-)
-
-// riverMigrateLockKey serialises River's migrations when several replicas
-// start at once on one PostgreSQL database ("tlriver").
-const riverMigrateLockKey int64 = 0x746c7269766572
 
 // SyncRequest is one group member sync a job asks for.
 type SyncRequest struct {
@@ -56,12 +41,10 @@ type SyncFunc func(ctx context.Context, req SyncRequest) (SyncResult, error)
 
 // Config wires a Scheduler.
 type Config struct {
-	// DB is tenantlink's database pool (sqlstore's DB.SQL()); Dialect is
-	// "sqlite" or "postgres". On PostgreSQL River gets its own pgx pool
-	// opened from DSN, because its driver needs pgx natively.
-	DB      *sql.DB
-	Dialect string
-	DSN     string
+	// Queue opens River's client on tenantlink's database with the
+	// scheduler's River configuration (package jobs/riverdb, wired in
+	// package app): the SQL drivers stay out of this package.
+	Queue QueueOpener
 
 	// Store holds the tasks table's rows (store.Store's task methods), so
 	// a task can be written in a caller's transaction.
@@ -128,9 +111,14 @@ type DeadRun struct {
 	DryRun         bool
 }
 
-// queue is what the scheduler uses of River's client, whatever its
+// QueueOpener applies River's migrations to the database and returns
+// River's client made with rcfg, and a function that closes what it
+// opened (nil when nothing).
+type QueueOpener func(ctx context.Context, rcfg *river.Config) (Queue, func(), error)
+
+// Queue is what the scheduler uses of River's client, whatever its
 // transaction type (pgx.Tx on PostgreSQL, *sql.Tx on SQLite).
-type queue interface {
+type Queue interface {
 	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) (*rivertype.JobInsertResult, error)
 	Start(ctx context.Context) error
 	Stop(ctx context.Context) error
@@ -140,12 +128,10 @@ type queue interface {
 // Scheduler owns River's client and workers, the scheduled tasks and the
 // ticker that enqueues due tasks.
 type Scheduler struct {
-	cfg     Config
-	db      *sql.DB
-	dialect string
-	logger  *slog.Logger
-	q       queue
-	pool    *pgxpool.Pool
+	cfg    Config
+	logger *slog.Logger
+	q      Queue
+	closeQ func()
 
 	mu      sync.Mutex
 	cancel  context.CancelFunc
@@ -158,8 +144,8 @@ type Scheduler struct {
 // together do not race) and registers the sync worker. It does not start
 // working; see Start.
 func New(ctx context.Context, cfg Config) (*Scheduler, error) {
-	if cfg.DB == nil || cfg.Store == nil || cfg.Sync == nil {
-		return nil, errors.New("jobs: New needs a database, its store and a sync function")
+	if cfg.Queue == nil || cfg.Store == nil || cfg.Sync == nil {
+		return nil, errors.New("jobs: New needs a queue, a store and a sync function")
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
@@ -195,7 +181,7 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 		cfg.StaleAfter = time.Minute
 	}
 	cfg.PublicURL = strings.TrimRight(cfg.PublicURL, "/")
-	s := &Scheduler{cfg: cfg, db: cfg.DB, dialect: cfg.Dialect, logger: cfg.Logger}
+	s := &Scheduler{cfg: cfg, logger: cfg.Logger}
 
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &syncWorker{s: s}); err != nil {
@@ -213,81 +199,12 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 		// the next attempt resumes from the stored cursor.
 		SoftStopTimeout: 10 * time.Second,
 	}
-	switch cfg.Dialect {
-	case dialectSQLite:
-		drv := riversqlite.New(cfg.DB)
-		if err := migrateSQLite(ctx, cfg.DB, drv); err != nil {
-			return nil, err
-		}
-		c, err := river.NewClient(drv, rcfg)
-		if err != nil {
-			return nil, fmt.Errorf("jobs: river client: %w", err)
-		}
-		s.q = c
-	case dialectPostgres:
-		pool, err := pgxpool.New(ctx, cfg.DSN)
-		if err != nil {
-			// pgx's parse errors can quote the DSN, password included.
-			return nil, errors.New("jobs: open postgres pool: invalid DSN")
-		}
-		drv := riverpgxv5.New(pool)
-		if err := migratePostgres(ctx, pool, drv); err != nil {
-			pool.Close()
-			return nil, err
-		}
-		c, err := river.NewClient(drv, rcfg)
-		if err != nil {
-			pool.Close()
-			return nil, fmt.Errorf("jobs: river client: %w", err)
-		}
-		s.q, s.pool = c, pool
-	default:
-		return nil, fmt.Errorf("jobs: unsupported dialect %q", cfg.Dialect)
+	q, closeQ, err := cfg.Queue(ctx, rcfg)
+	if err != nil {
+		return nil, err
 	}
+	s.q, s.closeQ = q, closeQ
 	return s, nil
-}
-
-func migrateSQLite(ctx context.Context, db *sql.DB, drv *riversqlite.Driver) error {
-	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return fmt.Errorf("jobs: river migrations: %w", err)
-	}
-	tx, err := db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("jobs: river migrations: begin: %w", err)
-	}
-	defer tx.Rollback()
-	if _, err := m.MigrateTx(ctx, tx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("jobs: river migrations: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("jobs: river migrations: commit: %w", err)
-	}
-	return nil
-}
-
-// migratePostgres applies River's migrations one transaction each (one
-// of them adds an enum value that a later statement uses, which
-// PostgreSQL refuses inside a single transaction), holding a session lock
-// so replicas starting together take turns.
-func migratePostgres(ctx context.Context, pool *pgxpool.Pool, drv *riverpgxv5.Driver) error {
-	m, err := rivermigrate.New(drv, &rivermigrate.Config{Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		return fmt.Errorf("jobs: river migrations: %w", err)
-	}
-	conn, err := pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("jobs: river migrations: %w", err)
-	}
-	defer conn.Release()
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", riverMigrateLockKey); err != nil {
-		return fmt.Errorf("jobs: river migrations: lock: %w", err)
-	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", riverMigrateLockKey)
-	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
-		return fmt.Errorf("jobs: river migrations: %w", err)
-	}
-	return nil
 }
 
 func (s *Scheduler) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
@@ -342,9 +259,9 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 			err = fmt.Errorf("jobs: stop river: %w", e)
 		}
 	}
-	if s.pool != nil {
-		s.pool.Close()
-		s.pool = nil
+	if s.closeQ != nil {
+		s.closeQ()
+		s.closeQ = nil
 	}
 	return err
 }
@@ -359,23 +276,17 @@ func (s *Scheduler) Stop(ctx context.Context) error {
 // inserted.
 func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 	now := s.now()
-	rows, err := s.db.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks WHERE enabled = $1 AND next_run IS NOT NULL AND next_run <= $2 ORDER BY next_run`,
-		true, s.ts(now))
+	rows, err := s.cfg.Store.DueTasks(ctx, now)
 	if err != nil {
 		return 0, fmt.Errorf("jobs: find due tasks: %w", err)
 	}
-	var due []*Task
-	for rows.Next() {
-		t, err := scanTask(rows)
+	due := make([]*Task, 0, len(rows))
+	for _, r := range rows {
+		t, err := taskFromStore(r)
 		if err != nil {
-			rows.Close()
 			return 0, fmt.Errorf("jobs: find due tasks: %w", err)
 		}
 		due = append(due, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("jobs: find due tasks: %w", err)
 	}
 	inserted := 0
 	var errs []error
@@ -390,11 +301,11 @@ func (s *Scheduler) Tick(ctx context.Context) (int, error) {
 			inserted++
 			s.logger.Info("scheduled task enqueued", "task", t.ID, "due", at, "job", res.Job.ID)
 		}
-		var next any
+		var next *time.Time
 		if n, ok := t.Schedule.Next(now, s.cfg.Location); ok {
-			next = s.ts(n)
+			next = &n
 		}
-		if _, err := s.db.ExecContext(ctx, `UPDATE tasks SET next_run = $1 WHERE id = $2 AND next_run = $3`, next, t.ID, s.ts(at)); err != nil {
+		if _, err := s.cfg.Store.AdvanceTask(ctx, t.ID, at, next); err != nil {
 			errs = append(errs, fmt.Errorf("jobs: plan next run of task %s: %w", t.ID, err))
 		}
 	}
@@ -439,14 +350,6 @@ func (s *Scheduler) TakeOverDead(ctx context.Context) (int, error) {
 		}
 	}
 	return n, errors.Join(errs...)
-}
-
-// Enqueued says what a run request did.
-type Enqueued struct {
-	JobID int64 `json:"job"`
-	// Already is true when an equal request was still queued or running:
-	// nothing new was queued.
-	Already bool `json:"already"`
 }
 
 // RunNow queues a task's run at once (Administrator only).
@@ -499,7 +402,7 @@ func (s *Scheduler) Webhook(ctx context.Context, id, secret string) (*Enqueued, 
 	hash := auth.HashToken(secret)
 	stored := strings.Repeat("0", len(hash))
 	if t != nil {
-		stored = t.webhookHash
+		stored = t.WebhookHash
 	}
 	if !auth.Equal(hash, stored) || t == nil || secret == "" {
 		return nil, tenantlink.Errorf(tenantlink.ENOTFOUND, "no such webhook")
@@ -571,8 +474,7 @@ func (s *Scheduler) check(ctx context.Context, groupID string) error {
 // recordQueued shows a queued run in the task list without hiding the
 // outcome of a run that is still going.
 func (s *Scheduler) recordQueued(ctx context.Context, taskID string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE tasks SET last_status = $1 WHERE id = $2 AND last_status <> $3`, StatusQueued, taskID, StatusRunning)
-	if err != nil {
+	if err := s.cfg.Store.MarkTaskQueued(ctx, taskID); err != nil {
 		return fmt.Errorf("jobs: mark task %s queued: %w", taskID, err)
 	}
 	return nil

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/jobs/riverdb"
 	"github.com/tenantlink/tenantlink/internal/secrets"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 )
@@ -79,7 +80,7 @@ func newFixture(tb testing.TB) *fixture {
 func (f *fixture) scheduler(tb testing.TB) *jobs.Scheduler {
 	tb.Helper()
 	s, err := jobs.New(context.Background(), jobs.Config{
-		DB: f.db.SQL(), Dialect: f.db.Dialect(), Store: f.db, Sync: f.rec.Sync,
+		Queue: riverdb.Opener(f.db.SQL(), f.db.Dialect(), ""), Store: f.db, Sync: f.rec.Sync,
 		Groups: func(ctx context.Context, id string) (*tenantlink.Group, error) { return f.db.GetGroup(ctx, id) },
 		Audit: func(ctx context.Context, e *tenantlink.AuditEntry) error {
 			f.audit = append(f.audit, e.Action)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/jobs/riverdb"
 )
 
 // schedulerWith opens a Scheduler on the fixture's database with cfg's
@@ -16,7 +17,7 @@ import (
 func (f *fixture) schedulerWith(tb testing.TB, cfg jobs.Config) *jobs.Scheduler {
 	tb.Helper()
 	release := make(chan struct{})
-	cfg.DB, cfg.Dialect, cfg.Store, cfg.TickInterval = f.db.SQL(), f.db.Dialect(), f.db, time.Hour
+	cfg.Queue, cfg.Store, cfg.TickInterval = riverdb.Opener(f.db.SQL(), f.db.Dialect(), ""), f.db, time.Hour
 	cfg.Groups = func(ctx context.Context, id string) (*tenantlink.Group, error) { return f.db.GetGroup(ctx, id) }
 	cfg.Sync = func(ctx context.Context, req jobs.SyncRequest) (jobs.SyncResult, error) {
 		select {

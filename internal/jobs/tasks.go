@@ -13,63 +13,7 @@ import (
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/store"
-	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 )
-
-// KindSync is the kind of a task that runs a group member sync; its
-// target is the directory group id.
-const KindSync = "sync"
-
-// Last-run statuses, the same words as a sync run's status (docs/SPEC.md
-// §6), plus queued while a job waits for a worker.
-const (
-	StatusQueued    = "queued"
-	StatusRunning   = "running"
-	StatusSucceeded = "succeeded"
-	StatusFailed    = "failed"
-	StatusStopped   = "stopped"
-)
-
-// Task is a scheduled task: the task list shows its name, schedule, last
-// run, next run and status.
-type Task struct {
-	ID           string     `json:"id"`
-	Name         string     `json:"name"`
-	Kind         string     `json:"kind"`
-	Target       string     `json:"target"`
-	Schedule     Schedule   `json:"schedule"`
-	ScheduleText string     `json:"scheduleText"`
-	Enabled      bool       `json:"enabled"`
-	Status       string     `json:"status"`
-	LastRun      *LastRun   `json:"lastRun,omitempty"`
-	NextRun      *time.Time `json:"nextRun,omitempty"`
-	// WebhookURL is set only in the answer that created the secret: it
-	// is stored hashed and cannot be shown again.
-	WebhookURL string    `json:"webhookUrl,omitempty"`
-	CreatedAt  time.Time `json:"createdAt"`
-	UpdatedAt  time.Time `json:"updatedAt"`
-
-	webhookHash string
-}
-
-// LastRun is the outcome of a task's latest run.
-type LastRun struct {
-	At      time.Time `json:"at"`
-	Status  string    `json:"status"`
-	Message string    `json:"message,omitempty"`
-}
-
-// TaskInput creates or changes a task. Nil fields are left as they are.
-type TaskInput struct {
-	Name     *string          `json:"name"`
-	Kind     *string          `json:"kind"`
-	Target   *string          `json:"target"`
-	Schedule *json.RawMessage `json:"schedule"`
-	Enabled  *bool            `json:"enabled"`
-	// RotateWebhook replaces the webhook secret; the answer carries the
-	// new webhook URL once.
-	RotateWebhook bool `json:"rotateWebhook,omitempty"`
-}
 
 func requireAdmin(p *tenantlink.Principal, what string) error {
 	if p == tenantlink.System || p.Has(tenantlink.RoleAdministrator) {
@@ -80,60 +24,6 @@ func requireAdmin(p *tenantlink.Principal, what string) error {
 
 func notFoundTask(id string) error {
 	return tenantlink.Errorf(tenantlink.ENOTFOUND, "no scheduled task %q", id)
-}
-
-// status is what the list shows in its Status column.
-func (t *Task) status() string {
-	switch {
-	case !t.Enabled:
-		return "disabled"
-	case t.LastRun != nil && t.LastRun.Status != "":
-		return t.LastRun.Status
-	case t.Schedule.Kind == OnDemand:
-		return "waiting for webhook"
-	}
-	return "scheduled"
-}
-
-// ts converts a time to the dialect's column value, as sqlstore does.
-func (s *Scheduler) ts(t time.Time) any { return sqlstore.TimeValue(s.dialect, t) }
-
-func (s *Scheduler) tsPtr(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return s.ts(*t)
-}
-
-type dbTime = sqlstore.NullTime
-
-const taskColumns = `id, name, kind, target, schedule, enabled, webhook_hash, next_run, last_run_at, last_status, last_message, created_at, updated_at`
-
-type scanner interface{ Scan(dest ...any) error }
-
-func scanTask(r scanner) (*Task, error) {
-	var t Task
-	var sched string
-	var next, lastAt, created, updated dbTime
-	var lastStatus, lastMsg string
-	if err := r.Scan(&t.ID, &t.Name, &t.Kind, &t.Target, &sched, &t.Enabled, &t.webhookHash, &next, &lastAt,
-		&lastStatus, &lastMsg, &created, &updated); err != nil {
-		return nil, err
-	}
-	if err := json.Unmarshal([]byte(sched), &t.Schedule); err != nil {
-		return nil, fmt.Errorf("jobs: task %s: stored schedule: %w", t.ID, err)
-	}
-	t.ScheduleText = t.Schedule.String()
-	if next.Valid {
-		v := next.T
-		t.NextRun = &v
-	}
-	if lastAt.Valid || lastStatus != "" {
-		t.LastRun = &LastRun{At: lastAt.T, Status: lastStatus, Message: lastMsg}
-	}
-	t.CreatedAt, t.UpdatedAt = created.T, updated.T
-	t.Status = t.status()
-	return &t, nil
 }
 
 // st is the store tasks are read and written through: tx when the
@@ -147,7 +37,7 @@ func (s *Scheduler) st(tx store.Store) store.Store {
 
 func taskFromStore(r *store.Task) (*Task, error) {
 	t := &Task{ID: r.ID, Name: r.Name, Kind: r.Kind, Target: r.Target, Enabled: r.Enabled, NextRun: r.NextRun,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, webhookHash: r.WebhookHash}
+		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, WebhookHash: r.WebhookHash}
 	if err := json.Unmarshal(r.Schedule, &t.Schedule); err != nil {
 		return nil, fmt.Errorf("jobs: task %s: stored schedule: %w", t.ID, err)
 	}
@@ -158,17 +48,17 @@ func taskFromStore(r *store.Task) (*Task, error) {
 			t.LastRun.At = *r.LastRunAt
 		}
 	}
-	t.Status = t.status()
+	t.Status = t.StatusText()
 	return t, nil
 }
 
-func (t *Task) toStore() (*store.Task, error) {
+func toStore(t *Task) (*store.Task, error) {
 	sched, err := json.Marshal(t.Schedule)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: encode schedule: %w", err)
 	}
 	return &store.Task{ID: t.ID, Name: t.Name, Kind: t.Kind, Target: t.Target, Schedule: sched, Enabled: t.Enabled,
-		WebhookHash: t.webhookHash, NextRun: t.NextRun, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}, nil
+		WebhookHash: t.WebhookHash, NextRun: t.NextRun, CreatedAt: t.CreatedAt, UpdatedAt: t.UpdatedAt}, nil
 }
 
 func (s *Scheduler) getTask(ctx context.Context, id string) (*Task, error) {
@@ -195,27 +85,23 @@ func (s *Scheduler) taskFor(ctx context.Context, tx store.Store, kind, target st
 }
 
 func (s *Scheduler) listTasks(ctx context.Context) ([]*Task, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+taskColumns+` FROM tasks ORDER BY name, id`)
+	rows, err := s.cfg.Store.ListTasks(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("jobs: list tasks: %w", err)
 	}
-	defer rows.Close()
-	out := []*Task{}
-	for rows.Next() {
-		t, err := scanTask(rows)
+	out := make([]*Task, 0, len(rows))
+	for _, r := range rows {
+		t, err := taskFromStore(r)
 		if err != nil {
-			return nil, fmt.Errorf("jobs: list tasks: %w", err)
+			return nil, err
 		}
 		out = append(out, t)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("jobs: list tasks: %w", err)
 	}
 	return out, nil
 }
 
 func (s *Scheduler) insertTask(ctx context.Context, tx store.Store, t *Task) error {
-	r, err := t.toStore()
+	r, err := toStore(t)
 	if err != nil {
 		return err
 	}
@@ -229,7 +115,7 @@ func (s *Scheduler) insertTask(ctx context.Context, tx store.Store, t *Task) err
 }
 
 func (s *Scheduler) updateTaskRow(ctx context.Context, tx store.Store, t *Task) error {
-	r, err := t.toStore()
+	r, err := toStore(t)
 	if err != nil {
 		return err
 	}
@@ -251,17 +137,10 @@ func (s *Scheduler) recordRun(ctx context.Context, taskID, status, message strin
 	if len(message) > 500 {
 		message = message[:500]
 	}
-	_, err := s.db.ExecContext(ctx, `UPDATE tasks SET last_run_at = $1, last_status = $2, last_message = $3 WHERE id = $4`,
-		s.ts(at), status, message, taskID)
-	if err != nil {
+	if err := s.cfg.Store.RecordTaskRun(ctx, taskID, at, status, message); err != nil {
 		return fmt.Errorf("jobs: record run of task %s: %w", taskID, err)
 	}
 	return nil
-}
-
-func isUniqueViolation(err error) bool {
-	msg := err.Error()
-	return strings.Contains(msg, "UNIQUE constraint failed") || strings.Contains(msg, "SQLSTATE 23505")
 }
 
 // ListTasks lists every scheduled task by name (Administrator only).
@@ -364,7 +243,7 @@ func (s *Scheduler) createTask(ctx context.Context, tx store.Store, p *tenantlin
 	}
 	raw, hash := auth.NewToken("")
 	t := &Task{ID: uuid.Must(uuid.NewV7()).String(), Name: name, Kind: kind, Target: target, Schedule: sched,
-		Enabled: enabled, CreatedAt: now, UpdatedAt: now, webhookHash: hash}
+		Enabled: enabled, CreatedAt: now, UpdatedAt: now, WebhookHash: hash}
 	if enabled {
 		if next, ok := sched.Next(now, s.cfg.Location); ok {
 			t.NextRun = &next
@@ -376,7 +255,7 @@ func (s *Scheduler) createTask(ctx context.Context, tx store.Store, p *tenantlin
 	if err := s.audit(ctx, tx, p, "task.create", t, t.Name+": "+t.Schedule.String()); err != nil {
 		return nil, err
 	}
-	t.ScheduleText, t.Status = t.Schedule.String(), t.status()
+	t.ScheduleText, t.Status = t.Schedule.String(), t.StatusText()
 	t.WebhookURL = s.webhookURL(t.ID, raw)
 	return t, nil
 }
@@ -416,7 +295,7 @@ func (s *Scheduler) UpdateTask(ctx context.Context, p *tenantlink.Principal, id 
 	}
 	raw := ""
 	if in.RotateWebhook {
-		raw, t.webhookHash = auth.NewToken("")
+		raw, t.WebhookHash = auth.NewToken("")
 	}
 	return s.saveTask(ctx, nil, p, t, replan, raw)
 }
@@ -447,7 +326,7 @@ func (s *Scheduler) saveTask(ctx context.Context, tx store.Store, p *tenantlink.
 	if err := s.audit(ctx, tx, p, "task.update", t, detail); err != nil {
 		return nil, err
 	}
-	t.ScheduleText, t.Status = t.Schedule.String(), t.status()
+	t.ScheduleText, t.Status = t.Schedule.String(), t.StatusText()
 	if rawSecret != "" {
 		t.WebhookURL = s.webhookURL(t.ID, rawSecret)
 	}
@@ -464,7 +343,10 @@ func (s *Scheduler) DeleteTask(ctx context.Context, p *tenantlink.Principal, id 
 	if err != nil {
 		return err
 	}
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM tasks WHERE id = $1`, id); err != nil {
+	if err := s.cfg.Store.DeleteTask(ctx, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return notFoundTask(id)
+		}
 		return fmt.Errorf("jobs: delete task: %w", err)
 	}
 	return s.audit(ctx, nil, p, "task.delete", t, t.Name)
@@ -514,7 +396,7 @@ func (s *Scheduler) SetGroupSyncIn(ctx context.Context, tx store.Store, p *tenan
 
 // GroupDeleted removes a deleted group's sync task.
 func (s *Scheduler) GroupDeleted(ctx context.Context, groupID string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM tasks WHERE kind = $1 AND target = $2`, KindSync, groupID); err != nil {
+	if _, err := s.cfg.Store.DeleteTasksFor(ctx, KindSync, groupID); err != nil {
 		return fmt.Errorf("jobs: delete task of group %s: %w", groupID, err)
 	}
 	return nil

@@ -24,19 +24,9 @@ type Service struct {
 	Logger      *slog.Logger
 }
 
-func (s *Service) now() time.Time {
-	if s.Now == nil {
-		return time.Now()
-	}
-	return s.Now()
-}
+func (s *Service) now() time.Time { return tenantlink.Now(s.Now) }
 
-func (s *Service) log() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
-}
+func (s *Service) log() *slog.Logger { return tenantlink.LoggerOr(s.Logger) }
 
 // CanDesign reports whether p may create, change and delete processes
 // and see everybody's instances.

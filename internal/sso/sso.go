@@ -116,19 +116,9 @@ func (s *Service) limiter() *auth.Limiter {
 	return s.Limiter
 }
 
-func (s *Service) now() time.Time {
-	if s.Now == nil {
-		return time.Now()
-	}
-	return s.Now()
-}
+func (s *Service) now() time.Time { return tenantlink.Now(s.Now) }
 
-func (s *Service) log() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
-}
+func (s *Service) log() *slog.Logger { return tenantlink.LoggerOr(s.Logger) }
 
 func requireAdmin(p *tenantlink.Principal, what string) error {
 	if p == tenantlink.System || p.Has(tenantlink.RoleAdministrator) {

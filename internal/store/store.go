@@ -208,6 +208,24 @@ type Store interface {
 	ListTasksByTarget(ctx context.Context, kind string, targets []string) ([]*TaskRef, error)
 	DisableTasks(ctx context.Context, ids []string, at time.Time) (int, error)
 
+	// More scheduled tasks: the list, deletion, the ticker's due tasks
+	// and run outcomes. ListTasks orders by name then id. DeleteTask
+	// returns ErrNotFound for an unknown id; DeleteTasksFor deletes the
+	// tasks of kind for target and says how many. DueTasks returns the
+	// enabled tasks whose next run is at or before now, earliest first.
+	// AdvanceTask moves a task's next run from due to next (nil: none) only
+	// where it still holds due, and reports whether it did, so one
+	// replica's tick wins. RecordTaskRun stores a run's outcome (time,
+	// status, message); MarkTaskQueued sets the last status to RunQueued
+	// unless it is RunRunning. Both ignore an unknown id.
+	ListTasks(ctx context.Context) ([]*Task, error)
+	DeleteTask(ctx context.Context, id string) error
+	DeleteTasksFor(ctx context.Context, kind, target string) (int, error)
+	DueTasks(ctx context.Context, now time.Time) ([]*Task, error)
+	AdvanceTask(ctx context.Context, id string, due time.Time, next *time.Time) (bool, error)
+	RecordTaskRun(ctx context.Context, id string, at time.Time, status, message string) error
+	MarkTaskQueued(ctx context.Context, id string) error
+
 	// InTx runs fn in one transaction: fn's Store sees and makes changes
 	// that commit together when fn returns nil and roll back otherwise
 	// (including on panic). InTx on fn's Store joins the same transaction.
@@ -345,8 +363,10 @@ type SyncMemberFilter struct {
 	Limit     int      // 0 = no limit
 }
 
-// Sync run statuses.
+// Sync run statuses, also a scheduled task's last-run status (with
+// RunQueued while its job waits for a worker): the one vocabulary.
 const (
+	RunQueued    = "queued"
 	RunRunning   = "running"
 	RunSucceeded = "succeeded"
 	RunFailed    = "failed"

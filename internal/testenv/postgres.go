@@ -74,7 +74,7 @@ func PostgresDSN(tb testing.TB) string {
 			pg.err = err
 			return
 		}
-		pg.name, pg.dsn = name, withDatabase(pg.admin, name, nil)
+		pg.name, pg.dsn = name, WithDatabase(pg.admin, name, nil)
 	})
 	if pg.err != nil {
 		tb.Fatalf("PostgreSQL at TENANTLINK_TEST_POSTGRES (default %s) is not usable: %v\nRun `make test`, which starts it.", DefaultPostgres, pg.err)
@@ -88,7 +88,7 @@ func PostgresDSN(tb testing.TB) string {
 	if _, err := db.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
 		tb.Fatalf("testenv: create schema: %v", err)
 	}
-	return withDatabase(pg.dsn, "", map[string]string{"search_path": schema})
+	return WithDatabase(pg.dsn, "", map[string]string{"search_path": schema})
 }
 
 // PostgresDatabase creates a database of its own for one test (for
@@ -116,10 +116,12 @@ func PostgresDatabase(tb testing.TB) string {
 			tb.Errorf("testenv: drop database %s: %v", name, err)
 		}
 	})
-	return withDatabase(admin, name, nil)
+	return WithDatabase(admin, name, nil)
 }
 
-func withDatabase(dsn, name string, params map[string]string) string {
+// WithDatabase returns dsn naming database name (when not empty) with
+// params added to its query: PostgreSQL scratch databases and schemas.
+func WithDatabase(dsn, name string, params map[string]string) string {
 	u, err := url.Parse(dsn)
 	if err != nil {
 		return dsn

@@ -3,7 +3,7 @@ package web
 import (
 	"net/http"
 
-	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/jobs/tasks"
 )
 
 func (s *Server) registerTasks(d SyncAPI) {
@@ -16,7 +16,7 @@ func (s *Server) registerTasks(d SyncAPI) {
 		return WriteJSON(w, 200, map[string]any{"value": list})
 	})
 	s.api("POST", "/api/v1/tasks", "Create a scheduled task ({\"kind\":\"sync\",\"target\":\"<group id>\",\"schedule\":{…}}); the answer's webhookUrl is shown once.", false, func(w http.ResponseWriter, r *http.Request) error {
-		var in jobs.TaskInput
+		var in tasks.TaskInput
 		if err := DecodeJSON(w, r, &in); err != nil {
 			return err
 		}
@@ -34,7 +34,7 @@ func (s *Server) registerTasks(d SyncAPI) {
 		return WriteJSON(w, 200, task)
 	})
 	s.api("PATCH", "/api/v1/tasks/{id}", "Change a task's name, schedule or enabled flag; {\"rotateWebhook\":true} issues a new webhook URL (shown once).", false, func(w http.ResponseWriter, r *http.Request) error {
-		var in jobs.TaskInput
+		var in tasks.TaskInput
 		if err := DecodeJSON(w, r, &in); err != nil {
 			return err
 		}

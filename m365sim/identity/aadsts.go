@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -205,5 +204,3 @@ func sortedFields(q url.Values) []field {
 	sortFields(out)
 	return out
 }
-
-func lowerTrim(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

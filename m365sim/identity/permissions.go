@@ -183,15 +183,6 @@ func parseScopes(raw string) scopeRequest {
 	return r
 }
 
-func (r scopeRequest) hasOIDC(s string) bool {
-	for _, x := range r.oidc {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 // appPermissions returns what "/.default" stands for for app a.
 func appPermissions(a App) (delegated, application []string) {
 	if len(a.DelegatedPermissions) == 0 && len(a.ApplicationPermissions) == 0 {

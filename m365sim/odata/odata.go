@@ -62,29 +62,8 @@ func unsupported(msg string) *Error {
 // depend on request headers or on the entity's property set rather than on the
 // expression. Messages are Graph's own (aad-advanced-queries.md, issues).
 
-// ErrSearchNeedsConsistencyLevel is $search sent without ConsistencyLevel: eventual.
-func ErrSearchNeedsConsistencyLevel() *Error {
-	return unsupported("Request with $search query parameter only works through MSGraph with a special request header: 'ConsistencyLevel: eventual'")
-}
-
 // ErrUnsupportedQuery is an advanced-only query sent without ConsistencyLevel: eventual and $count=true.
 func ErrUnsupportedQuery() *Error { return unsupported("Unsupported Query.") }
-
-// ErrCountNotSupported is the /$count segment without ConsistencyLevel: eventual.
-func ErrCountNotSupported() *Error {
-	return &Error{Status: http.StatusBadRequest, Code: CodeRequestBadRequest, Message: "$count is not currently supported."}
-}
-
-// ErrPropertyNotFilterable is a filter on a property (or with an operator) the
-// entity does not support, e.g. ErrPropertyNotFilterable("companyName", "User").
-func ErrPropertyNotFilterable(property, resource string) *Error {
-	return unsupported(fmt.Sprintf("Unsupported or invalid query filter clause specified for property '%s' of resource '%s'.", property, resource))
-}
-
-// ErrFilterNotIndexed is a filter on a property outside the advanced-query index.
-func ErrFilterNotIndexed() *Error {
-	return unsupported("The request uses a filter property that is not indexed")
-}
 
 // ErrOperatorNotSupported names an operator by Graph's internal name, as in
 // "Unsupported property filter clause operator 'NotEqualsMatch'." (ne without

@@ -190,18 +190,6 @@ func (c *lruStmts) close() {
 	c.m, c.order = nil, nil
 }
 
-func chunks[T any](s []T, size int) [][]T {
-	var out [][]T
-	for len(s) > size {
-		out = append(out, s[:size])
-		s = s[size:]
-	}
-	if len(s) > 0 {
-		out = append(out, s)
-	}
-	return out
-}
-
 func strArgs(prefix []any, ss []string) []any {
 	args := append(make([]any, 0, len(prefix)+len(ss)), prefix...)
 	for _, s := range ss {
@@ -215,7 +203,7 @@ func strArgs(prefix []any, ss []string) []any {
 func (db *DB) UpsertImportedUsers(ctx context.Context, datasource string, users []*tenantlink.User) ([]store.ImportOutcome, error) {
 	out := make([]store.ImportOutcome, 0, len(users))
 	err := db.withTx(ctx, func(tx *DB) error {
-		for _, part := range chunks(users, maxBatch) {
+		for part := range slices.Chunk(users, maxBatch) {
 			o, err := tx.upsertImported(ctx, datasource, part)
 			if err != nil {
 				return err
@@ -568,7 +556,7 @@ func (db *DB) AddGroupMembers(ctx context.Context, groupID string, userIDs []str
 		if maxPos.Valid {
 			next = int(maxPos.Int64) + 1
 		}
-		for _, part := range chunks(dedupe(userIDs), maxBatch) {
+		for part := range slices.Chunk(dedupe(userIDs), maxBatch) {
 			var res sql.Result
 			var err error
 			if tx.dialect == DialectPostgres {
@@ -642,7 +630,7 @@ func dedupe(ids []string) []string {
 func (db *DB) execIn(ctx context.Context, op, query string, fixed []any, ids []string) (int, error) {
 	total := 0
 	err := db.withTx(ctx, func(tx *DB) error {
-		for _, part := range chunks(dedupe(ids), maxBatch) {
+		for part := range slices.Chunk(dedupe(ids), maxBatch) {
 			res, err := tx.bulkExec(ctx, query+inList(len(fixed)+1, len(part))+`)`, strArgs(fixed, part)...)
 			if err != nil {
 				return fmt.Errorf("sqlstore: %s: %w", op, err)
@@ -766,7 +754,7 @@ func (db *DB) MarkSyncMembers(ctx context.Context, groupID, mark string, members
 				return err
 			}
 		}
-		for _, part := range chunks(members, maxBatch) {
+		for part := range slices.Chunk(members, maxBatch) {
 			args := make([]any, 0, 4*len(part))
 			var objs, users []string
 			seen := make(map[string]bool, len(part))
@@ -1040,7 +1028,7 @@ func derefTime(t *time.Time) time.Time {
 // sync_members_user index (migration 0010).
 func (db *DB) SyncTrackedElsewhere(ctx context.Context, groupID string, userIDs []string) ([]string, error) {
 	out := []string{}
-	for _, part := range chunks(dedupe(userIDs), maxBatch) {
+	for part := range slices.Chunk(dedupe(userIDs), maxBatch) {
 		q, args := `SELECT DISTINCT user_id FROM sync_members WHERE group_id <> $1 AND mark NOT LIKE 'gone:%'
 			AND user_id IN (`+inList(2, len(part))+`)`, strArgs([]any{groupID}, part)
 		if db.dialect == DialectPostgres {

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"maps"
-	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -23,6 +22,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 	"github.com/tenantlink/tenantlink/internal/store/storetest"
+	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
 const defaultPostgres = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
@@ -55,22 +55,6 @@ func postgresAdminDSN() string {
 	return defaultPostgres
 }
 
-func withDatabase(dsn, name string, params map[string]string) string {
-	u, err := url.Parse(dsn)
-	if err != nil {
-		return dsn
-	}
-	if name != "" {
-		u.Path = "/" + name
-	}
-	q := u.Query()
-	for k, v := range params {
-		q.Set(k, v)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
-}
-
 // postgresDB returns the DSN of a database owned by this test run. An
 // unreachable server fails the test: the PostgreSQL backend must be tested.
 func postgresDB(tb testing.TB) string {
@@ -95,7 +79,7 @@ func postgresDB(tb testing.TB) string {
 			return
 		}
 		pg.name = name
-		pg.dsn = withDatabase(pg.admin, name, nil)
+		pg.dsn = testenv.WithDatabase(pg.admin, name, nil)
 	})
 	if pg.err != nil {
 		tb.Fatalf("PostgreSQL at TENANTLINK_TEST_POSTGRES (default %s) is not usable: %v\n"+
@@ -119,7 +103,7 @@ func postgresSchema(tb testing.TB) string {
 	if _, err := db.ExecContext(context.Background(), "CREATE SCHEMA "+schema); err != nil {
 		tb.Fatalf("create schema: %v", err)
 	}
-	return withDatabase(dsn, "", map[string]string{"search_path": schema})
+	return testenv.WithDatabase(dsn, "", map[string]string{"search_path": schema})
 }
 
 func dropDatabase(admin, name string) error {

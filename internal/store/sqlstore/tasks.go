@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/tenantlink/tenantlink/internal/store"
 )
@@ -82,6 +83,93 @@ func (db *DB) UpdateTask(ctx context.Context, t *store.Task) error {
 	}
 	if err := mustAffect(res, "update task"); err != nil {
 		return notFoundOr(err, "no scheduled task %q", t.ID)
+	}
+	return nil
+}
+
+func (db *DB) queryTasks(ctx context.Context, op, where string, args ...any) ([]*store.Task, error) {
+	rows, err := db.query(ctx, `SELECT `+taskColumns+` FROM tasks `+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	defer rows.Close()
+	out := []*store.Task{}
+	for rows.Next() {
+		t, err := db.scanTask(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlstore: %s: %w", op, err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: %s: %w", op, err)
+	}
+	return out, nil
+}
+
+// ListTasks returns every scheduled task by name.
+func (db *DB) ListTasks(ctx context.Context) ([]*store.Task, error) {
+	return db.queryTasks(ctx, "list tasks", `ORDER BY name, id`)
+}
+
+// DueTasks returns the enabled tasks whose next run is at or before now.
+func (db *DB) DueTasks(ctx context.Context, now time.Time) ([]*store.Task, error) {
+	return db.queryTasks(ctx, "find due tasks", `WHERE enabled = $1 AND next_run IS NOT NULL AND next_run <= $2 ORDER BY next_run, id`,
+		true, db.ts(now))
+}
+
+// DeleteTask deletes one task.
+func (db *DB) DeleteTask(ctx context.Context, id string) error {
+	res, err := db.exec(ctx, `DELETE FROM tasks WHERE id = $1`, id)
+	if err != nil {
+		return fmt.Errorf("sqlstore: delete task: %w", err)
+	}
+	if err := mustAffect(res, "delete task"); err != nil {
+		return notFoundOr(err, "no scheduled task %q", id)
+	}
+	return nil
+}
+
+// DeleteTasksFor deletes the tasks of kind for target.
+func (db *DB) DeleteTasksFor(ctx context.Context, kind, target string) (int, error) {
+	res, err := db.exec(ctx, `DELETE FROM tasks WHERE kind = $1 AND target = $2`, kind, target)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete tasks of %s: %w", target, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: delete tasks of %s: %w", target, err)
+	}
+	return int(n), nil
+}
+
+// AdvanceTask moves a task's next run on from due, if it still holds due.
+func (db *DB) AdvanceTask(ctx context.Context, id string, due time.Time, next *time.Time) (bool, error) {
+	res, err := db.exec(ctx, `UPDATE tasks SET next_run = $1 WHERE id = $2 AND next_run = $3`, db.tsPtr(next), id, db.ts(due))
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: plan next run of task %s: %w", id, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: plan next run of task %s: %w", id, err)
+	}
+	return n > 0, nil
+}
+
+// RecordTaskRun stores a run's outcome on its task.
+func (db *DB) RecordTaskRun(ctx context.Context, id string, at time.Time, status, message string) error {
+	if _, err := db.exec(ctx, `UPDATE tasks SET last_run_at = $1, last_status = $2, last_message = $3 WHERE id = $4`,
+		db.ts(at), status, message, id); err != nil {
+		return fmt.Errorf("sqlstore: record run of task %s: %w", id, err)
+	}
+	return nil
+}
+
+// MarkTaskQueued shows a queued run without hiding a running one.
+func (db *DB) MarkTaskQueued(ctx context.Context, id string) error {
+	if _, err := db.exec(ctx, `UPDATE tasks SET last_status = $1 WHERE id = $2 AND last_status <> $3`,
+		store.RunQueued, id, store.RunRunning); err != nil {
+		return fmt.Errorf("sqlstore: mark task %s queued: %w", id, err)
 	}
 	return nil
 }

@@ -15,7 +15,7 @@ import (
 // one of targets, ordered by name.
 func (db *DB) ListTasksByTarget(ctx context.Context, kind string, targets []string) ([]*store.TaskRef, error) {
 	out := []*store.TaskRef{}
-	for _, part := range chunks(dedupe(targets), maxBatch) {
+	for part := range slices.Chunk(dedupe(targets), maxBatch) {
 		rows, err := db.query(ctx, `SELECT id, name, kind, target, enabled FROM tasks WHERE kind = $1 AND target IN (`+inList(2, len(part))+`)`,
 			strArgs([]any{kind}, part)...)
 		if err != nil {

@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"SyncRunLiveness", testSyncRunLiveness},
 		{"SyncTrackedElsewhere", testSyncTrackedElsewhere},
 		{"Tasks", testTasks},
+		{"TaskSchedule", testTaskSchedule},
 		{"Processes", testProcesses},
 		{"ProcessInstances", testProcessInstances},
 	} {

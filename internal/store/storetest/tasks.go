@@ -2,6 +2,9 @@ package storetest
 
 import (
 	"testing"
+	"time"
+
+	"github.com/tenantlink/tenantlink"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -56,5 +59,111 @@ func RunTasks(t *testing.T, s store.Store, insert func(t *testing.T, ref store.T
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("after DisableTasks (-want +got):\n%s", diff)
+	}
+}
+
+// testTaskSchedule checks the list, deletion, due tasks, advancing a
+// task's next run once, and recording run outcomes.
+func testTaskSchedule(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	ptr := func(v time.Time) *time.Time { return &v }
+	mk := func(id, name, target string, enabled bool, next *time.Time) *store.Task {
+		task := &store.Task{ID: id, Name: name, Kind: "sync", Target: target, Schedule: []byte(`{"kind":"hourly"}`),
+			Enabled: enabled, WebhookHash: "h-" + id, NextRun: next, CreatedAt: at(1), UpdatedAt: at(1)}
+		must(t, s.CreateTask(ctx, task))
+		return task
+	}
+	a := mk("a", "Sync B", "g-b", true, ptr(at(5)))
+	b := mk("b", "Sync A", "g-a", true, ptr(at(3)))
+	c := mk("c", "Sync C", "g-c", false, ptr(at(2))) // disabled: never due
+	d := mk("d", "Sync D", "g-d", true, nil)         // no next run: never due
+	e := mk("e", "Sync E", "g-e", true, ptr(at(9)))  // not yet due
+
+	list, err := s.ListTasks(ctx)
+	must(t, err)
+	if diff := cmp.Diff([]*store.Task{b, a, c, d, e}, list); diff != "" {
+		t.Errorf("ListTasks (-want +got):\n%s", diff)
+	}
+	due, err := s.DueTasks(ctx, at(5))
+	must(t, err)
+	if diff := cmp.Diff([]*store.Task{b, a}, due); diff != "" {
+		t.Errorf("DueTasks(at 5) (-want +got):\n%s", diff)
+	}
+
+	for _, tc := range []struct {
+		name      string
+		id        string
+		due       time.Time
+		next      *time.Time
+		want      bool
+		wantAfter *time.Time
+	}{
+		{"moves on from the due time", "b", at(3), ptr(at(4)), true, ptr(at(4))},
+		{"a second replica's stale due time changes nothing", "b", at(3), ptr(at(6)), false, ptr(at(4))},
+		{"no next run clears it", "a", at(5), nil, true, nil},
+		{"unknown task", "nope", at(5), ptr(at(6)), false, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ok, err := s.AdvanceTask(ctx, tc.id, tc.due, tc.next)
+			must(t, err)
+			if ok != tc.want {
+				t.Errorf("AdvanceTask = %v, want %v", ok, tc.want)
+			}
+			if tc.id == "nope" {
+				return
+			}
+			got, err := s.GetTask(ctx, tc.id)
+			must(t, err)
+			if diff := cmp.Diff(tc.wantAfter, got.NextRun); diff != "" {
+				t.Errorf("next run (-want +got):\n%s", diff)
+			}
+		})
+	}
+
+	must(t, s.MarkTaskQueued(ctx, "e"))
+	must(t, s.RecordTaskRun(ctx, "d", at(6), store.RunRunning, ""))
+	must(t, s.MarkTaskQueued(ctx, "d")) // running stays running
+	must(t, s.RecordTaskRun(ctx, "nope", at(6), store.RunFailed, "x"))
+	must(t, s.MarkTaskQueued(ctx, "nope"))
+	for _, w := range []struct {
+		id, status, message string
+		at                  *time.Time
+	}{
+		{"e", store.RunQueued, "", nil},
+		{"d", store.RunRunning, "", ptr(at(6))},
+	} {
+		got, err := s.GetTask(ctx, w.id)
+		must(t, err)
+		if got.LastStatus != w.status || got.LastMessage != w.message || !cmp.Equal(got.LastRunAt, w.at) {
+			t.Errorf("task %s last run = %v %q %q, want %v %q %q", w.id, got.LastRunAt, got.LastStatus, got.LastMessage, w.at, w.status, w.message)
+		}
+	}
+	must(t, s.RecordTaskRun(ctx, "d", at(7), store.RunFailed, "Microsoft unreachable"))
+	got, err := s.GetTask(ctx, "d")
+	must(t, err)
+	if got.LastStatus != store.RunFailed || got.LastMessage != "Microsoft unreachable" || !got.LastRunAt.Equal(at(7)) {
+		t.Errorf("after RecordTaskRun: %+v", got)
+	}
+
+	must(t, s.DeleteTask(ctx, "a"))
+	wantErr(t, s.DeleteTask(ctx, "a"), tenantlink.ENOTFOUND, store.ErrNotFound)
+	n, err := s.DeleteTasksFor(ctx, "sync", "g-c")
+	must(t, err)
+	if n != 1 {
+		t.Errorf("DeleteTasksFor deleted %d, want 1", n)
+	}
+	n, err = s.DeleteTasksFor(ctx, "sync", "g-c")
+	must(t, err)
+	if n != 0 {
+		t.Errorf("DeleteTasksFor again deleted %d, want 0", n)
+	}
+	list, err = s.ListTasks(ctx)
+	must(t, err)
+	var ids []string
+	for _, task := range list {
+		ids = append(ids, task.ID)
+	}
+	if diff := cmp.Diff([]string{"b", "d", "e"}, ids); diff != "" {
+		t.Errorf("tasks after deletes (-want +got):\n%s", diff)
 	}
 }

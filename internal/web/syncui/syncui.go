@@ -3,15 +3,13 @@
 // group's page (/groups/{id}) with its Group member sync settings form and
 // run history, whose progress a small script refreshes every 2 s from the
 // runs API. The pages call the same methods as the JSON API (web.SyncAPI,
-// jobs.Scheduler) and work without JavaScript. They use package page's
+// the job scheduler) and work without JavaScript. They use package page's
 // layout and menu and package ui's stylesheet.
 package syncui
 
 import (
-	"context"
 	"embed"
 	"encoding/json"
-	"fmt"
 	"html/template"
 	"log/slog"
 	"net/http"
@@ -21,7 +19,7 @@ import (
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
-	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/jobs/tasks"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/page"
 )
@@ -37,11 +35,7 @@ type Deps struct {
 	Server      *web.Server
 	API         web.SyncAPI
 	DataSources *datasource.Service
-	// Runs lists a group's sync runs, newest first; DryRun runs a sync
-	// that changes nothing.
-	Runs   func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) ([]*groupsync.Run, error)
-	DryRun func(ctx context.Context, p *tenantlink.Principal, groupID string) (*groupsync.Run, error)
-	Logger *slog.Logger
+	Logger      *slog.Logger
 }
 
 type handler struct {
@@ -82,15 +76,15 @@ func (h *handler) render(w http.ResponseWriter, status int, name string, p *page
 	return h.site.Render(w, status, h.pages[name], p)
 }
 
-type tasksData struct{ Tasks []*jobs.Task }
+type tasksData struct{ Tasks []*tasks.Task }
 
 func (h *handler) listTasks(w http.ResponseWriter, r *http.Request) error {
 	p := h.newPage(r, "Scheduled tasks", "tasks", nil)
-	tasks, err := h.API.Tasks.ListTasks(r.Context(), p.Principal)
+	list, err := h.API.Tasks.ListTasks(r.Context(), p.Principal)
 	if err != nil {
 		return err
 	}
-	p.Data = tasksData{Tasks: tasks}
+	p.Data = tasksData{Tasks: list}
 	switch r.URL.Query().Get("done") {
 	case "queued":
 		p.Notices = append(p.Notices, notice{Message: "The run is queued."})
@@ -118,8 +112,8 @@ type option struct{ Value, Label string }
 type groupData struct {
 	Group       *tenantlink.Group
 	Form        tenantlink.SyncSettings
-	Schedule    jobs.Schedule
-	Task        *jobs.Task
+	Schedule    tasks.Schedule
+	Task        *tasks.Task
 	WebhookURL  string
 	DataSources []*tenantlink.DataSource
 	Runs        []*groupsync.Run
@@ -129,25 +123,25 @@ type groupData struct {
 }
 
 var kinds = []option{
-	{jobs.EveryMinutes, "Every N minutes"}, {jobs.Hourly, "Hourly"}, {jobs.Daily, "Daily"}, {jobs.Weekly, "Weekly"},
-	{jobs.Monthly, "Monthly"}, {jobs.Once, "One time"}, {jobs.OnDemand, "On demand (webhook)"},
+	{tasks.EveryMinutes, "Every N minutes"}, {tasks.Hourly, "Hourly"}, {tasks.Daily, "Daily"}, {tasks.Weekly, "Weekly"},
+	{tasks.Monthly, "Monthly"}, {tasks.Once, "One time"}, {tasks.OnDemand, "On demand (webhook)"},
 }
 
 var weekdayNames = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 
 // groupData loads what the group page shows; form, when non-nil, is the
 // submitted settings to show back after a refusal.
-func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSettings, sched *jobs.Schedule) (*groupData, error) {
+func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSettings, sched *tasks.Schedule) (*groupData, error) {
 	ctx := r.Context()
 	p := web.PrincipalFrom(ctx)
 	g, err := h.API.Directory.GetGroup(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
-	d := &groupData{Group: g, Kinds: kinds, Weekdays: weekdayNames, Schedule: jobs.DefaultSchedule()}
+	d := &groupData{Group: g, Kinds: kinds, Weekdays: weekdayNames, Schedule: tasks.DefaultSchedule()}
 	if g.Sync != nil {
 		d.Form = *g.Sync
-		if s, err := jobs.ParseSchedule(g.Sync.Schedule); err == nil {
+		if s, err := tasks.ParseSchedule(g.Sync.Schedule); err == nil {
 			d.Schedule = s
 		}
 	}
@@ -160,13 +154,11 @@ func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSet
 	if d.Task, err = h.API.Tasks.TaskForGroup(ctx, p, g.ID); err != nil {
 		return nil, err
 	}
-	if d.DataSources, err = h.DataSources.Store.ListDataSources(ctx, ""); err != nil {
-		return nil, fmt.Errorf("list data sources: %w", err)
+	if d.DataSources, err = h.API.Sync.SourceChoices(ctx, p); err != nil {
+		return nil, err
 	}
-	if h.Runs != nil {
-		if d.Runs, err = h.Runs(ctx, p, g.ID, 20); err != nil {
-			return nil, err
-		}
+	if d.Runs, err = h.API.Sync.Runs(ctx, p, g.ID, 20); err != nil {
+		return nil, err
 	}
 	return d, nil
 }
@@ -194,8 +186,8 @@ func (h *handler) showGroup(w http.ResponseWriter, r *http.Request) error {
 // scheduleFromForm reads the schedule fields; only the chosen kind's
 // fields are kept, so hidden leftovers of another kind do not make the
 // schedule invalid.
-func scheduleFromForm(r *http.Request) (jobs.Schedule, error) {
-	s := jobs.Schedule{Kind: r.PostFormValue("kind"), TimeZone: strings.TrimSpace(r.PostFormValue("timeZone"))}
+func scheduleFromForm(r *http.Request) (tasks.Schedule, error) {
+	s := tasks.Schedule{Kind: r.PostFormValue("kind"), TimeZone: strings.TrimSpace(r.PostFormValue("timeZone"))}
 	num := func(name string) (int, error) {
 		v := strings.TrimSpace(r.PostFormValue(name))
 		if v == "" {
@@ -209,18 +201,18 @@ func scheduleFromForm(r *http.Request) (jobs.Schedule, error) {
 	}
 	var err error
 	switch s.Kind {
-	case jobs.EveryMinutes:
+	case tasks.EveryMinutes:
 		s.Every, err = num("every")
-	case jobs.Hourly:
+	case tasks.Hourly:
 		s.Minute, err = num("minute")
-	case jobs.Daily:
+	case tasks.Daily:
 		s.Time, s.WeekdaysOnly = strings.TrimSpace(r.PostFormValue("time")), r.PostFormValue("weekdaysOnly") != ""
-	case jobs.Weekly:
+	case tasks.Weekly:
 		s.Time, s.Weekday = strings.TrimSpace(r.PostFormValue("time")), r.PostFormValue("weekday")
-	case jobs.Monthly:
+	case tasks.Monthly:
 		s.Time = strings.TrimSpace(r.PostFormValue("time"))
 		s.Day, err = num("day")
-	case jobs.Once:
+	case tasks.Once:
 		s.At = strings.TrimSpace(r.PostFormValue("at"))
 	}
 	if err != nil {
@@ -242,8 +234,8 @@ func (h *handler) saveGroupSync(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		raw, _ := json.Marshal(sched)
 		in.Schedule = raw
-		var v *web.GroupSyncView
-		v, err = h.API.SaveGroupSync(r.Context(), web.PrincipalFrom(r.Context()), id, in)
+		var v *groupsync.Settings
+		v, err = h.API.Sync.SaveSettings(r.Context(), web.PrincipalFrom(r.Context()), id, in)
 		if err == nil {
 			if v.Task != nil && v.Task.WebhookURL != "" {
 				// The secret is shown once: render instead of redirecting,
@@ -260,7 +252,7 @@ func (h *handler) saveGroupSync(w http.ResponseWriter, r *http.Request) error {
 	return h.renderGroup(w, r, id, &in, &sched, "", tenantlink.ErrorMessage(err), true)
 }
 
-func (h *handler) renderGroup(w http.ResponseWriter, r *http.Request, id string, form *tenantlink.SyncSettings, sched *jobs.Schedule, webhook, msg string, isErr bool) error {
+func (h *handler) renderGroup(w http.ResponseWriter, r *http.Request, id string, form *tenantlink.SyncSettings, sched *tasks.Schedule, webhook, msg string, isErr bool) error {
 	d, err := h.groupData(r, id, form, sched)
 	if err != nil {
 		return err
@@ -281,10 +273,7 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 	p := web.PrincipalFrom(r.Context())
 	mode := r.PostFormValue("mode")
 	if mode == "dry" {
-		if h.DryRun == nil {
-			return tenantlink.Errorf(tenantlink.EUNAVAILABLE, "dry runs are not available in this build")
-		}
-		run, err := h.DryRun(r.Context(), p, id)
+		run, err := h.API.Sync.DryRun(r.Context(), p, id, false)
 		if refused(err) {
 			return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
 		}
@@ -327,10 +316,7 @@ func refused(err error) bool {
 
 func (h *handler) stopGroupSyncRun(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	if h.API.Stop == nil {
-		return tenantlink.Errorf(tenantlink.EUNAVAILABLE, "stopping sync runs is not available in this build")
-	}
-	_, err := h.API.Stop(r.Context(), web.PrincipalFrom(r.Context()), id, r.PathValue("runId"))
+	_, err := h.API.Sync.Stop(r.Context(), web.PrincipalFrom(r.Context()), id, r.PathValue("runId"))
 	if refused(err) {
 		return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
 	}

@@ -1,11 +1,9 @@
 package ui
 
 import (
-	"fmt"
 	"net/http"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/web"
 )
 
@@ -23,22 +21,17 @@ type securityData struct {
 
 // loadSecurity reads the settings through the service (which checks that
 // the caller administers the data source), then the directory's users and
-// groups to choose from. Those are read from the store directly: the
-// directory service lists users to Administrators only, but a connection
+// groups to choose from (datasource.SecurityChoices: a connection
 // administrator holding just Manage datasources must be able to choose
-// them here, and the service call above has already authorized that.
+// them here, though the directory lists users to Administrators only).
 func (h *handler) loadSecurity(r *http.Request, ds *tenantlink.DataSource) (*securityData, error) {
 	sec, err := h.DataSources.GetSecurity(r.Context(), web.PrincipalFrom(r.Context()), ds.ID)
 	if err != nil {
 		return nil, err
 	}
-	users, err := h.Directory.Store.ListUsers(r.Context(), store.UserFilter{})
+	users, groups, err := h.DataSources.SecurityChoices(r.Context(), web.PrincipalFrom(r.Context()), ds.ID)
 	if err != nil {
-		return nil, fmt.Errorf("list users for security settings: %w", err)
-	}
-	groups, err := h.Directory.Store.ListGroups(r.Context())
-	if err != nil {
-		return nil, fmt.Errorf("list groups for security settings: %w", err)
+		return nil, err
 	}
 	return &securityData{DS: ds, Security: sec, Users: users, Groups: groups, CSRF: web.CSRFToken(r.Context())}, nil
 }

@@ -70,6 +70,13 @@ func TestBrowserGroupSyncFromTheUI(t *testing.T) {
 		chromedp.WaitVisible(xp(`//table[@id="sync-runs"]//tr[@data-status="succeeded"]`)),
 	)
 	screenshot(t, ctx, "group-sync-run.png", false)
+	// Live rows (drawn by sync.js) show times like every page: a <time
+	// data-local> in the browser's zone, the UTC text as its tooltip.
+	live := read(t, ctx, "a live run's start", chromedp.Evaluate[string](
+		`(function(){var e=document.querySelector('#sync-runs tr[data-status="succeeded"] time[data-local]');return e?e.textContent+"|"+e.title:"";})()`))
+	if text, title, _ := strings.Cut(live, "|"); strings.Contains(text, "UTC") || !strings.Contains(text, ", ") || !strings.HasSuffix(title, " UTC") {
+		t.Errorf("live run start shown as %q (tooltip %q), want the local format like 2 Dec 2026, 16:53 with the UTC time as tooltip", text, title)
+	}
 
 	run(t, ctx, "the imported members on the group's page",
 		chromedp.Click(xp(`//a[normalize-space()="Name, roles and members"]`)),

@@ -7,10 +7,24 @@
   if (!table) { return; }
   var url = table.getAttribute("data-runs-url");
   var body = table.tBodies[0];
-  function when(s) {
-    if (!s) { return ""; }
+  var months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+  function two(n) { return (n < 10 ? "0" : "") + n; }
+  // timeCell renders a time as the server does (page.Time): a <time
+  // data-local> with its UTC text, which page.js shows in the viewer's
+  // zone, so live rows use the one date format.
+  function timeCell(tr, s) {
+    var td = document.createElement("td");
+    tr.appendChild(td);
+    if (!s) { return td; }
     var d = new Date(s);
-    return d.toISOString().replace("T", " ").slice(0, 16) + " UTC";
+    if (isNaN(d.getTime())) { return td; }
+    var t = document.createElement("time");
+    t.setAttribute("data-local", "");
+    t.setAttribute("datetime", d.toISOString().replace(/\.\d+Z$/, "Z"));
+    t.textContent = d.getUTCDate() + " " + months[d.getUTCMonth()] + " " + d.getUTCFullYear() + ", " +
+      two(d.getUTCHours()) + ":" + two(d.getUTCMinutes()) + " UTC";
+    td.appendChild(t);
+    return td;
   }
   function cell(tr, text) {
     var td = document.createElement("td");
@@ -51,13 +65,14 @@
       var tr = document.createElement("tr");
       tr.setAttribute("data-status", r.status);
       var c = r.counts || {};
-      cell(tr, when(r.startedAt));
-      cell(tr, when(r.finishedAt));
+      timeCell(tr, r.startedAt);
+      timeCell(tr, r.finishedAt);
       var st = cell(tr, r.status + (r.dryRun ? " (dry run)" : ""));
       if (r.status === "running") { st.appendChild(stopForm(r)); }
       [c.created, c.updated, c.unchanged, c.disabled, c.removed, c.leftGroup, c.skipped].forEach(function (n) { cell(tr, String(n || 0)); });
       cell(tr, (r.errors || []).join(" "));
       body.appendChild(tr);
+      if (window.tenantlinkLocalTimes) { window.tenantlinkLocalTimes(tr); }
     });
   }
   function going() {

@@ -1,4 +1,4 @@
-package jobs
+package tasks
 
 import (
 	"encoding/json"
@@ -146,7 +146,7 @@ func TestParseSchedule(t *testing.T) {
 		{"day 32", `{"kind":"monthly","day":32,"time":"09:00"}`, Schedule{}, `schedule: day must be a day of the month from 1 to 31, not 32`},
 		{"bad zone", `{"kind":"hourly","timeZone":"Mars/Olympus"}`, Schedule{}, `schedule: unknown time zone "Mars/Olympus" (use an IANA name such as Europe/Dublin)`},
 		{"bad once", `{"kind":"once","at":"soon"}`, Schedule{}, `schedule: at must be a date and time such as 2026-05-01T09:00 or an RFC 3339 time, not "soon"`},
-		{"not an object", `"hourly"`, Schedule{}, `schedule: cannot unmarshal string into Go value of type jobs.Schedule`},
+		{"not an object", `"hourly"`, Schedule{}, `schedule: must be a JSON object, not a string`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,7 +1,8 @@
-package jobs
+package tasks
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,7 +11,7 @@ import (
 	"github.com/tenantlink/tenantlink"
 )
 
-// Schedule kinds (kianda-digest.md section 4: one time, minutes, hourly,
+// Schedule kinds (one time, every N minutes, hourly,
 // daily with a week-days-only option, weekly, monthly, on demand).
 const (
 	EveryMinutes = "minutes"
@@ -59,6 +60,10 @@ func ParseSchedule(raw json.RawMessage) (Schedule, error) {
 	dec.DisallowUnknownFields()
 	var s Schedule
 	if err := dec.Decode(&s); err != nil {
+		if te, ok := errors.AsType[*json.UnmarshalTypeError](err); ok && te.Field == "" {
+			// Not an object: say so without naming a Go type.
+			return Schedule{}, tenantlink.Errorf(tenantlink.EINVALID, "schedule: must be a JSON object, not a %s", te.Value)
+		}
 		return Schedule{}, tenantlink.Errorf(tenantlink.EINVALID, "schedule: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if err := s.Validate(); err != nil {
