@@ -52,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Tasks", testTasks},
 		{"Processes", testProcesses},
 		{"ProcessInstances", testProcessInstances},
+		{"GraphSubscriptions", testGraphSubscriptions},
+		{"ProcessedEvents", testProcessedEvents},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
