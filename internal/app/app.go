@@ -25,6 +25,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/jobs"
 	"github.com/tenantlink/tenantlink/internal/metrics"
 	"github.com/tenantlink/tenantlink/internal/process"
+	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/secrets"
 	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/store"
@@ -150,6 +151,7 @@ type App struct {
 	Jobs        *jobs.Scheduler
 	Processes   *process.Service
 	SSO         *sso.Service
+	Realtime    *realtime.Service
 
 	srv *http.Server
 	ln  net.Listener // opened by Open when Addr asks for any free port
@@ -277,11 +279,14 @@ func (a *App) openJobs(ctx context.Context) error {
 		},
 		RunAlive:   a.GroupSync.Alive,
 		StaleAfter: a.GroupSync.StaleWindow(),
+		Register:   a.openRealtime().Register,
 	})
 	if err != nil {
 		return err
 	}
 	a.Jobs = sched
+	a.Realtime.Queue = sched
+	a.Web.RegisterGraphHooks(a.Realtime)
 	a.Directory.GroupDeleted = sched.GroupDeleted
 	a.Directory.GroupRenamed = func(ctx context.Context, p *tenantlink.Principal, groupID, name string) error {
 		t, err := sched.TaskForGroup(ctx, p, groupID)
@@ -306,6 +311,7 @@ func (a *App) openJobs(ctx context.Context) error {
 		Stop: func(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (any, error) {
 			return gs.Stop(ctx, p, groupID, runID)
 		},
+		Saved: a.realtimeSaved,
 	}
 	a.Web.RegisterSync(api)
 	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Runs: gs.Runs,
@@ -379,6 +385,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		if err := a.Jobs.Start(ctx); err != nil {
 			return err
 		}
+		go a.Realtime.Run(ctx)
 	}
 	errc := make(chan error, 2)
 	var msrv *http.Server

@@ -33,6 +33,9 @@ type SyncAPI struct {
 	// Stop stops a running sync run of the group (Administrator only)
 	// and returns its record.
 	Stop func(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (any, error)
+	// Saved is told a group's sync settings were stored (package
+	// realtime brings the data source's subscriptions in step); nil: no one.
+	Saved func(ctx context.Context, groupID string, s *tenantlink.SyncSettings)
 }
 
 // RegisterSync registers the scheduled task, webhook and group sync
@@ -166,6 +169,9 @@ func (d SyncAPI) SaveGroupSync(ctx context.Context, p *tenantlink.Principal, gro
 			return nil, err
 		}
 		return nil, fmt.Errorf("set sync settings: %w", err)
+	}
+	if d.Saved != nil {
+		d.Saved(ctx, g.ID, g.Sync)
 	}
 	return &GroupSyncView{GroupID: g.ID, Settings: g.Sync, Task: t}, nil
 }
