@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/jobs"
 	"github.com/tenantlink/tenantlink/internal/realtime"
 )
 
@@ -19,6 +20,10 @@ func (a *App) openRealtime() *realtime.Service {
 		Store: a.DB, Connectors: a.DataSources.Connectors, Credentials: a.DataSources.Credentials(),
 		PublicURL: cfg.PublicURL, Now: cfg.Now, Logger: cfg.Logger.With("service", "realtime"),
 		Window: envDuration("TENANTLINK_REALTIME_WINDOW"), Interval: envDuration("TENANTLINK_REALTIME_INTERVAL"),
+	}
+	a.Realtime.Sync = func(ctx context.Context, groupID string) error {
+		_, err := a.runSync(ctx, jobs.SyncRequest{GroupID: groupID, Trigger: realtime.TriggerRealtime})
+		return err
 	}
 	a.Realtime.Metrics = a.Metrics.RegisterRealtime(a.Realtime.Counts)
 	return a.Realtime

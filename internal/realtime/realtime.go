@@ -28,7 +28,6 @@ import (
 	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/connector"
 	"github.com/tenantlink/tenantlink/internal/directory"
-	"github.com/tenantlink/tenantlink/internal/jobs"
 	"github.com/tenantlink/tenantlink/internal/metrics"
 	"github.com/tenantlink/tenantlink/internal/store"
 )
@@ -67,6 +66,10 @@ type Service struct {
 	// attempt (default 5 min), so a quota or a refused permission costs
 	// one request per interval, not per tick.
 	RetryFailed time.Duration
+	// Sync runs one incremental sync of a group to its end (package
+	// groupsync through package app, trigger "realtime"); ECONFLICT means
+	// a run of the group is going.
+	Sync func(ctx context.Context, groupID string) error
 	// Interval is how often each replica queues the maintenance of every
 	// data source with real-time groups (default 1 min).
 	Interval time.Duration
@@ -174,7 +177,10 @@ func (w *maintainWorker) Work(ctx context.Context, job *river.Job[MaintainArgs])
 // Register adds the maintenance worker to a River worker set
 // (jobs.Config.Register).
 func (s *Service) Register(w *river.Workers) error {
-	return river.AddWorkerSafely(w, &maintainWorker{s: s})
+	if err := river.AddWorkerSafely(w, &maintainWorker{s: s}); err != nil {
+		return err
+	}
+	return river.AddWorkerSafely(w, &syncWorker{s: s})
 }
 
 // QueueMaintain queues the maintenance of a data source's subscriptions.
@@ -616,30 +622,105 @@ func (s *Service) affected(ctx context.Context, ds *tenantlink.DataSource, chang
 	return out, nil
 }
 
-// queueSyncs queues an incremental run of each group at the end of the
-// current window. The job is unique by (group, window), in every state,
-// so a burst of notifications — at any replica — costs one run per
-// window; a notification after the window's run started queues the next
-// window's.
+// SyncArgs is a real-time run of one group, for the window starting at
+// Due. It is unique by (group, window) in every state, so notifications —
+// at any replica — share it until it starts; it never starts before its
+// window, so a burst costs at most one run per window, while a lone change
+// runs at once.
+type SyncArgs struct {
+	GroupID string    `json:"groupId" river:"unique"`
+	Due     time.Time `json:"due" river:"unique"`
+}
+
+// Kind is River's name for the job.
+func (SyncArgs) Kind() string { return "realtime_sync" }
+
+// InsertOpts makes the job unique by its arguments.
+func (SyncArgs) InsertOpts() river.InsertOpts {
+	return river.InsertOpts{MaxAttempts: 5, UniqueOpts: river.UniqueOpts{ByArgs: true}}
+}
+
+type syncWorker struct {
+	river.WorkerDefaults[SyncArgs]
+	s *Service
+}
+
+// conflictWait is how long a real-time run waits, in the job, for the
+// group's running run to end before snoozing (River's snooze goes through
+// its scheduler, which looks every 5 s: too slow for seconds).
+const conflictWait = 2 * time.Minute
+
+func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
+	s := w.s
+	if s.Sync == nil {
+		return river.JobCancel(errors.New("realtime: no sync function"))
+	}
+	if err := sleep(ctx, job.Args.Due.Sub(s.now())); err != nil {
+		return err
+	}
+	start := s.now()
+	for {
+		err := s.Sync(ctx, job.Args.GroupID)
+		switch tenantlink.ErrorCode(err) {
+		case "":
+			return nil
+		case tenantlink.ECONFLICT:
+			if s.now().Sub(start) > conflictWait {
+				return river.JobSnooze(s.window())
+			}
+			if err := sleep(ctx, 100*time.Millisecond); err != nil {
+				return err
+			}
+			continue
+		case tenantlink.EINVALID, tenantlink.ENOTFOUND, tenantlink.EFORBIDDEN:
+			s.log().Info("real-time run not possible", "group", job.Args.GroupID, "err", err)
+			return river.JobCancel(err)
+		}
+		return err
+	}
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// queueSyncs queues a real-time run of each group: the current window's
+// job when it has not started yet (or a new one, which starts at once),
+// else the next window's.
 func (s *Service) queueSyncs(ctx context.Context, groupIDs []string) error {
 	if s.Queue == nil {
 		return nil
 	}
 	w := s.window()
-	due := s.now().Truncate(w).Add(w)
+	start := s.now().Truncate(w)
 	var errs []error
 	for _, id := range groupIDs {
-		res, err := s.Queue.Insert(ctx, jobs.SyncArgs{GroupID: id, Due: due, Trigger: TriggerRealtime},
-			&river.InsertOpts{ScheduledAt: due, UniqueOpts: river.UniqueOpts{ByArgs: true}})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("realtime: queue sync of group %s: %w", id, err))
-			continue
-		}
 		result := "queued"
-		if res.UniqueSkippedAsDuplicate {
-			result = "coalesced"
-		} else {
-			s.log().Debug("real-time sync queued", "group", id, "due", due, "job", res.Job.ID)
+		for j := 0; j < 4; j++ {
+			res, err := s.Queue.Insert(ctx, SyncArgs{GroupID: id, Due: start.Add(time.Duration(j) * w)}, nil)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("realtime: queue sync of group %s: %w", id, err))
+				break
+			}
+			if !res.UniqueSkippedAsDuplicate {
+				s.log().Debug("real-time sync queued", "group", id, "due", start.Add(time.Duration(j)*w), "job", res.Job.ID)
+				break
+			}
+			if st := res.Job.State; st != rivertype.JobStateRunning && st != rivertype.JobStateCompleted &&
+				st != rivertype.JobStateCancelled && st != rivertype.JobStateDiscarded {
+				result = "coalesced" // that job has not read anything yet
+				break
+			}
 		}
 		if s.Metrics != nil {
 			s.Metrics.Enqueued.WithLabelValues(result).Inc()
