@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -36,7 +37,9 @@ type world struct {
 
 func newWorld(t *testing.T, o testenv.Options) *world {
 	t.Helper()
-	t.Setenv("TENANTLINK_REALTIME_WINDOW", "300ms")
+	if os.Getenv("TENANTLINK_REALTIME_WINDOW") == "" {
+		t.Setenv("TENANTLINK_REALTIME_WINDOW", "300ms")
+	}
 	t.Setenv("TENANTLINK_REALTIME_INTERVAL", "1h") // tests drive maintenance themselves
 	o.RunJobs = true
 	if o.Users == 0 {
