@@ -317,7 +317,7 @@ func (a *App) openJobs(ctx context.Context) error {
 	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Runs: gs.Runs,
 		DryRun: func(ctx context.Context, p *tenantlink.Principal, groupID string) (*groupsync.Run, error) {
 			return gs.Run(ctx, p, groupID, groupsync.RunOptions{DryRun: true, Trigger: "manual"})
-		}, Logger: cfg.Logger.With("component", "syncui")})
+		}, Logger: cfg.Logger.With("component", "syncui"), Subscriptions: a.Realtime.States})
 	return nil
 }
 

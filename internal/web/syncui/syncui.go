@@ -22,6 +22,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs"
+	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/page"
 )
@@ -42,6 +43,9 @@ type Deps struct {
 	Runs   func(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) ([]*groupsync.Run, error)
 	DryRun func(ctx context.Context, p *tenantlink.Principal, groupID string) (*groupsync.Run, error)
 	Logger *slog.Logger
+	// Subscriptions lists a data source's real-time subscriptions with
+	// their state (package realtime); nil shows none.
+	Subscriptions func(ctx context.Context, datasourceID string) ([]realtime.State, error)
 }
 
 type handler struct {
@@ -115,6 +119,9 @@ func (h *handler) runTask(w http.ResponseWriter, r *http.Request) error {
 
 type option struct{ Value, Label string }
 
+// shownMembers is how many members the group page lists.
+const shownMembers = 50
+
 type groupData struct {
 	Group       *tenantlink.Group
 	Form        tenantlink.SyncSettings
@@ -126,6 +133,11 @@ type groupData struct {
 	DryRun      *groupsync.Run
 	Kinds       []option
 	Weekdays    []string
+	// Subscriptions are the real-time subscriptions of the sync's data
+	// source; Members the group's first members (emails) and their count.
+	Subscriptions []realtime.State
+	Members       []string
+	MemberCount   int
 }
 
 var kinds = []option{
@@ -166,6 +178,17 @@ func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSet
 	if h.Runs != nil {
 		if d.Runs, err = h.Runs(ctx, p, g.ID, 20); err != nil {
 			return nil, err
+		}
+	}
+	if h.Subscriptions != nil && g.Sync != nil && g.Sync.Realtime && g.Sync.DataSource != "" {
+		if d.Subscriptions, err = h.Subscriptions(ctx, g.Sync.DataSource); err != nil {
+			return nil, err
+		}
+	}
+	d.MemberCount = len(g.Members)
+	for _, id := range g.Members[:min(len(g.Members), shownMembers)] {
+		if u, err := h.API.Directory.GetUser(ctx, p, id); err == nil {
+			d.Members = append(d.Members, u.Email)
 		}
 	}
 	return d, nil
@@ -237,6 +260,7 @@ func (h *handler) saveGroupSync(w http.ResponseWriter, r *http.Request) error {
 		SourceGroup:  r.PostFormValue("sourceGroup"),
 		Override:     r.PostFormValue("override") != "",
 		MissingUsers: r.PostFormValue("missingUsers"),
+		Realtime:     r.PostFormValue("realtime") != "",
 	}
 	sched, err := scheduleFromForm(r)
 	if err == nil {
