@@ -50,8 +50,11 @@ func TestLostAndDuplicatedNotifications(t *testing.T) {
 		w.newMember(t, "gina")
 		waitFor(t, "gina", func() bool { return slices.Contains(w.members(t), "gina") })
 		time.Sleep(time.Second) // let copies arrive and their runs, if any, finish
-		if got := w.runs(t)["realtime"] - before; got > 2 {
-			t.Errorf("real-time runs for one duplicated change = %d, want at most 2", got)
+		// Two notifications (the user, the membership), each sent twice:
+		// one run, plus the next window's when one came while it ran, plus
+		// one more if they straddle a window boundary — never one per copy.
+		if got := w.runs(t)["realtime"] - before; got > 3 {
+			t.Errorf("real-time runs for one duplicated change = %d, want at most 3", got)
 		}
 		want := []string{"alice", "bob", "carol", "dave", "erin", "frank", "gina"}
 		if got := w.members(t); !slices.Equal(got, want) {
@@ -62,7 +65,8 @@ func TestLostAndDuplicatedNotifications(t *testing.T) {
 
 // TestTwoReplicas: two tenantlink instances on one PostgreSQL database;
 // a burst of notifications delivered to both (any replica may receive)
-// costs one or two runs — River's unique jobs dedupe across replicas —
+// costs one or two runs (three if it straddles a window boundary) —
+// River's unique jobs dedupe across replicas —
 // not one per notification.
 func TestTwoReplicas(t *testing.T) {
 	t.Setenv("TENANTLINK_REALTIME_WINDOW", "5s")
@@ -111,8 +115,11 @@ func TestTwoReplicas(t *testing.T) {
 		}
 	}
 	time.Sleep(6 * time.Second) // both windows' runs, if any, have run
-	if got := w.runs(t)["realtime"] - before; got < 1 || got > 2 {
-		t.Errorf("real-time runs for a burst of 40 notifications at two replicas = %d, want 1 or 2", got)
+	// The run the first notification started, the next window's for those
+	// that came while it ran, and one more only if the burst straddled a
+	// window boundary (5 s windows; the burst takes well under a second).
+	if got := w.runs(t)["realtime"] - before; got < 1 || got > 3 {
+		t.Errorf("real-time runs for a burst of 40 notifications at two replicas = %d, want 1 to 3", got)
 	}
 }
 
