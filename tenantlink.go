@@ -92,6 +92,10 @@ type SyncSettings struct {
 	Override     bool            `json:"override"`
 	MissingUsers string          `json:"missingUsers"`
 	Schedule     json.RawMessage `json:"schedule,omitempty"`
+	// Realtime keeps change-notification subscriptions on the data source
+	// so that a change in the tenant starts an incremental run within
+	// seconds (package realtime); the schedule still runs.
+	Realtime bool `json:"realtime,omitempty"`
 }
 
 // Status is a data source's status (docs/SPEC.md §4).

@@ -86,6 +86,9 @@ var accessMatrix = map[string]accessRow{
 	// The webhook's secret is its credential: a wrong one is an unknown
 	// task for everybody, signed in or not.
 	"POST /hooks/tasks/{id}/{secret}": {"404 404 404 404 404 404 404 404", nil},
+	// Change notifications: clientState is the credential; a forged or
+	// unknown notification is answered 202 like any other, for everybody.
+	"POST /hooks/graph/{datasource}": {"202 202 202 202 202 202 202 202", nil},
 	// Everyone reads the audit log; only Administrators see others' entries.
 	"GET /api/v1/audit":        {"401 200 200 200 200 200 200 200", nil},
 	"GET /api/v1/openapi.json": {"200 200 200 200 200 200 200 200", nil},

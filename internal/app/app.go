@@ -26,6 +26,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/jobs/riverdb"
 	"github.com/tenantlink/tenantlink/internal/metrics"
 	"github.com/tenantlink/tenantlink/internal/process"
+	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/secrets"
 	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/store"
@@ -139,6 +140,7 @@ type App struct {
 	Jobs        *jobs.Scheduler
 	Processes   *process.Service
 	SSO         *sso.Service
+	Realtime    *realtime.Service
 
 	srv *http.Server
 	ln  net.Listener // opened by Open when Addr asks for any free port
@@ -263,11 +265,14 @@ func (a *App) openJobs(ctx context.Context) error {
 		},
 		RunAlive:   a.GroupSync.Alive,
 		StaleAfter: a.GroupSync.StaleWindow(),
+		Register:   a.openRealtime().Register,
 	})
 	if err != nil {
 		return err
 	}
 	a.Jobs = sched
+	a.Realtime.Queue = sched
+	a.Web.RegisterGraphHooks(a.Realtime)
 	a.Directory.GroupDeleted = sched.GroupDeleted
 	a.Directory.GroupRenamed = func(ctx context.Context, p *tenantlink.Principal, groupID, name string) error {
 		t, err := sched.TaskForGroup(ctx, p, groupID)
@@ -278,9 +283,9 @@ func (a *App) openJobs(ctx context.Context) error {
 		return err
 	}
 	a.GroupSync.Directory, a.GroupSync.Tasks = a.Directory, sched
-	api := web.SyncAPI{Tasks: sched, Sync: a.GroupSync, Directory: a.Directory}
+	api := web.SyncAPI{Tasks: sched, Sync: a.GroupSync, Directory: a.Directory, Saved: a.realtimeSaved}
 	a.Web.RegisterSync(api)
-	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "syncui")})
+	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "syncui"), Subscriptions: a.Realtime.States})
 	return nil
 }
 
@@ -348,6 +353,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 		if err := a.Jobs.Start(ctx); err != nil {
 			return err
 		}
+		go a.Realtime.Run(ctx)
 	}
 	errc := make(chan error, 2)
 	var msrv *http.Server

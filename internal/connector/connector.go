@@ -232,3 +232,64 @@ type ScopeRequirer interface {
 type SourceGroupResolver interface {
 	ResolveSourceGroup(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, sourceGroup string) (string, error)
 }
+
+// SubscriptionRequest asks an upstream to notify tenantlink of changes to
+// a resource ("users" or "groups") until ExpiresAt.
+type SubscriptionRequest struct {
+	Resource        string
+	NotificationURL string
+	LifecycleURL    string
+	// ClientState is the per-subscription secret the upstream echoes in
+	// every notification.
+	ClientState string
+	ExpiresAt   time.Time
+}
+
+// Subscription is an upstream change-notification subscription.
+type Subscription struct {
+	ID        string
+	Resource  string
+	ExpiresAt time.Time
+}
+
+// Notification is one change notification (or lifecycle event) as the
+// connector parsed it from the upstream's webhook body. Nothing in it is
+// trusted until ClientState matches the stored secret of SubscriptionID.
+type Notification struct {
+	SubscriptionID string
+	ClientState    string
+	TenantID       string
+	// LifecycleEvent is set on lifecycle notifications
+	// ("reauthorizationRequired", "subscriptionRemoved", "missed").
+	LifecycleEvent string
+	ChangeType     string // "updated", "deleted", "created"
+	Kind           string // "user" or "group"
+	ObjectID       string
+	// MembersAdded and MembersRemoved are a group's membership changes
+	// when the upstream says them.
+	MembersAdded, MembersRemoved []string
+}
+
+// ErrSubscriptionGone is wrapped when the upstream no longer knows a
+// subscription (expired or deleted): create a new one.
+var ErrSubscriptionGone = errors.New("subscription gone")
+
+// ErrSubscriptionQuota is wrapped when the upstream refuses a new
+// subscription because a quota is reached.
+var ErrSubscriptionQuota = errors.New("subscription quota reached")
+
+// Subscriber is a connector that can subscribe to change notifications
+// (real-time group member sync).
+type Subscriber interface {
+	Subscribe(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, req SubscriptionRequest) (*Subscription, error)
+	// RenewSubscription moves the expiry; ErrSubscriptionGone when the
+	// upstream answers that the subscription does not exist.
+	RenewSubscription(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, id string, expires time.Time) (time.Time, error)
+	ReauthorizeSubscription(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, id string) error
+	Unsubscribe(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, id string) error
+	// ParseNotifications reads a webhook body (at most a few hundred
+	// notifications); an unreadable body is an error.
+	ParseNotifications(body []byte) ([]Notification, error)
+	// SubscriptionLifetime is how long ahead an expiry may be asked.
+	SubscriptionLifetime() time.Duration
+}

@@ -102,6 +102,9 @@ type Config struct {
 	// rescued it yet.
 	RunAlive   func(ctx context.Context, groupID string) (bool, error)
 	StaleAfter time.Duration
+	// Register adds other packages' River workers (package realtime) to
+	// the same queue; nil adds none.
+	Register func(w *river.Workers) error
 }
 
 // DeadRun is a sync run closed because its process stopped.
@@ -186,6 +189,11 @@ func New(ctx context.Context, cfg Config) (*Scheduler, error) {
 	workers := river.NewWorkers()
 	if err := river.AddWorkerSafely(workers, &syncWorker{s: s}); err != nil {
 		return nil, fmt.Errorf("jobs: register sync worker: %w", err)
+	}
+	if cfg.Register != nil {
+		if err := cfg.Register(workers); err != nil {
+			return nil, fmt.Errorf("jobs: register workers: %w", err)
+		}
 	}
 	rcfg := &river.Config{
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: cfg.Workers}},

@@ -250,6 +250,20 @@ type Store interface {
 	// DeleteOtherUserSessions signs a user out everywhere but the session
 	// keepHash (the one changing its password).
 	DeleteOtherUserSessions(ctx context.Context, userID, keepHash string) error
+
+	// Change-notification subscriptions (package realtime), one per (data
+	// source, resource). ClientState is sealed at rest. PutGraphSubscription
+	// inserts or replaces the row of (DataSourceID, Resource), filling an
+	// empty ID and UpdatedAt. ListGraphSubscriptions lists a data source's
+	// ("" for all) by data source and resource. GetGraphSubscription finds
+	// a row by the upstream subscription id (ErrNotFound when none).
+	PutGraphSubscription(ctx context.Context, s *GraphSubscription) error
+	ListGraphSubscriptions(ctx context.Context, datasourceID string) ([]*GraphSubscription, error)
+	GetGraphSubscription(ctx context.Context, subscriptionID string) (*GraphSubscription, error)
+	DeleteGraphSubscription(ctx context.Context, id string) error
+	// MarkEventProcessed records an event's dedupe key and reports true
+	// the first time only; keys recorded before olderThan are pruned.
+	MarkEventProcessed(ctx context.Context, key string, at, olderThan time.Time) (bool, error)
 }
 
 // UserFilter narrows ListUsers.
@@ -457,4 +471,26 @@ type InstanceFilter struct {
 	ProcessID string // only this process's instances
 	StartedBy string // only instances this user started
 	Limit     int    // 0 = 100
+}
+
+// Subscription states.
+const (
+	SubscriptionActive        = "active"
+	SubscriptionFailed        = "failed"
+	SubscriptionReauthorizing = "reauthorizing"
+)
+
+// GraphSubscription is a change-notification subscription tenantlink
+// keeps for a data source. ClientState is the secret the upstream echoes
+// in each notification; it is stored sealed.
+type GraphSubscription struct {
+	ID             string
+	DataSourceID   string
+	Resource       string // "users" or "groups"
+	SubscriptionID string // the upstream's id; "" while none exists
+	ClientState    string
+	ExpiresAt      *time.Time
+	Status         string
+	Message        string
+	UpdatedAt      time.Time
 }

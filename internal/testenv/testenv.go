@@ -89,6 +89,9 @@ type Options struct {
 	// MetricsAddr and MetricsToken are app.Config's (default: /metrics
 	// on the main address without a token).
 	MetricsAddr, MetricsToken string
+	// NotificationDelay is the simulator's change-notification batching
+	// window (its default when zero).
+	NotificationDelay time.Duration
 }
 
 // Env is a running simulator and tenantlink.
@@ -220,7 +223,7 @@ func listenSimulator(tb testing.TB) (net.Listener, m365sim.Facts) {
 func serveSimulator(tb testing.TB, o Options, ln net.Listener, f m365sim.Facts, tenantlinkURL string) *m365sim.Server {
 	tb.Helper()
 	sim, err := m365sim.New(m365sim.Options{
-		Users: o.Users, Groups: o.Groups, Seed: o.Seed, Latency: o.Latency, Throttle: o.Throttle,
+		Users: o.Users, Groups: o.Groups, Seed: o.Seed, Latency: o.Latency, Throttle: o.Throttle, NotificationDelay: o.NotificationDelay,
 		ClientID: f.ClientID, ClientSecret: f.ClientSecret,
 		RedirectURIs: []string{tenantlinkURL + "/oauth/callback", tenantlinkURL + "/auth/sso/callback"},
 	})

@@ -18,6 +18,9 @@ type SyncAPI struct {
 	Tasks     Tasks
 	Sync      GroupSync
 	Directory *directory.Service
+	// Saved is told a group's sync settings were stored (package
+	// realtime brings the data source's subscriptions in step); nil: no one.
+	Saved func(ctx context.Context, groupID string, s *tenantlink.SyncSettings)
 }
 
 // GroupSync is what the handlers use of the sync engine
@@ -97,7 +100,7 @@ func (d SyncAPI) putGroupSync(s *Server) func(http.ResponseWriter, *http.Request
 		if err := DecodeJSON(w, r, &in); err != nil {
 			return err
 		}
-		v, err := d.Sync.SaveSettings(r.Context(), principal(r), r.PathValue("id"), in)
+		v, err := d.SaveSettings(r.Context(), principal(r), r.PathValue("id"), in)
 		if err != nil {
 			return err
 		}
@@ -161,4 +164,17 @@ func (d SyncAPI) listGroupSyncRuns(w http.ResponseWriter, r *http.Request) error
 		return err
 	}
 	return WriteJSON(w, 200, map[string]any{"value": runs})
+}
+
+// SaveSettings stores a group's sync settings through the sync engine and
+// then tells Saved, so the API and the group page save the same way.
+func (d SyncAPI) SaveSettings(ctx context.Context, p *tenantlink.Principal, groupID string, in tenantlink.SyncSettings) (*groupsync.Settings, error) {
+	v, err := d.Sync.SaveSettings(ctx, p, groupID, in)
+	if err != nil {
+		return nil, err
+	}
+	if d.Saved != nil {
+		d.Saved(ctx, v.GroupID, v.Settings)
+	}
+	return v, nil
 }

@@ -53,6 +53,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TaskSchedule", testTaskSchedule},
 		{"Processes", testProcesses},
 		{"ProcessInstances", testProcessInstances},
+		{"GraphSubscriptions", testGraphSubscriptions},
+		{"ProcessedEvents", testProcessedEvents},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -8,6 +8,7 @@
 package syncui
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"html/template"
@@ -20,6 +21,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs/tasks"
+	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/page"
 )
@@ -36,6 +38,9 @@ type Deps struct {
 	API         web.SyncAPI
 	DataSources *datasource.Service
 	Logger      *slog.Logger
+	// Subscriptions lists a data source's real-time subscriptions with
+	// their state (package realtime); nil shows none.
+	Subscriptions func(ctx context.Context, datasourceID string) ([]realtime.State, error)
 }
 
 type handler struct {
@@ -109,6 +114,9 @@ func (h *handler) runTask(w http.ResponseWriter, r *http.Request) error {
 
 type option struct{ Value, Label string }
 
+// shownMembers is how many members the group page lists.
+const shownMembers = 50
+
 type groupData struct {
 	Group       *tenantlink.Group
 	Form        tenantlink.SyncSettings
@@ -120,6 +128,11 @@ type groupData struct {
 	DryRun      *groupsync.Run
 	Kinds       []option
 	Weekdays    []string
+	// Subscriptions are the real-time subscriptions of the sync's data
+	// source; Members the group's first members (emails) and their count.
+	Subscriptions []realtime.State
+	Members       []string
+	MemberCount   int
 }
 
 var kinds = []option{
@@ -159,6 +172,17 @@ func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSet
 	}
 	if d.Runs, err = h.API.Sync.Runs(ctx, p, g.ID, 20); err != nil {
 		return nil, err
+	}
+	if h.Subscriptions != nil && g.Sync != nil && g.Sync.Realtime && g.Sync.DataSource != "" {
+		if d.Subscriptions, err = h.Subscriptions(ctx, g.Sync.DataSource); err != nil {
+			return nil, err
+		}
+	}
+	d.MemberCount = len(g.Members)
+	for _, id := range g.Members[:min(len(g.Members), shownMembers)] {
+		if u, err := h.API.Directory.GetUser(ctx, p, id); err == nil {
+			d.Members = append(d.Members, u.Email)
+		}
 	}
 	return d, nil
 }
@@ -229,13 +253,14 @@ func (h *handler) saveGroupSync(w http.ResponseWriter, r *http.Request) error {
 		SourceGroup:  r.PostFormValue("sourceGroup"),
 		Override:     r.PostFormValue("override") != "",
 		MissingUsers: r.PostFormValue("missingUsers"),
+		Realtime:     r.PostFormValue("realtime") != "",
 	}
 	sched, err := scheduleFromForm(r)
 	if err == nil {
 		raw, _ := json.Marshal(sched)
 		in.Schedule = raw
 		var v *groupsync.Settings
-		v, err = h.API.Sync.SaveSettings(r.Context(), web.PrincipalFrom(r.Context()), id, in)
+		v, err = h.API.SaveSettings(r.Context(), web.PrincipalFrom(r.Context()), id, in)
 		if err == nil {
 			if v.Task != nil && v.Task.WebhookURL != "" {
 				// The secret is shown once: render instead of redirecting,

@@ -92,4 +92,31 @@
       .catch(function () { setTimeout(poll, 2000); });
   }
   poll();
+
+  // With real time on, the member list follows the tenant: poll the
+  // group every 2 seconds and show new members without reloading.
+  var list = document.getElementById("group-members");
+  if (!list || list.getAttribute("data-live") !== "true") { return; }
+  var groupURL = list.getAttribute("data-group-url");
+  var count = document.getElementById("member-count");
+  var emails = {};
+  function get(u) {
+    return fetch(u, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (res) { return res.ok ? res.json() : null; });
+  }
+  function refresh() {
+    get(groupURL).then(function (g) {
+      if (!g) { return; }
+      var ids = (g.members || []).slice(0, 50);
+      count.textContent = String((g.members || []).length);
+      return Promise.all(ids.map(function (id) {
+        if (emails[id]) { return emails[id]; }
+        return get("/api/v1/users/" + encodeURIComponent(id)).then(function (u) { emails[id] = u ? u.email : id; return emails[id]; });
+      })).then(function (names) {
+        while (list.firstChild) { list.removeChild(list.firstChild); }
+        names.forEach(function (n) { var li = document.createElement("li"); li.textContent = n; list.appendChild(li); });
+      });
+    }).catch(function () {}).then(function () { setTimeout(refresh, 2000); });
+  }
+  setTimeout(refresh, 2000);
 })();
