@@ -297,3 +297,14 @@ func (p *Principal) InAny(ids []string) bool {
 
 // System is the principal of background work (schedules, the CLI).
 var System = &Principal{Via: "system"}
+
+// SubscriptionState is the state of one upstream change-notification
+// subscription that real-time sync keeps for a data source, as pages and
+// the API show it.
+type SubscriptionState struct {
+	Resource  string     `json:"resource"`
+	State     string     `json:"state"` // active, expiring, reauthorizing, failed, pending
+	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
+	Message   string     `json:"message,omitempty"`
+	UpdatedAt time.Time  `json:"updatedAt"`
+}

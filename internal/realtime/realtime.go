@@ -406,13 +406,7 @@ func newClientState() (string, error) {
 }
 
 // State is a subscription as the data source and group pages show it.
-type State struct {
-	Resource  string     `json:"resource"`
-	State     string     `json:"state"` // active, expiring, reauthorizing, failed, pending
-	ExpiresAt *time.Time `json:"expiresAt,omitempty"`
-	Message   string     `json:"message,omitempty"`
-	UpdatedAt time.Time  `json:"updatedAt"`
-}
+type State = tenantlink.SubscriptionState
 
 // States returns a data source's subscriptions with their state:
 // "expiring" is an active one whose renewal is overdue (less than a tenth

@@ -21,7 +21,6 @@ import (
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs/tasks"
-	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/page"
 )
@@ -40,7 +39,7 @@ type Deps struct {
 	Logger      *slog.Logger
 	// Subscriptions lists a data source's real-time subscriptions with
 	// their state (package realtime); nil shows none.
-	Subscriptions func(ctx context.Context, datasourceID string) ([]realtime.State, error)
+	Subscriptions func(ctx context.Context, datasourceID string) ([]tenantlink.SubscriptionState, error)
 }
 
 type handler struct {
@@ -130,7 +129,7 @@ type groupData struct {
 	Weekdays    []string
 	// Subscriptions are the real-time subscriptions of the sync's data
 	// source; Members the group's first members (emails) and their count.
-	Subscriptions []realtime.State
+	Subscriptions []tenantlink.SubscriptionState
 	Members       []string
 	MemberCount   int
 }
