@@ -34,25 +34,13 @@ func runListGroupMembers(ctx context.Context, env Env, in inputs, emit func([]co
 		return err
 	}
 	q := graph.Query{Select: memberSelect, Max: in.ints["maxRows"], Top: pageSize}
-	fn := func(p []graph.DirectoryObject) error {
-		items := make([]connector.Item, len(p))
-		for i, o := range p {
-			items[i] = memberRecord(o)
-		}
-		if err := emit(items); err != nil {
-			return callerError{err}
-		}
-		return nil
-	}
+	fn := pages(emit, func(o *graph.DirectoryObject) connector.Item { return memberRecord(*o) })
 	if in.flag("transitive", false) {
 		err = env.Graph.TransitiveMembers(ctx, g.ID, q, fn)
 	} else {
 		err = env.Graph.ListGroupMembers(ctx, g.ID, q, fn)
 	}
-	if err, ok := unwrapCaller(err); ok {
-		return err
-	}
-	return upstream(fmt.Sprintf("list the members of %q", g.DisplayName), err)
+	return finish(fmt.Sprintf("list the members of %q", g.DisplayName), err)
 }
 
 func runListUserGroups(ctx context.Context, env Env, in inputs, emit func([]connector.Item) error) error {
@@ -61,20 +49,7 @@ func runListUserGroups(ctx context.Context, env Env, in inputs, emit func([]conn
 		return err
 	}
 	q := graph.Query{Select: groupSelect, Max: in.ints["maxRows"]}
-	err = env.Graph.UserGroups(ctx, u.ID, in.flag("transitive", false), q, func(p []graph.Group) error {
-		items := make([]connector.Item, len(p))
-		for i := range p {
-			items[i] = groupRecord(&p[i])
-		}
-		if err := emit(items); err != nil {
-			return callerError{err}
-		}
-		return nil
-	})
-	if err, ok := unwrapCaller(err); ok {
-		return err
-	}
-	return upstream("list the groups of "+u.UserPrincipalName, err)
+	return finish("list the groups of "+u.UserPrincipalName, env.Graph.UserGroups(ctx, u.ID, in.flag("transitive", false), q, pages(emit, groupRecord)))
 }
 
 // runCheckMembership asks checkMemberGroups once per user, 20 users a

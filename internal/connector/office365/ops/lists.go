@@ -34,40 +34,39 @@ func unwrapCaller(err error) (error, bool) {
 	return err, false
 }
 
-func streamUsers(ctx context.Context, env Env, what string, q graph.Query, emit func([]connector.Item) error) error {
-	q.Select, q.Top = userSelect, pageSize
-	err := env.Graph.ListUsers(ctx, q, func(p []graph.User) error {
+// pages turns emit into a Graph page callback: each page's objects become
+// records, and an error of emit's is marked as the caller's, so finish can
+// tell it from Graph's.
+func pages[T any](emit func([]connector.Item) error, record func(*T) connector.Item) func([]T) error {
+	return func(p []T) error {
 		items := make([]connector.Item, len(p))
 		for i := range p {
-			items[i] = userRecord(&p[i])
+			items[i] = record(&p[i])
 		}
 		if err := emit(items); err != nil {
 			return callerError{err}
 		}
 		return nil
-	})
+	}
+}
+
+// finish ends a streamed read: the caller's own error as it is, Graph's
+// explained as what failed.
+func finish(what string, err error) error {
 	if err, ok := unwrapCaller(err); ok {
 		return err
 	}
 	return upstream(what, err)
 }
 
+func streamUsers(ctx context.Context, env Env, what string, q graph.Query, emit func([]connector.Item) error) error {
+	q.Select, q.Top = userSelect, pageSize
+	return finish(what, env.Graph.ListUsers(ctx, q, pages(emit, userRecord)))
+}
+
 func streamGroups(ctx context.Context, env Env, what string, q graph.Query, emit func([]connector.Item) error) error {
 	q.Select, q.Top = groupSelect, pageSize
-	err := env.Graph.ListGroups(ctx, q, func(p []graph.Group) error {
-		items := make([]connector.Item, len(p))
-		for i := range p {
-			items[i] = groupRecord(&p[i])
-		}
-		if err := emit(items); err != nil {
-			return callerError{err}
-		}
-		return nil
-	})
-	if err, ok := unwrapCaller(err); ok {
-		return err
-	}
-	return upstream(what, err)
+	return finish(what, env.Graph.ListGroups(ctx, q, pages(emit, groupRecord)))
 }
 
 func runUserList(ctx context.Context, env Env, in inputs, emit func([]connector.Item) error) error {

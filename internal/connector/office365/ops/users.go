@@ -713,18 +713,5 @@ func runGetDirectReports(ctx context.Context, env Env, in inputs, emit func([]co
 		return err
 	}
 	q := graph.Query{Select: userSelect, Max: in.ints["maxRows"], Top: pageSize}
-	err = env.Graph.DirectReports(ctx, u.ID, q, func(p []graph.User) error {
-		items := make([]connector.Item, len(p))
-		for i := range p {
-			items[i] = userRecord(&p[i])
-		}
-		if err := emit(items); err != nil {
-			return callerError{err}
-		}
-		return nil
-	})
-	if err, ok := unwrapCaller(err); ok {
-		return err
-	}
-	return upstream("list the direct reports of "+u.UserPrincipalName, err)
+	return finish("list the direct reports of "+u.UserPrincipalName, env.Graph.DirectReports(ctx, u.ID, q, pages(emit, userRecord)))
 }
