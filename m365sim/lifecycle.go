@@ -284,36 +284,19 @@ func (rq *req) deletedItems() error {
 		if !hasAny(rq.granted(), need) {
 			return errInsufficient
 		}
-		top := 100
-		if v := rq.q.Get("$top"); v != "" {
-			if n, err := atoiRange(v, 1, 999); err == nil {
-				top = n
-			} else {
-				return badRequest("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", v)
-			}
-		}
 		var all []*deletedObject
 		for _, d := range t.deleted {
 			if (typ == "user") == (d.user != nil) {
 				all = append(all, d)
 			}
 		}
-		start := 0
-		if v := rq.q.Get("$skiptoken"); v != "" {
-			var tok pageToken
-			if !decodeToken(v, &tok) || tok.Kind != "d" {
-				return badRequest("Invalid $skiptoken value.")
-			}
-			start = min(tok.Offset, len(all))
+		start, end, next, err := rq.offsetPage("d", len(all))
+		if err != nil {
+			return err
 		}
-		end := min(start+top, len(all))
 		value := make([]obj, 0, end-start)
 		for _, d := range all[start:end] {
 			value = append(value, rq.deletedObj(d, sel))
-		}
-		var next *pageToken
-		if end < len(all) {
-			next = &pageToken{Kind: "d", Offset: end}
 		}
 		rq.collection("directory/deletedItems/microsoft.graph."+typ, nil, 0, next, value)
 		return nil

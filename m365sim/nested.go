@@ -125,6 +125,32 @@ func (rq *req) renderRef(d dirRef, sel []string) obj {
 	return append(obj{{"@odata.type", "#microsoft.graph.group"}}, render(d.g.get, props)...)
 }
 
+// offsetPage reads $top (default 100, at most 999) and an offset
+// $skiptoken of kind for a list of n objects: the slice of it to answer
+// and the next page's token, nil on the last page.
+func (rq *req) offsetPage(kind string, n int) (start, end int, next *pageToken, err error) {
+	top := 100
+	if v := rq.q.Get("$top"); v != "" {
+		t, err := atoiRange(v, 1, 999)
+		if err != nil {
+			return 0, 0, nil, badRequest("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", v)
+		}
+		top = t
+	}
+	if v := rq.q.Get("$skiptoken"); v != "" {
+		var tok pageToken
+		if !decodeToken(v, &tok) || tok.Kind != kind {
+			return 0, 0, nil, badRequest("Invalid $skiptoken value.")
+		}
+		start = min(tok.Offset, n)
+	}
+	end = min(start+top, n)
+	if end < n {
+		next = &pageToken{Kind: kind, Offset: end}
+	}
+	return start, end, next, nil
+}
+
 // mixedPage pages refs by offset ($top, $skiptoken); $filter and $search
 // need advanced queries the simulator does not offer on these routes.
 func (rq *req) mixedPage(context string, refs []dirRef) error {
@@ -135,30 +161,13 @@ func (rq *req) mixedPage(context string, refs []dirRef) error {
 	if err != nil {
 		return err
 	}
-	top := 100
-	if v := rq.q.Get("$top"); v != "" {
-		n, err := atoiRange(v, 1, 999)
-		if err != nil {
-			return badRequest("Invalid page size specified: '%s'. Must be between 1 and 999 inclusive.", v)
-		}
-		top = n
+	start, end, next, err := rq.offsetPage("t", len(refs))
+	if err != nil {
+		return err
 	}
-	start := 0
-	if v := rq.q.Get("$skiptoken"); v != "" {
-		var tok pageToken
-		if !decodeToken(v, &tok) || tok.Kind != "t" {
-			return badRequest("Invalid $skiptoken value.")
-		}
-		start = min(tok.Offset, len(refs))
-	}
-	end := min(start+top, len(refs))
 	value := make([]obj, 0, end-start)
 	for _, d := range refs[start:end] {
 		value = append(value, rq.renderRef(d, sel))
-	}
-	var next *pageToken
-	if end < len(refs) {
-		next = &pageToken{Kind: "t", Offset: end}
 	}
 	rq.collection(context, nil, 0, next, value)
 	return nil
