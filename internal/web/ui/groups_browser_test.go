@@ -95,7 +95,12 @@ func TestBrowserGroupSyncFromTheUI(t *testing.T) {
 		chromedp.Click(xp(`//nav//a[normalize-space()="Audit log"]`)),
 		chromedp.WaitVisible(xp(`//h1[normalize-space()="Audit log"]`)),
 		chromedp.SendKeys(chromedp.ID("f-target"), "group:"+id),
+		// The unfiltered page already lists these rows: mark it, and wait
+		// for the filtered page to replace it, or the reads below race the
+		// navigation.
+		chromedp.Evaluate[chromedp.Void](`document.body.dataset.unfiltered = "1"`),
 		chromedp.Click(xp(`//button[normalize-space()="Filter"]`)),
+		chromedp.WaitNotPresent(chromedp.CSS(`body[data-unfiltered]`)),
 		chromedp.WaitVisible(xp(`//tr[td[normalize-space()="group.sync.settings"]]`)),
 		chromedp.WaitVisible(xp(`//tr[td[normalize-space()="group.create"]]`)),
 	)
