@@ -16,10 +16,11 @@ func chooseOperation(t *testing.T, ctx context.Context, name, firstInput string)
 	run(t, ctx, "choose "+name,
 		chromedp.Evaluate[chromedp.Void](`(function(s){s.value=`+"`"+name+"`"+`; s.dispatchEvent(new Event("change", {bubbles: true}))})(document.getElementById("op-select"))`),
 	)
+	// The new form first: the previous operation's form may have an
+	// input of the same id (maxRows), which must not take the keys.
+	run(t, ctx, "wait for "+name+"'s form", chromedp.WaitVisible(xp(`//form[@id="op-run" and @data-op=%q]`, name)))
 	if firstInput != "" {
-		run(t, ctx, "wait for "+name+"'s inputs", chromedp.WaitVisible(chromedp.ID(firstInput)))
-	} else {
-		run(t, ctx, "wait for "+name+"'s form", chromedp.WaitVisible(xp(`//form[@id="op-run" and @data-op=%q]`, name)))
+		run(t, ctx, "wait for "+name+"'s inputs", chromedp.WaitVisible(xp(`//form[@id="op-run" and @data-op=%q]//*[@id=%q]`, name, firstInput)))
 	}
 }
 
