@@ -1,5 +1,6 @@
 // What every page shares, loaded by the layout: times in the viewer's
-// time zone, and a question before leaving a form with unsaved edits.
+// time zone, no form sent again by a reload of a shown-once page, and a
+// question before leaving a form with unsaved edits.
 // Pages work without it: times then stay in UTC, and leaving just leaves.
 (function () {
   "use strict";
@@ -20,6 +21,15 @@
   }
   window.tenantlinkLocalTimes = localTimes;
   localTimes(document);
+
+  // A page that shows something once (a new API token's secret) is the
+  // answer to a POST: replacing its history entry with a plain GET of the
+  // same address makes a reload (or Back then Forward) fetch the page
+  // again instead of sending the form again, which would create another
+  // token and show its secret.
+  if (document.querySelector("[data-shown-once]") && window.history && history.replaceState) {
+    history.replaceState(null, "", location.href);
+  }
 
   // Forms marked data-confirm-unsaved ask before the page is left with
   // edits not yet saved: the browser's own question on closing or
