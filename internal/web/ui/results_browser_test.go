@@ -18,6 +18,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tenantlink/tenantlink/internal/graph"
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
@@ -316,8 +317,10 @@ func TestBrowserCSVEscaping(t *testing.T) {
 
 // TestBrowserMicrosoftUnavailable: against a Microsoft that answers 503 to
 // everything, a run shows a spinner with the time so far, then says
-// Microsoft 365 is unavailable (not throttling). Cancel stops a run: the
-// browser shows it at once and the server stops calling Graph.
+// Microsoft 365 is unavailable (not throttling): the operation gives up by
+// itself, within the interactive retry budget (under the 30 s issue 9
+// allows). Cancel stops a run: the browser shows it at once and the
+// server stops calling Graph.
 func TestBrowserMicrosoftUnavailable(t *testing.T) {
 	s := mustStartStack(t)
 	browserCtx := mustBrowser(t)
@@ -340,6 +343,30 @@ func TestBrowserMicrosoftUnavailable(t *testing.T) {
 	if visible := read(t, ctx, "spinner after", chromedp.Evaluate[bool](`!document.getElementById("op-running").hidden`)); visible {
 		t.Errorf("the spinner still shows after the run ended")
 	}
+	if disabled := read(t, ctx, "Run after the outcome", chromedp.Evaluate[bool](`document.getElementById("op-run-button").disabled`)); disabled {
+		t.Errorf("Run stays disabled after the run ended")
+	}
+	// The operation gave up by itself (no Cancel, no client timeout: the
+	// message is the server's): no Graph request follows the answer.
+	faults := func() int {
+		var st struct{ Faults int }
+		if err := json.Unmarshal(s.SimControl(t, "GET", "/_sim/stats", nil), &st); err != nil {
+			t.Fatal(err)
+		}
+		return st.Faults
+	}
+	if ended := faults(); ended == 0 {
+		t.Errorf("the simulator answered no request with 503")
+	} else if time.Sleep(3 * time.Second); faults() != ended {
+		t.Errorf("Graph requests after the outcome was shown: the operation kept retrying")
+	}
+	// It gives up within the 30 s an operation may take against an outage:
+	// the retry budget of interactive requests (a person waits for them;
+	// the panel's operations are sent as such) is below it, and the
+	// stack's Graph client keeps the default budget.
+	if graph.InteractiveRetryBudget >= 30*time.Second {
+		t.Errorf("graph.InteractiveRetryBudget = %v, want under 30 s", graph.InteractiveRetryBudget)
+	}
 
 	// Cancel.
 	run(t, ctx, "clear", chromedp.Evaluate[chromedp.Void](`document.getElementById("op-result").textContent = ""`))
@@ -355,13 +382,6 @@ func TestBrowserMicrosoftUnavailable(t *testing.T) {
 	// The server stops too: no Graph request reaches Microsoft once the
 	// request is gone (the backoff between retries is at most a few
 	// seconds this early, so 8 s would likely see the next one).
-	faults := func() int {
-		var st struct{ Faults int }
-		if err := json.Unmarshal(s.SimControl(t, "GET", "/_sim/stats", nil), &st); err != nil {
-			t.Fatal(err)
-		}
-		return st.Faults
-	}
 	time.Sleep(300 * time.Millisecond)
 	before := faults()
 	time.Sleep(8 * time.Second)
