@@ -58,6 +58,10 @@ func TestBrowserAPITokens(t *testing.T) {
 	if !strings.HasPrefix(token, "tl_") || len(token) < 20 {
 		t.Fatalf("token shown %q, want a tl_ token", token)
 	}
+	// The whole token is in view, to check before copying it.
+	if fits := read(t, ctx, "token field width", chromedp.Evaluate[bool](`(function(e){e.scrollLeft = 1e6; var fits = e.scrollLeft === 0; e.scrollLeft = 0; return fits})(document.getElementById("created-token"))`)); !fits {
+		t.Errorf("the new token does not fit its field: part of it is hidden")
+	}
 	if got, want := read(t, ctx, "starts with", chromedp.Text(chromedp.Search(row+`/td/code`))), token[:7]+"…"; got != want {
 		t.Errorf("the list shows the token as %q, want %q", got, want)
 	}
