@@ -47,8 +47,13 @@ func TestTokensPage(t *testing.T) {
 	if u, err := e.Dir.Authenticate(ctx, m[1]); err != nil || u.ID != jane.ID {
 		t.Errorf("the token shown does not sign in as jane: %v, %v", u, err)
 	}
+	// page.js turns the answer into a GET of /tokens (no form re-sent by
+	// a reload) where this mark is.
+	if !strings.Contains(created.Body, `data-shown-once`) {
+		t.Error("the card with the new token is not marked data-shown-once")
+	}
 	page := b.get("/tokens")
-	if strings.Contains(page.Body, m[1]) {
+	if strings.Contains(page.Body, m[1]) || strings.Contains(page.Body, "data-shown-once") {
 		t.Error("the token's secret is shown again on the list")
 	}
 	for _, not := range []string{"bob's secret job", "admin deploy", "bob@example.com"} {
