@@ -34,7 +34,9 @@ type licenceState struct {
 	DisabledPlans  []string
 	State, Error   string // Active / Error; "" / CountViolation, …
 	Updated        time.Time
-	counted        bool // this entry consumes a unit (sku.groupOnly)
+	// Counted: this entry consumes a unit (sku.groupOnly). Saved in the
+	// state file, which is why it is exported (persist.go).
+	Counted bool `json:",omitempty"`
 }
 
 // prohibitedLocations are usage locations Microsoft sells no Microsoft 365
@@ -207,7 +209,7 @@ func (t *tenant) relicense(u *user) {
 	}
 	// Undo u's group-only units; they are counted again below.
 	for _, st := range u.GroupLicences {
-		if st.counted {
+		if st.Counted {
 			if s := t.skuByID(st.SkuID); s != nil {
 				s.groupOnly--
 			}
@@ -246,7 +248,7 @@ func (t *tenant) relicense(u *user) {
 				st.State, st.Error = "Error", "CountViolation"
 			default:
 				s.groupOnly++
-				st.counted = true
+				st.Counted = true
 				active[key] = true
 				held = append(held, s.SkuID)
 			}

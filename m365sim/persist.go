@@ -21,10 +21,12 @@ import (
 // Persistence (Options.StatePath): the whole simulated Microsoft side in one
 // JSON file, so a restarted simulator is the same tenant and every grant a
 // client holds still works. It covers tenants (users with their passwords,
-// groups, members, owners, SKUs and licence assignments), the change log
-// behind delta queries (delta and skip tokens carry no server state, so a
-// delta link issued before a restart continues), each tenant's id stream
-// and seeding recipe (for Reset), the facts, and identity.State (signing
+// groups, members, owners, SKUs and licence assignments, direct and through
+// groups with the units they consume), soft-deleted users and Microsoft 365
+// groups (directory/deletedItems, with what restoring brings back), the
+// change log behind delta queries (delta and skip tokens carry no server
+// state, so a delta link issued before a restart continues), each tenant's
+// id stream and seeding recipe (for Reset), the facts, and identity.State (signing
 // key, app registrations, consents, refresh token grants, sessions). Not
 // saved: faults, statistics, throttling windows, the /_sim/clock offset,
 // sign-in flows and authorization codes in progress.
@@ -33,8 +35,18 @@ import (
 // passwords), so it is written 0600, always whole: a temporary file in the
 // same folder, synced, then renamed over the old one.
 
-// stateVersion is the file format; New refuses any other.
-const stateVersion = 1
+// stateVersion is the file format Save writes. New also reads every
+// version from oldestStateVersion on (restoreTenant fills in what an older
+// one lacks; the next save writes the current version) and refuses a newer
+// one, which a newer tenantlink wrote.
+//
+//   - 1: tenants, change log, id streams, facts, identity, subscriptions.
+//   - 2: adds soft-deleted objects (tenantState.Deleted) and which group
+//     licences consume a unit (licenceState.Counted; derived for version 1).
+const (
+	stateVersion       = 2
+	oldestStateVersion = 1
+)
 
 // saveDelay debounces saves: the first change schedules one, and every
 // change until it runs rides along. A big tenant takes long to save, so the
@@ -71,6 +83,9 @@ type tenantState struct {
 	Groups      []groupState  `json:"groups"`
 	SKUs        []sku         `json:"skus"` // consumed units are derived from the users' licences
 	Log         []changeState `json:"log"`
+	// Deleted are the soft-deleted users and Microsoft 365 groups, oldest
+	// first (version 2).
+	Deleted []deletedState `json:"deleted,omitempty"`
 }
 
 type seededState struct {
@@ -93,6 +108,21 @@ type groupState struct {
 	group
 	Members []string `json:"members"`
 	Owners  []string `json:"owners"`
+}
+
+// deletedState is a soft-deleted user or Microsoft 365 group
+// (lifecycle.go's deletedObject): exactly one of User and Group is set.
+// Slices are not omitempty: null and [] stay apart, as in the live object.
+type deletedState struct {
+	At    time.Time   `json:"at"`
+	User  *userState  `json:"user,omitempty"`
+	Group *groupState `json:"group,omitempty"`
+	// For a user: its userPrincipalName before deletion, the groups it was
+	// a member and an owner of, and its direct licences.
+	UPN      string            `json:"upn,omitempty"`
+	Groups   []string          `json:"groups"`
+	Owned    []string          `json:"owned"`
+	Licences []assignedLicense `json:"licences"`
 }
 
 type changeState struct {
@@ -260,21 +290,11 @@ func (s *Server) tenantStateLocked(t *tenant) (tenantState, error) {
 		Groups: make([]groupState, 0, len(t.groups)),
 		Log:    make([]changeState, 0, len(t.log)),
 	}
-	// Deep enough copies that later writes to the live objects (which
-	// replace or append to these slices, or set a licence's fields in
-	// place) cannot race with encoding.
 	for _, u := range t.users {
-		c := *u
-		c.BusinessPhones = clone(u.BusinessPhones)
-		c.Licenses = clone(u.Licenses)
-		c.Roles = clone(u.Roles)
-		ts.Users = append(ts.Users, userState{Ord: u.ord, user: c})
+		ts.Users = append(ts.Users, userStateOf(u))
 	}
 	for _, g := range t.groups {
-		c := *g
-		c.GroupTypes = clone(g.GroupTypes)
-		ts.Groups = append(ts.Groups, groupState{Ord: g.ord, group: c,
-			Members: clone(g.members), Owners: clone(g.owners)})
+		ts.Groups = append(ts.Groups, groupStateOf(g))
 	}
 	for _, k := range t.skus {
 		ts.SKUs = append(ts.SKUs, *k)
@@ -282,7 +302,49 @@ func (s *Server) tenantStateLocked(t *tenant) (tenantState, error) {
 	for _, c := range t.log {
 		ts.Log = append(ts.Log, changeState{Seq: c.seq, Group: c.group, ID: c.id, Removed: c.removed, Member: c.member, MemberAdded: c.memberAdded, Props: c.props})
 	}
+	for _, d := range t.deleted {
+		ds := deletedState{At: d.at, UPN: d.upn, Groups: clone(d.groups), Owned: clone(d.owned), Licences: cloneLicences(d.licences)}
+		if d.user != nil {
+			us := userStateOf(d.user)
+			ds.User = &us
+		} else {
+			gs := groupStateOf(d.group)
+			ds.Group = &gs
+		}
+		ts.Deleted = append(ts.Deleted, ds)
+	}
 	return ts, nil
+}
+
+// userStateOf and groupStateOf copy deep enough that later writes to the
+// live objects (which replace or append to these slices, or set a
+// licence's fields in place) cannot race with encoding.
+func userStateOf(u *user) userState {
+	c := *u
+	c.BusinessPhones = clone(u.BusinessPhones)
+	c.Licenses = cloneLicences(u.Licenses)
+	c.Roles = clone(u.Roles)
+	c.GroupLicences = clone(u.GroupLicences)
+	for i := range c.GroupLicences {
+		c.GroupLicences[i].DisabledPlans = clone(c.GroupLicences[i].DisabledPlans)
+	}
+	return userState{Ord: u.ord, user: c}
+}
+
+func groupStateOf(g *group) groupState {
+	c := *g
+	c.GroupTypes = clone(g.GroupTypes)
+	c.Licenses = cloneLicences(g.Licenses)
+	c.memberSet = nil
+	return groupState{Ord: g.ord, group: c, Members: clone(g.members), Owners: clone(g.owners)}
+}
+
+func cloneLicences(ls []assignedLicense) []assignedLicense {
+	out := clone(ls)
+	for i := range out {
+		out[i].DisabledPlans = clone(out[i].DisabledPlans)
+	}
+	return out
 }
 
 // clone copies a slice, keeping nil and empty apart (Graph renders them
@@ -347,6 +409,15 @@ func readState(path string) (*stateFile, error) {
 	invalid := func(why string, a ...any) error {
 		return fmt.Errorf("m365sim: state file %s cannot be loaded: %s; repair it, or remove it to start from a newly seeded tenant", path, fmt.Sprintf(why, a...))
 	}
+	// The version first, leniently: a newer format may have fields this
+	// one does not know, and its reader should hear about the version.
+	var head struct {
+		Version int `json:"version"`
+	}
+	if err := json.Unmarshal(b, &head); err == nil && head.Version > stateVersion {
+		return nil, fmt.Errorf("m365sim: state file %s cannot be loaded: format version %d was written by a newer tenantlink, and this one reads versions %d to %d; run the newer tenantlink, or remove the file to start from a newly seeded tenant",
+			path, head.Version, oldestStateVersion, stateVersion)
+	}
 	var st stateFile
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
@@ -356,8 +427,8 @@ func readState(path string) (*stateFile, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, invalid("data after the state object")
 	}
-	if st.Version != stateVersion {
-		return nil, invalid("format version %d, want %d", st.Version, stateVersion)
+	if st.Version < oldestStateVersion || st.Version > stateVersion {
+		return nil, invalid("format version %d, want %d to %d", st.Version, oldestStateVersion, stateVersion)
 	}
 	if len(st.Tenants) == 0 {
 		return nil, invalid("no tenants")
@@ -376,7 +447,7 @@ func (s *Server) restore(o Options, st *stateFile) error {
 		return fmt.Errorf("m365sim: state file %s cannot be loaded: %s; repair it, or remove it to start from a newly seeded tenant", path, fmt.Sprintf(why, a...))
 	}
 	for _, ts := range st.Tenants {
-		t, spec, err := restoreTenant(ts)
+		t, spec, err := restoreTenant(ts, st.Version)
 		if err != nil {
 			return invalid("%v", err)
 		}
@@ -424,7 +495,7 @@ func (s *Server) restore(o Options, st *stateFile) error {
 	return nil
 }
 
-func restoreTenant(ts tenantState) (*tenant, tenantSpec, error) {
+func restoreTenant(ts tenantState, version int) (*tenant, tenantSpec, error) {
 	if ts.ID == "" || ts.Domain == "" {
 		return nil, tenantSpec{}, errors.New("a tenant has no id or domain")
 	}
@@ -480,18 +551,50 @@ func restoreTenant(ts tenantState) (*tenant, tenantSpec, error) {
 		}
 		lastOrd = gs.Ord
 		g.ord = gs.Ord
-		g.memberSet = make(map[string]struct{}, len(gs.Members))
-		for _, m := range gs.Members {
-			if t.userByID[m] == nil {
-				return bad("group %s has member %s, who is not a user", g.ID, m)
-			}
-			if !g.addMember(m) {
-				return bad("group %s lists member %s twice", g.ID, m)
-			}
+		if !restoreMembers(g, gs) {
+			return bad("group %s lists a member twice", g.ID)
 		}
-		g.owners = gs.Owners
 		t.groups = append(t.groups, g)
 		t.groupByID[g.ID] = g
+	}
+	// Members are users or groups (groups nest), so they are checked once
+	// every group is known.
+	for _, g := range t.groups {
+		for _, m := range g.members {
+			if t.userByID[m] == nil && t.groupByID[m] == nil {
+				return bad("group %s has member %s, who is neither a user nor a group", g.ID, m)
+			}
+		}
+	}
+	// Inherited licences, and the units they consume: saved since
+	// version 2, derived for version 1.
+	for _, u := range t.users {
+		if version < 2 {
+			deriveCounted(u)
+		}
+		for _, l := range u.GroupLicences {
+			k := t.skuByID(l.SkuID)
+			switch {
+			case k == nil:
+				return bad("user %s inherits a licence for SKU %s, which the tenant does not subscribe to", u.ID, l.SkuID)
+			case t.groupByID[l.GroupID] == nil:
+				return bad("user %s inherits a licence from group %s, which the tenant does not hold", u.ID, l.GroupID)
+			case l.Counted && l.State != "Active":
+				return bad("user %s has an inherited licence in state %q that consumes a unit", u.ID, l.State)
+			case l.Counted:
+				k.groupOnly++
+			}
+		}
+	}
+	for i, ds := range ts.Deleted {
+		d, err := restoreDeleted(t, ds)
+		if err != nil {
+			return bad("deleted item %d: %v", i+1, err)
+		}
+		if t.userByID[d.id()] != nil || t.groupByID[d.id()] != nil || t.deletedByID(d.id()) != nil {
+			return bad("deleted item %s appears twice", d.id())
+		}
+		t.deleted = append(t.deleted, d)
 	}
 	var lastSeq int64
 	t.log = make([]change, 0, len(ts.Log))
@@ -508,6 +611,70 @@ func restoreTenant(ts tenantState) (*tenant, tenantSpec, error) {
 		memberPassword: ts.Seeded.MemberPassword, now: ts.Seeded.Now,
 	}}
 	return t, spec, nil
+}
+
+// restoreMembers sets g's members and owners from gs; false when a member
+// is listed twice.
+func restoreMembers(g *group, gs *groupState) bool {
+	g.memberSet = make(map[string]struct{}, len(gs.Members))
+	for _, m := range gs.Members {
+		if !g.addMember(m) {
+			return false
+		}
+	}
+	if g.members == nil && gs.Members != nil {
+		g.members = []string{}
+	}
+	g.owners = gs.Owners
+	return true
+}
+
+// deriveCounted marks which of u's inherited licences consume a unit, as
+// relicense decides it, for files older than version 2 that did not save
+// it: the first active one of each SKU the user does not hold directly.
+func deriveCounted(u *user) {
+	active := map[string]bool{}
+	for i := range u.GroupLicences {
+		l := &u.GroupLicences[i]
+		key := strings.ToLower(l.SkuID)
+		l.Counted = l.State == "Active" && !active[key] && !u.holdsDirect(l.SkuID)
+		if l.State == "Active" {
+			active[key] = true
+		}
+	}
+}
+
+// restoreDeleted rebuilds one soft-deleted user or group. Its memberships
+// may name objects deleted for good since: restoring skips those.
+func restoreDeleted(t *tenant, ds deletedState) (*deletedObject, error) {
+	d := &deletedObject{at: ds.At, upn: ds.UPN, groups: ds.Groups, owned: ds.Owned, licences: ds.Licences}
+	switch {
+	case (ds.User == nil) == (ds.Group == nil):
+		return nil, errors.New("it must be either a user or a group")
+	case ds.User != nil:
+		u := &ds.User.user
+		if u.ID == "" || ds.UPN == "" {
+			return nil, errors.New("a deleted user has no id or userPrincipalName")
+		}
+		u.ord = ds.User.Ord
+		for _, l := range ds.Licences {
+			if t.skuByID(l.SkuID) == nil {
+				return nil, fmt.Errorf("deleted user %s had a licence for SKU %s, which the tenant does not subscribe to", u.ID, l.SkuID)
+			}
+		}
+		d.user = u
+	default:
+		g := &ds.Group.group
+		if g.ID == "" {
+			return nil, errors.New("a deleted group has no id")
+		}
+		g.ord = ds.Group.Ord
+		if !restoreMembers(g, ds.Group) {
+			return nil, fmt.Errorf("deleted group %s lists a member twice", g.ID)
+		}
+		d.group = g
+	}
+	return d, nil
 }
 
 // staleDelta reports whether a delta token cannot belong to this tenant's

@@ -268,10 +268,14 @@ func TestStateCorruptFile(t *testing.T) {
 		{"truncated", string(valid[:len(valid)/2]), "not a simulator state"},
 		{"empty", " ", "not a simulator state"},
 		{"trailing data", string(valid) + "{}", "data after the state object"},
-		{"other version", strings.Replace(string(valid), `"version":1`, `"version":7`, 1), "format version 7"},
-		{"unknown field", strings.Replace(string(valid), `"version":1`, `"version":1,"extra":true`, 1), "unknown field"},
-		{"no tenants", `{"version":1,"tenants":[]}`, "no tenants"},
-		{"member is not a user", strings.Replace(string(valid), `"members":["`, `"members":["00000000-0000-4000-8000-000000000000","`, 1), "who is not a user"},
+		{"newer version", strings.Replace(string(valid), `"version":2`, `"version":7`, 1), "format version 7 was written by a newer tenantlink"},
+		// A newer format may add fields: the version is what to report.
+		{"newer version, new field", strings.Replace(string(valid), `"version":2`, `"version":3,"extra":true`, 1), "format version 3 was written by a newer tenantlink, and this one reads versions 1 to 2"},
+		{"version 0", strings.Replace(string(valid), `"version":2`, `"version":0`, 1), "format version 0, want 1 to 2"},
+		{"no version", strings.Replace(string(valid), `"version":2,`, ``, 1), "format version 0, want 1 to 2"},
+		{"unknown field", strings.Replace(string(valid), `"version":2`, `"version":2,"extra":true`, 1), "unknown field"},
+		{"no tenants", `{"version":2,"tenants":[]}`, "no tenants"},
+		{"member is not a user", strings.Replace(string(valid), `"members":["`, `"members":["00000000-0000-4000-8000-000000000000","`, 1), "who is neither a user nor a group"},
 		{"bad signing key", strings.Replace(string(valid), `"key":"`, `"key":"AAAA`, 1), "signing key"},
 		{"unreadable", "", "read state file"},
 	}
