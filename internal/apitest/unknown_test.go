@@ -85,6 +85,20 @@ func TestUnknownAndForbiddenAlike(t *testing.T) {
 		"POST /hooks/graph/{datasource}":        "answers 202 to everybody, whatever the id",
 	}
 
+	// A data source's name works wherever its id does (decision 0019): a
+	// name the caller may not see answers as a name that names nothing.
+	t.Run("data source by name", func(t *testing.T) {
+		for name, caller := range callers {
+			known := caller.In(t).Do("GET", "/api/v1/datasources/"+fx.restricted.Name, nil)
+			unknown := caller.In(t).Do("GET", "/api/v1/datasources/No such source", nil)
+			kb := strings.ReplaceAll(string(known.Body), fx.restricted.Name, "NAME")
+			ub := strings.ReplaceAll(string(unknown.Body), "No such source", "NAME")
+			if known.Status != 404 || known.Status != unknown.Status || kb != ub {
+				t.Errorf("as %s: hidden name %s, unknown name %s; want the same 404", name, known, unknown)
+			}
+		}
+	})
+
 	for _, rt := range matrixRoutes(e) {
 		route := rt.Method + " " + rt.Path
 		if !strings.Contains(rt.Path, "{") {

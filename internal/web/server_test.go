@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -275,4 +276,32 @@ func grep(t *testing.T, pattern string, dirs ...string) string {
 		}
 	}
 	return out.String()
+}
+
+// TestReadiness: /readyz answers 503 while the database or the extra
+// check fails, and 200 once both answer; /healthz answers regardless.
+func TestReadiness(t *testing.T) {
+	down := errors.New("dial tcp: connection refused")
+	for _, tt := range []struct {
+		name        string
+		ping, ready error
+		status      int
+		want        string
+	}{
+		{"ready", nil, nil, 200, "ready"},
+		{"database down", down, nil, 503, "database unavailable"},
+		{"not ready otherwise", nil, errors.New("job queue not started"), 503, "job queue not started"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := New(Config{Directory: newFakeDirectory(testNow), DataSources: &fakeDataSources{},
+				Ping:  func(context.Context) error { return tt.ping },
+				Ready: func(context.Context) error { return tt.ready }})
+			if rec := do(s, "GET", "/readyz", ""); rec.Code != tt.status || !strings.Contains(rec.Body.String(), tt.want) || strings.Contains(rec.Body.String(), "refused") {
+				t.Errorf("GET /readyz = %d %s, want %d %q", rec.Code, rec.Body, tt.status, tt.want)
+			}
+			if rec := do(s, "GET", "/healthz", ""); rec.Code != 200 {
+				t.Errorf("GET /healthz = %d, want 200", rec.Code)
+			}
+		})
+	}
 }
