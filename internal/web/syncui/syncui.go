@@ -48,9 +48,6 @@ type handler struct {
 	site  *page.Site
 }
 
-// Register mounts the pages (Routes) on d.Server.
-func Register(d Deps) { d.Server.Mount(Routes(d)...) }
-
 // Routes is this package's part of the route table (see web.Route).
 func Routes(d Deps) []web.Route {
 	if d.Logger == nil {

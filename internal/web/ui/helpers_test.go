@@ -96,7 +96,7 @@ func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
 		tb.Fatal(err)
 	}
 	ws := web.New(web.Config{Directory: dir, DataSources: dss, Ping: st.Ping, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
-	ui.Register(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})
+	ws.Mount(ui.Routes(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})...)
 	srv.Config.Handler = ws.Handler()
 	srv.Start()
 	tb.Cleanup(srv.Close)
