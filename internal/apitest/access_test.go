@@ -10,6 +10,7 @@ import (
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/testenv"
+	"github.com/tenantlink/tenantlink/internal/web"
 )
 
 // columns are the callers of the access matrix, in the order of a row's
@@ -23,7 +24,6 @@ var columns = []string{"anonymous", "User", "Design business process", "Manage d
 const (
 	needAdmin  = "Administrator role"
 	needDSRole = "Administrator or Manage datasources role"
-	needList   = "not a connection administrator"
 	needUser   = "not a connection user"
 )
 
@@ -34,6 +34,10 @@ type accessRow struct {
 	why  map[string]string
 }
 
+// A caller who may not see a thing at all — a data source they neither
+// administer nor use ("not listed" on Restricted), someone else's
+// instance — is told it is not found, exactly as for an unknown id
+// (decision 0023); 403 is for what the caller can see but not act on.
 var accessMatrix = map[string]accessRow{
 	//                                         anon user design manage admin cadmin cuser nolist
 	"POST /api/v1/session":   {"200 200 200 200 200 200 200 200", nil},
@@ -47,21 +51,21 @@ var accessMatrix = map[string]accessRow{
 	"GET /api/v1/connectors":                          {"401 200 200 200 200 200 200 200", nil},
 	"GET /api/v1/datasources":                         {"401 200 200 200 200 200 200 200", nil},
 	"POST /api/v1/datasources":                        {"401 403 403 201 201 201 403 201", map[string]string{"*": needDSRole}},
-	"GET /api/v1/datasources/{id}":                    {"401 200 200 200 200 200 200 403", map[string]string{"*": needUser}},
-	"GET /api/v1/datasources/{id}/operations":         {"401 200 200 200 200 200 200 403", map[string]string{"*": needUser}},
-	"POST /api/v1/datasources/{id}/operations/{name}": {"401 200 200 200 403 403 200 403", map[string]string{"*": needUser}},
+	"GET /api/v1/datasources/{id}":                    {"401 200 200 200 200 200 200 404", nil},
+	"GET /api/v1/datasources/{id}/operations":         {"401 200 200 200 200 200 200 404", nil},
+	"POST /api/v1/datasources/{id}/operations/{name}": {"401 200 200 200 403 403 200 404", map[string]string{"*": needUser}},
 	// The licence report reads like an operation; reclaiming writes, and
 	// the matrix's data sources are read-only, so every connection user is
 	// told to turn on Read and write (decision 0017).
-	"GET /api/v1/datasources/{id}/licences/report": {"401 200 200 200 403 403 200 403", map[string]string{"*": needUser}},
-	"POST /api/v1/datasources/{id}/licences/reclaim": {"401 403 403 403 403 403 403 403", map[string]string{"*": "Read and write",
-		"Administrator": needUser, "connection admin": needUser, "not listed": needUser}},
-	"PATCH /api/v1/datasources/{id}":                  {"401 403 403 200 200 200 403 403", dsAdminWhy},
-	"DELETE /api/v1/datasources/{id}":                 {"401 403 403 204 204 204 403 403", dsAdminWhy},
-	"POST /api/v1/datasources/{id}/authorize":         {"401 403 403 200 200 200 403 403", dsAdminWhy},
-	"POST /api/v1/datasources/{id}/test":              {"401 403 403 200 200 200 403 403", dsAdminWhy},
-	"GET /api/v1/datasources/{id}/security":           {"401 403 403 200 200 200 403 403", dsAdminWhy},
-	"PUT /api/v1/datasources/{id}/security":           {"401 403 403 200 200 200 403 403", dsAdminWhy},
+	"GET /api/v1/datasources/{id}/licences/report": {"401 200 200 200 403 403 200 404", map[string]string{"*": needUser}},
+	"POST /api/v1/datasources/{id}/licences/reclaim": {"401 403 403 403 403 403 403 404", map[string]string{"*": "Read and write",
+		"Administrator": needUser, "connection admin": needUser}},
+	"PATCH /api/v1/datasources/{id}":                  {"401 403 403 200 200 200 403 404", dsAdminWhy},
+	"DELETE /api/v1/datasources/{id}":                 {"401 403 403 204 204 204 403 404", dsAdminWhy},
+	"POST /api/v1/datasources/{id}/authorize":         {"401 403 403 200 200 200 403 404", dsAdminWhy},
+	"POST /api/v1/datasources/{id}/test":              {"401 403 403 200 200 200 403 404", dsAdminWhy},
+	"GET /api/v1/datasources/{id}/security":           {"401 403 403 200 200 200 403 404", dsAdminWhy},
+	"PUT /api/v1/datasources/{id}/security":           {"401 403 403 200 200 200 403 404", dsAdminWhy},
 	"GET /api/v1/users":                               {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
 	"POST /api/v1/users":                              {"401 403 403 403 201 403 403 403", map[string]string{"*": needAdmin}},
 	"GET /api/v1/users/{id}":                          {"401 403 403 403 200 403 403 403", map[string]string{"*": needAdmin}},
@@ -109,12 +113,12 @@ var accessMatrix = map[string]accessRow{
 	"DELETE /api/v1/processes/{id}":         {"401 403 204 403 204 403 403 403", map[string]string{"*": needDesign}},
 	"POST /api/v1/processes/{id}/instances": {"401 201 201 201 403 403 201 403", map[string]string{"*": needUser}},
 	"GET /api/v1/processes/{id}/instances":  {"401 200 200 200 200 200 200 200", nil},
-	"GET /api/v1/instances/{id}":            {"401 403 200 403 200 403 403 403", map[string]string{"*": needStarter}},
-	// Not an API route: anonymous browsers are sent to the sign-in page.
+	"GET /api/v1/instances/{id}":            {"401 404 200 404 200 404 404 404", nil},
+	// A browser route: anonymous browsers are sent to the sign-in page.
 	"GET /oauth/callback": {"303 200 200 200 200 200 200 200", nil},
 }
 
-var dsAdminWhy = map[string]string{"*": needDSRole, "not listed": needList}
+var dsAdminWhy = map[string]string{"*": needDSRole}
 
 // accessFixture is the directory and data sources the matrix runs on.
 type accessFixture struct {
@@ -328,8 +332,8 @@ func TestAccessMatrix(t *testing.T) {
 	e := testenv.New(t, testenv.Options{})
 	fx := newAccessFixture(t, e)
 
-	routes := map[string]bool{"GET /oauth/callback": true}
-	for _, rt := range e.App.Web.Routes() {
+	routes := map[string]bool{}
+	for _, rt := range matrixRoutes(e) {
 		routes[rt.Method+" "+rt.Path] = true
 	}
 	for route := range routes {
@@ -418,7 +422,7 @@ func TestCSRF(t *testing.T) {
 	token := session.NewToken()
 	ds := session.CreateDataSource("CSRF", nil)
 	before := len(audit(t, token))
-	for _, rt := range e.App.Web.Routes() {
+	for _, rt := range matrixRoutes(e) {
 		if rt.Method == "GET" {
 			continue
 		}
@@ -461,4 +465,20 @@ func (fx *accessFixture) newTask(t *testing.T, name string) string {
 		t.Fatal("created task has no id")
 	}
 	return task.ID
+}
+
+// matrixRoutes are the rows of the route table the access matrix and the
+// CSRF test cover: the API, the hooks and the browser routes (pages,
+// assets, probes and the /api/ fallback have tests of their own: package
+// app's TestRouteTable).
+func matrixRoutes(e *env) []web.Route {
+	var out []web.Route
+	for _, rt := range e.App.Web.Routes() {
+		switch {
+		case rt.Method == "", rt.Kind == web.Page, rt.Kind == web.Asset, rt.Kind == web.Probe:
+			continue
+		}
+		out = append(out, rt)
+	}
+	return out
 }

@@ -6,10 +6,7 @@ import (
 )
 
 // Why the process routes refuse, as their 403 messages must say.
-const (
-	needDesign  = "Administrator or Design business process role"
-	needStarter = "Only the user who started this instance"
-)
+const needDesign = "Administrator or Design business process role"
 
 // processDefinition is a one-rule process reading ds's licence plans.
 func processDefinition(name, dsID string) map[string]any {

@@ -156,6 +156,9 @@ func TestConnectionWriterMatrix(t *testing.T) {
 		want := strings.Fields(row)
 		for i, col := range writerColumns {
 			allowed := want[i] == "yes"
+			// A caller who may not see the data source at all is told it
+			// is not found (decision 0023), not why they may not write.
+			visible := callers[col].In(t).Do("GET", "/api/v1/datasources/"+ds.ID, nil).Status == 200
 			for _, op := range writeOperations {
 				t.Run(fmt.Sprintf("%s/%s/%s", setting, col, op), func(t *testing.T) {
 					for _, via := range []string{"session", "token"} {
@@ -167,7 +170,9 @@ func TestConnectionWriterMatrix(t *testing.T) {
 						switch {
 						case allowed && (r.Status != 400 || !strings.Contains(r.ErrorMessage(), "needs the input")):
 							t.Errorf("API (%s) = %s, want the operation's 400 for missing inputs", via, r)
-						case !allowed && (r.Status != 403 || r.APIError(t).Code != "forbidden" || !strings.Contains(r.ErrorMessage(), "Connection writer rights")):
+						case !allowed && !visible && (r.Status != 404 || r.APIError(t).Code != "not_found"):
+							t.Errorf("API (%s) = %s, want 404: the caller may not see the data source", via, r)
+						case !allowed && visible && (r.Status != 403 || r.APIError(t).Code != "forbidden" || !strings.Contains(r.ErrorMessage(), "Connection writer rights")):
 							t.Errorf("API (%s) = %s, want 403 naming Connection writer rights", via, r)
 						}
 					}
@@ -176,7 +181,9 @@ func TestConnectionWriterMatrix(t *testing.T) {
 					switch {
 					case allowed && (r.Status != 400 || !strings.Contains(body, "needs the input")):
 						t.Errorf("panel POST = %d, want the operation's 400 for missing inputs; body:\n%s", r.Status, body)
-					case !allowed && (r.Status != 403 || !strings.Contains(body, "Connection writer rights")):
+					case !allowed && !visible && r.Status != 404:
+						t.Errorf("panel POST = %d, want 404: the caller may not see the data source; body:\n%s", r.Status, body)
+					case !allowed && visible && (r.Status != 403 || !strings.Contains(body, "Connection writer rights")):
 						t.Errorf("panel POST = %d, want 403 naming Connection writer rights; body:\n%s", r.Status, body)
 					}
 				})
@@ -204,6 +211,13 @@ func TestConnectionWriterMatrix(t *testing.T) {
 				case col == "User":
 					if r.Status != 403 || !strings.Contains(r.ErrorMessage(), needDesign) {
 						t.Errorf("save = %s, want 403 naming the design role", r)
+					}
+					return
+				case want[i] == "no" && callers[col].In(t).Do("GET", "/api/v1/datasources/"+ds.ID, nil).Status == 404:
+					// A data source the designer may not see is not there
+					// for them (decision 0023).
+					if msg := r.ErrorMessage(); r.Status != 400 || !strings.Contains(msg, "there is no data source") {
+						t.Errorf("save = %s, want 400: no data source the designer may see", r)
 					}
 					return
 				case want[i] == "no":

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -220,26 +221,36 @@ func open(ctx context.Context, cfg Config) (*App, error) {
 		Credentials: a.DataSources.Credentials(), Limiter: a.Directory.Limiter,
 	}
 	a.Directory.LocalSignIn = a.SSO.CheckLocalSignIn
-	a.Web = web.New(web.Config{
-		Store: db, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Metrics: a.Metrics,
-		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
-		TrustedProxies: proxies, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
-	})
-	ui.Register(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})
 	a.Processes = &process.Service{Store: db, DataSources: a.DataSources, Now: cfg.Now, Logger: cfg.Logger.With("service", "process")}
-	a.Web.RegisterProcesses(a.Processes)
-	processui.Register(processui.Deps{Server: a.Web, Processes: a.Processes, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "processui")})
-	if err := a.openJobs(ctx); err != nil {
+	api, err := a.openJobs(ctx)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
+	a.openWeb(proxies, api)
 	return a, nil
+}
+
+// openWeb builds the web server on the services and mounts the whole
+// route table: package web's (the API, hooks, callbacks, probes), then
+// the pages of ui, processui and syncui.
+func (a *App) openWeb(proxies []netip.Prefix, api *web.SyncAPI) {
+	cfg := a.Config
+	a.Web = web.New(web.Config{
+		Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Processes: a.Processes, Sync: api, GraphHooks: a.Realtime,
+		Metrics: a.Metrics, Ping: a.DB.Ping,
+		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
+		TrustedProxies: proxies, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
+	})
+	a.Web.Mount(ui.Routes(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})...)
+	a.Web.Mount(processui.Routes(processui.Deps{Server: a.Web, Processes: a.Processes, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "processui")})...)
+	a.Web.Mount(syncui.Routes(syncui.Deps{Server: a.Web, API: *api, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "syncui"), Subscriptions: a.Realtime.States})...)
 }
 
 // openJobs wires group member sync and the job queue: the scheduler's
 // sync jobs call groupsync as the system principal, and the API and pages
-// reach both.
-func (a *App) openJobs(ctx context.Context) error {
+// reach both through the SyncAPI it returns.
+func (a *App) openJobs(ctx context.Context) (*web.SyncAPI, error) {
 	cfg := a.Config
 	a.GroupSync = &groupsync.Service{Store: a.DB, DataSources: a.DataSources, Now: cfg.Now, StaleAfter: cfg.Jobs.SyncStaleAfter,
 		Logger: cfg.Logger.With("service", "groupsync")}
@@ -268,11 +279,10 @@ func (a *App) openJobs(ctx context.Context) error {
 		Register:   a.openRealtime().Register,
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	a.Jobs = sched
 	a.Realtime.Queue = sched
-	a.Web.RegisterGraphHooks(a.Realtime)
 	a.Directory.GroupDeleted = sched.GroupDeleted
 	a.Directory.GroupRenamed = func(ctx context.Context, p *tenantlink.Principal, groupID, name string) error {
 		t, err := sched.TaskForGroup(ctx, p, groupID)
@@ -283,10 +293,7 @@ func (a *App) openJobs(ctx context.Context) error {
 		return err
 	}
 	a.GroupSync.Directory, a.GroupSync.Tasks = a.Directory, sched
-	api := web.SyncAPI{Tasks: sched, Sync: a.GroupSync, Directory: a.Directory, Saved: a.realtimeSaved}
-	a.Web.RegisterSync(api)
-	syncui.Register(syncui.Deps{Server: a.Web, API: api, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "syncui"), Subscriptions: a.Realtime.States})
-	return nil
+	return &web.SyncAPI{Tasks: sched, Sync: a.GroupSync, Directory: a.Directory, Saved: a.realtimeSaved}, nil
 }
 
 // runSync is the scheduler's sync function: one groupsync run as the

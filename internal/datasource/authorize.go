@@ -18,15 +18,8 @@ const authorizeTTL = 15 * time.Minute
 // Authorize starts the browser authorization of a data source and returns
 // the URL to open in the popup.
 func (s *Service) Authorize(ctx context.Context, p *tenantlink.Principal, ref string) (string, error) {
-	id, err := s.ResolveID(ctx, p, ref)
+	ds, err := s.findToAdminister(ctx, p, ref)
 	if err != nil {
-		return "", err
-	}
-	ds, err := s.Store.GetDataSource(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	if err := CanAdminister(p, ds); err != nil {
 		return "", err
 	}
 	a, ok := s.Connectors[ds.Type].(connector.Authorizer)
@@ -148,15 +141,8 @@ func (s *Service) Callback(ctx context.Context, p *tenantlink.Principal, query u
 
 // Test runs the connection test and records its outcome in the status.
 func (s *Service) Test(ctx context.Context, p *tenantlink.Principal, ref string) (*connector.TestResult, error) {
-	id, err := s.ResolveID(ctx, p, ref)
+	ds, err := s.findToAdminister(ctx, p, ref)
 	if err != nil {
-		return nil, err
-	}
-	ds, err := s.Store.GetDataSource(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := CanAdminister(p, ds); err != nil {
 		return nil, err
 	}
 	return s.test(ctx, p, ds, ds.Status)

@@ -221,18 +221,10 @@ func (s *Service) Create(ctx context.Context, p *tenantlink.Principal, in Input)
 	return ds, nil
 }
 
-// Get returns a data source to its administrators and connection users.
+// Get returns a data source to its administrators and connection users;
+// to anyone else it is not found, like an unknown one.
 func (s *Service) Get(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.DataSource, error) {
-	ds, err := s.load(ctx, p, ref)
-	if err != nil {
-		return nil, err
-	}
-	if CanAdminister(p, ds) != nil {
-		if err := CanUse(p, ds); err != nil {
-			return nil, err
-		}
-	}
-	return ds, nil
+	return s.find(ctx, p, ref)
 }
 
 // List returns data sources matching search (name or type): all of them to
@@ -261,10 +253,11 @@ func (s *Service) List(ctx context.Context, p *tenantlink.Principal, search stri
 // authorization mode, once authorized, asks for re-authorization because
 // the stored grant does not cover the new permissions.
 func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, ref string, in Input) (*tenantlink.DataSource, error) {
-	id, err := s.ResolveID(ctx, p, ref)
+	cur, err := s.findToAdminister(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
+	id := cur.ID
 	var out *tenantlink.DataSource
 	var from tenantlink.Status
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
@@ -272,7 +265,7 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, ref strin
 		if err != nil {
 			return err
 		}
-		if err := CanAdminister(p, ds); err != nil {
+		if err := administers(p, ds, ref); err != nil {
 			return err
 		}
 		from = ds.Status
@@ -332,16 +325,17 @@ func (s *Service) Update(ctx context.Context, p *tenantlink.Principal, ref strin
 // and their tasks and flags the processes as needing a data source, all
 // in the deletion's transaction with an audit entry each.
 func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, ref string, force bool) error {
-	id, err := s.ResolveID(ctx, p, ref)
+	cur, err := s.findToAdminister(ctx, p, ref)
 	if err != nil {
 		return err
 	}
+	id := cur.ID
 	return s.Store.InTx(ctx, func(tx store.Store) error {
 		ds, err := tx.GetDataSource(ctx, id)
 		if err != nil {
 			return err
 		}
-		if err := CanAdminister(p, ds); err != nil {
+		if err := administers(p, ds, ref); err != nil {
 			return err
 		}
 		deps, err := dependents(ctx, tx, id)
@@ -367,15 +361,8 @@ func (s *Service) Delete(ctx context.Context, p *tenantlink.Principal, ref strin
 
 // GetSecurity returns a data source's security settings.
 func (s *Service) GetSecurity(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.Security, error) {
-	id, err := s.ResolveID(ctx, p, ref)
+	ds, err := s.findToAdminister(ctx, p, ref)
 	if err != nil {
-		return nil, err
-	}
-	ds, err := s.Store.GetDataSource(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := CanAdminister(p, ds); err != nil {
 		return nil, err
 	}
 	return &ds.Security, nil
@@ -403,17 +390,18 @@ func (s *Service) SecurityChoices(ctx context.Context, p *tenantlink.Principal, 
 // PutSecurity replaces a data source's security settings. Every entry
 // must be a directory user or group id.
 func (s *Service) PutSecurity(ctx context.Context, p *tenantlink.Principal, ref string, sec tenantlink.Security) (*tenantlink.Security, error) {
-	id, err := s.ResolveID(ctx, p, ref)
+	cur, err := s.findToAdminister(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
+	id := cur.ID
 	var out *tenantlink.Security
 	err = s.Store.InTx(ctx, func(tx store.Store) error {
 		ds, err := tx.GetDataSource(ctx, id)
 		if err != nil {
 			return err
 		}
-		if err := CanAdminister(p, ds); err != nil {
+		if err := administers(p, ds, ref); err != nil {
 			return err
 		}
 		for _, list := range []*[]string{&sec.Admins, &sec.Users, &sec.Writers} {

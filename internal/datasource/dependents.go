@@ -44,18 +44,11 @@ func (e *InUseError) Error() string {
 // single sign-on first, then group syncs, their tasks and processes, each
 // by name.
 func (s *Service) Dependents(ctx context.Context, p *tenantlink.Principal, ref string) ([]Dependent, error) {
-	id, err := s.ResolveID(ctx, p, ref)
+	ds, err := s.findToAdminister(ctx, p, ref)
 	if err != nil {
 		return nil, err
 	}
-	ds, err := s.Store.GetDataSource(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if err := CanAdminister(p, ds); err != nil {
-		return nil, err
-	}
-	return dependents(ctx, s.Store, id)
+	return dependents(ctx, s.Store, ds.ID)
 }
 
 // dependents finds what uses data source id, reading through st.

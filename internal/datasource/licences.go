@@ -32,7 +32,7 @@ func usable(ds *tenantlink.DataSource) error {
 // LicenceReport reads a data source's licence use for one of its
 // connection users (a read, like the read operations).
 func (s *Service) LicenceReport(ctx context.Context, p *tenantlink.Principal, id string) (*tenantlink.DataSource, *connector.LicenceReport, error) {
-	ds, err := s.Store.GetDataSource(ctx, id)
+	ds, err := s.find(ctx, p, id)
 	if err != nil {
 		return nil, nil, err
 	}

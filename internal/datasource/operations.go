@@ -83,6 +83,10 @@ func CheckOperation(p *tenantlink.Principal, d *Delegate, ds *tenantlink.DataSou
 // fails, both the per-item results and an error summing up the failures
 // are returned: callers show the items and the error.
 func (s *Service) RunOperation(ctx context.Context, p *tenantlink.Principal, id, name string, inputs map[string]any) ([]connector.Item, error) {
+	// Permission first: a data source p may not see is not found.
+	if _, err := s.find(ctx, p, id); err != nil {
+		return nil, err
+	}
 	return s.runOperation(ctx, p, nil, id, name, inputs)
 }
 

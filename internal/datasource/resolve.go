@@ -3,6 +3,7 @@ package datasource
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	"github.com/tenantlink/tenantlink"
@@ -64,4 +65,64 @@ func (s *Service) byName(ctx context.Context, p *tenantlink.Principal, ref strin
 		return ds.ID, nil
 	}
 	return ref, nil
+}
+
+// Visible reports whether p may see ds at all: administer it or use it,
+// the data sources List shows p. One p may not see answers exactly as an
+// unknown one (see Find).
+func Visible(p *tenantlink.Principal, ds *tenantlink.DataSource) bool {
+	return CanAdminister(p, ds) == nil || CanUse(p, ds) == nil
+}
+
+// notFound is the one answer for a data source reference that names
+// nothing p may see, unknown and hidden alike
+// (docs/decisions/0023-permission-first.md).
+func notFound(ref string) error {
+	return &tenantlink.Error{Code: tenantlink.ENOTFOUND, Message: fmt.Sprintf("data source %q not found", ref), Err: store.ErrNotFound}
+}
+
+// find is the data source ref names, permission first: a data source p
+// may not see is not found, exactly as an unknown reference, so the
+// answer never tells one from the other. Refusals that follow (403) are
+// for data sources p can see but may not act on.
+func (s *Service) find(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.DataSource, error) {
+	ds, err := s.load(ctx, p, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound(ref)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !Visible(p, ds) {
+		return nil, notFound(ref)
+	}
+	return ds, nil
+}
+
+// findToAdminister is find for the administration entry points: the role
+// check first (it does not depend on the data source, so refusing it
+// before the look-up tells nothing), then find, then the data source's
+// own list of connection administrators.
+func (s *Service) findToAdminister(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.DataSource, error) {
+	if err := CanAdminister(p, nil); err != nil {
+		return nil, err
+	}
+	ds, err := s.find(ctx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := CanAdminister(p, ds); err != nil {
+		return nil, err
+	}
+	return ds, nil
+}
+
+// administers re-checks, inside a transaction, a data source that
+// findToAdminister returned: hidden by now is not found, listed no longer
+// is refused.
+func administers(p *tenantlink.Principal, ds *tenantlink.DataSource, ref string) error {
+	if !Visible(p, ds) {
+		return notFound(ref)
+	}
+	return CanAdminister(p, ds)
 }

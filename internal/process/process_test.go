@@ -292,8 +292,9 @@ func TestNotAConnectionUser(t *testing.T) {
 		t.Errorf("outcomes for a connection user = %v, want %v", got, want)
 	}
 	t.Run("instances are private to their starter and designers", func(t *testing.T) {
-		if r := stranger.In(t).Do("GET", "/api/v1/instances/"+in.ID, nil); r.Status != 403 {
-			t.Errorf("another user reads the instance: %s, want 403", r)
+		// Not theirs to see: not found, as an unknown id (decision 0023).
+		if r := stranger.In(t).Do("GET", "/api/v1/instances/"+in.ID, nil); r.Status != 404 {
+			t.Errorf("another user reads the instance: %s, want 404", r)
 		}
 		designer := e.User(t, "User", "Design business process")
 		designer.In(t).Must(200, "GET", "/api/v1/instances/"+in.ID, nil, nil)

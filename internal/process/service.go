@@ -555,12 +555,15 @@ func (s *Service) Instance(ctx context.Context, p *tenantlink.Principal, id stri
 	if err := signedIn(p); err != nil {
 		return nil, err
 	}
+	// Permission first: an instance p may not see (neither its starter
+	// nor a designer) is not found, exactly as an unknown id
+	// (docs/decisions/0023-permission-first.md).
 	rec, err := s.Store.GetProcessInstance(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && rec.StartedBy != p.ID() && CanDesign(p) != nil {
+		return nil, &tenantlink.Error{Code: tenantlink.ENOTFOUND, Message: fmt.Sprintf("process instance %q not found", id), Err: store.ErrNotFound}
+	}
 	if err != nil {
 		return nil, err
-	}
-	if rec.StartedBy != p.ID() && CanDesign(p) != nil {
-		return nil, tenantlink.Errorf(tenantlink.EFORBIDDEN, "Only the user who started this instance, Administrators and Design business process holders may see it.")
 	}
 	names, err := s.processNames(ctx)
 	if err != nil {

@@ -14,53 +14,21 @@ import (
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
-func (s *Server) registerAPI() {
-	s.api("POST", "/api/v1/session", "Sign in with email and password; returns the user and the CSRF token.", true, s.postSession)
-	s.api("GET", "/api/v1/session", "Who is signed in.", false, s.getSession)
-	s.api("DELETE", "/api/v1/session", "Sign out.", false, s.deleteSession)
-	s.api("POST", "/api/v1/tokens", "Create an API token for the signed-in user ({\"name\"?, \"expiresInDays\"?: 1–3650; left out: never expires}); the token is shown once.", false, s.postToken)
-	s.api("GET", "/api/v1/tokens", "API tokens: your own; every user's for Administrators (never the secret).", false, s.listTokens)
-	s.api("DELETE", "/api/v1/tokens/{id}", "Revoke an API token: your own; anyone's for Administrators.", false, s.deleteToken)
-	s.api("GET", "/api/v1/connectors", "The connector catalogue.", false, s.getConnectors)
-	s.api("GET", "/api/v1/datasources", "List data sources (?search= matches name or type).", false, s.listDataSources)
-	s.api("POST", "/api/v1/datasources", "Create a data source.", false, s.createDataSource)
-	s.api("GET", "/api/v1/datasources/{id}", "Read a data source. In this and every /api/v1/datasources/{id}/… path, {id} may be the data source's unique display name instead (URL-escaped, any case; an id wins).", false, s.getDataSource)
-	s.api("PATCH", "/api/v1/datasources/{id}", "Change a data source.", false, s.patchDataSource)
-	s.api("DELETE", "/api/v1/datasources/{id}", "Delete a data source. While single sign-on, group syncs, scheduled tasks or processes use it: 409 with error.dependents [{kind, id, name}], unless ?force=true (which turns them off).", false, s.deleteDataSource)
-	s.api("POST", "/api/v1/datasources/{id}/authorize", "Start authorization; returns the URL to open in the popup.", false, s.authorizeDataSource)
-	s.api("POST", "/api/v1/datasources/{id}/test", "Run the connection test.", false, s.testDataSource)
-	s.api("GET", "/api/v1/datasources/{id}/security", "Read the security settings.", false, s.getSecurity)
-	s.api("PUT", "/api/v1/datasources/{id}/security", "Replace the security settings: {\"admins\":[…],\"users\":[…],\"writers\":[…]} (user or group ids; writers optional, absent = none).", false, s.putSecurity)
-	s.api("GET", "/api/v1/users", "List directory users (?search= matches name or email, ?datasource=, ?sort=email|name, ?limit= 1–1000 and ?offset= to page).", false, s.listUsers)
-	s.api("POST", "/api/v1/users", "Create a directory user.", false, s.createUser)
-	s.api("GET", "/api/v1/users/{id}", "Read a directory user.", false, s.getUser)
-	s.api("PATCH", "/api/v1/users/{id}", "Change a directory user. Your own password needs \"currentPassword\"; \"revokeTokens\": true with a new password also revokes the user's API tokens; the user's other sessions end.", false, s.patchUser)
-	s.api("DELETE", "/api/v1/users/{id}", "Delete a directory user.", false, s.deleteUser)
-	s.api("GET", "/api/v1/groups", "List directory groups.", false, s.listGroups)
-	s.api("POST", "/api/v1/groups", "Create a directory group.", false, s.createGroup)
-	s.api("GET", "/api/v1/groups/{id}", "Read a directory group.", false, s.getGroup)
-	s.api("PATCH", "/api/v1/groups/{id}", "Change a directory group.", false, s.patchGroup)
-	s.api("DELETE", "/api/v1/groups/{id}", "Delete a directory group.", false, s.deleteGroup)
-	s.api("GET", "/api/v1/audit", "The audit log, newest first: Administrators see every entry, others their own (?actor= contains, ?action= prefix, ?target=, ?outcome=, ?from= and ?to= ISO 8601, ?before= or ?after= an entry id to page, ?limit= 1–1000, default 100).", false, s.listAudit)
-	s.api("GET", "/api/v1/openapi.json", "This description.", true, s.openAPI)
-	s.mux.Handle("GET /oauth/callback", s.wrap("/oauth/callback", false, false, s.oauthCallback))
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, 200, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	if s.cfg.Metrics != nil && !s.cfg.MetricsElsewhere {
-		s.mux.Handle("GET /metrics", s.MetricsHandler())
-	}
-	s.mux.Handle("/api/", s.wrap("/api/", true, true, func(w http.ResponseWriter, r *http.Request) error {
-		return tenantlink.Errorf(tenantlink.ENOTFOUND, "no API path %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)
-	}))
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, 200, map[string]string{"status": "ok"})
+}
+
+func (s *Server) noAPIPath(w http.ResponseWriter, r *http.Request) error {
+	return tenantlink.Errorf(tenantlink.ENOTFOUND, "no API path %s %s (see /api/v1/openapi.json)", r.Method, r.URL.Path)
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
-	if err := s.cfg.Store.Ping(r.Context()); err != nil {
-		s.cfg.Logger.Warn("not ready", "err", err)
-		writeJSON(w, 503, map[string]string{"status": "database unavailable"})
-		return
+	if s.cfg.Ping != nil {
+		if err := s.cfg.Ping(r.Context()); err != nil {
+			s.cfg.Logger.Warn("not ready", "err", err)
+			writeJSON(w, 503, map[string]string{"status": "database unavailable"})
+			return
+		}
 	}
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(r.Context()); err != nil {
@@ -100,7 +68,7 @@ func (s *Server) postSession(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if err := directory.Audit(r.Context(), s.cfg.Store, s.cfg.Now(), &tenantlink.Principal{User: u}, "session.create", "user:"+u.ID, "ok", ClientAddr(r)); err != nil {
+	if err := s.cfg.Directory.AuditSignIn(r.Context(), u, ClientAddr(r)); err != nil {
 		return err
 	}
 	return WriteJSON(w, 200, sessionOut{User: u, CSRFToken: sess.CSRFToken})

@@ -5,22 +5,28 @@ import (
 	"net/http"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs/tasks"
 )
 
 // SyncAPI wires the group member sync and scheduled task endpoints to
 // their services: the job scheduler (Tasks) and the sync engine
-// (GroupSync, package groupsync's Service). The pages call the same
-// methods.
+// (GroupSync, package groupsync's Service). The pages (package syncui)
+// call the same methods.
 type SyncAPI struct {
 	Tasks     Tasks
 	Sync      GroupSync
-	Directory *directory.Service
+	Directory SyncDirectory
 	// Saved is told a group's sync settings were stored (package
 	// realtime brings the data source's subscriptions in step); nil: no one.
 	Saved func(ctx context.Context, groupID string, s *tenantlink.SyncSettings)
+}
+
+// SyncDirectory is what the group pages read of the directory
+// (directory.Service): the group, and the members they list.
+type SyncDirectory interface {
+	GetGroup(ctx context.Context, p *tenantlink.Principal, id string) (*tenantlink.Group, error)
+	GetUser(ctx context.Context, p *tenantlink.Principal, id string) (*tenantlink.User, error)
 }
 
 // GroupSync is what the handlers use of the sync engine
@@ -51,20 +57,8 @@ type Tasks interface {
 	SyncGroup(ctx context.Context, p *tenantlink.Principal, groupID string, confirm, full bool) (*tasks.Enqueued, error)
 }
 
-// RegisterSync registers the scheduled task, webhook and group sync
-// routes. It is called by package app after New, because these routes
-// need the job queue, which the Server's Config does not carry.
-func (s *Server) RegisterSync(d SyncAPI) {
-	s.registerTasks(d)
-	s.api("GET", "/api/v1/groups/{id}/sync", "A group's sync settings and its scheduled task.", false, d.getGroupSync(s))
-	s.api("PUT", "/api/v1/groups/{id}/sync", "Set a group's sync settings ({\"enabled\",\"datasource\",\"sourceGroup\",\"override\",\"missingUsers\",\"schedule\"}); turning sync on creates its hourly task.", false, d.putGroupSync(s))
-	s.api("POST", "/api/v1/groups/{id}/sync", "Run a group member sync now (?dryRun=true answers what would change; ?confirm=true passes the safety threshold; ?full=true ignores the cursor).", false, d.postGroupSync(s))
-	s.api("GET", "/api/v1/groups/{id}/sync/runs", "A group's sync run history, newest first (?limit=, default 20).", false, d.listGroupSyncRuns)
-	s.api("POST", "/api/v1/groups/{id}/sync/runs/{runId}/stop", "Stop a running sync run (a stuck or unwanted one): it ends as stopped, changes already applied stay.", false, d.stopGroupSyncRun)
-}
-
-func (d SyncAPI) stopGroupSyncRun(w http.ResponseWriter, r *http.Request) error {
-	run, err := d.Sync.Stop(r.Context(), principal(r), r.PathValue("id"), r.PathValue("runId"))
+func (s *Server) stopGroupSyncRun(w http.ResponseWriter, r *http.Request) error {
+	run, err := s.cfg.Sync.Sync.Stop(r.Context(), principal(r), r.PathValue("id"), r.PathValue("runId"))
 	if err != nil {
 		return err
 	}
@@ -84,38 +78,28 @@ func boolQuery(r *http.Request, name string) (bool, error) {
 	return false, tenantlink.Errorf(tenantlink.EINVALID, "?%s must be true or false, not %q", name, v)
 }
 
-func (d SyncAPI) getGroupSync(s *Server) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		v, err := d.Sync.Settings(r.Context(), principal(r), r.PathValue("id"))
-		if err != nil {
-			return err
-		}
-		return WriteJSON(w, 200, v)
+func (s *Server) getGroupSync(w http.ResponseWriter, r *http.Request) error {
+	v, err := s.cfg.Sync.Sync.Settings(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
 	}
+	return WriteJSON(w, 200, v)
 }
 
-func (d SyncAPI) putGroupSync(s *Server) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		var in tenantlink.SyncSettings
-		if err := DecodeJSON(w, r, &in); err != nil {
-			return err
-		}
-		v, err := d.SaveSettings(r.Context(), principal(r), r.PathValue("id"), in)
-		if err != nil {
-			return err
-		}
-		return WriteJSON(w, 200, v)
+func (s *Server) putGroupSync(w http.ResponseWriter, r *http.Request) error {
+	var in tenantlink.SyncSettings
+	if err := DecodeJSON(w, r, &in); err != nil {
+		return err
 	}
+	v, err := s.cfg.Sync.SaveSettings(r.Context(), principal(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return WriteJSON(w, 200, v)
 }
 
-func (d SyncAPI) postGroupSync(s *Server) func(http.ResponseWriter, *http.Request) error {
-	return func(w http.ResponseWriter, r *http.Request) error {
-		return d.runGroupSync(s, w, r)
-	}
-}
-
-func (d SyncAPI) runGroupSync(s *Server, w http.ResponseWriter, r *http.Request) error {
-	p := principal(r)
+func (s *Server) runGroupSync(w http.ResponseWriter, r *http.Request) error {
+	d, p := s.cfg.Sync, principal(r)
 	dry, err := boolQuery(r, "dryRun")
 	if err != nil {
 		return err
@@ -150,7 +134,7 @@ func (d SyncAPI) runGroupSync(s *Server, w http.ResponseWriter, r *http.Request)
 	return WriteJSON(w, http.StatusAccepted, e)
 }
 
-func (d SyncAPI) listGroupSyncRuns(w http.ResponseWriter, r *http.Request) error {
+func (s *Server) listGroupSyncRuns(w http.ResponseWriter, r *http.Request) error {
 	limit := 20
 	if v := r.URL.Query().Get("limit"); v != "" {
 		n, err := parseLimitMax(v, 500)
@@ -159,7 +143,7 @@ func (d SyncAPI) listGroupSyncRuns(w http.ResponseWriter, r *http.Request) error
 		}
 		limit = n
 	}
-	runs, err := d.Sync.Runs(r.Context(), principal(r), r.PathValue("id"), limit)
+	runs, err := s.cfg.Sync.Sync.Runs(r.Context(), principal(r), r.PathValue("id"), limit)
 	if err != nil {
 		return err
 	}

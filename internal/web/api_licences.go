@@ -10,11 +10,6 @@ import (
 	"github.com/tenantlink/tenantlink/internal/connector"
 )
 
-func (s *Server) registerLicences() {
-	s.api("GET", "/api/v1/datasources/{id}/licences/report", "Licence use per SKU with the reclaimable units and the users behind them; ?format=csv for a CSV of the figures, ?format=csv&users=true for one row per reclaimable user.", false, s.getLicenceReport)
-	s.api("POST", "/api/v1/datasources/{id}/licences/reclaim", "Remove the licences of disabled accounts the report counts as reclaimable (needs write permission); returns each user's result per SKU.", false, s.reclaimLicences)
-}
-
 func (s *Server) getLicenceReport(w http.ResponseWriter, r *http.Request) error {
 	_, rep, err := s.cfg.DataSources.LicenceReport(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {

@@ -8,11 +8,6 @@ import (
 	"github.com/tenantlink/tenantlink/internal/connector"
 )
 
-func (s *Server) registerOperations() {
-	s.api("GET", "/api/v1/datasources/{id}/operations", "The operations a data source offers, with their declared inputs and outputs.", false, s.listOperations)
-	s.api("POST", "/api/v1/datasources/{id}/operations/{name}", "Run an operation: {\"inputs\":{…}} → {\"items\":[…]}.", false, s.runOperation)
-}
-
 func (s *Server) listOperations(w http.ResponseWriter, r *http.Request) error {
 	ops, err := s.cfg.DataSources.Operations(r.Context(), principal(r), r.PathValue("id"))
 	if err != nil {

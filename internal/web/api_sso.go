@@ -28,24 +28,6 @@ func (s *Server) SetSSOLinkCookie(w http.ResponseWriter, token string) {
 	http.SetCookie(w, c)
 }
 
-func (s *Server) registerSSO() {
-	if s.cfg.SSO == nil {
-		return
-	}
-	s.api("GET", "/api/v1/settings/sso", "The single sign-on settings (Administrator).", false, s.getSSOSettings)
-	s.api("PUT", "/api/v1/settings/sso", "Replace the single sign-on settings {\"enabled\",\"datasource\",\"autoRedirect\",\"bypassGroup\",\"createUsers\"} (Administrator).", false, s.putSSOSettings)
-	s.browserRoute("GET", "/auth/sso/login", "Start signing in with Microsoft (?next= a path on this site); redirects to Microsoft.", true, s.ssoLogin)
-	s.browserRoute("GET", "/auth/sso/callback", "Microsoft's return from single sign-on: starts the session and redirects to next.", true, s.ssoCallback)
-}
-
-// browserRoute registers a route that browsers navigate to (redirects and
-// HTML errors rather than JSON), listed with the API routes so that the
-// OpenAPI document and the access matrix cover it.
-func (s *Server) browserRoute(method, path, summary string, public bool, h func(http.ResponseWriter, *http.Request) error) {
-	s.routes = append(s.routes, Route{Method: method, Path: path, Summary: summary, Public: public, handler: h})
-	s.mux.Handle(method+" "+path, s.wrap(path, public, false, h))
-}
-
 func (s *Server) getSSOSettings(w http.ResponseWriter, r *http.Request) error {
 	set, err := s.cfg.SSO.Get(r.Context(), principal(r))
 	if err != nil {
@@ -98,7 +80,7 @@ func (s *Server) ssoCallback(w http.ResponseWriter, r *http.Request) error {
 	}
 	// A browser signed in as someone else leaves that session behind.
 	if old := SessionFrom(ctx); old != nil {
-		if err := s.cfg.Store.DeleteSession(ctx, old.IDHash); err != nil {
+		if err := s.cfg.Directory.EndSession(ctx, old.IDHash); err != nil {
 			return err
 		}
 	}

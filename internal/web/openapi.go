@@ -8,8 +8,9 @@ import (
 
 var pathParam = regexp.MustCompile(`\{([a-zA-Z]+)\}`)
 
-// openAPI describes every registered API route, generated from the route
-// table so the document cannot drift from what exists.
+// openAPI describes every documented route (a row of the route table
+// with a Summary), generated from the table so the document cannot drift
+// from what exists.
 func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) error {
 	return WriteJSON(w, 200, s.OpenAPIDocument())
 }
@@ -20,6 +21,9 @@ func (s *Server) OpenAPIDocument() map[string]any {
 		"application/json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Error"}}}}
 	paths := map[string]any{}
 	for _, rt := range s.routes {
+		if !rt.documented() {
+			continue
+		}
 		item, _ := paths[rt.Path].(map[string]any)
 		if item == nil {
 			item = map[string]any{}
@@ -44,7 +48,7 @@ func (s *Server) OpenAPIDocument() map[string]any {
 		if rt.Method == "POST" || rt.Method == "PATCH" || rt.Method == "PUT" {
 			op["requestBody"] = map[string]any{"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
 		}
-		if rt.Public {
+		if rt.Access != SignedIn {
 			op["security"] = []any{}
 		}
 		item[strings.ToLower(rt.Method)] = op

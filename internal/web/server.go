@@ -1,9 +1,11 @@
 // Package web serves tenantlink over HTTP: the JSON API of docs/SPEC.md
 // §12, the OAuth callback, health, readiness and metrics, plus the
 // middleware every page shares (sessions, API tokens, CSRF, security
-// headers, request logging). The HTML pages live in package web/ui, which
-// registers its routes on the same Server. Handlers return errors through
-// one adapter that maps error codes to HTTP status in one place.
+// headers, request logging). Every route is a row of one route table
+// (routes.go; the HTML pages' rows come from packages web/ui, web/syncui
+// and web/processui and are mounted on the same Server). Handlers reach
+// the services through small interfaces (services.go) and return errors
+// through one adapter that maps error codes to HTTP status in one place.
 package web
 
 import (
@@ -25,10 +27,6 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/auth"
-	"github.com/tenantlink/tenantlink/internal/datasource"
-	"github.com/tenantlink/tenantlink/internal/directory"
-	"github.com/tenantlink/tenantlink/internal/metrics"
-	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
@@ -41,16 +39,22 @@ const SessionTTL = 12 * time.Hour
 // MaxBody is the largest request body accepted.
 const MaxBody = 1 << 20
 
-// Config wires a Server.
+// Config wires a Server. The services are the interfaces of services.go;
+// a nil one leaves its routes out of the table (Directory and DataSources
+// are always needed).
 type Config struct {
-	Store       store.Store
-	Directory   *directory.Service
-	DataSources *datasource.Service
-	SSO         *sso.Service // single sign-on; nil leaves its routes out
-	Metrics     *metrics.Metrics
+	Directory   Directory
+	DataSources DataSources
+	SSO         SSO        // single sign-on
+	Processes   Processes  // the process API
+	Sync        *SyncAPI   // scheduled tasks, their webhook, group member sync
+	GraphHooks  GraphHooks // Microsoft Graph change notifications
+	Metrics     Metrics
 	Logger      *slog.Logger
 	PublicURL   string // e.g. "https://tenantlink.example.com"; cookies are Secure when https
 	Now         func() time.Time
+	// Ping reports whether the database answers (readiness); nil: ready.
+	Ping func(ctx context.Context) error
 	// Ready reports readiness beyond the database (optional).
 	Ready func(ctx context.Context) error
 	// TrustedProxies are the reverse proxies (load balancers) whose
@@ -72,18 +76,7 @@ type Server struct {
 	secure bool
 }
 
-// Route describes one API path for the router, the OpenAPI document and
-// the access-matrix test.
-type Route struct {
-	Method  string
-	Path    string // ServeMux pattern path, e.g. /api/v1/datasources/{id}
-	Summary string
-	// Public routes need no sign-in.
-	Public  bool
-	handler func(w http.ResponseWriter, r *http.Request) error
-}
-
-// New builds the server and registers the API routes.
+// New builds the server and mounts this package's routes (see table).
 func New(cfg Config) *Server {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -95,35 +88,12 @@ func New(cfg Config) *Server {
 	if u, err := url.Parse(cfg.PublicURL); err == nil && u.Scheme == "https" {
 		s.secure = true
 	}
-	s.registerAPI()
-	s.registerOperations()
-	s.registerLicences()
-	s.registerSSO()
+	s.Mount(s.table()...)
 	return s
 }
 
-// Routes lists the API routes.
+// Routes is the route table: every route mounted, in mounting order.
 func (s *Server) Routes() []Route { return s.routes }
-
-func (s *Server) api(method, path, summary string, public bool, h func(http.ResponseWriter, *http.Request) error) {
-	rt := Route{Method: method, Path: path, Summary: summary, Public: public, handler: h}
-	s.routes = append(s.routes, rt)
-	s.mux.Handle(method+" "+path, s.wrap(path, public, true, h))
-}
-
-// HandlePage registers an HTML page handler (used by package ui). Pages
-// get the same authentication and CSRF checks as the API; a page that is
-// not public redirects anonymous browsers to the sign-in page.
-func (s *Server) HandlePage(pattern string, public bool, h func(http.ResponseWriter, *http.Request) error) {
-	route := pattern
-	if i := strings.IndexByte(pattern, ' '); i >= 0 {
-		route = pattern[i+1:]
-	}
-	s.mux.Handle(pattern, s.wrap(route, public, false, h))
-}
-
-// Handle registers a plain handler (static files).
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
 
 // Handler returns the root handler with logging, metrics and headers.
 func (s *Server) Handler() http.Handler {
@@ -269,21 +239,11 @@ func (s *Server) authenticate(r *http.Request) (*http.Request, error) {
 	if err != nil || c.Value == "" || len(c.Value) > 200 {
 		return r, nil
 	}
-	sess, err := s.cfg.Store.GetSession(ctx, auth.HashToken(c.Value), s.cfg.Now())
-	if errors.Is(err, store.ErrNotFound) {
-		return r, nil
-	}
+	sess, u, err := s.cfg.Directory.Session(ctx, auth.HashToken(c.Value), s.cfg.Now())
 	if err != nil {
-		return r, fmt.Errorf("load session: %w", err)
+		return r, err
 	}
-	u, err := s.cfg.Store.GetUser(ctx, sess.UserID)
-	if errors.Is(err, store.ErrNotFound) {
-		return r, nil
-	}
-	if err != nil {
-		return r, fmt.Errorf("load session user: %w", err)
-	}
-	if !u.Active {
+	if sess == nil {
 		return r, nil
 	}
 	p, err := s.cfg.Directory.Principal(ctx, u, "session")
@@ -323,8 +283,8 @@ func (s *Server) StartSession(w http.ResponseWriter, r *http.Request, u *tenantl
 	csrf, _ := auth.NewToken("")
 	now := s.cfg.Now()
 	sess := &store.Session{IDHash: hash, UserID: u.ID, CSRFToken: csrf, CreatedAt: now, ExpiresAt: now.Add(SessionTTL)}
-	if err := s.cfg.Store.CreateSession(r.Context(), sess); err != nil {
-		return nil, fmt.Errorf("start session: %w", err)
+	if err := s.cfg.Directory.CreateSession(r.Context(), sess); err != nil {
+		return nil, err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: raw, Path: "/", HttpOnly: true, Secure: s.secure,
 		SameSite: http.SameSiteLaxMode, Expires: sess.ExpiresAt})
@@ -334,8 +294,8 @@ func (s *Server) StartSession(w http.ResponseWriter, r *http.Request, u *tenantl
 // EndSession deletes the request's session and clears the cookie.
 func (s *Server) EndSession(w http.ResponseWriter, r *http.Request) error {
 	if sess := SessionFrom(r.Context()); sess != nil {
-		if err := s.cfg.Store.DeleteSession(r.Context(), sess.IDHash); err != nil {
-			return fmt.Errorf("end session: %w", err)
+		if err := s.cfg.Directory.EndSession(r.Context(), sess.IDHash); err != nil {
+			return err
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: s.secure, SameSite: http.SameSiteLaxMode, MaxAge: -1})

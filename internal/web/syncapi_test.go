@@ -46,8 +46,7 @@ func (f *fakeSync) DryRun(_ context.Context, _ *tenantlink.Principal, groupID st
 }
 
 func TestWebhookRoute(t *testing.T) {
-	s := New(Config{})
-	s.RegisterSync(SyncAPI{Tasks: &fakeTasks{webhooks: map[string]string{"t1": "s3cret"}}, Sync: &fakeSync{}})
+	s := New(Config{Sync: &SyncAPI{Tasks: &fakeTasks{webhooks: map[string]string{"t1": "s3cret"}}, Sync: &fakeSync{}}})
 	for _, tc := range []struct {
 		name, path string
 		want       int
@@ -86,8 +85,8 @@ func TestGroupSyncHandlers(t *testing.T) {
 			{"?limit=x", 0, tenantlink.EINVALID},
 		} {
 			f := &fakeSync{}
-			d := SyncAPI{Sync: f}
-			err := d.listGroupSyncRuns(httptest.NewRecorder(), req("GET", "/api/v1/groups/g1/sync/runs"+tc.query))
+			s := New(Config{Sync: &SyncAPI{Sync: f}})
+			err := s.listGroupSyncRuns(httptest.NewRecorder(), req("GET", "/api/v1/groups/g1/sync/runs"+tc.query))
 			if got := tenantlink.ErrorCode(err); got != tc.wantCode || f.limit != tc.wantLimit {
 				t.Errorf("%q: error %q, limit %d; want %q, %d", tc.query, got, f.limit, tc.wantCode, tc.wantLimit)
 			}
@@ -95,9 +94,9 @@ func TestGroupSyncHandlers(t *testing.T) {
 	})
 	t.Run("dry run answers the typed run", func(t *testing.T) {
 		f := &fakeSync{}
-		d := SyncAPI{Sync: f}
+		s := New(Config{Sync: &SyncAPI{Sync: f}})
 		rec := httptest.NewRecorder()
-		if err := d.runGroupSync(nil, rec, req("POST", "/api/v1/groups/g1/sync?dryRun=true&full=true")); err != nil {
+		if err := s.runGroupSync(rec, req("POST", "/api/v1/groups/g1/sync?dryRun=true&full=true")); err != nil {
 			t.Fatal(err)
 		}
 		var got groupsync.Run
@@ -111,7 +110,7 @@ func TestGroupSyncHandlers(t *testing.T) {
 	})
 	t.Run("a dry run cannot be confirmed", func(t *testing.T) {
 		f := &fakeSync{}
-		err := SyncAPI{Sync: f}.runGroupSync(nil, httptest.NewRecorder(), req("POST", "/api/v1/groups/g1/sync?dryRun=true&confirm=true"))
+		err := New(Config{Sync: &SyncAPI{Sync: f}}).runGroupSync(httptest.NewRecorder(), req("POST", "/api/v1/groups/g1/sync?dryRun=true&confirm=true"))
 		if tenantlink.ErrorCode(err) != tenantlink.EINVALID || f.dryRun {
 			t.Errorf("dryRun+confirm: error %v, ran %v; want invalid and no run", err, f.dryRun)
 		}

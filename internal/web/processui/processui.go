@@ -43,23 +43,25 @@ type handler struct {
 	site  *page.Site
 }
 
-// Register registers the pages on d.Server.
-func Register(d Deps) {
+// Routes is this package's part of the route table (see web.Route).
+func Routes(d Deps) []web.Route {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{Deps: d, pages: page.MustParseAll(templateFS, "templates", funcs),
 		site: &page.Site{UsableDataSources: d.DataSources.List, Logger: d.Logger}}
-	s := d.Server
-	s.HandlePage("GET /processes", false, h.list)
-	s.HandlePage("GET /processes/new", false, h.newProcess)
-	s.HandlePage("POST /processes", false, h.create)
-	s.HandlePage("GET /processes/{id}", false, h.show)
-	s.HandlePage("POST /processes/{id}/start", false, h.start)
-	s.HandlePage("GET /processes/{id}/edit", false, h.edit)
-	s.HandlePage("POST /processes/{id}/edit", false, h.save)
-	s.HandlePage("POST /processes/{id}/delete", false, h.remove)
-	s.HandlePage("GET /instances/{id}", false, h.instance)
+	const get, post, in = "GET", "POST", web.SignedIn
+	return []web.Route{
+		{Method: get, Path: "/processes", Kind: web.Page, Access: in, Handler: h.list},
+		{Method: get, Path: "/processes/new", Kind: web.Page, Access: in, Handler: h.newProcess},
+		{Method: post, Path: "/processes", Kind: web.Page, Access: in, Handler: h.create},
+		{Method: get, Path: "/processes/{id}", Kind: web.Page, Access: in, Handler: h.show},
+		{Method: post, Path: "/processes/{id}/start", Kind: web.Page, Access: in, Handler: h.start},
+		{Method: get, Path: "/processes/{id}/edit", Kind: web.Page, Access: in, Handler: h.edit},
+		{Method: post, Path: "/processes/{id}/edit", Kind: web.Page, Access: in, Handler: h.save},
+		{Method: post, Path: "/processes/{id}/delete", Kind: web.Page, Access: in, Handler: h.remove},
+		{Method: get, Path: "/instances/{id}", Kind: web.Page, Access: in, Handler: h.instance},
+	}
 }
 
 var funcs = template.FuncMap{

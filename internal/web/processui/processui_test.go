@@ -144,8 +144,9 @@ func TestPages(t *testing.T) {
 			e.Admin.In(t).Must(201, "POST", "/api/v1/users", map[string]any{"email": "other@tenantlink.test", "password": testenv.Password}, nil)
 			return "other@tenantlink.test"
 		}(), testenv.Password)
-		if p := get(t, other, p.Location); p.Status != 403 {
-			t.Errorf("another user's view of the instance = %d, want 403", p.Status)
+		// Not theirs to see: not found, as an unknown id (decision 0023).
+		if p := get(t, other, p.Location); p.Status != 404 {
+			t.Errorf("another user's view of the instance = %d, want 404", p.Status)
 		}
 	})
 

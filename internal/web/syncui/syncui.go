@@ -48,25 +48,28 @@ type handler struct {
 	site  *page.Site
 }
 
-// Register registers the pages on d.Server.
-func Register(d Deps) {
+// Routes is this package's part of the route table (see web.Route).
+func Routes(d Deps) []web.Route {
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.DiscardHandler)
 	}
 	h := &handler{Deps: d, pages: page.MustParseAll(templateFS, "templates", nil),
 		site: &page.Site{UsableDataSources: d.DataSources.List, Logger: d.Logger}}
-	s := d.Server
-	s.Handle("GET /syncui/sync.js", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		w.Header().Set("Cache-Control", "public, max-age=300")
-		w.Write(syncJS)
-	}))
-	s.HandlePage("GET /tasks", false, h.listTasks)
-	s.HandlePage("POST /tasks/{id}/run", false, h.runTask)
-	s.HandlePage("GET /groups/{id}", false, h.showGroup)
-	s.HandlePage("POST /groups/{id}/sync", false, h.saveGroupSync)
-	s.HandlePage("POST /groups/{id}/sync/run", false, h.runGroupSync)
-	s.HandlePage("POST /groups/{id}/sync/runs/{runId}/stop", false, h.stopGroupSyncRun)
+	return []web.Route{
+		{Method: "GET", Path: "/syncui/sync.js", Kind: web.Asset, Access: web.Public, Plain: http.HandlerFunc(serveSyncJS)},
+		{Method: "GET", Path: "/tasks", Kind: web.Page, Access: web.SignedIn, Handler: h.listTasks},
+		{Method: "POST", Path: "/tasks/{id}/run", Kind: web.Page, Access: web.SignedIn, Handler: h.runTask},
+		{Method: "GET", Path: "/groups/{id}", Kind: web.Page, Access: web.SignedIn, Handler: h.showGroup},
+		{Method: "POST", Path: "/groups/{id}/sync", Kind: web.Page, Access: web.SignedIn, Handler: h.saveGroupSync},
+		{Method: "POST", Path: "/groups/{id}/sync/run", Kind: web.Page, Access: web.SignedIn, Handler: h.runGroupSync},
+		{Method: "POST", Path: "/groups/{id}/sync/runs/{runId}/stop", Kind: web.Page, Access: web.SignedIn, Handler: h.stopGroupSyncRun},
+	}
+}
+
+func serveSyncJS(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(syncJS)
 }
 
 // notice is a notification at the top of a page.

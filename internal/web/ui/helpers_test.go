@@ -95,8 +95,8 @@ func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	ws := web.New(web.Config{Store: st, Directory: dir, DataSources: dss, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
-	ui.Register(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})
+	ws := web.New(web.Config{Directory: dir, DataSources: dss, Ping: st.Ping, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
+	ws.Mount(ui.Routes(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})...)
 	srv.Config.Handler = ws.Handler()
 	srv.Start()
 	tb.Cleanup(srv.Close)

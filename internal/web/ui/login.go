@@ -5,7 +5,6 @@ import (
 	"net/url"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/directory"
 	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/web"
 )
@@ -84,7 +83,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.Server.StartSession(w, r, u); err != nil {
 		return err
 	}
-	if err := directory.Audit(r.Context(), h.Directory.Store, h.Now(), &tenantlink.Principal{User: u}, "session.create", "user:"+u.ID, "ok", web.ClientAddr(r)); err != nil {
+	if err := h.Directory.AuditSignIn(r.Context(), u, web.ClientAddr(r)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)

@@ -124,8 +124,9 @@ func TestDataSourceListForConnectionUsers(t *testing.T) {
 		if got := b.get("/datasources/" + mine.ID + "/operations"); got.Status != http.StatusOK {
 			t.Errorf("GET operations of Mine: status %d, want 200", got.Status)
 		}
-		if got := b.get("/datasources/" + theirs.ID + "/operations"); got.Status != http.StatusForbidden {
-			t.Errorf("GET operations of Theirs: status %d, want 403", got.Status)
+		// Not theirs to see: not found, as an unknown id (decision 0023).
+		if got := b.get("/datasources/" + theirs.ID + "/operations"); got.Status != http.StatusNotFound {
+			t.Errorf("GET operations of Theirs: status %d, want 404", got.Status)
 		}
 	})
 }

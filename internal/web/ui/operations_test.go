@@ -203,8 +203,16 @@ func TestRunOperationForm(t *testing.T) {
 	if _, err := s.env.DS.PutSecurity(ctx, tenantlink.System, s.Source.ID, tenantlink.Security{Users: []string{s.Admin.ID}}); err != nil {
 		t.Fatal(err)
 	}
+	t.Run("someone who may not see the data source gets the 404 page", func(t *testing.T) {
+		// Neither a connection user nor an administrator: the data source
+		// is not there for them, as an unknown id (decision 0023).
+		got := user.post(path, url.Values{"op": {"UserList"}}, true)
+		if got.Status != http.StatusNotFound || !strings.Contains(got.Body, "not found") || panelHTML(got.Body) != "" {
+			t.Errorf("POST %s: status %d, want the 404 page without the panel; body:\n%s", path, got.Status, got.Body)
+		}
+	})
 	t.Run("not a connection user gets the 403 page", func(t *testing.T) {
-		for _, b := range []*browser{user, dsadmin} {
+		for _, b := range []*browser{dsadmin} {
 			got := b.post(path, url.Values{"op": {"UserList"}}, true)
 			if got.Status != http.StatusForbidden || !strings.Contains(got.Body, "You are not a connection user of data source &#34;Contoso&#34;") {
 				t.Errorf("POST %s: status %d, want 403 saying not a connection user; body:\n%s", path, got.Status, got.Body)

@@ -51,8 +51,9 @@ type handler struct {
 	site  *page.Site
 }
 
-// Register registers every page and /static/ on d.Server.
-func Register(d Deps) {
+// Routes is this package's part of the route table (see web.Route):
+// every page and /static/.
+func Routes(d Deps) []web.Route {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
@@ -61,59 +62,65 @@ func Register(d Deps) {
 	}
 	h := &handler{Deps: d, pages: page.MustParseAll(templateFS, "templates", funcs),
 		site: &page.Site{UsableDataSources: d.DataSources.List, Logger: d.Logger}}
-	s := d.Server
-	s.Handle("GET /static/", staticHandler())
-
-	s.HandlePage("GET /login", true, h.showLogin)
-	s.HandlePage("POST /login", true, h.login)
-	s.HandlePage("POST /logout", false, h.logout)
-	s.HandlePage("GET /{$}", false, h.home)
-
-	s.HandlePage("GET /datasources", false, h.listDataSources)
-	s.HandlePage("GET /datasources/new", false, h.showCatalogue)
+	const get, post, in, public = "GET", "POST", web.SignedIn, web.Public
+	rs := []web.Route{
+		{Method: get, Path: "/static/", Kind: web.Asset, Access: public, Plain: staticHandler()},
+		{Method: get, Path: "/login", Kind: web.Page, Access: public, Handler: h.showLogin},
+		{Method: post, Path: "/login", Kind: web.Page, Access: public, Handler: h.login},
+		{Method: post, Path: "/logout", Kind: web.Page, Access: in, Handler: h.logout},
+		{Method: get, Path: "/{$}", Kind: web.Page, Access: in, Handler: h.home},
+		{Method: get, Path: "/datasources", Kind: web.Page, Access: in, Handler: h.listDataSources},
+		{Method: get, Path: "/datasources/new", Kind: web.Page, Access: in, Handler: h.showCatalogue},
+	}
 	// One literal path per connector type: a {type} wildcard here would
 	// collide with /datasources/{id}/security and friends in ServeMux.
 	for _, info := range d.DataSources.Catalogue() {
-		s.HandlePage("GET /datasources/new/"+info.Type, false, h.newDataSource(info.Type))
-		s.HandlePage("POST /datasources/new/"+info.Type, false, h.createDataSource(info.Type))
+		rs = append(rs,
+			web.Route{Method: get, Path: "/datasources/new/" + info.Type, Kind: web.Page, Access: in, Handler: h.newDataSource(info.Type)},
+			web.Route{Method: post, Path: "/datasources/new/" + info.Type, Kind: web.Page, Access: in, Handler: h.createDataSource(info.Type)},
+		)
 	}
-	s.HandlePage("GET /datasources/{id}", false, h.showDataSource)
-	s.HandlePage("POST /datasources/{id}", false, h.saveDataSource)
-	s.HandlePage("GET /datasources/{id}/delete", false, h.confirmDelete)
-	s.HandlePage("POST /datasources/{id}/delete", false, h.deleteDataSource)
-	s.HandlePage("GET /datasources/{id}/security", false, h.showSecurity)
-	s.HandlePage("POST /datasources/{id}/security", false, h.saveSecurity)
-	s.HandlePage("GET /datasources/{id}/operations", false, h.showOperations)
-	s.HandlePage("POST /datasources/{id}/operations", false, h.runOperation)
-	s.HandlePage("GET /datasources/{id}/licences", false, h.showLicences)
-	s.HandlePage("POST /datasources/{id}/licences/reclaim", false, h.reclaimLicences)
-
-	s.HandlePage("GET /users", false, h.listUsers)
-	s.HandlePage("POST /users", false, h.createUser)
-	s.HandlePage("GET /users/{id}", false, h.showUser)
-	s.HandlePage("POST /users/{id}", false, h.updateUser)
-	s.HandlePage("GET /groups", false, h.listGroups)
-	s.HandlePage("POST /groups", false, h.createGroup)
-	// GET /groups/{id} is the group's sync page (package syncui); the
-	// directory side of a group lives under it.
-	s.HandlePage("GET /groups/{id}/edit", false, h.showGroupEdit)
-	s.HandlePage("POST /groups/{id}/edit", false, h.saveGroup)
-	s.HandlePage("POST /groups/{id}/members", false, h.addGroupMembers)
-	s.HandlePage("POST /groups/{id}/members/remove", false, h.removeGroupMembers)
-	s.HandlePage("GET /groups/{id}/delete", false, h.confirmGroupDelete)
-	s.HandlePage("POST /groups/{id}/delete", false, h.deleteGroup)
-	s.HandlePage("GET /audit", false, h.showAudit)
-	s.HandlePage("GET /tokens", false, h.showTokens)
-	s.HandlePage("POST /tokens", false, h.createToken)
-	s.HandlePage("POST /tokens/{id}/revoke", false, h.revokeToken)
-	s.HandlePage("POST /account/password", false, h.changePassword)
+	rs = append(rs, []web.Route{
+		{Method: get, Path: "/datasources/{id}", Kind: web.Page, Access: in, Handler: h.showDataSource},
+		{Method: post, Path: "/datasources/{id}", Kind: web.Page, Access: in, Handler: h.saveDataSource},
+		{Method: get, Path: "/datasources/{id}/delete", Kind: web.Page, Access: in, Handler: h.confirmDelete},
+		{Method: post, Path: "/datasources/{id}/delete", Kind: web.Page, Access: in, Handler: h.deleteDataSource},
+		{Method: get, Path: "/datasources/{id}/security", Kind: web.Page, Access: in, Handler: h.showSecurity},
+		{Method: post, Path: "/datasources/{id}/security", Kind: web.Page, Access: in, Handler: h.saveSecurity},
+		{Method: get, Path: "/datasources/{id}/operations", Kind: web.Page, Access: in, Handler: h.showOperations},
+		{Method: post, Path: "/datasources/{id}/operations", Kind: web.Page, Access: in, Handler: h.runOperation},
+		{Method: get, Path: "/datasources/{id}/licences", Kind: web.Page, Access: in, Handler: h.showLicences},
+		{Method: post, Path: "/datasources/{id}/licences/reclaim", Kind: web.Page, Access: in, Handler: h.reclaimLicences},
+		{Method: get, Path: "/users", Kind: web.Page, Access: in, Handler: h.listUsers},
+		{Method: post, Path: "/users", Kind: web.Page, Access: in, Handler: h.createUser},
+		{Method: get, Path: "/users/{id}", Kind: web.Page, Access: in, Handler: h.showUser},
+		{Method: post, Path: "/users/{id}", Kind: web.Page, Access: in, Handler: h.updateUser},
+		{Method: get, Path: "/groups", Kind: web.Page, Access: in, Handler: h.listGroups},
+		{Method: post, Path: "/groups", Kind: web.Page, Access: in, Handler: h.createGroup},
+		// GET /groups/{id} is the group's sync page (package syncui); the
+		// directory side of a group lives under it.
+		{Method: get, Path: "/groups/{id}/edit", Kind: web.Page, Access: in, Handler: h.showGroupEdit},
+		{Method: post, Path: "/groups/{id}/edit", Kind: web.Page, Access: in, Handler: h.saveGroup},
+		{Method: post, Path: "/groups/{id}/members", Kind: web.Page, Access: in, Handler: h.addGroupMembers},
+		{Method: post, Path: "/groups/{id}/members/remove", Kind: web.Page, Access: in, Handler: h.removeGroupMembers},
+		{Method: get, Path: "/groups/{id}/delete", Kind: web.Page, Access: in, Handler: h.confirmGroupDelete},
+		{Method: post, Path: "/groups/{id}/delete", Kind: web.Page, Access: in, Handler: h.deleteGroup},
+		{Method: get, Path: "/audit", Kind: web.Page, Access: in, Handler: h.showAudit},
+		{Method: get, Path: "/tokens", Kind: web.Page, Access: in, Handler: h.showTokens},
+		{Method: post, Path: "/tokens", Kind: web.Page, Access: in, Handler: h.createToken},
+		{Method: post, Path: "/tokens/{id}/revoke", Kind: web.Page, Access: in, Handler: h.revokeToken},
+		{Method: post, Path: "/account/password", Kind: web.Page, Access: in, Handler: h.changePassword},
+	}...)
 	if d.SSO != nil {
-		s.HandlePage("GET /settings/sso", false, h.showSSOSettings)
-		s.HandlePage("POST /settings/sso", false, h.saveSSOSettings)
-		s.HandlePage("GET /signed-out", true, h.signedOut)
-		s.HandlePage("GET /auth/sso/link", true, h.showSSOLink)
-		s.HandlePage("POST /auth/sso/link", true, h.confirmSSOLink)
+		rs = append(rs, []web.Route{
+			{Method: get, Path: "/settings/sso", Kind: web.Page, Access: in, Handler: h.showSSOSettings},
+			{Method: post, Path: "/settings/sso", Kind: web.Page, Access: in, Handler: h.saveSSOSettings},
+			{Method: get, Path: "/signed-out", Kind: web.Page, Access: public, Handler: h.signedOut},
+			{Method: get, Path: "/auth/sso/link", Kind: web.Page, Access: public, Handler: h.showSSOLink},
+			{Method: post, Path: "/auth/sso/link", Kind: web.Page, Access: public, Handler: h.confirmSSOLink},
+		}...)
 	}
+	return rs
 }
 
 func staticHandler() http.Handler {
