@@ -29,25 +29,41 @@ func (t triggerSink) Emit(ctx context.Context, tx store.Store, events []groupsyn
 }
 
 // processEventsArgs is the River job that starts the instances of the
-// pending process events. It is unique while waiting (not while running:
-// events written during a run queue the next one, which takes them).
-type processEventsArgs struct{}
+// pending process events, for the one-second slot starting at Due. It is
+// unique by slot in every state: requests share a job until it starts,
+// and a request that finds its slot's job started queues the next slot's
+// (as realtime's runs do), so events committed while a job runs are never
+// left for the minute's tick.
+type processEventsArgs struct {
+	Due time.Time `json:"due" river:"unique"`
+}
 
 func (processEventsArgs) Kind() string { return "process_events" }
 
 func (processEventsArgs) InsertOpts() river.InsertOpts {
-	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true, ByState: []rivertype.JobState{
-		rivertype.JobStateAvailable, rivertype.JobStatePending, rivertype.JobStateScheduled, rivertype.JobStateRetryable,
-	}}}
+	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
+
+// processEventsSlot is the width of a slot.
+const processEventsSlot = time.Second
 
 type processEventsWorker struct {
 	river.WorkerDefaults[processEventsArgs]
 	p *process.Service
 }
 
-// Work starts every pending event's instance, a batch at a time.
-func (w *processEventsWorker) Work(ctx context.Context, _ *river.Job[processEventsArgs]) error {
+// Work waits for its slot, then starts every pending event's instance, a
+// batch at a time.
+func (w *processEventsWorker) Work(ctx context.Context, job *river.Job[processEventsArgs]) error {
+	if d := time.Until(job.Args.Due); d > 0 {
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
 	const batch = 100
 	for {
 		n, err := w.p.StartPending(ctx, batch)
@@ -60,13 +76,27 @@ func (w *processEventsWorker) Work(ctx context.Context, _ *river.Job[processEven
 	}
 }
 
-// queueProcessEvents queues the job that starts pending process events.
+// queueProcessEvents queues the job that starts pending process events:
+// the current slot's, or the next one's when that has started.
 func (a *App) queueProcessEvents(ctx context.Context) {
 	if a.Jobs == nil || a.Config.Jobs.Disabled {
 		return
 	}
-	if _, err := a.Jobs.Insert(ctx, processEventsArgs{}, nil); err != nil {
-		a.Config.Logger.Warn("queue process events", "err", err)
+	start := time.Now().Truncate(processEventsSlot)
+	for j := range 3 {
+		res, err := a.Jobs.Insert(ctx, processEventsArgs{Due: start.Add(time.Duration(j) * processEventsSlot)}, nil)
+		if err != nil {
+			a.Config.Logger.Warn("queue process events", "err", err)
+			return
+		}
+		if !res.UniqueSkippedAsDuplicate {
+			return
+		}
+		switch res.Job.State {
+		case rivertype.JobStateRunning, rivertype.JobStateCompleted, rivertype.JobStateCancelled, rivertype.JobStateDiscarded:
+			continue // started already: it may have looked before this request's events committed
+		}
+		return // waiting: it will see them
 	}
 }
 
