@@ -315,3 +315,27 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestTriggerDataSourceDeleted: a data source only a trigger uses is a
+// dependent of the process like a rule's: deleting it is refused without
+// force, and with force flags the process, which then starts nothing.
+func TestTriggerDataSourceDeleted(t *testing.T) {
+	w := newTrigWorld(t, false)
+	def := welcome(process.EventMemberAdded)
+	def["rules"] = []map[string]any{}
+	var p process.Process
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", def, &p)
+	if r := w.e.Admin.In(t).Do("DELETE", "/api/v1/datasources/"+w.ds, nil); r.Status != 409 || !strings.Contains(r.ErrorMessage(), `process "Welcome member.added"`) {
+		t.Fatalf("delete without force = %s, want 409 naming the process", r)
+	}
+	w.e.Admin.In(t).Must(204, "DELETE", "/api/v1/datasources/"+w.ds+"?force=true", nil, nil)
+	var got process.Process
+	w.e.Admin.In(t).Must(200, "GET", "/api/v1/processes/"+p.ID, nil, &got)
+	if got.NeedsDataSource != "Contoso" {
+		t.Errorf("needsDataSource = %q, want Contoso", got.NeedsDataSource)
+	}
+	ok, err := w.e.App.Processes.Watching(context.Background(), w.e.App.Store, w.ds)
+	if err != nil || ok {
+		t.Errorf("Watching the deleted data source = %v, %v; want false", ok, err)
+	}
+}
