@@ -281,19 +281,22 @@ func (s *Service) StartPending(ctx context.Context, limit int) (int, error) {
 		return 0, err
 	}
 	started := 0
+	var errs []error
 	for _, row := range rows {
 		if err := ctx.Err(); err != nil {
 			return started, err
 		}
+		// One row's failure (the database, for a moment) does not hold up
+		// the others; the job is retried for it.
 		ok, err := s.startEvent(ctx, row)
 		if err != nil {
-			return started, fmt.Errorf("process event %s: %w", row.ID, err)
+			errs = append(errs, fmt.Errorf("process event %s: %w", row.ID, err))
 		}
 		if ok {
 			started++
 		}
 	}
-	return started, nil
+	return started, errors.Join(errs...)
 }
 
 func (s *Service) startEvent(ctx context.Context, row *store.ProcessEvent) (bool, error) {
@@ -310,7 +313,10 @@ func (s *Service) startEvent(ctx context.Context, row *store.ProcessEvent) (bool
 	}
 	var ev Event
 	if err := json.Unmarshal(row.Event, &ev); err != nil {
-		return false, fmt.Errorf("stored event: %w", err)
+		// Never readable: set it aside rather than retry it for ever.
+		s.log().Error("process event unreadable; set aside", "row", row.ID, "process", pr.ID, "err", err)
+		_, cerr := s.Store.ClaimProcessEvent(ctx, row.ID, "unreadable")
+		return false, cerr
 	}
 	trig := pr.Trigger
 	if trig == nil {

@@ -339,3 +339,28 @@ func TestTriggerDataSourceDeleted(t *testing.T) {
 		t.Errorf("Watching the deleted data source = %v, %v; want false", ok, err)
 	}
 }
+
+// TestTriggerUnreadableEvent: an outbox row that can never be read is set
+// aside instead of failing every job after it.
+func TestTriggerUnreadableEvent(t *testing.T) {
+	w := newTrigWorld(t, false)
+	ctx := context.Background()
+	var p process.Process
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", welcome(process.EventMemberAdded), &p)
+	if _, err := w.e.App.Store.AddProcessEvents(ctx, []*store.ProcessEvent{
+		{ProcessID: p.ID, Key: "broken", Event: []byte(`{"kind":`)},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	n, err := w.e.App.Processes.StartPending(ctx, 0)
+	if err != nil || n != 0 {
+		t.Fatalf("StartPending = %d, %v; want 0 and no error", n, err)
+	}
+	rows, err := w.e.App.Store.PendingProcessEvents(ctx, 0)
+	if err != nil || len(rows) != 0 {
+		t.Errorf("pending after an unreadable row = %d, %v; want none", len(rows), err)
+	}
+	if list := w.instances(t, p.ID); len(list) != 0 {
+		t.Errorf("instances = %d, want none", len(list))
+	}
+}
