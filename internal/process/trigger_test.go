@@ -364,3 +364,32 @@ func TestTriggerUnreadableEvent(t *testing.T) {
 		t.Errorf("instances = %d, want none", len(list))
 	}
 }
+
+// TestTriggerEditorDisabled: a triggered instance runs as the process's
+// last editor; when that editor was disabled, the instance is recorded as
+// failed saying why, and no rule runs.
+func TestTriggerEditorDisabled(t *testing.T) {
+	w := newTrigWorld(t, false)
+	ctx := context.Background()
+	designer := w.e.User(t, "User", "Design business process")
+	var p process.Process
+	designer.In(t).Must(201, "POST", "/api/v1/processes", welcome(process.EventMemberAdded), &p)
+	w.sync(t, false) // baseline
+	w.tenantUser(t, "eve", "Eve Late", true)
+	w.sync(t, false)
+	w.e.Admin.In(t).Must(200, "PATCH", "/api/v1/users/"+designer.UserID, map[string]any{"active": false}, nil)
+	if n, err := w.e.App.Processes.StartPending(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("StartPending = %d, %v; want 1", n, err)
+	}
+	list := w.instances(t, p.ID)
+	if len(list) != 1 {
+		t.Fatalf("instances = %d, want 1", len(list))
+	}
+	in := list[0]
+	if in.Status != process.StatusFailed || outcomes(in)[0] != process.OutcomeNotRun || !strings.Contains(in.Rules[0].Message, "deleted or disabled") {
+		t.Errorf("instance = %s %+v, want failed, not run, saying the editor was disabled", in.Status, in.Rules)
+	}
+	if in.Fields["upn"] != "" {
+		t.Errorf("upn = %v, want empty: the rule must not have run", in.Fields["upn"])
+	}
+}
