@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -19,6 +20,8 @@ import (
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
+func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
+
 // trigWorld is a stack with a data source, a "New hires" group in the
 // tenant and a directory group syncing it (missing users disabled).
 type trigWorld struct {
@@ -29,8 +32,13 @@ type trigWorld struct {
 }
 
 func newTrigWorld(t *testing.T, runJobs bool) *trigWorld {
+	return newTrigWorldOn(t, runJobs, "")
+}
+
+// newTrigWorldOn is newTrigWorld on database db ("" for SQLite).
+func newTrigWorldOn(t *testing.T, runJobs bool, db string) *trigWorld {
 	t.Helper()
-	e := testenv.New(t, testenv.Options{Users: 4, Groups: 1, RunJobs: runJobs})
+	e := testenv.New(t, testenv.Options{Users: 4, Groups: 1, RunJobs: runJobs, DB: db})
 	w := &trigWorld{e: e, ds: e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID}
 	var g struct{ ID string }
 	if err := json.Unmarshal(e.SimControl(t, "POST", "/_sim/groups", map[string]any{"displayName": "New hires"}), &g); err != nil {
@@ -109,7 +117,12 @@ func local(email string) string { return strings.SplitN(email, "@", 2)[0] }
 // the baseline run, replayed runs, re-written events and two workers
 // start nothing more.
 func TestTriggerKinds(t *testing.T) {
-	w := newTrigWorld(t, false)
+	t.Run("sqlite", func(t *testing.T) { testTriggerKinds(t, "") })
+	t.Run("postgres", func(t *testing.T) { testTriggerKinds(t, testenv.PostgresDSN(t)) })
+}
+
+func testTriggerKinds(t *testing.T, db string) {
+	w := newTrigWorldOn(t, false, db)
 	ctx := context.Background()
 	ann := w.tenantUser(t, "ann", "Ann Old", true)
 	bob := w.tenantUser(t, "bob", "Bob Old", true)
