@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/connector"
 	"github.com/tenantlink/tenantlink/internal/connector/office365"
@@ -253,7 +255,7 @@ func (a *App) openWeb(proxies []netip.Prefix, api *web.SyncAPI) {
 func (a *App) openJobs(ctx context.Context) (*web.SyncAPI, error) {
 	cfg := a.Config
 	a.GroupSync = &groupsync.Service{Store: a.DB, DataSources: a.DataSources, Now: cfg.Now, StaleAfter: cfg.Jobs.SyncStaleAfter,
-		Logger: cfg.Logger.With("service", "groupsync")}
+		Logger: cfg.Logger.With("service", "groupsync"), Events: triggerSink{a.Processes}}
 	sched, err := jobs.New(ctx, jobs.Config{
 		Queue:     riverdb.Opener(a.DB.SQL(), a.DB.Dialect(), cfg.DB),
 		Sync:      a.runSync,
@@ -276,7 +278,12 @@ func (a *App) openJobs(ctx context.Context) (*web.SyncAPI, error) {
 		},
 		RunAlive:   a.GroupSync.Alive,
 		StaleAfter: a.GroupSync.StaleWindow(),
-		Register:   a.openRealtime().Register,
+		Register: func(w *river.Workers) error {
+			if err := a.openRealtime().Register(w); err != nil {
+				return err
+			}
+			return river.AddWorkerSafely(w, &processEventsWorker{p: a.Processes})
+		},
 	})
 	if err != nil {
 		return nil, err
@@ -311,6 +318,9 @@ func (a *App) runSync(ctx context.Context, req jobs.SyncRequest) (jobs.SyncResul
 	if err != nil {
 		return jobs.SyncResult{}, err
 	}
+	// The run's events (process triggers) committed with its changes:
+	// start their instances now rather than at the next minute.
+	a.queueProcessEvents(context.WithoutCancel(ctx))
 	res := jobs.SyncResult{RunID: run.ID, Status: run.Status, Message: strings.Join(run.Errors, " ")}
 	if run.Status == jobs.StatusStopped && ctx.Err() != nil {
 		// Stopped by shutdown, not by the safety threshold: River retries,
@@ -361,6 +371,7 @@ func (a *App) Serve(ctx context.Context, ln net.Listener) error {
 			return err
 		}
 		go a.Realtime.Run(ctx)
+		go a.runProcessEvents(ctx)
 	}
 	errc := make(chan error, 2)
 	var msrv *http.Server

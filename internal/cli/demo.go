@@ -10,12 +10,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/app"
 	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/m365sim"
 )
@@ -112,6 +114,8 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
 		}
 	}()
 	facts := sim.Facts()
+	// The group the triggered onboarding watches (decision 0024).
+	sim.EnsureGroup(process.NewHiresGroup, "People who just joined: adding a user here starts Employee onboarding (New hires).")
 
 	a, err := app.Open(ctx, app.Config{
 		Addr: addr, DataDir: data,
@@ -137,6 +141,9 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
 		}
 		if err := process.SeedDemo(context.WithoutCancel(ctx), a.Processes, tenantlink.System, ds.ID); err != nil {
 			logger.Warn("demo: could not create the Employee onboarding process", "err", err)
+		}
+		if err := setUpNewHires(context.WithoutCancel(ctx), a, ds.ID); err != nil {
+			logger.Warn("demo: could not set up the New hires onboarding", "err", err)
 		}
 	}
 
@@ -171,6 +178,9 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
   5. "Connection test succeeded", status ready. Save, Security, Close.
   6. Run operations from the data source's page, or try the "Employee onboarding"
      process (Administration > Processes), created once a data source is ready.
+  7. Add a user to the tenant's "New hires" group (the simulator's POST
+     /_sim/groups/{id}/members/{userId}): the "New hires" group syncs in real
+     time and "Employee onboarding (New hires)" starts for them.
 
   Microsoft 365 simulator: %s (tenant %s, %s)
   Every credential is in %s. Stop with Ctrl+C.
@@ -178,6 +188,40 @@ func runDemo(ctx context.Context, stdout io.Writer, logger *slog.Logger, addr, s
 `, a.Config.PublicURL, DemoAdmin, password, facts.AdminUser, facts.AdminPassword, facts.MemberUser, facts.MemberPassword,
 		facts.URL, facts.TenantDomain, facts.TenantID, factsPath, data)
 	return a.Serve(ctx, ln)
+}
+
+// setUpNewHires makes the demo's triggered onboarding work: a directory
+// group "New hires" syncing the tenant's group of that name in real time
+// (created once, with a first run that establishes who is there: a sync's
+// first run starts no processes), and the "Employee onboarding (New
+// hires)" process on the data source.
+func setUpNewHires(ctx context.Context, a *app.App, dsID string) error {
+	groups, err := a.Store.ListGroups(ctx)
+	if err != nil {
+		return err
+	}
+	exists := false
+	for _, g := range groups {
+		exists = exists || strings.EqualFold(g.Name, process.NewHiresGroup)
+	}
+	if !exists {
+		name := process.NewHiresGroup
+		g, err := a.Directory.CreateGroup(ctx, tenantlink.System, directory.GroupInput{Name: &name})
+		if err != nil {
+			return err
+		}
+		if _, err := a.GroupSync.SaveSettings(ctx, tenantlink.System, g.ID, tenantlink.SyncSettings{Enabled: true, DataSource: dsID,
+			SourceGroup: process.NewHiresGroup, MissingUsers: groupsync.MissingKeep, Realtime: true}); err != nil {
+			return err
+		}
+		if err := a.Realtime.QueueMaintain(ctx, dsID, "demo"); err != nil {
+			return err
+		}
+		if _, err := a.Jobs.SyncGroup(ctx, tenantlink.System, g.ID, false, false); err != nil {
+			return err
+		}
+	}
+	return process.SeedDemoNewHires(ctx, a.Processes, tenantlink.System, dsID)
 }
 
 func previousDemoPassword(path string) string {

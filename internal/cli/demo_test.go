@@ -164,9 +164,11 @@ func TestDemo(t *testing.T) {
 	if ds.Status != "ready" {
 		t.Fatalf("data source status %q (%s), want ready", ds.Status, ds.StatusMessage)
 	}
-	if got := processNames(t, admin); len(got) != 1 || got[0] != process.OnboardingName {
-		t.Errorf("processes once a data source is ready = %q, want only %q", got, process.OnboardingName)
+	demoProcesses := []string{process.OnboardingName, process.OnboardingNewHiresName}
+	if got := processNames(t, admin); !cmp.Equal(got, demoProcesses) {
+		t.Errorf("processes once a data source is ready = %q, want %q", got, demoProcesses)
 	}
+	newHireOnboarded(t, e, admin, ds.ID)
 	// A change in the simulated tenant, to find again after a restart.
 	users := runOp(t, admin, ds.ID, "UserList", nil)
 	groups := runOp(t, admin, ds.ID, "GroupList", nil)
@@ -203,8 +205,8 @@ func TestDemo(t *testing.T) {
 	if got := admin.GetDataSource(ds.ID); got.Name != "Contoso" || got.Status != "ready" {
 		t.Fatalf("after a restart the data source is %q, status %q (%s); want Contoso, ready", got.Name, got.Status, got.StatusMessage)
 	}
-	if got := processNames(t, admin); len(got) != 1 || got[0] != process.OnboardingName {
-		t.Errorf("processes after a restart = %q, want only %q (seeded once)", got, process.OnboardingName)
+	if got := processNames(t, admin); !cmp.Equal(got, demoProcesses) {
+		t.Errorf("processes after a restart = %q, want %q (seeded once)", got, demoProcesses)
 	}
 	var res struct {
 		OK      bool   `json:"ok"`
@@ -242,5 +244,81 @@ func TestDemo(t *testing.T) {
 	got = runOp(t, admin, ds.ID, "AddUserToGroup", map[string]any{"user": []any{outsiders[0]}, "group": group})
 	if diff := cmp.Diff(results(got), []string{"added"}); diff != "" {
 		t.Errorf("the member added before --reset, added again after (-got +want):\n%s", diff)
+	}
+}
+
+// newHireOnboarded adds a user to the tenant's "New hires" group once the
+// demo's sync of it has run its first (baseline) run, syncs, and expects
+// one instance of the triggered onboarding with the user's values.
+func newHireOnboarded(t *testing.T, e *testenv.Env, admin *testenv.Client, dsID string) {
+	t.Helper()
+	var groups struct {
+		Value []struct{ ID, Name string }
+	}
+	admin.Must(http.StatusOK, "GET", "/api/v1/groups", nil, &groups)
+	gid := ""
+	for _, g := range groups.Value {
+		if g.Name == process.NewHiresGroup {
+			gid = g.ID
+		}
+	}
+	if gid == "" {
+		t.Fatalf("groups = %+v, want the demo's %q", groups.Value, process.NewHiresGroup)
+	}
+	succeeded := func() int {
+		var runs struct {
+			Value []struct{ Status string } `json:"value"`
+		}
+		admin.Must(http.StatusOK, "GET", "/api/v1/groups/"+gid+"/sync/runs", nil, &runs)
+		n := 0
+		for _, r := range runs.Value {
+			if r.Status == "succeeded" {
+				n++
+			}
+		}
+		return n
+	}
+	waitDemo(t, "the New hires baseline run", func() bool { return succeeded() > 0 })
+	var src struct{ Value []map[string]any }
+	admin.Must(http.StatusOK, "GET", "/api/v1/processes", nil, &src)
+	pid := ""
+	for _, p := range src.Value {
+		if p["name"] == process.OnboardingNewHiresName {
+			pid = fmt.Sprint(p["id"])
+		}
+	}
+	var u struct{ ID string }
+	if err := json.Unmarshal(e.SimControl(t, "POST", "/_sim/users", map[string]any{"userPrincipalName": "nina.hire", "displayName": "Nina Hire"}), &u); err != nil {
+		t.Fatal(err)
+	}
+	found := runOp(t, admin, dsID, "FindGroups", map[string]any{"query": process.NewHiresGroup, "match": "equals"})
+	if len(found) != 1 {
+		t.Fatalf("the tenant's %q groups = %v, want one", process.NewHiresGroup, found)
+	}
+	groupID := fmt.Sprint(found[0]["id"])
+	e.SimControl(t, "POST", "/_sim/groups/"+groupID+"/members/"+u.ID, nil)
+	// Real time would run the sync within seconds; run it now so the test
+	// does not depend on the subscription being active yet.
+	admin.Must(http.StatusAccepted, "POST", "/api/v1/groups/"+gid+"/sync", nil, nil)
+	var list struct{ Value []process.Instance }
+	waitDemo(t, "the triggered onboarding", func() bool {
+		admin.Must(http.StatusOK, "GET", "/api/v1/processes/"+pid+"/instances", nil, &list)
+		return len(list.Value) > 0 && list.Value[0].Status != process.StatusRunning
+	})
+	in := list.Value[0]
+	if len(list.Value) != 1 || in.Event == nil || in.Event.Kind != process.EventMemberAdded || in.Fields["employee"] != "Nina Hire" ||
+		!strings.HasPrefix(fmt.Sprint(in.Fields["email"]), "nina.hire@") || in.Fields["department"] != "All employees" {
+		t.Errorf("instances = %+v, want one for Nina's join with her values", list.Value)
+	}
+}
+
+func waitDemo(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -84,15 +84,22 @@ func dependents(ctx context.Context, st store.Store, id string) ([]Dependent, er
 		return nil, fmt.Errorf("find processes: %w", err)
 	}
 	for _, sp := range procs {
-		// Only the rules' data sources matter here; package process owns
-		// the rest of the definition (and imports this package).
+		// Only the rules' and the trigger's data sources matter here;
+		// package process owns the rest of the definition (and imports
+		// this package).
 		var def struct {
 			Rules []struct {
 				DataSource string `json:"datasource"`
 			} `json:"rules"`
+			Trigger *struct {
+				DataSource string `json:"datasource"`
+			} `json:"trigger"`
 		}
 		if err := json.Unmarshal(sp.Definition, &def); err != nil {
 			return nil, fmt.Errorf("process %s: stored definition: %w", sp.ID, err)
+		}
+		if def.Trigger != nil {
+			def.Rules = append(def.Rules, *def.Trigger)
 		}
 		for _, r := range def.Rules {
 			if r.DataSource == id {

@@ -78,6 +78,9 @@ type Service struct {
 	// Both are needed by Settings and SaveSettings only.
 	Directory *directory.Service
 	Tasks     Tasks
+	// Events receives the changes runs apply (process triggers); nil
+	// reports none.
+	Events EventSink
 
 	mu      sync.Mutex
 	running map[string]context.CancelCauseFunc // runs of this process, by run id

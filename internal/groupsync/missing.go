@@ -95,6 +95,13 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 			}
 		}
 		policy := in.Policy
+		var disabling []string
+		if policy == MissingDisable {
+			disabling = targets
+		}
+		if err := r.emitMissing(ctx, tx, missing, disabling); err != nil {
+			return err
+		}
 		adminTouched, err := r.mayTouchAdministrator(ctx, tx, targets, leavers)
 		if err != nil {
 			return err

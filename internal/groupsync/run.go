@@ -54,6 +54,11 @@ type runner struct {
 	// rather than searching the group's tracked members for the mark. Ids
 	// only, and only as many as the delta removed.
 	gone map[string]bool
+	// baseline: the sync has no position of this source yet, so this
+	// run establishes who is there and reports no events; watch caches
+	// the EventSink's Watching.
+	baseline bool
+	watch    *bool
 }
 
 func (r *runner) mark() string { return r.run.ID }
@@ -118,6 +123,7 @@ func (r *runner) execute(ctx context.Context) {
 		r.fail(ctx, err)
 		return
 	}
+	r.baseline = err != nil || st.DataSource != r.ds.ID || st.Source != r.set.SourceGroup
 	r.run.Full = cursor == ""
 	r.progress(PhaseReading)
 	newCursor, full, err := r.reader.ReadGroupMembers(ctx, r.ds, r.s.DataSources.Credentials(), r.set.SourceGroup, cursor, func(users []connector.SourceUser, removed []string) error {
@@ -275,6 +281,7 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 		}
 		var marks []store.SyncMember
 		var ids []string
+		var done []applied
 		bs := r.s.batchSize()
 		for pi, part := range slices.Collect(slices.Chunk(in, bs)) {
 			outs, err := tx.UpsertImportedUsers(ctx, r.ds.ID, part)
@@ -283,6 +290,7 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 			}
 			for i, o := range outs {
 				u := part[i]
+				done = append(done, applied{u: u, out: o, member: member[pi*bs+i] && o.Outcome != store.ImportConflict})
 				switch o.Outcome {
 				case store.ImportCreated:
 					counts.Created++
@@ -307,6 +315,9 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 					ids = append(ids, o.ID)
 				}
 			}
+		}
+		if err := r.emitPage(ctx, tx, done); err != nil {
+			return err
 		}
 		if len(marks) > 0 {
 			if r.o.DryRun {

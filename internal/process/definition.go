@@ -54,6 +54,9 @@ type Definition struct {
 	Description string  `json:"description,omitempty"`
 	Fields      []Field `json:"fields"`
 	Rules       []Rule  `json:"rules"`
+	// Trigger starts the process on a tenant event as well as from its
+	// form (decision 0024); nil: the form only.
+	Trigger *Trigger `json:"trigger,omitempty"`
 }
 
 // Field is one form field. Default must suit Type: text for text, date
@@ -250,4 +253,7 @@ type Instance struct {
 	StartedBy   string         `json:"startedBy"`
 	StartedAt   time.Time      `json:"startedAt"`
 	FinishedAt  *time.Time     `json:"finishedAt,omitempty"`
+	// Event is the tenant event that started the instance; nil for a
+	// start from the form or the API.
+	Event *Event `json:"event,omitempty"`
 }

@@ -82,3 +82,46 @@ func SeedDemo(ctx context.Context, svc *Service, p *tenantlink.Principal, dsID s
 	}
 	return nil
 }
+
+// NewHiresGroup is the tenant group whose new members the demo onboards.
+const NewHiresGroup = "New hires"
+
+// OnboardingNewHiresName is the triggered variant's name.
+const OnboardingNewHiresName = "Employee onboarding (New hires)"
+
+// EmployeeOnboardingNewHires is Employee onboarding started by a user
+// joining the tenant group "New hires" (decision 0024) instead of its
+// form: the user's email comes from the event, the department group is
+// "All employees", and the status says who joined.
+func EmployeeOnboardingNewHires(dsID string) Definition {
+	def := EmployeeOnboarding(dsID)
+	def.Name = OnboardingNewHiresName
+	def.Description = "Runs Employee onboarding for each user who joins the \"New hires\" group in Microsoft 365: puts them in \"All employees\" (created when missing) and assigns a licence."
+	for i := range def.Fields {
+		if def.Fields[i].Name == "department" {
+			def.Fields[i].Default = "All employees"
+		}
+	}
+	def.Fields = append(def.Fields, Field{Name: "joined", Label: "Joined", Type: TypeDate, ReadOnly: true},
+		Field{Name: "employee", Label: "Employee", Type: TypeText, ReadOnly: true})
+	def.Trigger = &Trigger{Event: EventMemberAdded, DataSource: dsID, Group: NewHiresGroup,
+		Fields: map[string]Source{"email": output("email"), "employee": output("displayName"), "joined": output("date")}}
+	return def
+}
+
+// SeedDemoNewHires creates the New hires variant on data source dsID
+// unless a process of that name exists already. The tenant must have the
+// "New hires" group (the trigger is checked there).
+func SeedDemoNewHires(ctx context.Context, svc *Service, p *tenantlink.Principal, dsID string) error {
+	list, err := svc.List(ctx, p)
+	if err != nil {
+		return fmt.Errorf("seed demo process: %w", err)
+	}
+	if byNameFold(list, OnboardingNewHiresName) != nil {
+		return nil
+	}
+	if _, err := svc.Create(ctx, p, EmployeeOnboardingNewHires(dsID)); err != nil {
+		return fmt.Errorf("seed demo process: %w", err)
+	}
+	return nil
+}

@@ -111,6 +111,11 @@ func (s *Service) Get(ctx context.Context, p *tenantlink.Principal, id string) (
 // with the id, which is what is stored, so that renaming the data source
 // does not break the process and deleting it finds the process.
 func (s *Service) Validate(ctx context.Context, p *tenantlink.Principal, def *Definition) error {
+	if def.Trigger != nil {
+		if err := s.validateTrigger(ctx, p, def.Trigger); err != nil {
+			return err
+		}
+	}
 	for i := range def.Rules {
 		if def.Rules[i].DataSource == "" {
 			continue
@@ -392,8 +397,14 @@ func (s *Service) record(in *Instance) (*store.ProcessInstance, error) {
 	if err != nil {
 		return nil, fmt.Errorf("instance rules: %w", err)
 	}
+	var event []byte
+	if in.Event != nil {
+		if event, err = json.Marshal(in.Event); err != nil {
+			return nil, fmt.Errorf("instance event: %w", err)
+		}
+	}
 	return &store.ProcessInstance{ID: in.ID, ProcessID: in.Process, Status: in.Status, StartedBy: in.StartedBy,
-		Fields: fields, Rules: rules, StartedAt: in.StartedAt, FinishedAt: in.FinishedAt}, nil
+		Fields: fields, Rules: rules, Event: event, StartedAt: in.StartedAt, FinishedAt: in.FinishedAt}, nil
 }
 
 // run runs the rules in order, filling in.Rules, in.Fields and in.Status.
@@ -626,6 +637,12 @@ func fromRecord(rec *store.ProcessInstance, names map[string]string) (*Instance,
 	}
 	if err := json.Unmarshal(rec.Rules, &in.Rules); err != nil {
 		return nil, fmt.Errorf("instance %s rules: %w", rec.ID, err)
+	}
+	if len(rec.Event) > 0 {
+		in.Event = &Event{}
+		if err := json.Unmarshal(rec.Event, in.Event); err != nil {
+			return nil, fmt.Errorf("instance %s event: %w", rec.ID, err)
+		}
 	}
 	if in.Fields == nil {
 		in.Fields = map[string]any{}

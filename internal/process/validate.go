@@ -106,6 +106,9 @@ func Validate(def *Definition, ops OperationsFunc) error {
 			return err
 		}
 	}
+	if def.Trigger != nil {
+		checkTrigger(&pr, def.Trigger, def.Fields, fields)
+	}
 	return pr.err()
 }
 

@@ -264,6 +264,30 @@ type Store interface {
 	// MarkEventProcessed records an event's dedupe key and reports true
 	// the first time only; keys recorded before olderThan are pruned.
 	MarkEventProcessed(ctx context.Context, key string, at, olderThan time.Time) (bool, error)
+
+	// Process event triggers (package process; decision 0024): the outbox
+	// of events that start instances. AddProcessEvents inserts rows,
+	// filling empty IDs and zero CreatedAt, and skips a row whose
+	// (ProcessID, Key) is stored already; it returns how many it added
+	// (an unknown process is ENOTFOUND). PendingProcessEvents lists rows
+	// with no instance yet, oldest first (limit 0 = 100).
+	// ClaimProcessEvent sets a pending row's InstanceID and reports false
+	// when the row has one already (another worker started it); an
+	// unknown id is ENOTFOUND.
+	AddProcessEvents(ctx context.Context, events []*ProcessEvent) (int, error)
+	PendingProcessEvents(ctx context.Context, limit int) ([]*ProcessEvent, error)
+	ClaimProcessEvent(ctx context.Context, id, instanceID string) (bool, error)
+}
+
+// ProcessEvent is a tenant event a process's trigger matched, waiting for
+// (or started as) an instance. Event is package process's JSON.
+type ProcessEvent struct {
+	ID         string
+	ProcessID  string
+	Key        string // the event's identity: (ProcessID, Key) is unique
+	Event      []byte
+	CreatedAt  time.Time
+	InstanceID string // "" while pending
 }
 
 // UserFilter narrows ListUsers.
@@ -456,12 +480,15 @@ type Task struct {
 // ProcessInstance is one run of a process: its fields and each rule's
 // outcome as JSON documents, owned by the process service.
 type ProcessInstance struct {
-	ID         string
-	ProcessID  string
-	Status     string
-	StartedBy  string // directory user id
-	Fields     []byte // JSON object
-	Rules      []byte // JSON array
+	ID        string
+	ProcessID string
+	Status    string
+	StartedBy string // directory user id
+	Fields    []byte // JSON object
+	Rules     []byte // JSON array
+	// Event is the tenant event that started the instance (JSON, package
+	// process's); empty for an instance started from the form or API.
+	Event      []byte
 	StartedAt  time.Time
 	FinishedAt *time.Time
 }

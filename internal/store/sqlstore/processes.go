@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -119,6 +121,9 @@ func (db *DB) DeleteProcess(ctx context.Context, id string) error {
 		if _, err := tx.exec(ctx, `DELETE FROM process_instances WHERE process_id = $1`, id); err != nil {
 			return fmt.Errorf("sqlstore: delete process instances: %w", err)
 		}
+		if _, err := tx.exec(ctx, `DELETE FROM process_events WHERE process_id = $1`, id); err != nil {
+			return fmt.Errorf("sqlstore: delete process events: %w", err)
+		}
 		res, err := tx.exec(ctx, `DELETE FROM processes WHERE id = $1`, id)
 		if err != nil {
 			return fmt.Errorf("sqlstore: delete process: %w", err)
@@ -127,7 +132,7 @@ func (db *DB) DeleteProcess(ctx context.Context, id string) error {
 	})
 }
 
-const instanceColumns = `id, process_id, status, started_by, fields, rules, started_at, finished_at`
+const instanceColumns = `id, process_id, status, started_by, fields, rules, started_at, finished_at, event`
 
 // CreateProcessInstance inserts an instance of an existing process.
 func (db *DB) CreateProcessInstance(ctx context.Context, in *store.ProcessInstance) error {
@@ -143,8 +148,8 @@ func (db *DB) CreateProcessInstance(ctx context.Context, in *store.ProcessInstan
 	}
 	started := stamp(in.StartedAt, db.now())
 	fields, rules := jsonOr(in.Fields, "{}"), jsonOr(in.Rules, "[]")
-	_, err := db.exec(ctx, `INSERT INTO process_instances (`+instanceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-		id, in.ProcessID, in.Status, in.StartedBy, fields, rules, db.ts(started), db.tsPtr(in.FinishedAt))
+	_, err := db.exec(ctx, `INSERT INTO process_instances (`+instanceColumns+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		id, in.ProcessID, in.Status, in.StartedBy, fields, rules, db.ts(started), db.tsPtr(in.FinishedAt), string(in.Event))
 	switch {
 	case isPkey(err):
 		return conflict("a process instance with id %q already exists", id)
@@ -235,16 +240,109 @@ func (db *DB) queryInstances(ctx context.Context, where, tail string, args ...an
 		var (
 			in            store.ProcessInstance
 			fields, rules string
+			event         string
 			started, fin  dbTime
 		)
-		if err := rows.Scan(&in.ID, &in.ProcessID, &in.Status, &in.StartedBy, &fields, &rules, &started, &fin); err != nil {
+		if err := rows.Scan(&in.ID, &in.ProcessID, &in.Status, &in.StartedBy, &fields, &rules, &started, &fin, &event); err != nil {
 			return nil, fmt.Errorf("sqlstore: scan process instance: %w", err)
 		}
 		in.Fields, in.Rules, in.StartedAt, in.FinishedAt = []byte(fields), []byte(rules), started.T, fin.ptr()
+		if event != "" {
+			in.Event = []byte(event)
+		}
 		out = append(out, &in)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlstore: list process instances: %w", err)
 	}
 	return out, nil
+}
+
+// AddProcessEvents inserts outbox rows, skipping those whose (process,
+// key) is stored already, and returns how many it added.
+func (db *DB) AddProcessEvents(ctx context.Context, events []*store.ProcessEvent) (int, error) {
+	added := 0
+	for _, e := range events {
+		if e.ProcessID == "" || e.Key == "" || len(e.Event) == 0 {
+			return added, invalid("a process event needs a process, a key and the event")
+		}
+		if e.ID == "" {
+			e.ID = newID()
+		}
+		e.CreatedAt = stamp(e.CreatedAt, db.now())
+		res, err := db.exec(ctx, `INSERT INTO process_events (id, process_id, event_key, event, created_at, instance_id)
+			VALUES ($1, $2, $3, $4, $5, '') ON CONFLICT (process_id, event_key) DO NOTHING`,
+			e.ID, e.ProcessID, e.Key, string(e.Event), db.ts(e.CreatedAt))
+		switch {
+		case isForeign(err):
+			return added, notFound("process %q not found", e.ProcessID)
+		case err != nil:
+			return added, fmt.Errorf("sqlstore: add process event: %w", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return added, fmt.Errorf("sqlstore: add process event: %w", err)
+		}
+		added += int(n)
+	}
+	return added, nil
+}
+
+// PendingProcessEvents lists the rows no instance was started for yet,
+// oldest first.
+func (db *DB) PendingProcessEvents(ctx context.Context, limit int) ([]*store.ProcessEvent, error) {
+	if limit <= 0 {
+		limit = 100
+	}
+	rows, err := db.query(ctx, `SELECT id, process_id, event_key, event, created_at, instance_id FROM process_events
+		WHERE instance_id = '' ORDER BY created_at, id LIMIT $1`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: pending process events: %w", err)
+	}
+	defer rows.Close()
+	out := []*store.ProcessEvent{}
+	for rows.Next() {
+		var (
+			e     store.ProcessEvent
+			event string
+			cre   dbTime
+		)
+		if err := rows.Scan(&e.ID, &e.ProcessID, &e.Key, &event, &cre, &e.InstanceID); err != nil {
+			return nil, fmt.Errorf("sqlstore: scan process event: %w", err)
+		}
+		e.Event, e.CreatedAt = []byte(event), cre.T
+		out = append(out, &e)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlstore: pending process events: %w", err)
+	}
+	return out, nil
+}
+
+// ClaimProcessEvent records the instance started for a pending row; false
+// when the row has one already.
+func (db *DB) ClaimProcessEvent(ctx context.Context, id, instanceID string) (bool, error) {
+	if instanceID == "" {
+		return false, invalid("claiming a process event needs the instance id")
+	}
+	res, err := db.exec(ctx, `UPDATE process_events SET instance_id = $2 WHERE id = $1 AND instance_id = ''`, id, instanceID)
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: claim process event: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: claim process event: %w", err)
+	}
+	if n == 1 {
+		return true, nil
+	}
+	var one int
+	err = db.queryRow(ctx, `SELECT 1 FROM process_events WHERE id = $1`, id).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return false, notFound("process event %q not found", id)
+	case err != nil:
+		return false, fmt.Errorf("sqlstore: claim process event: %w", err)
+	}
+	return false, nil
 }

@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProcessInstances", testProcessInstances},
 		{"GraphSubscriptions", testGraphSubscriptions},
 		{"ProcessedEvents", testProcessedEvents},
+		{"ProcessEvents", testProcessEvents},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -166,6 +166,41 @@ type startData struct {
 	Process   *process.Process
 	Form      []formField
 	Instances []*process.Instance
+	// Trigger says in words when the process starts by itself ("" when
+	// it has no trigger).
+	Trigger string
+}
+
+// eventWords are the trigger events as the pages say them.
+var eventWords = map[string]string{
+	process.EventMemberAdded:   "a user joins",
+	process.EventMemberRemoved: "a user leaves",
+	process.EventUserCreated:   "a user is created",
+	process.EventUserDisabled:  "a user is disabled",
+}
+
+// triggerText describes a trigger, naming its data source as the viewer
+// may see it (its id otherwise).
+func (h *handler) triggerText(r *http.Request, t *process.Trigger) string {
+	if t == nil {
+		return ""
+	}
+	ds := t.DataSource
+	if d, err := h.DataSources.Get(r.Context(), web.PrincipalFrom(r.Context()), t.DataSource); err == nil {
+		ds = d.Name
+	}
+	words := eventWords[t.Event]
+	if words == "" {
+		words = t.Event
+	}
+	out := fmt.Sprintf("Starts by itself when %s", words)
+	if t.Group != "" {
+		out += fmt.Sprintf(" in group %q", t.Group)
+		if t.GroupID != "" && !strings.EqualFold(t.GroupID, t.Group) {
+			out += " (" + t.GroupID + ")"
+		}
+	}
+	return out + fmt.Sprintf(" of data source %s, as a group member sync of it sees it (event %s).", ds, t.Event)
 }
 
 func formFields(def *process.Definition, values map[string]string) []formField {
@@ -205,7 +240,7 @@ func (h *handler) startPage(w http.ResponseWriter, r *http.Request, status int, 
 		return err
 	}
 	p.Title = pr.Name
-	p.Data = startData{Process: pr, Form: formFields(&pr.Definition, values), Instances: inst}
+	p.Data = startData{Process: pr, Form: formFields(&pr.Definition, values), Instances: inst, Trigger: h.triggerText(r, pr.Trigger)}
 	if errMsg != "" {
 		p.Notices = append(p.Notices, notice{Message: errMsg, Error: true})
 	}

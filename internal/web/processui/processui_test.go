@@ -2,6 +2,7 @@ package processui_test
 
 import (
 	"context"
+	"encoding/json"
 	"flag"
 	"io"
 	"net/http"
@@ -14,6 +15,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
@@ -176,4 +178,58 @@ func TestPages(t *testing.T) {
 		}
 		e.Admin.In(t).Must(404, "GET", "/api/v1/processes/"+id, nil, nil)
 	})
+}
+
+// TestTriggerPages: a triggered process says when it starts by itself,
+// and its instance says which event started it.
+func TestTriggerPages(t *testing.T) {
+	e := testenv.New(t, testenv.Options{})
+	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso", readWrite).ID
+	var g struct{ ID string }
+	if err := json.Unmarshal(e.SimControl(t, "POST", "/_sim/groups", map[string]any{"displayName": "New hires"}), &g); err != nil {
+		t.Fatal(err)
+	}
+	var lg struct{ ID string }
+	e.Admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "New hires"}, &lg)
+	e.Admin.In(t).Must(200, "PUT", "/api/v1/groups/"+lg.ID+"/sync", map[string]any{"enabled": true, "datasource": ds, "sourceGroup": "New hires"}, nil)
+	var p process.Process
+	e.Admin.In(t).Must(201, "POST", "/api/v1/processes", map[string]any{"name": "Welcome",
+		"fields":  []map[string]any{{"name": "who", "type": "text"}},
+		"trigger": map[string]any{"event": "member.added", "datasource": ds, "group": "New hires", "fields": map[string]any{"who": map[string]any{"output": "displayName"}}},
+		"rules":   []map[string]any{}}, &p)
+	designer := e.SignIn(t, testenv.AdminEmail, testenv.Password)
+
+	page := get(t, designer, "/processes/"+p.ID)
+	want := `Starts by itself when a user joins in group &#34;New hires&#34; (` + g.ID + `) of data source Contoso`
+	if page.Status != 200 || !strings.Contains(page.Body, want) {
+		t.Errorf("GET /processes/{id} = %d, want it to say %q:\n%s", page.Status, want, page.Body)
+	}
+
+	ctx := context.Background()
+	syncNow := func() {
+		if _, err := e.App.GroupSync.Run(ctx, tenantlink.System, lg.ID, groupsync.RunOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	syncNow() // baseline
+	var u struct{ ID string }
+	if err := json.Unmarshal(e.SimControl(t, "POST", "/_sim/users", map[string]any{"userPrincipalName": "ivy", "displayName": "Ivy Joiner"}), &u); err != nil {
+		t.Fatal(err)
+	}
+	e.SimControl(t, "POST", "/_sim/groups/"+g.ID+"/members/"+u.ID, nil)
+	syncNow()
+	if n, err := e.App.Processes.StartPending(ctx, 0); err != nil || n != 1 {
+		t.Fatalf("StartPending = %d, %v; want 1", n, err)
+	}
+	var list struct{ Value []process.Instance }
+	e.Admin.In(t).Must(200, "GET", "/api/v1/processes/"+p.ID+"/instances", nil, &list)
+	if len(list.Value) != 1 {
+		t.Fatalf("instances = %d, want 1", len(list.Value))
+	}
+	page = get(t, designer, "/instances/"+list.Value[0].ID)
+	for _, want := range []string{`<dt>Started by</dt>`, `event <code>member.added</code>: Ivy Joiner &lt;ivy@`, `(object ` + u.ID + `)`, `sync of group New hires from New hires`} {
+		if !strings.Contains(page.Body, want) {
+			t.Errorf("instance page lacks %q:\n%s", want, page.Body)
+		}
+	}
 }

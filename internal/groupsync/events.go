@@ -1,0 +1,178 @@
+package groupsync
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/store"
+)
+
+// Event kinds: the tenant changes a run reports to its EventSink.
+const (
+	EventMemberAdded   = "member.added"   // a user joined the synced source group
+	EventMemberRemoved = "member.removed" // a user left it (or was deleted in the tenant)
+	EventUserCreated   = "user.created"   // the run created the directory user
+	EventUserDisabled  = "user.disabled"  // the user became inactive (disabled in the tenant, or by the missing-users policy)
+)
+
+// EventKinds lists the kinds in documentation order.
+var EventKinds = []string{EventMemberAdded, EventMemberRemoved, EventUserCreated, EventUserDisabled}
+
+// Event is one change a run applied, as its EventSink receives it. The
+// user's fields are as imported (Email is the mail address, else the user
+// principal name).
+type Event struct {
+	Kind        string `json:"kind"`
+	DataSource  string `json:"datasource"`
+	Tenant      string `json:"tenant"`
+	Group       string `json:"group"`     // the directory group whose sync applied it
+	GroupName   string `json:"groupName"` // its name then
+	SourceGroup string `json:"sourceGroup"`
+	RunID       string `json:"runId"`
+	UserID      string `json:"userId"`
+	ObjectID    string `json:"objectId"`
+	DisplayName string `json:"displayName"`
+	Email       string `json:"email"`
+	// At is when the run applied the change.
+	At time.Time `json:"at"`
+}
+
+// Key identifies the event. A run applies each change once, and a change
+// committed by one run is not applied again by the next (a replayed page
+// finds the user imported and tracked already), so kind, group, object
+// and run make it unique.
+func (e Event) Key() string {
+	return strings.Join([]string{e.Kind, e.Group, e.ObjectID, e.RunID}, ":")
+}
+
+// EventSink receives the changes a run applies (package process's
+// triggers, wired in package app). Emit is called inside the transaction
+// that applies them, with that transaction's store: what it writes
+// commits or rolls back with the changes, so an event is neither lost nor
+// reported for a change that did not happen. Dry runs and a sync's first
+// run (which only establishes who is there) emit nothing. Watching is
+// asked once a run, before anything is emitted: false spares the run the
+// reads that finding events costs.
+type EventSink interface {
+	Watching(ctx context.Context, st store.Store, dataSourceID string) (bool, error)
+	Emit(ctx context.Context, tx store.Store, events []Event) error
+}
+
+// applied is one user a page wrote, as emitPage needs it.
+type applied struct {
+	u      *tenantlink.User
+	out    store.ImportOutcome
+	member bool
+}
+
+// watching reports whether this run reports events.
+func (r *runner) watching(ctx context.Context, st store.Store) (bool, error) {
+	if r.s.Events == nil || r.o.DryRun || r.baseline {
+		return false, nil
+	}
+	if r.watch == nil {
+		w, err := r.s.Events.Watching(ctx, st, r.ds.ID)
+		if err != nil {
+			return false, err
+		}
+		r.watch = &w
+	}
+	return *r.watch, nil
+}
+
+func (r *runner) event(kind string, u *tenantlink.User, userID, objectID string) Event {
+	e := Event{Kind: kind, DataSource: r.ds.ID, Tenant: strings.ToLower(r.ds.Account), Group: r.g.ID, GroupName: r.g.Name,
+		SourceGroup: r.set.SourceGroup, RunID: r.run.ID, UserID: userID, ObjectID: objectID, At: r.s.now()}
+	if u != nil {
+		e.DisplayName, e.Email = u.DisplayName, u.Email
+	}
+	return e
+}
+
+// emitPage reports what a page applied: users created, users that became
+// inactive, and members the sync did not track before (called before the
+// page marks them).
+func (r *runner) emitPage(ctx context.Context, tx store.Store, users []applied) error {
+	if ok, err := r.watching(ctx, tx); !ok || err != nil || len(users) == 0 {
+		return err
+	}
+	var events []Event
+	var objs []string
+	for _, a := range users {
+		switch {
+		case a.out.Outcome == store.ImportCreated:
+			events = append(events, r.event(EventUserCreated, a.u, a.out.ID, a.u.Source.ObjectID))
+		case a.out.Outcome == store.ImportUpdated && a.out.Before != nil && a.out.Before.Active && !a.u.Active:
+			events = append(events, r.event(EventUserDisabled, a.u, a.out.ID, a.u.Source.ObjectID))
+		}
+		if a.member {
+			objs = append(objs, a.u.Source.ObjectID)
+		}
+	}
+	if len(objs) > 0 {
+		known, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: objs})
+		if err != nil {
+			return err
+		}
+		tracked := make(map[string]bool, len(known))
+		for _, m := range known {
+			tracked[m.ObjectID] = true
+		}
+		for _, a := range users {
+			if a.member && !tracked[a.u.Source.ObjectID] {
+				tracked[a.u.Source.ObjectID] = true
+				events = append(events, r.event(EventMemberAdded, a.u, a.out.ID, a.u.Source.ObjectID))
+			}
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	return r.s.Events.Emit(ctx, tx, events)
+}
+
+// emitMissing reports, before the final phase applies them, the members
+// the source no longer has and the users the missing-users policy
+// disables (disabled: those it will set inactive; already inactive ones
+// are not reported again).
+func (r *runner) emitMissing(ctx context.Context, tx store.Store, missing []store.SyncMember, disabled []string) error {
+	if ok, err := r.watching(ctx, tx); !ok || err != nil || len(missing) == 0 {
+		return err
+	}
+	users := map[string]*tenantlink.User{}
+	load := func(id string) (*tenantlink.User, error) {
+		if u, ok := users[id]; ok || id == "" {
+			return u, nil
+		}
+		u, err := tx.GetUser(ctx, id)
+		if tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND {
+			u, err = nil, nil
+		}
+		users[id] = u
+		return u, err
+	}
+	var events []Event
+	for _, m := range missing {
+		u, err := load(m.UserID)
+		if err != nil {
+			return err
+		}
+		events = append(events, r.event(EventMemberRemoved, u, m.UserID, m.ObjectID))
+	}
+	obj := map[string]string{}
+	for _, m := range missing {
+		obj[m.UserID] = m.ObjectID
+	}
+	for _, id := range disabled {
+		u, err := load(id)
+		if err != nil {
+			return err
+		}
+		if u != nil && u.Active {
+			events = append(events, r.event(EventUserDisabled, u, id, obj[id]))
+		}
+	}
+	return r.s.Events.Emit(ctx, tx, events)
+}
