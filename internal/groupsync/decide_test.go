@@ -231,3 +231,15 @@ func TestChangeList(t *testing.T) {
 		t.Errorf("after the creations (-want +got):\n%s", diff)
 	}
 }
+
+// TestTotalFor: the total shown never falls below what was read; unknown
+// stays unknown.
+func TestTotalFor(t *testing.T) {
+	for _, tc := range []struct{ total, seen, want int }{
+		{10, 3, 10}, {10, 10, 10}, {10, 12, 12}, {0, 5, 0},
+	} {
+		if got := totalFor(tc.total, tc.seen); got != tc.want {
+			t.Errorf("totalFor(%d, %d) = %d, want %d", tc.total, tc.seen, got, tc.want)
+		}
+	}
+}

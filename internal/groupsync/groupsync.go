@@ -131,8 +131,9 @@ type Run struct {
 	Changes []Change `json:"changes,omitempty"`
 	// Seen is how many members the run has read so far; Total, on a full
 	// run whose connector can count them (connector.MemberCounter), how
-	// many the source said it had when the run started (0 and absent from
-	// the JSON when unknown). The group page shows "Seen of Total".
+	// many the source said it had when the run started, never below Seen
+	// (0 and absent from the JSON when unknown). The group page shows
+	// "Seen of Total".
 	Seen  int `json:"seen"`
 	Total int `json:"total,omitempty"`
 }

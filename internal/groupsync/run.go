@@ -275,7 +275,7 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 			return nil
 		}
 		next := *r.run
-		next.Counts, next.Seen = res.Counts, seen
+		next.Counts, next.Seen, next.Total = res.Counts, seen, totalFor(r.run.Total, seen)
 		rec, err := next.toStore(r.s.now())
 		if err != nil {
 			return err
@@ -287,6 +287,7 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 	}
 	r.run.Counts = res.Counts
 	r.seen, r.run.Seen = seen, seen
+	r.run.Total = totalFor(r.run.Total, seen)
 	for _, e := range res.Errors {
 		r.addError("%s", e)
 	}
@@ -301,6 +302,17 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 	}
 	r.progress(PhaseReading)
 	return nil
+}
+
+// totalFor is the total to show after seen members: the source's count,
+// or seen when the read has gone past it (Graph counts from an eventually
+// consistent index, so members added just before the run may be read and
+// not yet counted); 0 stays unknown.
+func totalFor(total, seen int) int {
+	if total > 0 && seen > total {
+		return seen
+	}
+	return total
 }
 
 // readPage reads what planPage needs: which attribute-only users this
