@@ -127,8 +127,8 @@ type groupData struct {
 	DryRun      *groupsync.Run
 	// DryLists are the dry run's people per action, under its notice.
 	DryLists []dryList
-	Kinds       []option
-	Weekdays    []string
+	Kinds    []option
+	Weekdays []string
 	// Subscriptions are the real-time subscriptions of the sync's data
 	// source; Members the group's first members (emails) and their count.
 	Subscriptions []tenantlink.SubscriptionState
