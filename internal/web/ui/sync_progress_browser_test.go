@@ -104,6 +104,20 @@ func TestBrowserSyncDryRunAndProgress(t *testing.T) {
 	if atoi(created) != users {
 		t.Errorf("the run created %s users, want %d", created, users)
 	}
+
+	// The next run is incremental: it reads only what changed, so its
+	// unchanged cell says nothing (a dash that explains why), where the
+	// full run's says 0.
+	runOrShow(t, ctx, "Run now again, an incremental run",
+		chromedp.Click(xp(`//button[normalize-space()="Run now"]`)),
+		notice("The sync is queued"),
+		chromedp.WaitVisible(xp(`//table[@id="sync-runs"]/tbody/tr[1][@data-status="succeeded" and not(contains(., "dry run"))]/following-sibling::tr[@data-status="succeeded" and not(contains(., "dry run"))]`)),
+	)
+	cells := read(t, ctx, "unchanged cells", chromedp.Evaluate[[]string](
+		`Array.from(document.querySelectorAll('#sync-runs tbody tr')).slice(0, 2).map(function (tr) { var td = tr.cells[5], s = td.querySelector("span"); return td.textContent + "|" + (s ? s.title : ""); })`))
+	if len(cells) != 2 || !strings.HasPrefix(cells[0], "–|An incremental run") || cells[1] != "0|" {
+		t.Errorf("unchanged cells of the incremental and the full run = %q, want a dash with its reason, then 0", cells)
+	}
 	check()
 }
 
