@@ -110,8 +110,12 @@ func runImport(ctx context.Context, a *app.App, out io.Writer, ref string, o gro
 		return fmt.Errorf("import %q: %w", g.Name, err)
 	}
 	c := run.Counts
-	fmt.Fprintf(out, "%s: created %d, updated %d, unchanged %d, disabled %d, removed %d, left group %d\n",
-		run.Status, c.Created, c.Updated, c.Unchanged, c.Disabled, c.Removed, c.LeftGroup)
+	unchanged := "" // an incremental run cannot count them
+	if run.Full {
+		unchanged = fmt.Sprintf(", unchanged %d", c.Unchanged)
+	}
+	fmt.Fprintf(out, "%s: created %d, updated %d%s, disabled %d, removed %d, left group %d\n",
+		run.Status, c.Created, c.Updated, unchanged, c.Disabled, c.Removed, c.LeftGroup)
 	for _, e := range run.Errors {
 		fmt.Fprintln(out, "  "+e)
 	}
@@ -165,8 +169,16 @@ func (p *progressPrinter) update(pr groupsync.Progress) {
 		return
 	}
 	p.last = now
-	line := fmt.Sprintf("%s: %d seen, %d created, %d updated, %d unchanged, %d disabled, %d removed, %d left group",
-		pr.Phase, pr.Seen, pr.Created, pr.Updated, pr.Unchanged, pr.Disabled, pr.Removed, pr.LeftGroup)
+	seen := fmt.Sprintf("%d seen", pr.Seen)
+	if pr.Total > 0 {
+		seen = fmt.Sprintf("%d of %d seen", pr.Seen, pr.Total)
+	}
+	unchanged := "" // -1: an incremental run cannot count them
+	if pr.Unchanged >= 0 {
+		unchanged = fmt.Sprintf(", %d unchanged", pr.Unchanged)
+	}
+	line := fmt.Sprintf("%s: %s, %d created, %d updated%s, %d disabled, %d removed, %d left group",
+		pr.Phase, seen, pr.Created, pr.Updated, unchanged, pr.Disabled, pr.Removed, pr.LeftGroup)
 	if !p.tty {
 		fmt.Fprintln(p.out, "progress "+line)
 		return

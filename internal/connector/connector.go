@@ -194,6 +194,15 @@ type DirectoryReader interface {
 		page func(users []SourceUser, removed []string) error) (newCursor string, full bool, err error)
 }
 
+// MemberCounter is a DirectoryReader that can say, before a full read,
+// how many users it will deliver for sourceGroup ("*" = all users): the
+// group's user members, or the tenant's users. The answer may lag the
+// read by a little (Office 365 counts from an eventually consistent
+// index), so callers use it to show progress, never to decide anything.
+type MemberCounter interface {
+	CountSourceMembers(ctx context.Context, ds *tenantlink.DataSource, creds CredentialStore, sourceGroup string) (int, error)
+}
+
 // DirectoryAccount is an account as the upstream directory itself holds
 // it, read with a data source's stored grant rather than taken from a
 // token's claims.

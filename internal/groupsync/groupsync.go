@@ -37,7 +37,8 @@ const (
 	// DefaultThreshold is the share of a group's members a run may disable,
 	// remove or take out of the group without confirmation.
 	DefaultThreshold = 0.20
-	// MaxChanges caps the changes a dry run reports.
+	// MaxChanges caps the changes of each action a dry run lists: the
+	// first by name (display name, then email).
 	MaxChanges = 1000
 	// maxErrors caps the error items a run record keeps.
 	maxErrors = 100
@@ -95,7 +96,10 @@ type RunOptions struct {
 	Trigger  string         // "schedule", "manual", "webhook", "cli"
 }
 
-// Progress is a running run's position. Total is -1 when unknown.
+// Progress is a running run's position. Total is -1 when unknown (an
+// incremental run, or a connector that cannot count); Unchanged is -1 on
+// incremental runs, which read only what changed and so cannot count the
+// members that did not.
 type Progress struct {
 	Phase                                                           string
 	Seen, Created, Updated, Unchanged, Disabled, Removed, LeftGroup int
@@ -119,15 +123,61 @@ type Run struct {
 	Full       bool       `json:"full"`
 	StartedAt  time.Time  `json:"startedAt"`
 	FinishedAt *time.Time `json:"finishedAt"`
-	Counts     Counts     `json:"counts"`
-	Errors     []string   `json:"errors"`
-	Changes    []Change   `json:"changes,omitempty"` // dry run: what would change, capped at MaxChanges
+	// Counts are what the run did so far. On an incremental run (Full
+	// false) Counts.Unchanged is 0 and the JSON says null: such a run reads
+	// only the members that changed, so it cannot count those that did not.
+	Counts Counts   `json:"counts"`
+	Errors []string `json:"errors"`
+	// Changes are, for a dry run, what would change: per action (see the
+	// Action constants, listed in that order) the first MaxChanges by
+	// name, with the person's display name and email.
+	Changes []Change `json:"changes,omitempty"`
+	// Seen is how many members the run has read so far; Total, on a full
+	// run whose connector can count them (connector.MemberCounter), how
+	// many the source said it had when the run started, never below Seen
+	// (0 and absent from the JSON when unknown). The group page shows
+	// "Seen of Total".
+	Seen  int `json:"seen"`
+	Total int `json:"total,omitempty"`
+}
+
+// MarshalJSON writes the run with counts.unchanged null on an incremental
+// run (see Counts).
+func (r Run) MarshalJSON() ([]byte, error) {
+	type plain Run
+	out := struct {
+		plain
+		Counts countsJSON `json:"counts"`
+	}{plain: plain(r), Counts: countsJSON{Counts: r.Counts}}
+	if r.Full {
+		out.Counts.Unchanged = &r.Counts.Unchanged
+	}
+	return json.Marshal(out)
+}
+
+// countsJSON is Counts with Unchanged that can be null.
+type countsJSON struct {
+	Counts
+	Unchanged *int `json:"unchanged"`
+}
+
+// ChangesOf returns the run's listed changes of one action.
+func (r *Run) ChangesOf(action string) []Change {
+	var out []Change
+	for _, c := range r.Changes {
+		if c.Action == action {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // Counts are what a run did (or, dry, would do).
 type Counts struct {
-	Created   int `json:"created"`
-	Updated   int `json:"updated"`
+	Created int `json:"created"`
+	Updated int `json:"updated"`
+	// Unchanged are the members a full run read that were already as
+	// imported; 0 on an incremental run, which cannot know (Run.Full).
 	Unchanged int `json:"unchanged"`
 	Disabled  int `json:"disabled"`
 	Removed   int `json:"removed"`
@@ -142,11 +192,12 @@ type Counts struct {
 
 // Change is one change a dry run found.
 type Change struct {
-	Action   string `json:"action"` // create, update, disable, remove, leaveGroup, skip
-	UserID   string `json:"userId,omitempty"`
-	ObjectID string `json:"objectId,omitempty"`
-	Email    string `json:"email,omitempty"`
-	Detail   string `json:"detail,omitempty"`
+	Action      string `json:"action"` // ActionCreate, ActionUpdate, ActionDisable, ActionRemove, ActionLeaveGroup, ActionKeep, ActionSkip
+	UserID      string `json:"userId,omitempty"`
+	ObjectID    string `json:"objectId,omitempty"`
+	DisplayName string `json:"displayName,omitempty"`
+	Email       string `json:"email,omitempty"`
+	Detail      string `json:"detail,omitempty"`
 }
 
 // runResult is what the store keeps of a run in SyncRun.Result.
@@ -154,6 +205,8 @@ type runResult struct {
 	Counts  Counts   `json:"counts"`
 	Errors  []string `json:"errors"`
 	Changes []Change `json:"changes,omitempty"`
+	Seen    int      `json:"seen,omitempty"`
+	Total   int      `json:"total,omitempty"`
 }
 
 func fromStore(r *store.SyncRun) *Run {
@@ -161,7 +214,10 @@ func fromStore(r *store.SyncRun) *Run {
 		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, Errors: []string{}}
 	var res runResult
 	if err := json.Unmarshal(r.Result, &res); err == nil {
-		out.Counts, out.Changes = res.Counts, res.Changes
+		out.Counts, out.Changes, out.Seen, out.Total = res.Counts, res.Changes, res.Seen, res.Total
+		if !out.Full {
+			out.Counts.Unchanged = 0
+		}
 		if res.Errors != nil {
 			out.Errors = res.Errors
 		}
@@ -170,7 +226,7 @@ func fromStore(r *store.SyncRun) *Run {
 }
 
 func (r *Run) toStore(heartbeat time.Time) (*store.SyncRun, error) {
-	b, err := json.Marshal(runResult{Counts: r.Counts, Errors: r.Errors, Changes: r.Changes})
+	b, err := json.Marshal(runResult{Counts: r.Counts, Errors: r.Errors, Changes: r.Changes, Seen: r.Seen, Total: r.Total})
 	if err != nil {
 		return nil, fmt.Errorf("encode run result: %w", err)
 	}
@@ -319,6 +375,10 @@ func (s *Service) Run(ctx context.Context, p *tenantlink.Principal, groupID stri
 	stopBeat := s.heartbeat(runCtx, run.ID, cancel)
 	s.track(run.ID, cancel)
 	r.execute(runCtx)
+	r.run.Changes = r.dry.list()
+	if !r.run.Full {
+		r.run.Counts.Unchanged = 0
+	}
 	stopBeat()
 	s.untrack(run.ID)
 	s.finish(runCtx, r)
@@ -601,8 +661,12 @@ func (s *Service) finish(ctx context.Context, r *runner) {
 		r.log.Error("group sync: record the run's end", "err", err)
 	}
 	c := r.run.Counts
-	detail := fmt.Sprintf("trigger %s; created %d, updated %d, unchanged %d, disabled %d, removed %d, left group %d",
-		r.run.Trigger, c.Created, c.Updated, c.Unchanged, c.Disabled, c.Removed, c.LeftGroup)
+	unchanged := ""
+	if r.run.Full {
+		unchanged = fmt.Sprintf(", unchanged %d", c.Unchanged)
+	}
+	detail := fmt.Sprintf("trigger %s; created %d, updated %d%s, disabled %d, removed %d, left group %d",
+		r.run.Trigger, c.Created, c.Updated, unchanged, c.Disabled, c.Removed, c.LeftGroup)
 	if r.run.DryRun {
 		detail = "dry run; " + detail
 	}

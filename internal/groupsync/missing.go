@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"math"
 	"slices"
 
 	"github.com/tenantlink/tenantlink"
@@ -22,10 +21,11 @@ const missingPage = 1000
 // transaction, so the cursor never moves past changes that are not
 // applied. Over the safety threshold without confirmation nothing of it
 // is applied and the cursor stays where it was: the next run sees the
-// same changes again.
+// same changes again. It reads what the decision needs (missingInput),
+// decides (decideMissing, with no store) and applies (applyMissing).
 func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error {
 	var stopMsg string
-	counts := r.run.Counts
+	var counts Counts
 	var changes []Change
 	err := r.tx(ctx, func(tx store.Store) error {
 		counts, changes = r.run.Counts, nil
@@ -41,108 +41,44 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 		// Nothing missing and no override: nothing to decide, and a large
 		// group's member list is not worth loading.
 		if len(missing) == 0 && !r.set.Override {
-			return tx.PutSyncState(ctx, &store.SyncState{GroupID: r.g.ID, DataSource: r.ds.ID, Source: r.set.SourceGroup,
-				Cursor: cursor, UpdatedAt: r.s.now()})
+			return r.putState(ctx, tx, cursor)
 		}
 		g, err := tx.GetGroup(ctx, r.g.ID)
 		if err != nil {
 			return err
 		}
-		// Gather what the decision needs (reads), decide (pure), apply.
-		in := missingInput{Policy: r.set.MissingUsers, Override: r.set.Override, Members: g.Members,
-			Threshold: r.s.threshold(), Confirm: r.o.Confirm}
-		for _, m := range missing {
-			if m.UserID != "" {
-				in.Missing = append(in.Missing, m.UserID)
-			}
-		}
-		if (in.Policy == MissingDisable || in.Policy == MissingRemove) && len(in.Missing) > 0 {
-			// A user another group's sync still has stays as it is: only
-			// the last sync that has a user disables or removes it.
-			if in.Elsewhere, err = tx.SyncTrackedElsewhere(ctx, r.g.ID, in.Missing); err != nil {
-				return err
-			}
-		}
-		if in.Override {
-			missingUser := make(map[string]bool, len(in.Missing))
-			for _, id := range in.Missing {
-				missingUser[id] = true
-			}
-			if in.Present, err = r.presentUsers(ctx, tx, missingUser); err != nil {
-				return err
-			}
+		in, err := r.missingInput(ctx, tx, g.Members, missing)
+		if err != nil {
+			return err
 		}
 		d := decideMissing(in)
-		targets, leavers := d.Targets, d.Leavers
-		for _, id := range d.Kept {
-			changes = append(changes, Change{Action: "keep", UserID: id, Detail: "another group's sync still imports this user"})
-		}
 		counts.Kept += len(d.Kept)
 		if d.Stop {
-			n := d.Affected
-			pct := 100.0
-			if len(g.Members) > 0 {
-				pct = 100 * float64(n) / float64(len(g.Members))
-			}
-			lead := "Stopped for confirmation: this run would"
-			if r.o.DryRun {
-				lead = "A real run would stop for confirmation: it would"
-			}
-			stopMsg = fmt.Sprintf("%s disable, remove or take out of the group %d of the group's %d members (%.0f%%, over the %.0f%% safety threshold). Nothing of that was applied; run it again with confirmation to proceed.",
-				lead, n, len(g.Members), math.Round(pct), 100*r.s.threshold())
+			stopMsg = stopMessage(d.Affected, len(g.Members), r.s.threshold(), r.o.DryRun)
 			if !r.o.DryRun {
 				return errStopped
 			}
 		}
-		policy := in.Policy
+		changes = missingChanges(in.Policy, d)
+		if r.o.DryRun {
+			// Named before they are applied: a removed user is gone after.
+			if err := describe(ctx, tx, changes); err != nil {
+				return err
+			}
+		}
 		var disabling []string
-		if policy == MissingDisable {
-			disabling = targets
+		if in.Policy == MissingDisable {
+			disabling = d.Targets
 		}
 		if err := r.emitMissing(ctx, tx, missing, disabling); err != nil {
 			return err
 		}
-		adminTouched, err := r.mayTouchAdministrator(ctx, tx, targets, leavers)
+		msg, err := r.applyMissing(ctx, tx, in.Policy, d, &counts)
 		if err != nil {
-			return err
-		}
-		switch policy {
-		case MissingDisable:
-			n, err := tx.SetUsersActive(ctx, targets, false, r.s.now())
-			if err != nil {
-				return err
-			}
-			counts.Disabled += n
-			for _, id := range targets {
-				changes = append(changes, Change{Action: "disable", UserID: id})
-			}
-		case MissingRemove:
-			n, err := tx.DeleteUsers(ctx, targets)
-			if err != nil {
-				return err
-			}
-			counts.Removed += n
-			for _, id := range targets {
-				changes = append(changes, Change{Action: "remove", UserID: id})
-			}
-		}
-		if len(leavers) > 0 {
-			n, err := tx.RemoveGroupMembers(ctx, r.g.ID, leavers)
-			if err != nil {
-				return err
-			}
-			counts.LeftGroup += n
-			for _, id := range leavers {
-				changes = append(changes, Change{Action: "leaveGroup", UserID: id})
-			}
-		}
-		if adminTouched {
-			if msg, err := r.checkAdministrators(ctx, tx); err != nil {
-				return err
-			} else if msg != "" {
+			if msg != "" {
 				stopMsg = msg
-				return errLastAdmin
 			}
+			return err
 		}
 		gone := make([]string, 0, len(missing))
 		for _, m := range missing {
@@ -151,8 +87,7 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 		if _, err := tx.DeleteSyncMembers(ctx, r.g.ID, gone); err != nil {
 			return err
 		}
-		return tx.PutSyncState(ctx, &store.SyncState{GroupID: r.g.ID, DataSource: r.ds.ID, Source: r.set.SourceGroup,
-			Cursor: cursor, UpdatedAt: r.s.now()})
+		return r.putState(ctx, tx, cursor)
 	})
 	if stopMsg != "" {
 		r.addError("%s", stopMsg)
@@ -161,8 +96,103 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 		return err
 	}
 	r.run.Counts = counts
-	for _, c := range changes {
-		r.addChange(c)
+	r.applied(changes)
+	return nil
+}
+
+// putState stores the run's new cursor.
+func (r *runner) putState(ctx context.Context, tx store.Store, cursor string) error {
+	return tx.PutSyncState(ctx, &store.SyncState{GroupID: r.g.ID, DataSource: r.ds.ID, Source: r.set.SourceGroup,
+		Cursor: cursor, UpdatedAt: r.s.now()})
+}
+
+// missingInput reads what decideMissing needs about the missing members:
+// the users another group's sync still has (disable and remove only) and,
+// with override, the users the source still has.
+func (r *runner) missingInput(ctx context.Context, tx store.Store, members []string, missing []store.SyncMember) (missingInput, error) {
+	in := missingInput{Policy: r.set.MissingUsers, Override: r.set.Override, Members: members,
+		Threshold: r.s.threshold(), Confirm: r.o.Confirm}
+	for _, m := range missing {
+		if m.UserID != "" {
+			in.Missing = append(in.Missing, m.UserID)
+		}
+	}
+	var err error
+	if (in.Policy == MissingDisable || in.Policy == MissingRemove) && len(in.Missing) > 0 {
+		// A user another group's sync still has stays as it is: only
+		// the last sync that has a user disables or removes it.
+		if in.Elsewhere, err = tx.SyncTrackedElsewhere(ctx, r.g.ID, in.Missing); err != nil {
+			return in, err
+		}
+	}
+	if in.Override {
+		missingUser := make(map[string]bool, len(in.Missing))
+		for _, id := range in.Missing {
+			missingUser[id] = true
+		}
+		if in.Present, err = r.presentUsers(ctx, tx, missingUser); err != nil {
+			return in, err
+		}
+	}
+	return in, nil
+}
+
+// applyMissing does what d says under policy — disable or remove its
+// targets, take its leavers out of the group — adding what the store
+// changed to counts, then applies the rule that an active Administrator
+// remains: when it would not, it returns the message and errLastAdmin.
+func (r *runner) applyMissing(ctx context.Context, tx store.Store, policy string, d missingDecision, counts *Counts) (string, error) {
+	adminTouched, err := r.mayTouchAdministrator(ctx, tx, d.Targets, d.Leavers)
+	if err != nil {
+		return "", err
+	}
+	switch policy {
+	case MissingDisable:
+		n, err := tx.SetUsersActive(ctx, d.Targets, false, r.s.now())
+		if err != nil {
+			return "", err
+		}
+		counts.Disabled += n
+	case MissingRemove:
+		n, err := tx.DeleteUsers(ctx, d.Targets)
+		if err != nil {
+			return "", err
+		}
+		counts.Removed += n
+	}
+	if len(d.Leavers) > 0 {
+		n, err := tx.RemoveGroupMembers(ctx, r.g.ID, d.Leavers)
+		if err != nil {
+			return "", err
+		}
+		counts.LeftGroup += n
+	}
+	if adminTouched {
+		if msg, err := r.checkAdministrators(ctx, tx); err != nil {
+			return "", err
+		} else if msg != "" {
+			return msg, errLastAdmin
+		}
+	}
+	return "", nil
+}
+
+// describe fills in the display name and email of changes that name a
+// directory user only (a dry run lists people by name).
+func describe(ctx context.Context, tx store.Store, changes []Change) error {
+	for i := range changes {
+		c := &changes[i]
+		if c.UserID == "" || c.Email != "" {
+			continue
+		}
+		u, err := tx.GetUser(ctx, c.UserID)
+		if errors.Is(err, store.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		c.DisplayName, c.Email = u.DisplayName, u.Email
 	}
 	return nil
 }
@@ -297,70 +327,4 @@ func (r *runner) checkAdministrators(ctx context.Context, tx store.Store) (strin
 		lead = "A real run would stop"
 	}
 	return fmt.Sprintf("%s: disabling, removing or taking out of group %q the users this run no longer has would leave no active Administrator. Nothing of that was applied and the stored position stays; give another user the Administrator role first, or change the sync's settings.", lead, r.g.Name), nil
-}
-
-// missingInput is what deciding about missing users needs, read first.
-type missingInput struct {
-	Policy    string          // MissingKeep, MissingDisable or MissingRemove
-	Override  bool            // the group's members become exactly the source's
-	Members   []string        // the group's members (user ids)
-	Missing   []string        // users this sync imported that the source no longer has
-	Elsewhere []string        // those of Missing another group's sync still has
-	Present   map[string]bool // users this sync imported that the source still has (override only)
-	Threshold float64
-	Confirm   bool
-}
-
-// missingDecision is what to do: disable or remove Targets (by policy),
-// take Leavers out of the group, leave Kept alone; Stop when that touches
-// more than the threshold's share of the members without confirmation.
-type missingDecision struct {
-	Targets, Leavers, Kept []string
-	Affected               int
-	Stop                   bool
-}
-
-// decideMissing is the missing-users rule, with no store: the apply step
-// in finishRead does what it says.
-func decideMissing(in missingInput) missingDecision {
-	var d missingDecision
-	affected := map[string]bool{}
-	missingUser := make(map[string]bool, len(in.Missing))
-	for _, id := range in.Missing {
-		missingUser[id] = true
-	}
-	if in.Policy == MissingDisable || in.Policy == MissingRemove {
-		keep := make(map[string]bool, len(in.Elsewhere))
-		for _, id := range in.Elsewhere {
-			keep[id] = true
-		}
-		d.Kept = in.Elsewhere
-		for _, id := range in.Missing {
-			if keep[id] {
-				continue
-			}
-			d.Targets = append(d.Targets, id)
-			affected[id] = true
-		}
-	}
-	// Override: the group's members become exactly the source's members
-	// this sync imported. Anyone else leaves the group — local users and
-	// users of other syncs included — but only the membership changes:
-	// users this sync did not import are never changed themselves.
-	if in.Override {
-		for _, id := range in.Members {
-			if in.Present[id] {
-				continue
-			}
-			if in.Policy == MissingRemove && missingUser[id] {
-				continue // removed with the user
-			}
-			d.Leavers = append(d.Leavers, id)
-			affected[id] = true
-		}
-	}
-	d.Affected = len(affected)
-	limit := in.Threshold * float64(len(in.Members))
-	d.Stop = d.Affected > 0 && float64(d.Affected) > limit && !in.Confirm
-	return d
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/connector"
@@ -59,6 +60,8 @@ type runner struct {
 	// the EventSink's Watching.
 	baseline bool
 	watch    *bool
+	// dry is the changes a dry run lists (see applied).
+	dry changeList
 }
 
 func (r *runner) mark() string { return r.run.ID }
@@ -71,9 +74,14 @@ func (r *runner) addError(format string, args ...any) {
 	r.run.Errors = append(r.run.Errors, fmt.Sprintf(format, args...))
 }
 
-func (r *runner) addChange(c Change) {
-	if r.o.DryRun && len(r.run.Changes) < MaxChanges {
-		r.run.Changes = append(r.run.Changes, c)
+// applied is the one place every change of a run passes, once the
+// transaction that made it committed (a dry run's changes: once the
+// transaction that would have made them rolled back), in the order they
+// were made. A dry run keeps the first MaxChanges of each action by name
+// for its record.
+func (r *runner) applied(cs []Change) {
+	if r.o.DryRun {
+		r.dry.add(cs...)
 	}
 }
 
@@ -100,8 +108,49 @@ func (r *runner) progress(phase string) {
 		return
 	}
 	c := r.run.Counts
-	r.o.Progress(Progress{Phase: phase, Seen: r.seen, Created: c.Created, Updated: c.Updated, Unchanged: c.Unchanged,
-		Disabled: c.Disabled, Removed: c.Removed, LeftGroup: c.LeftGroup, Total: -1})
+	p := Progress{Phase: phase, Seen: r.seen, Created: c.Created, Updated: c.Updated, Unchanged: c.Unchanged,
+		Disabled: c.Disabled, Removed: c.Removed, LeftGroup: c.LeftGroup, Total: -1}
+	if r.run.Total > 0 {
+		p.Total = r.run.Total
+	}
+	if !r.run.Full {
+		p.Unchanged = -1
+	}
+	r.o.Progress(p)
+}
+
+// countTimeout bounds asking the connector for a full read's total: the
+// total only draws a progress bar, and a slow answer must not hold the
+// run.
+const countTimeout = 15 * time.Second
+
+// countTotal asks the connector, when it can say (connector.MemberCounter),
+// how many users the full read about to start will deliver, and stores it
+// with the run's record so the group page — served by any replica — shows
+// "x of y". A failure only leaves the total unknown.
+func (r *runner) countTotal(ctx context.Context) {
+	mc, ok := r.reader.(connector.MemberCounter)
+	if !ok {
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, countTimeout)
+	n, err := mc.CountSourceMembers(cctx, r.ds, r.s.DataSources.Credentials(), r.set.SourceGroup)
+	cancel()
+	if err != nil {
+		r.log.Warn("group sync: the source's member count is unknown; progress is shown without a total", "err", err)
+		return
+	}
+	r.run.Total = n
+	if r.o.DryRun {
+		return
+	}
+	rec, err := r.run.toStore(r.s.now())
+	if err == nil {
+		err = r.s.Store.UpdateSyncRun(ctx, rec)
+	}
+	if err != nil {
+		r.log.Warn("group sync: store the run's total", "err", err)
+	}
 }
 
 // execute runs the sync and leaves the outcome in r.run.
@@ -125,6 +174,9 @@ func (r *runner) execute(ctx context.Context) {
 	}
 	r.baseline = err != nil || st.DataSource != r.ds.ID || st.Source != r.set.SourceGroup
 	r.run.Full = cursor == ""
+	if r.run.Full {
+		r.countTotal(ctx)
+	}
 	r.progress(PhaseReading)
 	newCursor, full, err := r.reader.ReadGroupMembers(ctx, r.ds, r.s.DataSources.Credentials(), r.set.SourceGroup, cursor, func(users []connector.SourceUser, removed []string) error {
 		return r.page(ctx, users, removed)
@@ -200,158 +252,44 @@ func message(err error) string {
 }
 
 // page applies one page in one transaction: upsert the users, track and
-// add the members, mark the removed. The run record's counts are written
-// in the same transaction, so what the UI shows has committed.
+// add the members, mark the removed. The run record's counts and position
+// are written in the same transaction, so what the UI shows has
+// committed. What to import and what it amounts to are decided by
+// planPage and tallyPage; this reads what they need and applies it.
 func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed []string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	counts := r.run.Counts
-	var errs []string
-	var changes []Change
-	var seen map[string]string
+	var res pageResult
 	var gone []string
+	seen := r.seen + len(users) + len(removed)
 	err := r.tx(ctx, func(tx store.Store) error {
-		errs, changes, seen, gone = nil, nil, nil, nil
-		counts = r.run.Counts
-		// Attribute-only changes apply to members this sync imported.
-		var attr []string
-		for _, u := range users {
-			if u.AttributesOnly {
-				attr = append(attr, u.ObjectID)
-			}
+		in, err := r.readPage(ctx, tx, users)
+		if err != nil {
+			return err
 		}
-		tracked := map[string]bool{}
-		// Members this run already applied (added earlier in the round)
-		// are applied again in case they changed, but counted once.
-		already := map[string]bool{}
-		if len(attr) > 0 {
-			ms, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: attr})
-			if err != nil {
-				return err
-			}
-			for _, m := range ms {
-				if !strings.HasPrefix(m.Mark, gonePrefix) {
-					tracked[m.ObjectID] = true
-				}
-				if m.Mark == r.mark() {
-					already[m.ObjectID] = true
-				}
-			}
+		plan := planPage(in)
+		outs, err := upsertUsers(ctx, tx, r.ds.ID, plan.Upsert, r.s.batchSize())
+		if err != nil {
+			return err
 		}
-		now := r.s.now()
-		var in []*tenantlink.User
-		var member []bool
-		for _, su := range users {
-			if su.AttributesOnly && (!tracked[su.ObjectID] || r.drySeen[su.ObjectID] != "") {
-				continue
-			}
-			if su.Partial {
-				// Only what changed arrived: the rest is as imported.
-				prev, err := tx.GetUserBySource(ctx, r.ds.ID, su.ObjectID)
-				switch {
-				case tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND && su.Has(connector.FieldEmail):
-					// A new user: what Graph did not send was never set.
-					su = completePartial(&tenantlink.User{Active: true}, su)
-				case tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND:
-					errs = append(errs, fmt.Sprintf("user %q (object %s) changed in Microsoft 365 but was never imported (an earlier import of it failed); a full read will try it again", su.DisplayName, su.ObjectID))
-					continue
-				case err != nil:
-					return err
-				default:
-					su = completePartial(prev, su)
-				}
-			}
-			email := strings.ToLower(strings.TrimSpace(su.Email))
-			if email == "" || su.ObjectID == "" {
-				if !su.AttributesOnly {
-					counts.Skipped++
-				}
-				errs = append(errs, fmt.Sprintf("user %q (object %s) not imported: it has no email address or user principal name", su.DisplayName, su.ObjectID))
-				continue
-			}
-			in = append(in, &tenantlink.User{
-				Email: email, DisplayName: su.DisplayName, GivenName: su.GivenName, Surname: su.Surname,
-				JobTitle: su.JobTitle, Department: su.Department, Active: su.Enabled,
-				Roles:     []tenantlink.Role{tenantlink.RoleUser},
-				Source:    &tenantlink.UserSource{DataSource: r.ds.ID, ObjectID: su.ObjectID, Tenant: strings.ToLower(r.ds.Account)},
-				CreatedAt: now, UpdatedAt: now,
-			})
-			member = append(member, !su.AttributesOnly)
+		res = tallyPage(plan, outs, in.Already, r.run.Counts)
+		done := make([]applied, len(outs))
+		for i, o := range outs {
+			done[i] = applied{u: plan.Upsert[i], out: o, member: plan.Member[i] && o.Outcome != store.ImportConflict}
 		}
-		var marks []store.SyncMember
-		var ids []string
-		var done []applied
-		bs := r.s.batchSize()
-		for pi, part := range slices.Collect(slices.Chunk(in, bs)) {
-			outs, err := tx.UpsertImportedUsers(ctx, r.ds.ID, part)
-			if err != nil {
-				return err
-			}
-			for i, o := range outs {
-				u := part[i]
-				done = append(done, applied{u: u, out: o, member: member[pi*bs+i] && o.Outcome != store.ImportConflict})
-				switch o.Outcome {
-				case store.ImportCreated:
-					counts.Created++
-					changes = append(changes, Change{Action: "create", UserID: o.ID, ObjectID: u.Source.ObjectID, Email: u.Email})
-				case store.ImportUpdated:
-					counts.Updated++
-					changes = append(changes, Change{Action: "update", UserID: o.ID, ObjectID: u.Source.ObjectID, Email: u.Email, Detail: diff(o.Before, u)})
-				case store.ImportUnchanged:
-					if !already[u.Source.ObjectID] {
-						counts.Unchanged++
-					}
-				case store.ImportConflict:
-					if member[pi*bs+i] {
-						counts.Skipped++
-					}
-					errs = append(errs, fmt.Sprintf("user %s (object %s) not imported: the email belongs to directory user %s (a local account, or a user of another tenant), which a sync never takes over and leaves as it is", u.Email, u.Source.ObjectID, o.ConflictWith))
-					changes = append(changes, Change{Action: "skip", ObjectID: u.Source.ObjectID, Email: u.Email, Detail: "email belongs to user " + o.ConflictWith})
-					continue
-				}
-				if member[pi*bs+i] {
-					marks = append(marks, store.SyncMember{ObjectID: u.Source.ObjectID, UserID: o.ID})
-					ids = append(ids, o.ID)
-				}
-			}
-		}
+		// Before the page marks its members: a member not tracked yet joined.
 		if err := r.emitPage(ctx, tx, done); err != nil {
 			return err
 		}
-		if len(marks) > 0 {
-			if r.o.DryRun {
-				seen = map[string]string{}
-				for _, m := range marks {
-					seen[m.ObjectID] = m.UserID
-				}
-			}
-			if err := tx.MarkSyncMembers(ctx, r.g.ID, r.mark(), marks); err != nil {
-				return err
-			}
-			if _, err := tx.AddGroupMembers(ctx, r.g.ID, ids); err != nil {
-				return err
-			}
-		}
-		if len(removed) > 0 {
-			ms, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: removed})
-			if err != nil {
-				return err
-			}
-			for _, m := range ms {
-				gone = append(gone, m.ObjectID)
-			}
-			if len(ms) > 0 {
-				if err := tx.MarkSyncMembers(ctx, r.g.ID, gonePrefix+r.mark(), ms); err != nil {
-					return err
-				}
-			}
+		if gone, err = r.applyPage(ctx, tx, res.Marks, removed); err != nil {
+			return err
 		}
 		if r.o.DryRun {
 			return nil
 		}
 		next := *r.run
-		next.Counts = counts
+		next.Counts, next.Seen, next.Total = res.Counts, seen, totalFor(r.run.Total, seen)
 		rec, err := next.toStore(r.s.now())
 		if err != nil {
 			return err
@@ -361,22 +299,126 @@ func (r *runner) page(ctx context.Context, users []connector.SourceUser, removed
 	if err != nil {
 		return fmt.Errorf("apply page: %w", err)
 	}
-	r.run.Counts = counts
-	r.seen += len(users) + len(removed)
-	for _, e := range errs {
+	r.run.Counts = res.Counts
+	r.seen, r.run.Seen = seen, seen
+	r.run.Total = totalFor(r.run.Total, seen)
+	for _, e := range res.Errors {
 		r.addError("%s", e)
 	}
-	for _, c := range changes {
-		r.addChange(c)
-	}
-	for k, v := range seen {
-		r.drySeen[k] = v
+	r.applied(res.Changes)
+	if r.o.DryRun {
+		for _, m := range res.Marks {
+			r.drySeen[m.ObjectID] = m.UserID
+		}
 	}
 	for _, id := range gone {
 		r.gone[id] = true
 	}
 	r.progress(PhaseReading)
 	return nil
+}
+
+// totalFor is the total to show after seen members: the source's count,
+// or seen when the read has gone past it (Graph counts from an eventually
+// consistent index, so members added just before the run may be read and
+// not yet counted); 0 stays unknown.
+func totalFor(total, seen int) int {
+	if total > 0 && seen > total {
+		return seen
+	}
+	return total
+}
+
+// readPage reads what planPage needs: which attribute-only users this
+// sync tracks (and which this run already applied), and the stored user
+// of each partial change.
+func (r *runner) readPage(ctx context.Context, tx store.Store, users []connector.SourceUser) (pageInput, error) {
+	in := pageInput{Users: users, Tracked: map[string]bool{}, Already: map[string]bool{}, DrySeen: r.drySeen,
+		Prev: map[string]*tenantlink.User{}, DataSource: r.ds.ID, Tenant: strings.ToLower(r.ds.Account), Now: r.s.now()}
+	var attr []string
+	for _, u := range users {
+		if u.AttributesOnly {
+			attr = append(attr, u.ObjectID)
+		}
+	}
+	if len(attr) > 0 {
+		ms, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: attr})
+		if err != nil {
+			return in, err
+		}
+		for _, m := range ms {
+			if !strings.HasPrefix(m.Mark, gonePrefix) {
+				in.Tracked[m.ObjectID] = true
+			}
+			if m.Mark == r.mark() {
+				in.Already[m.ObjectID] = true
+			}
+		}
+	}
+	for _, su := range users {
+		if _, read := in.Prev[su.ObjectID]; !su.Partial || read || !in.applies(su) {
+			continue
+		}
+		prev, err := tx.GetUserBySource(ctx, r.ds.ID, su.ObjectID)
+		switch {
+		case tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND:
+			in.Prev[su.ObjectID] = nil
+		case err != nil:
+			return in, err
+		default:
+			in.Prev[su.ObjectID] = prev
+		}
+	}
+	return in, nil
+}
+
+// upsertUsers imports users in statements of batch users and returns
+// their outcomes in order.
+func upsertUsers(ctx context.Context, tx store.Store, datasource string, users []*tenantlink.User, batch int) ([]store.ImportOutcome, error) {
+	outs := make([]store.ImportOutcome, 0, len(users))
+	for part := range slices.Chunk(users, batch) {
+		o, err := tx.UpsertImportedUsers(ctx, datasource, part)
+		if err != nil {
+			return nil, err
+		}
+		outs = append(outs, o...)
+	}
+	return outs, nil
+}
+
+// applyPage marks the page's members as seen by this run and adds them to
+// the group, and marks the tracked members the page removed as gone. It
+// returns the object ids marked gone.
+func (r *runner) applyPage(ctx context.Context, tx store.Store, marks []store.SyncMember, removed []string) ([]string, error) {
+	if len(marks) > 0 {
+		if err := tx.MarkSyncMembers(ctx, r.g.ID, r.mark(), marks); err != nil {
+			return nil, err
+		}
+		ids := make([]string, len(marks))
+		for i, m := range marks {
+			ids[i] = m.UserID
+		}
+		if _, err := tx.AddGroupMembers(ctx, r.g.ID, ids); err != nil {
+			return nil, err
+		}
+	}
+	if len(removed) == 0 {
+		return nil, nil
+	}
+	ms, err := tx.SyncMembers(ctx, r.g.ID, store.SyncMemberFilter{ObjectIDs: removed})
+	if err != nil {
+		return nil, err
+	}
+	gone := make([]string, 0, len(ms))
+	for _, m := range ms {
+		gone = append(gone, m.ObjectID)
+	}
+	if len(ms) > 0 {
+		if err := tx.MarkSyncMembers(ctx, r.g.ID, gonePrefix+r.mark(), ms); err != nil {
+			return nil, err
+		}
+	}
+	return gone, nil
 }
 
 // diff names the imported fields that changed.

@@ -41,6 +41,9 @@ type Connector struct {
 	FailAfter int
 	// Scopes are what RequiredScopes answers.
 	Scopes []string
+	// CountErr, when set, fails CountSourceMembers (a tenant that cannot
+	// count: the sync must go on without a total).
+	CountErr error
 
 	reads []string // cursors of the reads, in order
 }
@@ -51,6 +54,7 @@ var (
 	_ connector.DirectoryReader     = (*Connector)(nil)
 	_ connector.SourceGroupResolver = (*Connector)(nil)
 	_ connector.ScopeRequirer       = (*Connector)(nil)
+	_ connector.MemberCounter       = (*Connector)(nil)
 )
 
 // Lock and Unlock guard the fields while runs may read them.
@@ -78,6 +82,21 @@ func (c *Connector) ResolveSourceGroup(_ context.Context, _ *tenantlink.DataSour
 		return "", tenantlink.Errorf(tenantlink.EINVALID, "no source group %q", sourceGroup)
 	}
 	return sourceGroup, nil
+}
+
+// CountSourceMembers answers how many users Groups[sourceGroup] has: what
+// a full read delivers.
+func (c *Connector) CountSourceMembers(_ context.Context, _ *tenantlink.DataSource, _ connector.CredentialStore, sourceGroup string) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.CountErr != nil {
+		return 0, c.CountErr
+	}
+	members, ok := c.Groups[sourceGroup]
+	if !ok {
+		return 0, tenantlink.Errorf(tenantlink.ENOTFOUND, "no source group %q", sourceGroup)
+	}
+	return len(members), nil
 }
 
 // Reads returns the cursors the reads were given, in order ("" for full).

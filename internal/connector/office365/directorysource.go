@@ -16,7 +16,10 @@ import (
 	"github.com/tenantlink/tenantlink/internal/graph"
 )
 
-var _ connector.DirectoryReader = (*Connector)(nil)
+var (
+	_ connector.DirectoryReader = (*Connector)(nil)
+	_ connector.MemberCounter   = (*Connector)(nil)
+)
 
 // memberFields is the $select of a member read: only what the import maps
 // (docs/SPEC.md §6), which keeps pages small.
@@ -529,4 +532,31 @@ func (c *Connector) ResolveSourceGroup(ctx context.Context, ds *tenantlink.DataS
 		return "", err
 	}
 	return c.resolveGroup(ctx, gc, src)
+}
+
+// CountSourceMembers implements connector.MemberCounter: the users a full
+// read of sourceGroup delivers, counted by Graph without reading them —
+// GET /users/$count for "*", else GET
+// /groups/{id}/members/microsoft.graph.user/$count (only user members are
+// read, so only they are counted). Both need ConsistencyLevel: eventual,
+// which the graph client sends; the count is as fresh as Graph's
+// advanced-query index. Like the read itself it is background work
+// (x-ms-throttle-priority: low).
+func (c *Connector) CountSourceMembers(ctx context.Context, ds *tenantlink.DataSource, creds connector.CredentialStore, sourceGroup string) (int, error) {
+	ctx = graph.WithPriority(ctx, graph.PriorityLow)
+	gc, err := c.Client(ctx, ds, creds)
+	if err != nil {
+		return 0, err
+	}
+	src := strings.TrimSpace(sourceGroup)
+	if src == "*" {
+		n, err := gc.CountUsers(ctx, "")
+		return n, mapGraphErr(err)
+	}
+	id, err := c.resolveGroup(ctx, gc, src)
+	if err != nil {
+		return 0, err
+	}
+	n, err := gc.CountGroupMembers(ctx, id, "microsoft.graph.user")
+	return n, mapGraphErr(err)
 }

@@ -67,6 +67,10 @@ func TestThrottlePriority(t *testing.T) {
 			_, _, err = e.conn.ReadGroupMembers(ctx, ds, e.creds, "*", cur, func([]connector.SourceUser, []string) error { return nil })
 			return err
 		}, "low"},
+		{"group sync, member count", func() error {
+			_, err := e.conn.CountSourceMembers(ctx, ds, e.creds, "*")
+			return err
+		}, "low"},
 		{"operation", func() error {
 			_, err := e.conn.Run(ctx, ds, e.creds, "UserList", map[string]any{})
 			return err

@@ -128,13 +128,44 @@ type groupData struct {
 	DataSources []*tenantlink.DataSource
 	Runs        []*groupsync.Run
 	DryRun      *groupsync.Run
-	Kinds       []option
-	Weekdays    []string
+	// DryLists are the dry run's people per action, under its notice.
+	DryLists []dryList
+	Kinds    []option
+	Weekdays []string
 	// Subscriptions are the real-time subscriptions of the sync's data
 	// source; Members the group's first members (emails) and their count.
 	Subscriptions []tenantlink.SubscriptionState
 	Members       []string
 	MemberCount   int
+}
+
+// dryList is who a dry run would change one way: Changes, the first
+// groupsync.MaxChanges by name, of Count.
+type dryList struct {
+	Action, Title string
+	Count         int
+	Changes       []groupsync.Change
+}
+
+// dryLists are the tables a dry run shows: who would be created,
+// disabled, removed, taken out of the group; an action with no one has
+// no table.
+func dryLists(run *groupsync.Run) []dryList {
+	c := run.Counts
+	var out []dryList
+	for _, l := range []dryList{
+		{Action: groupsync.ActionCreate, Title: "Would be created", Count: c.Created},
+		{Action: groupsync.ActionDisable, Title: "Would be disabled", Count: c.Disabled},
+		{Action: groupsync.ActionRemove, Title: "Would be removed", Count: c.Removed},
+		{Action: groupsync.ActionLeaveGroup, Title: "Would be taken out of the group", Count: c.LeftGroup},
+	} {
+		l.Changes = run.ChangesOf(l.Action)
+		l.Count = max(l.Count, len(l.Changes))
+		if l.Count > 0 {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 var kinds = []option{
@@ -311,7 +342,7 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return err
 		}
-		d.DryRun = run
+		d.DryRun, d.DryLists = run, dryLists(run)
 		pg := h.newPage(r, d.Group.Name, "groups", d)
 		pg.Script = "/syncui/sync.js"
 		return h.render(w, http.StatusOK, "group_sync", pg)

@@ -186,6 +186,8 @@ func TestSyncPages(t *testing.T) {
 		if r.Status != http.StatusOK || !strings.Contains(string(r.Body), "Dry run: would create 6,") {
 			t.Fatalf("dry run: %d, want 200 with the dry run's counts (6 users to create); body:\n%s", r.Status, r.Body)
 		}
+		// Under the notice, who would be created, by name.
+		checkGolden(t, "group_dry_run", string(r.Body))
 		checkGolden(t, "group_history", admin.In(t).Get("/groups/"+id+"?done=saved"))
 	})
 

@@ -59,6 +59,26 @@
       ev.preventDefault();
     }
   });
+  var unchangedTitle = "An incremental run reads only what changed: it cannot count the members that did not.";
+  // progress is a running run's position: "x of y" with a bar when the
+  // source said how many members a full read has, else how many were read.
+  function progress(r) {
+    var span = document.createElement("span");
+    span.className = "run-progress";
+    var seen = r.seen || 0;
+    if (r.total > 0) {
+      var total = Math.max(r.total, seen);
+      span.appendChild(document.createTextNode(seen + " of " + total + " "));
+      var bar = document.createElement("progress");
+      bar.max = total;
+      bar.value = seen;
+      bar.textContent = seen + " of " + total;
+      span.appendChild(bar);
+    } else {
+      span.textContent = seen + " read";
+    }
+    return span;
+  }
   function draw(runs) {
     while (body.firstChild) { body.removeChild(body.firstChild); }
     runs.forEach(function (r) {
@@ -68,8 +88,24 @@
       timeCell(tr, r.startedAt);
       timeCell(tr, r.finishedAt);
       var st = cell(tr, r.status + (r.dryRun ? " (dry run)" : ""));
-      if (r.status === "running") { st.appendChild(stopForm(r)); }
-      [c.created, c.updated, c.unchanged, c.disabled, c.removed, c.leftGroup, c.skipped].forEach(function (n) { cell(tr, String(n || 0)); });
+      if (r.status === "running") {
+        st.appendChild(document.createTextNode(" "));
+        st.appendChild(progress(r));
+        st.appendChild(stopForm(r));
+      }
+      [c.created, c.updated].forEach(function (n) { cell(tr, String(n || 0)); });
+      if (c.unchanged === null || c.unchanged === undefined) {
+        // An incremental run cannot count the members that did not change.
+        var u = cell(tr, "");
+        var span = document.createElement("span");
+        span.className = "muted";
+        span.title = unchangedTitle;
+        span.textContent = "\u2013";
+        u.appendChild(span);
+      } else {
+        cell(tr, String(c.unchanged));
+      }
+      [c.disabled, c.removed, c.leftGroup, c.skipped].forEach(function (n) { cell(tr, String(n || 0)); });
       cell(tr, (r.errors || []).join(" "));
       body.appendChild(tr);
       if (window.tenantlinkLocalTimes) { window.tenantlinkLocalTimes(tr); }
