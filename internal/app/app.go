@@ -311,8 +311,15 @@ func (a *App) runSync(ctx context.Context, req jobs.SyncRequest) (jobs.SyncResul
 	run, err := a.GroupSync.Run(ctx, tenantlink.System, req.GroupID, groupsync.RunOptions{
 		Confirm: req.Confirm, Full: req.Full, Trigger: req.Trigger,
 		Progress: func(p groupsync.Progress) {
-			log.Info("sync progress", "phase", p.Phase, "seen", p.Seen, "created", p.Created, "updated", p.Updated,
-				"unchanged", p.Unchanged, "disabled", p.Disabled, "removed", p.Removed, "leftGroup", p.LeftGroup)
+			attrs := []any{"phase", p.Phase, "seen", p.Seen}
+			if p.Total > 0 {
+				attrs = append(attrs, "total", p.Total)
+			}
+			attrs = append(attrs, "created", p.Created, "updated", p.Updated)
+			if p.Unchanged >= 0 { // not counted on incremental runs
+				attrs = append(attrs, "unchanged", p.Unchanged)
+			}
+			log.Info("sync progress", append(attrs, "disabled", p.Disabled, "removed", p.Removed, "leftGroup", p.LeftGroup)...)
 		},
 	})
 	if err != nil {
