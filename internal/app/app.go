@@ -245,8 +245,20 @@ func (a *App) openWeb(proxies []netip.Prefix, api *web.SyncAPI) {
 		TrustedProxies: proxies, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
 	})
 	a.Web.Mount(ui.Routes(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})...)
-	a.Web.Mount(processui.Routes(processui.Deps{Server: a.Web, Processes: a.Processes, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "processui")})...)
-	a.Web.Mount(syncui.Routes(syncui.Deps{Server: a.Web, API: *api, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "syncui"), Subscriptions: a.Realtime.States})...)
+	a.Web.Mount(processui.Routes(processui.Deps{
+		Processes:   a.Processes,
+		DataSources: a.DataSources,
+		Logger:      cfg.Logger.With("component", "processui"),
+	})...)
+	a.Web.Mount(syncui.Routes(syncui.Deps{
+		Tasks:         api.Tasks,
+		Sync:          api.Sync,
+		Settings:      api, // SaveSettings also tells real time (api.Saved)
+		Directory:     api.Directory,
+		DataSources:   a.DataSources,
+		Logger:        cfg.Logger.With("component", "syncui"),
+		Subscriptions: a.Realtime.States,
+	})...)
 }
 
 // openJobs wires group member sync and the job queue: the scheduler's

@@ -9,6 +9,7 @@
 package processui
 
 import (
+	"context"
 	"embed"
 	"encoding/json"
 	"fmt"
@@ -20,7 +21,6 @@ import (
 	"strings"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/process"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/page"
@@ -29,12 +29,34 @@ import (
 //go:embed templates/*.html
 var templateFS embed.FS
 
-// Deps are what the pages call.
+// Deps are what the pages call: package app hands in the services
+// (process.Service, datasource.Service), the tests of this package small
+// fakes.
 type Deps struct {
-	Server      *web.Server
-	Processes   *process.Service
-	DataSources *datasource.Service
+	Processes   Processes
+	DataSources DataSources
 	Logger      *slog.Logger
+}
+
+// Processes is what the pages call of the process service
+// (process.Service): the same methods as the JSON API.
+type Processes interface {
+	List(ctx context.Context, p *tenantlink.Principal) ([]*process.Process, error)
+	Create(ctx context.Context, p *tenantlink.Principal, def process.Definition) (*process.Process, error)
+	Get(ctx context.Context, p *tenantlink.Principal, id string) (*process.Process, error)
+	Update(ctx context.Context, p *tenantlink.Principal, id string, def process.Definition) (*process.Process, error)
+	Delete(ctx context.Context, p *tenantlink.Principal, id string) error
+	Start(ctx context.Context, p *tenantlink.Principal, processID string, fields map[string]any) (*process.Instance, error)
+	Instances(ctx context.Context, p *tenantlink.Principal, processID string, limit int) ([]*process.Instance, error)
+	Instance(ctx context.Context, p *tenantlink.Principal, id string) (*process.Instance, error)
+}
+
+// DataSources is what the pages read of the data sources
+// (datasource.Service): the ones the viewer may use (the menu, the
+// editor's example) and one by id or name (a trigger's data source).
+type DataSources interface {
+	List(ctx context.Context, p *tenantlink.Principal, search string) ([]*tenantlink.DataSource, error)
+	Get(ctx context.Context, p *tenantlink.Principal, ref string) (*tenantlink.DataSource, error)
 }
 
 type handler struct {
@@ -358,6 +380,10 @@ func (h *handler) editPage(w http.ResponseWriter, r *http.Request, status int, p
 }
 
 func (h *handler) newProcess(w http.ResponseWriter, r *http.Request) error {
+	// Permission first: nothing is read for a viewer who may not design.
+	if err := process.CanDesign(web.PrincipalFrom(r.Context())); err != nil {
+		return err
+	}
 	return h.editPage(w, r, http.StatusOK, nil, h.example(r), "")
 }
 

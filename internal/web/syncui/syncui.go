@@ -18,7 +18,6 @@ import (
 	"strings"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs/tasks"
 	"github.com/tenantlink/tenantlink/internal/web"
@@ -31,15 +30,61 @@ var templateFS embed.FS
 //go:embed static/sync.js
 var syncJS []byte
 
-// Deps are what the pages call.
+// Deps are what the pages call: package app hands in the services of
+// the JSON API's web.SyncAPI and the data source service, the tests of
+// this package small fakes.
 type Deps struct {
-	Server      *web.Server
-	API         web.SyncAPI
-	DataSources *datasource.Service
+	Tasks     Tasks
+	Sync      Sync
+	Settings  Settings
+	Directory Directory
+	// DataSources lists the data sources the viewer may use, for the
+	// menu (datasource.Service).
+	DataSources DataSources
 	Logger      *slog.Logger
 	// Subscriptions lists a data source's real-time subscriptions with
 	// their state (package realtime); nil shows none.
 	Subscriptions func(ctx context.Context, datasourceID string) ([]tenantlink.SubscriptionState, error)
+}
+
+// Tasks is what the pages call of the job scheduler (jobs.Scheduler, the
+// JSON API's web.SyncAPI.Tasks).
+type Tasks interface {
+	ListTasks(ctx context.Context, p *tenantlink.Principal) ([]*tasks.Task, error)
+	RunNow(ctx context.Context, p *tenantlink.Principal, id string) (*tasks.Enqueued, error)
+	TaskForGroup(ctx context.Context, p *tenantlink.Principal, groupID string) (*tasks.Task, error)
+	SyncGroup(ctx context.Context, p *tenantlink.Principal, groupID string, confirm, full bool) (*tasks.Enqueued, error)
+}
+
+// Sync is what the group page calls of the sync engine
+// (groupsync.Service, the JSON API's web.SyncAPI.Sync): the data sources
+// the form offers, the run history, dry runs and stopping a run.
+type Sync interface {
+	SourceChoices(ctx context.Context, p *tenantlink.Principal) ([]*tenantlink.DataSource, error)
+	Runs(ctx context.Context, p *tenantlink.Principal, groupID string, limit int) ([]*groupsync.Run, error)
+	DryRun(ctx context.Context, p *tenantlink.Principal, groupID string, full bool) (*groupsync.Run, error)
+	Stop(ctx context.Context, p *tenantlink.Principal, groupID, runID string) (*groupsync.Run, error)
+}
+
+// Settings saves a group's sync settings. Package app hands in the JSON
+// API's web.SyncAPI, whose SaveSettings also tells real time the settings
+// changed, so that the page and the API save the same way (not the sync
+// engine's own SaveSettings, which does not).
+type Settings interface {
+	SaveSettings(ctx context.Context, p *tenantlink.Principal, groupID string, in tenantlink.SyncSettings) (*groupsync.Settings, error)
+}
+
+// Directory is what the group page reads of the directory
+// (directory.Service): the group, and its members' emails.
+type Directory interface {
+	GetGroup(ctx context.Context, p *tenantlink.Principal, id string) (*tenantlink.Group, error)
+	GetUser(ctx context.Context, p *tenantlink.Principal, id string) (*tenantlink.User, error)
+}
+
+// DataSources is what the menu reads of the data sources
+// (datasource.Service).
+type DataSources interface {
+	List(ctx context.Context, p *tenantlink.Principal, search string) ([]*tenantlink.DataSource, error)
 }
 
 type handler struct {
@@ -87,7 +132,7 @@ type tasksData struct{ Tasks []*tasks.Task }
 
 func (h *handler) listTasks(w http.ResponseWriter, r *http.Request) error {
 	p := h.newPage(r, "Scheduled tasks", "tasks", nil)
-	list, err := h.API.Tasks.ListTasks(r.Context(), p.Principal)
+	list, err := h.Tasks.ListTasks(r.Context(), p.Principal)
 	if err != nil {
 		return err
 	}
@@ -102,7 +147,7 @@ func (h *handler) listTasks(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (h *handler) runTask(w http.ResponseWriter, r *http.Request) error {
-	e, err := h.API.Tasks.RunNow(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
+	e, err := h.Tasks.RunNow(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -180,7 +225,7 @@ var weekdayNames = []string{"monday", "tuesday", "wednesday", "thursday", "frida
 func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSettings, sched *tasks.Schedule) (*groupData, error) {
 	ctx := r.Context()
 	p := web.PrincipalFrom(ctx)
-	g, err := h.API.Directory.GetGroup(ctx, p, id)
+	g, err := h.Directory.GetGroup(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
@@ -197,13 +242,13 @@ func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSet
 	if sched != nil {
 		d.Schedule = *sched
 	}
-	if d.Task, err = h.API.Tasks.TaskForGroup(ctx, p, g.ID); err != nil {
+	if d.Task, err = h.Tasks.TaskForGroup(ctx, p, g.ID); err != nil {
 		return nil, err
 	}
-	if d.DataSources, err = h.API.Sync.SourceChoices(ctx, p); err != nil {
+	if d.DataSources, err = h.Sync.SourceChoices(ctx, p); err != nil {
 		return nil, err
 	}
-	if d.Runs, err = h.API.Sync.Runs(ctx, p, g.ID, 20); err != nil {
+	if d.Runs, err = h.Sync.Runs(ctx, p, g.ID, 20); err != nil {
 		return nil, err
 	}
 	if h.Subscriptions != nil && g.Sync != nil && g.Sync.Realtime && g.Sync.DataSource != "" {
@@ -213,7 +258,7 @@ func (h *handler) groupData(r *http.Request, id string, form *tenantlink.SyncSet
 	}
 	d.MemberCount = len(g.Members)
 	for _, id := range g.Members[:min(len(g.Members), shownMembers)] {
-		if u, err := h.API.Directory.GetUser(ctx, p, id); err == nil {
+		if u, err := h.Directory.GetUser(ctx, p, id); err == nil {
 			d.Members = append(d.Members, u.Email)
 		}
 	}
@@ -293,7 +338,7 @@ func (h *handler) saveGroupSync(w http.ResponseWriter, r *http.Request) error {
 		raw, _ := json.Marshal(sched)
 		in.Schedule = raw
 		var v *groupsync.Settings
-		v, err = h.API.SaveSettings(r.Context(), web.PrincipalFrom(r.Context()), id, in)
+		v, err = h.Settings.SaveSettings(r.Context(), web.PrincipalFrom(r.Context()), id, in)
 		if err == nil {
 			if v.Task != nil && v.Task.WebhookURL != "" {
 				// The secret is shown once: render instead of redirecting,
@@ -331,7 +376,7 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 	p := web.PrincipalFrom(r.Context())
 	mode := r.PostFormValue("mode")
 	if mode == "dry" {
-		run, err := h.API.Sync.DryRun(r.Context(), p, id, false)
+		run, err := h.Sync.DryRun(r.Context(), p, id, false)
 		if refused(err) {
 			return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
 		}
@@ -347,10 +392,10 @@ func (h *handler) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 		pg.Script = "/syncui/sync.js"
 		return h.render(w, http.StatusOK, "group_sync", pg)
 	}
-	if _, err := h.API.Directory.GetGroup(r.Context(), p, id); err != nil {
+	if _, err := h.Directory.GetGroup(r.Context(), p, id); err != nil {
 		return err
 	}
-	e, err := h.API.Tasks.SyncGroup(r.Context(), p, id, mode == "confirm", false)
+	e, err := h.Tasks.SyncGroup(r.Context(), p, id, mode == "confirm", false)
 	if refused(err) {
 		return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
 	}
@@ -374,7 +419,7 @@ func refused(err error) bool {
 
 func (h *handler) stopGroupSyncRun(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	_, err := h.API.Sync.Stop(r.Context(), web.PrincipalFrom(r.Context()), id, r.PathValue("runId"))
+	_, err := h.Sync.Stop(r.Context(), web.PrincipalFrom(r.Context()), id, r.PathValue("runId"))
 	if refused(err) {
 		return h.renderGroup(w, r, id, nil, nil, "", tenantlink.ErrorMessage(err), true)
 	}
