@@ -1,9 +1,14 @@
 package web_test
 
 import (
+	"log/slog"
 	"os/exec"
+	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/tenantlink/tenantlink/internal/web/processui"
+	"github.com/tenantlink/tenantlink/internal/web/syncui"
 )
 
 // TestNoQueueOrDriverDeps keeps the HTTP layer off the job queue and the
@@ -28,5 +33,29 @@ func TestNoQueueOrDriverDeps(t *testing.T) {
 				t.Errorf("%s depends on %d queue or driver packages, want none: %s", pkg, len(bad), strings.Join(bad, ", "))
 			}
 		})
+	}
+}
+
+// TestPageDepsAreInterfaces keeps the page packages on small interfaces:
+// every field of their Deps is an interface declared in the page
+// package, a function or the logger — never a service struct, so no
+// handler can reach a store (or anything else) through a service's
+// field, and their tests run on fakes (docs/decisions/0023).
+func TestPageDepsAreInterfaces(t *testing.T) {
+	logger := reflect.TypeFor[*slog.Logger]()
+	for _, deps := range []reflect.Type{reflect.TypeFor[syncui.Deps](), reflect.TypeFor[processui.Deps]()} {
+		for f := range deps.Fields() {
+			t.Run(deps.String()+"."+f.Name, func(t *testing.T) {
+				switch {
+				case f.Type == logger, f.Type.Kind() == reflect.Func:
+				case f.Type.Kind() == reflect.Interface:
+					if f.Type.PkgPath() != deps.PkgPath() {
+						t.Errorf("%s is %s, want an interface declared in %s (only the methods its pages call)", f.Name, f.Type, deps.PkgPath())
+					}
+				default:
+					t.Errorf("%s is %s, want an interface, a function or the logger", f.Name, f.Type)
+				}
+			})
+		}
 	}
 }
