@@ -56,8 +56,9 @@ func TestPageErrorWords(t *testing.T) {
 				Logger: slog.New(slog.NewTextHandler(&log, nil))})
 			s.Mount(Route{Method: tt.method, Path: "/boom", Kind: Page, Access: SignedIn, Handler: func(http.ResponseWriter, *http.Request) error { return tt.err }})
 			var got *PageError
+			var viewer *tenantlink.Principal
 			s.SetErrorPage(func(w http.ResponseWriter, r *http.Request, e PageError) error {
-				got = &e
+				got, viewer = &e, PrincipalFrom(r.Context())
 				w.WriteHeader(e.Status)
 				return nil
 			})
@@ -71,6 +72,9 @@ func TestPageErrorWords(t *testing.T) {
 			}
 			if rec.Code != tt.status || got.Status != tt.status || got.Title != tt.title || got.Message != tt.message {
 				t.Errorf("page error = %d %+v, want %d %q %q", rec.Code, *got, tt.status, tt.title, tt.message)
+			}
+			if viewer == nil || viewer.User.ID != ann.ID {
+				t.Errorf("the error page's viewer = %v, want Ann (the menu is hers)", viewer)
 			}
 			id := rec.Header().Get("X-Request-Id")
 			if len(id) < 8 {

@@ -221,7 +221,8 @@ func (s *Server) wrap(route string, public, isAPI bool, h func(http.ResponseWrit
 			writeError(w, r, err)
 			return
 		}
-		s.writeErrorPage(w, r, err)
+		// r2: the error page shows the menu and the signed-in user.
+		s.writeErrorPage(w, r2, err)
 	})
 }
 

@@ -62,6 +62,11 @@ func Routes(d Deps) []web.Route {
 	}
 	h := &handler{Deps: d, pages: page.MustParseAll(templateFS, "templates", funcs),
 		site: &page.Site{UsableDataSources: d.DataSources.List, Logger: d.Logger}}
+	if d.Server != nil {
+		// Every page's errors, whichever package serves it, are shown in
+		// the layout this package's pages share.
+		d.Server.SetErrorPage(h.site.ErrorPage)
+	}
 	const get, post, in, public = "GET", "POST", web.SignedIn, web.Public
 	rs := []web.Route{
 		{Method: get, Path: "/static/", Kind: web.Asset, Access: public, Plain: staticHandler()},
