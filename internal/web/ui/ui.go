@@ -113,6 +113,7 @@ func Routes(d Deps) []web.Route {
 		{Method: get, Path: "/audit", Kind: web.Page, Access: in, Handler: h.showAudit},
 		{Method: get, Path: "/tokens", Kind: web.Page, Access: in, Handler: h.showTokens},
 		{Method: post, Path: "/tokens", Kind: web.Page, Access: in, Handler: h.createToken},
+		{Method: get, Path: "/tokens/{id}/revoke", Kind: web.Page, Access: in, Handler: h.confirmRevokeToken},
 		{Method: post, Path: "/tokens/{id}/revoke", Kind: web.Page, Access: in, Handler: h.revokeToken},
 		{Method: post, Path: "/account/password", Kind: web.Page, Access: in, Handler: h.changePassword},
 	}...)
