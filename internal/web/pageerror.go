@@ -58,7 +58,12 @@ func pageError(r *http.Request, err error) PageError {
 		// The services answer an id the viewer may not see exactly as an
 		// unknown one (decision 0023); the page says both possibilities.
 		e.Title = "Not found"
-		e.Message = strings.TrimSuffix(e.Message, ".") + ": it does not exist, or you may not see it."
+		if p := PrincipalFrom(r.Context()); p.Has(tenantlink.RoleAdministrator) {
+			// An Administrator may see everything: nothing is hidden.
+			e.Message += " It may have been deleted, or the address is wrong."
+		} else {
+			e.Message += " It may have been deleted, or you may not have access to it."
+		}
 	case tenantlink.ECONFLICT:
 		e.Title = "This could not be done"
 	case tenantlink.ETOOLARGE:

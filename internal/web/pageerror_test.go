@@ -31,7 +31,7 @@ func TestPageErrorWords(t *testing.T) {
 		{"403 on a form", "POST", tenantlink.Errorf(tenantlink.EFORBIDDEN, "Group member sync needs the Administrator role."), 403,
 			"You may not do this", "Group member sync needs the Administrator role."},
 		{"404", "GET", tenantlink.Errorf(tenantlink.ENOTFOUND, `group "g-1" not found`), 404,
-			"Not found", `Group "g-1" not found: it does not exist, or you may not see it.`},
+			"Not found", `Group "g-1" not found. It may have been deleted, or you may not have access to it.`},
 		{"400", "POST", tenantlink.Errorf(tenantlink.EINVALID, "name is required"), 400,
 			"This request could not be used", "Name is required."},
 		{"409", "POST", tenantlink.Errorf(tenantlink.ECONFLICT, "a group named Sales exists"), 409,

@@ -62,8 +62,12 @@ func TestErrorPages(t *testing.T) {
 			want: []string{"<title>You do not have access to this page – tenantlink</title>", "Listing users needs the Administrator role.",
 				"Signed in as", `href="/tokens"`, `<a href="/">Home</a>`},
 			notWant: []string{`href="/users"`, `href="/groups"`, "Something went wrong"}},
+		{name: "404 an address that is no page", b: plain, path: "/no/such/page", status: 404,
+			want: []string{"<title>Not found – tenantlink</title>", "There is no page at /no/such/page. It may have been deleted, or you may not have access to it.", "Signed in as"}},
+		{name: "404 an address that is no page, anonymous", b: f.e.anonymous(t), path: "/datasources/x/nothing", status: 404,
+			want: []string{"There is no page at /datasources/x/nothing."}, notWant: []string{"Signed in as", "Administration"}},
 		{name: "404 an unknown group", b: admin, path: "/groups/no-such-group/edit", referer: "/groups", status: 404, golden: "error_404",
-			want: []string{"<title>Not found – tenantlink</title>", "it does not exist, or you may not see it.", `<a href="/groups">Back to the previous page</a>`,
+			want: []string{"<title>Not found – tenantlink</title>", "not found. It may have been deleted, or the address is wrong.", `<a href="/groups">Back to the previous page</a>`,
 				`href="/groups" aria-current="page"`}},
 		{name: "500 tells nothing but the reference", b: admin, path: "/test/fail/500", status: 500, golden: "error_500",
 			want:    []string{"Something went wrong on our side", `<code class="reference">`, "Signed in as"},
@@ -76,9 +80,9 @@ func TestErrorPages(t *testing.T) {
 		// Decision 0023: a data source the viewer may not see is as unknown
 		// as one that does not exist.
 		{name: "404 a data source the viewer may not see", b: plain, path: "/datasources/" + restricted.ID, status: 404,
-			want: []string{"Not found", "not found: it does not exist, or you may not see it."}, notWant: []string{"Restricted"}},
+			want: []string{"Not found", "not found. It may have been deleted, or you may not have access to it."}, notWant: []string{"Restricted"}},
 		{name: "404 an unknown data source", b: plain, path: "/datasources/" + restricted.ID + "x", status: 404,
-			want: []string{"Not found", "not found: it does not exist, or you may not see it."}},
+			want: []string{"Not found", "not found. It may have been deleted, or you may not have access to it."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -116,6 +116,10 @@ func Routes(d Deps) []web.Route {
 		{Method: get, Path: "/tokens/{id}/revoke", Kind: web.Page, Access: in, Handler: h.confirmRevokeToken},
 		{Method: post, Path: "/tokens/{id}/revoke", Kind: web.Page, Access: in, Handler: h.revokeToken},
 		{Method: post, Path: "/account/password", Kind: web.Page, Access: in, Handler: h.changePassword},
+		// Any other address (every method: a method-less "/" is the only
+		// catch-all that the "/api/" fallback still overrides) is the
+		// layout's 404 page, not ServeMux's bare text.
+		{Path: "/", Kind: web.Page, Access: public, Handler: h.noPage},
 	}...)
 	if d.SSO != nil {
 		rs = append(rs, []web.Route{
