@@ -129,3 +129,27 @@ func TestPageCSRFWords(t *testing.T) {
 		t.Errorf("API without CSRF = %d %s, want 403 naming X-CSRF-Token", api.Code, api.Body)
 	}
 }
+
+// TestPanicOnAPageIsTheErrorPage: a page handler that panics answers the
+// error page with the request id as reference (and the log has both);
+// the API keeps its JSON.
+func TestPanicOnAPageIsTheErrorPage(t *testing.T) {
+	var log bytes.Buffer
+	s := New(Config{Directory: newFakeDirectory(testNow), DataSources: &fakeDataSources{}, Now: func() time.Time { return testNow },
+		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	s.Mount(Route{Method: "GET", Path: "/boom", Kind: Page, Access: SignedIn, Handler: func(http.ResponseWriter, *http.Request) error { panic("nil map in the boom handler") }})
+	var got *PageError
+	s.SetErrorPage(func(w http.ResponseWriter, r *http.Request, e PageError) error {
+		got = &e
+		w.WriteHeader(e.Status)
+		return nil
+	})
+	rec := do(s, "GET", "/boom", "", "Cookie", SessionCookie+"="+annCookie)
+	id := rec.Header().Get("X-Request-Id")
+	if rec.Code != 500 || got == nil || got.Reference != id || got.Title != "Something went wrong on our side" {
+		t.Fatalf("panic on a page = %d %+v, want 500 and the error page with reference %q", rec.Code, got, id)
+	}
+	if strings.Contains(got.Message, "nil map") || !strings.Contains(log.String(), "request_id="+id) || !strings.Contains(log.String(), "nil map in the boom handler") {
+		t.Errorf("message %q or log lacks what it should:\n%s", got.Message, log.String())
+	}
+}
