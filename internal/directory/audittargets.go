@@ -10,17 +10,17 @@ import (
 
 // AuditTarget is what the audit log knows of an entry's target today.
 type AuditTarget struct {
-	Kind   string // "user", "group" or "datasource"
+	Kind   string // "user", "group", "datasource", "process" or "task"
 	ID     string
 	Name   string // display name (or email) while it exists
 	Exists bool
 }
 
 // AuditTargets says which of a page's audit targets ("user:ID",
-// "group:ID", "datasource:ID") still exist, and their names, in a fixed
-// number of queries whatever the number of targets: the users by id in
-// one, the groups and the data sources listed once each (both are few),
-// never one query per row. Other targets are left out of the answer. It
+// "group:ID", "datasource:ID", "process:ID", "task:ID") still exist, and
+// their names, in a fixed number of queries whatever the number of
+// targets: the users by id in one, the groups, data sources, processes and
+// scheduled tasks listed once each (all are few), never one query per row. Other targets are left out of the answer. It
 // is the Administrator's, as the pages it serves are.
 func (s *Service) AuditTargets(ctx context.Context, p *tenantlink.Principal, targets []string) (map[string]AuditTarget, error) {
 	if err := requireAdmin(p, "reading the audit log's targets"); err != nil {
@@ -34,7 +34,7 @@ func (s *Service) AuditTargets(ctx context.Context, p *tenantlink.Principal, tar
 			continue
 		}
 		switch kind {
-		case "user", "group", "datasource":
+		case "user", "group", "datasource", "process", "task":
 			if _, seen := out[t]; !seen {
 				out[t] = AuditTarget{Kind: kind, ID: id}
 				byKind[kind] = append(byKind[kind], id)
@@ -76,6 +76,24 @@ func (s *Service) AuditTargets(ctx context.Context, p *tenantlink.Principal, tar
 		}
 		for _, ds := range list {
 			found("datasource", ds.ID, ds.Name)
+		}
+	}
+	if len(byKind["process"]) > 0 {
+		list, err := s.Store.ListProcesses(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, pr := range list {
+			found("process", pr.ID, pr.Name)
+		}
+	}
+	if len(byKind["task"]) > 0 {
+		list, err := s.Store.ListTasks(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, t := range list {
+			found("task", t.ID, t.Name)
 		}
 	}
 	return out, nil

@@ -22,7 +22,8 @@ type auditData struct {
 
 type auditRow struct {
 	*tenantlink.AuditEntry
-	// TargetURL links the page of a user, group or data source target
+	// TargetURL links the page of a user, group, data source, process or
+	// task target
 	// that still exists (an Administrator's view only); TargetName is its
 	// name today.
 	TargetURL, TargetName string
@@ -126,7 +127,8 @@ func (h *handler) auditRows(r *http.Request, es []*tenantlink.AuditEntry, admin 
 	return rows, nil
 }
 
-// targetURL is the page of a user, group or data source.
+// targetURL is the page of a user, group, data source, process or
+// scheduled task.
 func targetURL(kind, id string) string {
 	if strings.ContainsAny(id, "/?#@") {
 		return ""
@@ -138,6 +140,10 @@ func targetURL(kind, id string) string {
 		return "/groups/" + id + "/edit"
 	case "datasource":
 		return "/datasources/" + id
+	case "process":
+		return "/processes/" + id
+	case "task":
+		return "/tasks" // the list: a task has no page of its own
 	}
 	return ""
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/store"
 )
 
 // TestAuditLinksOnlyExistingTargets: the audit log links a user, group or
@@ -39,6 +40,21 @@ func TestAuditLinksOnlyExistingTargets(t *testing.T) {
 		t.Fatal(err)
 	}
 	dsKept := f.e.mustCreateDataSource(t, f.admin, "New tenant", false)
+	// Processes and scheduled tasks: the audit entries package process and
+	// the task owners write, made here directly.
+	proc := &store.Process{Name: "Onboarding", Definition: []byte(`{}`), CreatedBy: "admin@example.com", ModifiedBy: "admin@example.com", EditorID: f.admin.ID}
+	if err := f.e.Store.CreateProcess(ctx, proc); err != nil {
+		t.Fatal(err)
+	}
+	task := &store.Task{Name: "Nightly sync", Kind: "groupsync", Target: kept.ID, Schedule: []byte(`{"every":"1h"}`)}
+	if err := f.e.Store.CreateTask(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"process:" + proc.ID, "process:p-gone", "task:" + task.ID, "task:t-gone"} {
+		if err := directory.Audit(ctx, f.e.Store, testNow, sys, "test.touch", target, "ok", ""); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	admin := f.e.mustSignIn(t, "admin@example.com")
 	page := admin.get("/audit?limit=200").Body
@@ -49,6 +65,10 @@ func TestAuditLinksOnlyExistingTargets(t *testing.T) {
 		`<span class="id">group:` + gone.ID + `</span> <span class="muted">(deleted)</span>`,
 		`<span class="id">user:` + leaver.ID + `</span> <span class="muted">(deleted)</span>`,
 		`<span class="id">datasource:` + dsGone.ID + `</span> <span class="muted">(deleted)</span>`,
+		`<a class="target-name" href="/processes/` + proc.ID + `">Onboarding</a>`,
+		`<span class="id">process:p-gone</span> <span class="muted">(deleted)</span>`,
+		`<a class="target-name" href="/tasks">Nightly sync</a>`,
+		`<span class="id">task:t-gone</span> <span class="muted">(deleted)</span>`,
 	} {
 		if !strings.Contains(page, want) {
 			t.Errorf("/audit lacks %q", want)
