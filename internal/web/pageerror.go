@@ -27,6 +27,9 @@ type PageError struct {
 	// Back is where the viewer came from on this site (the Referer's path
 	// and query), when it is another page than this one; "" otherwise.
 	Back string
+	// SignIn is the sign-in page that returns to Back (or Home), for a
+	// form sent after the session ended (401); "" otherwise.
+	SignIn string
 }
 
 // ErrorPageFunc renders a PageError with its status.
@@ -48,7 +51,15 @@ func pageError(r *http.Request, err error) PageError {
 	case tenantlink.EINVALID:
 		e.Title = "This request could not be used"
 	case tenantlink.EUNAUTHORIZED:
-		e.Title = "Sign in first"
+		// A GET goes to the sign-in page instead (wrap); this is a form
+		// sent after the session ended or was signed out elsewhere.
+		e.Title = "You are signed out"
+		e.Message = "Your session ended (or you signed out in another tab), so this was not done. Sign in again, then repeat it."
+		next := e.Back
+		if next == "" {
+			next = "/"
+		}
+		e.SignIn = "/login?next=" + url.QueryEscape(next)
 	case tenantlink.EFORBIDDEN:
 		e.Title = "You do not have access to this page"
 		if r.Method != http.MethodGet && r.Method != http.MethodHead {
@@ -134,7 +145,7 @@ func (s *Server) writeErrorPage(w http.ResponseWriter, r *http.Request, err erro
 var fallbackErrorPage = template.Must(template.New("err").Parse(`<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>{{.Title}} – tenantlink</title><link rel="stylesheet" href="/static/app.css"></head>
 <body><main><h1>{{.Title}}</h1><p role="alert">{{.Message}}</p>{{with .Reference}}<p>Reference: <code>{{.}}</code></p>{{end}}
-<p>{{with .Back}}<a href="{{.}}">Back</a> · {{end}}<a href="/">Home</a></p></main></body></html>`))
+<p>{{with .SignIn}}<a href="{{.}}">Sign in</a> · {{end}}{{with .Back}}<a href="{{.}}">Back</a> · {{end}}<a href="/">Home</a></p></main></body></html>`))
 
 // RequestID is the id Handler gave the request (also its X-Request-Id
 // header and the request_id of its log lines), or "".

@@ -97,6 +97,26 @@ func TestPageErrorWords(t *testing.T) {
 	}
 }
 
+// TestPageSignedOutWords: a form sent after the session ended is told so
+// in a person's words with a way to sign in and come back, not the API's
+// "session cookie or Authorization: Bearer".
+func TestPageSignedOutWords(t *testing.T) {
+	s, _, _ := testServer(t)
+	var got *PageError
+	s.SetErrorPage(func(w http.ResponseWriter, r *http.Request, e PageError) error {
+		got = &e
+		w.WriteHeader(e.Status)
+		return nil
+	})
+	rec := do(s, "POST", "/page", "a=b", "Content-Type", "application/x-www-form-urlencoded", "Referer", "http://example.com/groups/g-1/edit?tab=members")
+	if got == nil || rec.Code != 401 {
+		t.Fatalf("signed-out form = %d, page error %v; want 401 and the error page", rec.Code, got)
+	}
+	if got.Title != "You are signed out" || strings.Contains(got.Message, "Bearer") || got.SignIn != "/login?next=%2Fgroups%2Fg-1%2Fedit%3Ftab%3Dmembers" {
+		t.Errorf("signed-out page error = %+v, want a person's words and a sign-in link back to the form's page", *got)
+	}
+}
+
 // TestErrorPageFallback is the page a Server without a layout's error page
 // (SetErrorPage never called) shows: still the words, the reference and a
 // way home, never the detail.

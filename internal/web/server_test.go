@@ -107,7 +107,7 @@ func TestAuthentication(t *testing.T) {
 		{"API token needs no CSRF token", "POST", "/api/v1/datasources", `{"name":"A","type":"office365"}`, bearer, 201, "ds-new"},
 		{"public route, anonymous", "GET", "/api/v1/openapi.json", "", nil, 200, "openapi"},
 		{"anonymous page GET goes to sign in", "GET", "/page?x=1", "", nil, 303, "/login?next=%2Fpage%3Fx%3D1"},
-		{"anonymous page POST is refused", "POST", "/page", "", nil, 401, "Sign in first"},
+		{"anonymous page POST is refused", "POST", "/page", "", nil, 401, "You are signed out"},
 		{"page with the session", "GET", "/page", "", cookie, 200, "hello " + ann.Email},
 		{"page form without csrf field", "POST", "/page", "a=b", form, 403, "reload the page"},
 		{"page form with csrf field", "POST", "/page", "csrf=" + annCSRF, form, 204, ""},

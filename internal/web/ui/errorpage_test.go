@@ -119,6 +119,12 @@ func TestErrorPages(t *testing.T) {
 		})
 	}
 
+	// A form sent after the session ended: signed out, with a way back in.
+	if got := f.e.anonymous(t).post("/tokens", nil, false); got.Status != http.StatusUnauthorized ||
+		!strings.Contains(got.Body, "<h1>You are signed out</h1>") || !strings.Contains(got.Body, `<a href="/login?next=%2F">Sign in</a>`) || strings.Contains(got.Body, "Bearer") {
+		t.Errorf("a signed-out form = %d:\n%s", got.Status, got.Body)
+	}
+
 	// The unknown id and the forbidden one read the same but for the id.
 	a := plain.get("/datasources/" + restricted.ID)
 	b := plain.get("/datasources/ds-unknown")
