@@ -146,6 +146,32 @@ func errNoToken(id string) error {
 	return tenantlink.Errorf(tenantlink.ENOTFOUND, "API token %q not found", id)
 }
 
+// Token reads one token (never its secret) by the rule RevokeToken
+// applies: the principal's own, or anyone's for an Administrator; someone
+// else's is "not found" for the others, exactly as an unknown id.
+func (s *Service) Token(ctx context.Context, p *tenantlink.Principal, id string) (*Token, error) {
+	if p == nil || (p.User == nil && p != tenantlink.System) {
+		return nil, tenantlink.Errorf(tenantlink.EUNAUTHORIZED, "sign in first")
+	}
+	admin := p == tenantlink.System || p.Has(tenantlink.RoleAdministrator)
+	t, err := s.Store.GetAPITokenByID(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && !admin && t.UserID != p.User.ID) {
+		return nil, errNoToken(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	var owner string
+	u, err := s.Store.GetUser(ctx, t.UserID)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	if u != nil {
+		owner = u.Email
+	}
+	return s.tokenView(t, owner), nil
+}
+
 // RevokeToken deletes a token: the principal's own, or anyone's for an
 // Administrator. Someone else's token is "not found" for the others.
 func (s *Service) RevokeToken(ctx context.Context, p *tenantlink.Principal, id string) error {

@@ -299,6 +299,9 @@ type UserFilter struct {
 	Sort       string // "email" (default) or "name": display name, then email
 	Group      string // only members of this group
 	NotGroup   string // only users who are not members of this group
+	// IDs, when not nil, keeps only the users with these ids (none for an
+	// empty list): one query for a page's worth of ids.
+	IDs []string
 }
 
 // AuditFilter narrows ListAudit. Every field set must match. Entries come

@@ -537,13 +537,3 @@ var callbackPage = template.Must(template.New("cb").Parse(`<!doctype html>
 <p id="result" role="status" data-ok="{{.OK}}" data-back="{{.Back}}">{{.Message}}</p>
 <p><a href="{{.Back}}">Return to the data source</a></p>
 </main></body></html>`))
-
-func (s *Server) writeErrorPage(w http.ResponseWriter, r *http.Request, err error) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(Status(tenantlink.ErrorCode(err)))
-	_ = errorPage.Execute(w, map[string]any{"Message": tenantlink.ErrorMessage(err), "Status": Status(tenantlink.ErrorCode(err))})
-}
-
-var errorPage = template.Must(template.New("err").Parse(`<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Error {{.Status}} – tenantlink</title><link rel="stylesheet" href="/static/app.css"></head>
-<body><main><h1>Something went wrong</h1><p role="alert">{{.Message}}</p><p><a href="/">Home</a></p></main></body></html>`))

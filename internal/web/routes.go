@@ -83,6 +83,10 @@ func (s *Server) Mount(routes ...Route) {
 			panic(fmt.Sprintf("web: route %s: %v", rt.Pattern(), err))
 		}
 		s.routes = append(s.routes, rt)
+		if s.kinds == nil {
+			s.kinds = map[string]Kind{}
+		}
+		s.kinds[rt.Pattern()] = rt.Kind
 		switch rt.Kind {
 		case Asset, Probe:
 			s.mux.Handle(rt.Pattern(), rt.Plain)

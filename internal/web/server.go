@@ -73,7 +73,10 @@ type Server struct {
 	cfg    Config
 	mux    *http.ServeMux
 	routes []Route
+	kinds  map[string]Kind // by ServeMux pattern, for the panic handler
 	secure bool
+	// errorPage shows errors of pages and browser routes (SetErrorPage).
+	errorPage ErrorPageFunc
 }
 
 // New builds the server and mounts this package's routes (see table).
@@ -106,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; form-action 'self' http: https:")
 		_, pattern := s.mux.Handler(r)
-		route := pattern
+		route, kind := pattern, s.kinds[pattern]
 		if i := strings.IndexByte(route, ' '); i >= 0 {
 			route = route[i+1:]
 		}
@@ -115,9 +118,13 @@ func (s *Server) Handler() http.Handler {
 		}
 		defer func() {
 			if v := recover(); v != nil {
-				s.cfg.Logger.Error("panic", "route", route, "panic", v, "stack", string(debug.Stack()))
+				s.cfg.Logger.Error("panic", "route", route, "request_id", RequestID(r.Context()), "panic", v, "stack", string(debug.Stack()))
 				if !rec.wrote {
-					writeError(rec, r, tenantlink.Errorf(tenantlink.EINTERNAL, "Internal error."))
+					if (kind == Page || kind == Browser) && !wantsJSON(r) {
+						s.writeErrorPage(rec, r, fmt.Errorf("panic: %v", v))
+					} else {
+						writeError(rec, r, tenantlink.Errorf(tenantlink.EINTERNAL, "Internal error."))
+					}
 				}
 			}
 			d := s.cfg.Now().Sub(start)
@@ -126,7 +133,10 @@ func (s *Server) Handler() http.Handler {
 			}
 			s.cfg.Logger.Debug("http", "method", r.Method, "route", route, "status", rec.code, "duration", d)
 		}()
-		r = r.WithContext(context.WithValue(r.Context(), clientKey, s.ClientAddr(r)))
+		id := newRequestID()
+		h.Set("X-Request-Id", id)
+		ctx := context.WithValue(r.Context(), clientKey, s.ClientAddr(r))
+		r = r.WithContext(context.WithValue(ctx, requestIDKey, id))
 		s.mux.ServeHTTP(rec, r)
 	})
 }
@@ -161,6 +171,7 @@ const (
 	principalKey ctxKey = iota
 	sessionKey
 	clientKey
+	requestIDKey
 )
 
 // PrincipalFrom returns the request's principal, or nil when anonymous.
@@ -204,13 +215,14 @@ func (s *Server) wrap(route string, public, isAPI bool, h func(http.ResponseWrit
 			return
 		}
 		if tenantlink.ErrorCode(err) == tenantlink.EINTERNAL {
-			s.cfg.Logger.Error("request failed", "route", route, "method", r.Method, "err", err)
+			s.cfg.Logger.Error("request failed", "route", route, "method", r.Method, "request_id", RequestID(r.Context()), "err", err)
 		}
 		if isAPI || wantsJSON(r) {
 			writeError(w, r, err)
 			return
 		}
-		s.writeErrorPage(w, r, err)
+		// r2: the error page shows the menu and the signed-in user.
+		s.writeErrorPage(w, r2, err)
 	})
 }
 
@@ -272,6 +284,9 @@ func (s *Server) checkCSRF(r *http.Request, isAPI bool) error {
 		got = r.PostFormValue("csrf")
 	}
 	if got == "" || !auth.Equal(got, sess.CSRFToken) {
+		if !isAPI && r.Header.Get("X-CSRF-Token") == "" {
+			return tenantlink.Errorf(tenantlink.EFORBIDDEN, "This form's security token (CSRF) is missing or out of date: go back, reload the page and try again.")
+		}
 		return tenantlink.Errorf(tenantlink.EFORBIDDEN, "Missing or wrong CSRF token: send the csrfToken from POST /api/v1/session as X-CSRF-Token.")
 	}
 	return nil

@@ -154,6 +154,17 @@ func (db *DB) ListUsers(ctx context.Context, f store.UserFilter) ([]*tenantlink.
 		args = append(args, f.NotGroup)
 		conds = append(conds, fmt.Sprintf(`u.id NOT IN (SELECT gm.user_id FROM group_members gm WHERE gm.group_id = $%d)`, len(args)))
 	}
+	if f.IDs != nil {
+		if len(f.IDs) == 0 {
+			return []*tenantlink.User{}, nil
+		}
+		marks := make([]string, len(f.IDs))
+		for i, id := range f.IDs {
+			args = append(args, id)
+			marks[i] = fmt.Sprintf("$%d", len(args))
+		}
+		conds = append(conds, `u.id IN (`+strings.Join(marks, ", ")+`)`)
+	}
 	where := "1 = 1"
 	if len(conds) > 0 {
 		where = strings.Join(conds, " AND ")

@@ -319,6 +319,9 @@ func testListUsers(t *testing.T, s store.Store) {
 		{"group members, searched", store.UserFilter{Group: g.ID, Search: "isa"}, []string{"Isaiah@fabrikam.com"}},
 		{"not group members", store.UserFilter{NotGroup: g.ID, Search: "contoso"}, []string{"alex@contoso.com", "diego@contoso.com"}},
 		{"unknown group", store.UserFilter{Group: "nope"}, []string{}},
+		{"by ids", store.UserFilter{IDs: []string{byEmail["bob@local"], "nope", byEmail["alex@contoso.com"]}}, []string{"alex@contoso.com", "bob@local"}},
+		{"by ids, searched", store.UserFilter{IDs: []string{byEmail["bob@local"], byEmail["alex@contoso.com"]}, Search: "alex"}, []string{"alex@contoso.com"}},
+		{"no ids", store.UserFilter{IDs: []string{}}, []string{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := s.ListUsers(ctx, tc.f)

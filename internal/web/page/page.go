@@ -25,8 +25,10 @@ import (
 	"github.com/tenantlink/tenantlink/internal/web"
 )
 
-//go:embed layout.html
+//go:embed layout.html error.html
 var layoutFS embed.FS
+
+var errorTemplate = template.Must(template.New("error").Funcs(Funcs()).ParseFS(layoutFS, "layout.html", "error.html"))
 
 // Notice is a notification shown at the top of the page. Errors are
 // announced with role=alert, everything else with role=status.
@@ -169,6 +171,29 @@ func (s *Site) Render(w http.ResponseWriter, status int, t *template.Template, v
 	w.WriteHeader(status)
 	_, err := buf.WriteTo(w)
 	return err
+}
+
+// ErrorPage shows e in the layout: the menu as the viewer may use it, the
+// signed-in user, what happened and the ways back (the page the viewer
+// came from, the menu entry whose area the failed page belongs to, Home).
+// Package ui sets it as the server's error page (web.Server.SetErrorPage).
+func (s *Site) ErrorPage(w http.ResponseWriter, r *http.Request, e web.PageError) error {
+	data := struct {
+		web.PageError
+		Section *MenuItem
+	}{PageError: e}
+	p := s.New(r, e.Title, "", &data)
+	for _, m := range p.Menu() {
+		if r.URL.Path == m.Href || strings.HasPrefix(r.URL.Path, m.Href+"/") {
+			m := m
+			data.Section, p.Nav = &m, m.Key
+			break
+		}
+	}
+	if data.Section != nil && data.Section.Href == e.Back {
+		data.Section = nil // the same link twice
+	}
+	return s.Render(w, e.Status, errorTemplate, p)
 }
 
 // Funcs are the template functions every page may use.

@@ -55,7 +55,7 @@ func TestNewPagesAccess(t *testing.T) {
 	// directory screens' links, the other admin pages' menu entries, the
 	// audit log's Who filter and target links, the tokens' Owner column.
 	adminOnly := []string{`href="/users`, `href="/groups`, `href="/settings/sso"`, `href="/tasks"`,
-		`id="f-actor"`, `<a class="id"`, `<th scope="col">Owner</th>`}
+		`id="f-actor"`, `class="target-name"`, `<th scope="col">Owner</th>`}
 	refused := []string{"Administrator role"}
 	everyone := []string{"admin@example.com</td>", "plain@example.com</td>", "roles@example.com</td>"}
 	others := func(me string) []string {

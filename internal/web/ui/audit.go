@@ -22,8 +22,14 @@ type auditData struct {
 
 type auditRow struct {
 	*tenantlink.AuditEntry
-	// TargetURL links the target's page for a user or group.
-	TargetURL string
+	// TargetURL links the page of a user, group, data source, process or
+	// task target
+	// that still exists (an Administrator's view only); TargetName is its
+	// name today.
+	TargetURL, TargetName string
+	// TargetGone: the target was a user, group or data source that no
+	// longer exists, shown as its id without a link.
+	TargetGone bool
 }
 
 // outcomes are the audit outcomes the filter offers.
@@ -69,9 +75,11 @@ func (h *handler) showAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		hasNewer, hasOlder = f.BeforeID > 0, more
 	}
-	for _, e := range es {
-		d.Entries = append(d.Entries, auditRow{AuditEntry: e, TargetURL: targetURL(e.Target, d.All)})
+	rows, err := h.auditRows(r, es, d.All)
+	if err != nil {
+		return err
 	}
+	d.Entries = rows
 	q.Del("before")
 	q.Del("after")
 	if hasNewer && len(es) > 0 {
@@ -87,14 +95,42 @@ func (h *handler) showAudit(w http.ResponseWriter, r *http.Request) error {
 	return h.render(w, http.StatusOK, "audit", p)
 }
 
-// targetURL is the page of a "user:ID" or "group:ID" target, for an
-// Administrator (nobody else may open those pages).
-func targetURL(target string, admin bool) string {
-	if !admin {
-		return ""
+// auditRows links each entry's target to its page while it exists, for
+// an Administrator (nobody else may open those pages): which targets exist
+// is asked once for the whole page (directory.Service.AuditTargets).
+func (h *handler) auditRows(r *http.Request, es []*tenantlink.AuditEntry, admin bool) ([]auditRow, error) {
+	rows := make([]auditRow, len(es))
+	for i, e := range es {
+		rows[i].AuditEntry = e
 	}
-	kind, id, ok := strings.Cut(target, ":")
-	if !ok || id == "" || strings.ContainsAny(id, "/?#@") {
+	if !admin || len(es) == 0 {
+		return rows, nil
+	}
+	targets := make([]string, len(es))
+	for i, e := range es {
+		targets[i] = e.Target
+	}
+	known, err := h.Directory.AuditTargets(r.Context(), web.PrincipalFrom(r.Context()), targets)
+	if err != nil {
+		return nil, err
+	}
+	for i, e := range es {
+		t, ok := known[e.Target]
+		switch {
+		case !ok:
+		case t.Exists:
+			rows[i].TargetURL, rows[i].TargetName = targetURL(t.Kind, t.ID), t.Name
+		default:
+			rows[i].TargetGone = true
+		}
+	}
+	return rows, nil
+}
+
+// targetURL is the page of a user, group, data source, process or
+// scheduled task.
+func targetURL(kind, id string) string {
+	if strings.ContainsAny(id, "/?#@") {
 		return ""
 	}
 	switch kind {
@@ -104,6 +140,10 @@ func targetURL(target string, admin bool) string {
 		return "/groups/" + id + "/edit"
 	case "datasource":
 		return "/datasources/" + id
+	case "process":
+		return "/processes/" + id
+	case "task":
+		return "/tasks" // the list: a task has no page of its own
 	}
 	return ""
 }

@@ -27,8 +27,13 @@ type directoryFixture struct {
 
 func newDirectoryFixture(t *testing.T) *directoryFixture {
 	t.Helper()
+	return newDirectoryFixtureWith(t, envConfig{})
+}
+
+func newDirectoryFixtureWith(t *testing.T, cfg envConfig) *directoryFixture {
+	t.Helper()
 	ctx := context.Background()
-	e := mustOpenEnv(t, envConfig{})
+	e := mustOpenEnv(t, cfg)
 	f := &directoryFixture{e: e}
 	f.admin = e.mustCreateUser(t, "admin@example.com", tenantlink.RoleAdministrator)
 	f.plain = e.mustCreateUser(t, "plain@example.com", tenantlink.RoleUser)

@@ -57,6 +57,8 @@ type envConfig struct {
 	Logger     *slog.Logger
 	// TrustedProxies is web.Config's (default none).
 	TrustedProxies string
+	// Routes are mounted after the pages (test-only pages).
+	Routes []web.Route
 }
 
 func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
@@ -97,6 +99,7 @@ func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
 	}
 	ws := web.New(web.Config{Directory: dir, DataSources: dss, Ping: st.Ping, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
 	ws.Mount(ui.Routes(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})...)
+	ws.Mount(cfg.Routes...)
 	srv.Config.Handler = ws.Handler()
 	srv.Start()
 	tb.Cleanup(srv.Close)

@@ -82,6 +82,21 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request) error {
 		[]notice{{Message: "API token created: copy it now, it is not shown again"}})
 }
 
+// confirmRevokeToken asks before a token is revoked, as deleting a group
+// or a data source does; its form posts to revokeToken.
+func (h *handler) confirmRevokeToken(w http.ResponseWriter, r *http.Request) error {
+	p := web.PrincipalFrom(r.Context())
+	t, err := h.Directory.Token(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	d := struct {
+		*directory.Token
+		ShowOwner bool
+	}{t, p.Has(tenantlink.RoleAdministrator) && t.UserID != p.User.ID}
+	return h.render(w, http.StatusOK, "token_revoke", h.newPage(r, "Revoke API token", "tokens", d))
+}
+
 func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
 	err := h.Directory.RevokeToken(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND {

@@ -100,7 +100,21 @@ func TestBrowserAPITokens(t *testing.T) {
 		t.Errorf("the user's tokens after the reload: %+v, want just %q", list.Value, name)
 	}
 
-	run(t, ctx, "revoke it",
+	// Revoke asks first: Cancel keeps the token.
+	run(t, ctx, "revoke it, cancel the question",
+		chromedp.Evaluate[chromedp.Void](`window.confirm = function (m) { window.askedToRevoke = m; return false; }`),
+		chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[aria-label="Revoke %s"]`, name))),
+		chromedp.WaitVisible(chromedp.Search(row)),
+	)
+	asked := read(t, ctx, "the question", chromedp.Evaluate[string](`window.askedToRevoke || ""`))
+	if want := "Revoke the API token \u201c" + name + "\u201d? Scripts that use it are refused from then on."; asked != want {
+		t.Errorf("Revoke asked %q, want %q", asked, want)
+	}
+	if got := bearer.Do("GET", "/api/v1/session", nil); got.Status != http.StatusOK {
+		t.Errorf("the token after Cancel: %s, want 200", got)
+	}
+	run(t, ctx, "revoke it, OK",
+		chromedp.Evaluate[chromedp.Void](`window.confirm = function () { return true; }`),
 		chromedp.Click(chromedp.CSS(fmt.Sprintf(`button[aria-label="Revoke %s"]`, name))),
 		notice("API token revoked"),
 		chromedp.WaitNotPresent(chromedp.Search(row)),

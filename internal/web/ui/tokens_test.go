@@ -123,3 +123,76 @@ func TestChangePasswordPage(t *testing.T) {
 		t.Error("token survived a password change with Also revoke all my API tokens")
 	}
 }
+
+// TestRevokeTokenAsksFirst: Revoke on /tokens asks first, as deleting a
+// group or a data source does: the button opens a confirmation page
+// (GET /tokens/{id}/revoke, which changes nothing) whose form revokes;
+// with JavaScript, app.js asks with confirm() and posts the same form.
+// Someone else's token is not found for a non-Administrator, exactly as
+// an unknown id.
+func TestRevokeTokenAsksFirst(t *testing.T) {
+	e := mustOpenEnv(t, envConfig{})
+	ctx := context.Background()
+	e.mustCreateUser(t, "admin@example.com", tenantlink.RoleAdministrator)
+	jane := e.mustCreateUser(t, "jane@example.com", tenantlink.RoleUser)
+	bob := e.mustCreateUser(t, "bob@example.com", tenantlink.RoleUser)
+	_, janes, err := e.Dir.IssueToken(ctx, e.mustPrincipal(t, jane), directory.TokenInput{Name: "nightly <import>"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, bobs, err := e.Dir.IssueToken(ctx, e.mustPrincipal(t, bob), directory.TokenInput{Name: "bob's job"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.mustSignIn(t, "jane@example.com")
+
+	list := b.get("/tokens")
+	for _, want := range []string{
+		`<form method="get" action="/tokens/` + janes.ID + `/revoke" class="inline js-confirm" data-action="/tokens/` + janes.ID + `/revoke" data-confirm="Revoke the API token “nightly &lt;import&gt;”? Scripts that use it are refused from then on.">`,
+	} {
+		if !strings.Contains(list.Body, want) {
+			t.Errorf("/tokens lacks %q:\n%s", want, list.Body)
+		}
+	}
+
+	confirm := b.get("/tokens/" + janes.ID + "/revoke")
+	for _, want := range []string{
+		"<title>Revoke API token – tenantlink</title>",
+		"Revoke the API token <strong>nightly &lt;import&gt;</strong> (<code>" + janes.Prefix + "…</code>)?",
+		`<form method="post" action="/tokens/` + janes.ID + `/revoke" class="actions">`,
+		`<button type="submit" class="danger">Revoke</button>`,
+		`<a class="button" href="/tokens">Cancel</a>`,
+		`aria-current="page">API tokens</a>`,
+	} {
+		if !strings.Contains(confirm.Body, want) {
+			t.Errorf("GET /tokens/{id}/revoke lacks %q:\n%s", want, confirm.Body)
+		}
+	}
+	if confirm.Status != http.StatusOK {
+		t.Errorf("GET /tokens/{id}/revoke = %d, want 200", confirm.Status)
+	}
+	if mine, _ := e.Dir.ListTokens(ctx, e.mustPrincipal(t, jane)); len(mine) != 1 {
+		t.Errorf("jane's tokens after the confirmation page: %d, want 1 (a GET changes nothing)", len(mine))
+	}
+
+	// Someone else's token and an unknown one: the same 404 page.
+	other, unknown := b.get("/tokens/"+bobs.ID+"/revoke"), b.get("/tokens/no-such-token/revoke")
+	if other.Status != http.StatusNotFound || unknown.Status != http.StatusNotFound ||
+		strings.ReplaceAll(other.Body, bobs.ID, "ID") != strings.ReplaceAll(unknown.Body, "no-such-token", "ID") {
+		t.Errorf("bob's token %d and an unknown one %d differ or are not 404:\n%s\n---\n%s", other.Status, unknown.Status, other.Body, unknown.Body)
+	}
+	if strings.Contains(other.Body, "bob's job") {
+		t.Error("jane's confirmation page for bob's token names it")
+	}
+
+	// The Administrator is asked about anyone's, with its owner.
+	a := e.mustSignIn(t, "admin@example.com")
+	if got := a.get("/tokens/" + bobs.ID + "/revoke"); got.Status != http.StatusOK || !strings.Contains(got.Body, "<strong>bob&#39;s job</strong>") || !strings.Contains(got.Body, "of bob@example.com") {
+		t.Errorf("the Administrator's confirmation of bob's token = %d:\n%s", got.Status, got.Body)
+	}
+
+	// The confirmation's form revokes.
+	if got := b.post("/tokens/"+janes.ID+"/revoke", nil, true); got.Status != http.StatusSeeOther || got.Location != "/tokens?notice=revoked" {
+		t.Errorf("confirming = %d %q, want 303 /tokens?notice=revoked", got.Status, got.Location)
+	}
+}

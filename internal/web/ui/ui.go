@@ -62,6 +62,11 @@ func Routes(d Deps) []web.Route {
 	}
 	h := &handler{Deps: d, pages: page.MustParseAll(templateFS, "templates", funcs),
 		site: &page.Site{UsableDataSources: d.DataSources.List, Logger: d.Logger}}
+	if d.Server != nil {
+		// Every page's errors, whichever package serves it, are shown in
+		// the layout this package's pages share.
+		d.Server.SetErrorPage(h.site.ErrorPage)
+	}
 	const get, post, in, public = "GET", "POST", web.SignedIn, web.Public
 	rs := []web.Route{
 		{Method: get, Path: "/static/", Kind: web.Asset, Access: public, Plain: staticHandler()},
@@ -108,8 +113,13 @@ func Routes(d Deps) []web.Route {
 		{Method: get, Path: "/audit", Kind: web.Page, Access: in, Handler: h.showAudit},
 		{Method: get, Path: "/tokens", Kind: web.Page, Access: in, Handler: h.showTokens},
 		{Method: post, Path: "/tokens", Kind: web.Page, Access: in, Handler: h.createToken},
+		{Method: get, Path: "/tokens/{id}/revoke", Kind: web.Page, Access: in, Handler: h.confirmRevokeToken},
 		{Method: post, Path: "/tokens/{id}/revoke", Kind: web.Page, Access: in, Handler: h.revokeToken},
 		{Method: post, Path: "/account/password", Kind: web.Page, Access: in, Handler: h.changePassword},
+		// Any other address (every method: a method-less "/" is the only
+		// catch-all that the "/api/" fallback still overrides) is the
+		// layout's 404 page, not ServeMux's bare text.
+		{Path: "/", Kind: web.Page, Access: public, Handler: h.noPage},
 	}...)
 	if d.SSO != nil {
 		rs = append(rs, []web.Route{

@@ -52,12 +52,14 @@
     });
   }
 
-  // Bin buttons: OK/Cancel, then the same POST the confirmation page makes.
-  document.querySelectorAll("form.js-confirm-delete").forEach(function (form) {
+  // Buttons that ask first (a data source's Bin, an API token's Revoke):
+  // without JavaScript they open the confirmation page (a GET form); with
+  // it, OK/Cancel on data-confirm's question, then the same POST the
+  // confirmation page makes (to data-action).
+  document.querySelectorAll("form.js-confirm").forEach(function (form) {
     form.addEventListener("submit", function (ev) {
       ev.preventDefault();
-      var name = form.getAttribute("data-name");
-      if (!window.confirm("Delete the data source \u201c" + name + "\u201d?")) return;
+      if (!window.confirm(form.getAttribute("data-confirm"))) return;
       var post = document.createElement("form");
       post.method = "post";
       post.action = form.getAttribute("data-action");
