@@ -38,7 +38,8 @@ func TestMetricsAddr(t *testing.T) {
 		url, bearer string
 		want        int
 	}{
-		{e.URL + "/metrics", "metrics-secret", 404},
+		{e.URL + "/metrics", "", 404},
+		{e.URL + "/metrics", "metrics-secret", 401}, // not an API token
 		{"http://" + addr + "/metrics", "", 401},
 		{"http://" + addr + "/metrics", "wrong", 401},
 		{"http://" + addr + "/metrics", "metrics-secret", 200},

@@ -210,7 +210,10 @@ func (s *Server) wrap(route string, public, isAPI bool, h func(http.ResponseWrit
 		if err == nil {
 			return
 		}
-		if !isAPI && tenantlink.ErrorCode(err) == tenantlink.EUNAUTHORIZED && r.Method == http.MethodGet {
+		// A browser without a session goes to sign in. A request that
+		// sent credentials of its own (Authorization) is refused instead:
+		// a client would send them again to the sign-in page, for ever.
+		if !isAPI && tenantlink.ErrorCode(err) == tenantlink.EUNAUTHORIZED && r.Method == http.MethodGet && r.Header.Get("Authorization") == "" {
 			http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
 			return
 		}

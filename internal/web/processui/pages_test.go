@@ -48,7 +48,7 @@ func TestPagesByViewer(t *testing.T) {
 		{name: "a trigger names its data source", as: plainUser, path: "/processes/p2", status: 200,
 			want: []string{`Starts by itself when a user leaves in group &#34;Staff&#34; of data source Contoso`}},
 		{name: "unknown process", as: plainUser, path: "/processes/nope", status: 404,
-			want: []string{"process &#34;nope&#34; not found"}, calls: []string{"Get nope"}},
+			want: []string{"Process &#34;nope&#34; not found"}, calls: []string{"Get nope"}},
 		{name: "designer: the editor", as: designer, path: "/processes/p1/edit", status: 200,
 			want: []string{"<title>Edit Onboarding", `&#34;name&#34;: &#34;Onboarding&#34;`, `&#34;datasource&#34;: &#34;ds1&#34;`}},
 		{name: "designer: a new process starts from the example", as: designer, path: "/processes/new", status: 200,
@@ -62,10 +62,10 @@ func TestPagesByViewer(t *testing.T) {
 		{name: "user: their own instance", as: plainUser, path: "/instances/i-bob", status: 200,
 			want: []string{"<h1>Onboarding</h1>", "bob.new@example.com", `data-status="succeeded"`, "Find the groups"}},
 		{name: "user: someone else's instance is not found", as: plainUser, path: "/instances/i-carol", status: 404,
-			want: []string{"process instance &#34;i-carol&#34; not found"}, notWant: []string{"Carol&#39;s secret"},
+			want: []string{"Process instance &#34;i-carol&#34; not found"}, notWant: []string{"Carol&#39;s secret"},
 			calls: []string{"Instance i-carol"}},
 		{name: "user: an unknown instance alike", as: plainUser, path: "/instances/nope", status: 404,
-			want: []string{"process instance &#34;nope&#34; not found"}, calls: []string{"Instance nope"}},
+			want: []string{"Process instance &#34;nope&#34; not found"}, calls: []string{"Instance nope"}},
 		{name: "designer: anyone's instance", as: designer, path: "/instances/i-carol", status: 200,
 			want: []string{"Carol&#39;s secret"}},
 	} {
@@ -160,7 +160,7 @@ func TestStartForm(t *testing.T) {
 			status: 400, tried: true,
 			want: []string{`role="alert">Department is required.`, `name="f.manager" value="true" checked>`}},
 		{name: "an unknown process starts nothing", as: plainUser, path: "/processes/nope/start",
-			form: url.Values{"f.department": {"Sales"}}, status: 404, want: []string{"process &#34;nope&#34; not found"}},
+			form: url.Values{"f.department": {"Sales"}}, status: 404, want: []string{"Process &#34;nope&#34; not found"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newFakeStack(t)

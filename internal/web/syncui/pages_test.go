@@ -21,7 +21,7 @@ import (
 
 // forbiddenGroups is the error page a user without the Administrator
 // role gets for any group, known or not.
-const forbiddenGroups = "reading groups needs the Administrator role"
+const forbiddenGroups = "Reading groups needs the Administrator role"
 
 func TestPagesByViewer(t *testing.T) {
 	for _, tt := range []struct {
@@ -48,7 +48,7 @@ func TestPagesByViewer(t *testing.T) {
 			want:    []string{"<h1>Off</h1>", `id="member-count">0<`, `<option value="hourly" selected>`},
 			notWant: []string{`data-live="true"`, "Scheduled task:"}},
 		{name: "administrator, unknown group", as: adminViewer, path: "/groups/nope", status: 404,
-			want: []string{`group &#34;nope&#34; not found`}, calls: []string{"GetGroup nope"}},
+			want: []string{`Group &#34;nope&#34; not found`}, calls: []string{"GetGroup nope"}},
 		{name: "user without access: known group", as: userViewer, path: "/groups/g1", status: 403,
 			want: []string{forbiddenGroups}, notWant: []string{"Sales", "ann@example.com"}, calls: []string{"GetGroup g1"}},
 		{name: "user without access: unknown group alike", as: userViewer, path: "/groups/nope", status: 403,
@@ -61,7 +61,7 @@ func TestPagesByViewer(t *testing.T) {
 		{name: "tasks after Run now", as: adminViewer, path: "/tasks?done=already", status: 200,
 			want: []string{"A run of this task is already queued or running."}},
 		{name: "user without access: tasks", as: userViewer, path: "/tasks", status: 403,
-			want: []string{"scheduled tasks needs the Administrator role"}, notWant: []string{"Sync Sales"},
+			want: []string{"Scheduled tasks needs the Administrator role"}, notWant: []string{"Sync Sales"},
 			calls: []string{"ListTasks"}},
 		{name: "the script is public", as: anonymous, path: "/syncui/sync.js", status: 200,
 			want: []string{"data-runs-url"}, calls: []string{}},
@@ -147,7 +147,7 @@ func TestSaveSyncForm(t *testing.T) {
 			status: 400, triedSave: true,
 			want: []string{`role="alert">data source &#34;ds9&#34; not found`, `value="Kept as typed"`}},
 		{name: "a user without access saves nothing", as: userViewer, form: form("kind", "daily", "time", "06:00"),
-			status: 403, triedSave: true, want: []string{"group member sync needs the Administrator role"}, notWant: []string{"Sales"}},
+			status: 403, triedSave: true, want: []string{"Group member sync needs the Administrator role"}, notWant: []string{"Sales"}},
 		{name: "a wrong CSRF token saves nothing", as: adminViewer, form: form("kind", "daily", "time", "06:00", "csrf", "forged"),
 			status: 403, want: []string{"CSRF"}},
 	} {
@@ -219,7 +219,7 @@ func TestRunButtons(t *testing.T) {
 		{name: "a task's run now", as: adminViewer, path: "/tasks/t1/run", status: 303, location: "/tasks?done=queued", call: "RunNow t1"},
 		{name: "a task's run now, already queued", as: adminViewer, path: "/tasks/t1/run", already: true,
 			status: 303, location: "/tasks?done=already", call: "RunNow t1"},
-		{name: "an unknown task", as: adminViewer, path: "/tasks/t9/run", status: 404, want: []string{"task &#34;t9&#34; not found"}, call: "RunNow t9"},
+		{name: "an unknown task", as: adminViewer, path: "/tasks/t9/run", status: 404, want: []string{"Task &#34;t9&#34; not found"}, call: "RunNow t9"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newFakeStack(t)
