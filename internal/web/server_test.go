@@ -97,7 +97,7 @@ func TestAuthentication(t *testing.T) {
 	}{
 		{"anonymous API call", "GET", "/api/v1/session", "", nil, 401, "Sign in first"},
 		{"API token", "GET", "/api/v1/session", "", bearer, 200, ann.Email},
-		{"unknown API token", "GET", "/api/v1/session", "", []string{"Authorization", "Bearer tl_nope"}, 401, "Sign in"},
+		{"unknown API token", "GET", "/api/v1/session", "", []string{"Authorization", "Bearer tl_nope"}, 401, "not valid"},
 		{"not a bearer token", "GET", "/api/v1/session", "", []string{"Authorization", "Basic YW5uOnB3"}, 401, `must be \"Bearer`},
 		{"session cookie", "GET", "/api/v1/session", "", cookie, 200, annCSRF},
 		{"unknown session cookie is anonymous", "GET", "/api/v1/session", "", []string{"Cookie", SessionCookie + "=stale"}, 401, "Sign in first"},
