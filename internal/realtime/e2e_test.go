@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -37,10 +36,10 @@ type world struct {
 
 func newWorld(t *testing.T, o testenv.Options) *world {
 	t.Helper()
-	if os.Getenv("TENANTLINK_REALTIME_WINDOW") == "" {
-		t.Setenv("TENANTLINK_REALTIME_WINDOW", "300ms")
+	if o.Realtime.Window == 0 {
+		o.Realtime.Window = 300 * time.Millisecond
 	}
-	t.Setenv("TENANTLINK_REALTIME_INTERVAL", "1h") // tests drive maintenance themselves
+	o.Realtime.Interval = time.Hour // tests drive maintenance themselves
 	o.RunJobs = true
 	if o.Users == 0 {
 		o.Users, o.Groups = 8, 1

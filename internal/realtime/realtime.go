@@ -89,9 +89,12 @@ func (s *Service) log() *slog.Logger {
 	return s.Logger
 }
 
+// DefaultWindow is the coalescing window when none is configured.
+const DefaultWindow = 2 * time.Second
+
 func (s *Service) window() time.Duration {
 	if s.Window <= 0 {
-		return 2 * time.Second
+		return DefaultWindow
 	}
 	return s.Window
 }
