@@ -238,7 +238,11 @@ func open(ctx context.Context, cfg Config) (*App, error) {
 		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
 		TrustedProxies: proxies, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
 	})
-	ui.Register(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})
+	ui.Register(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui"),
+		// a.Realtime exists once the job scheduler is opened, before serving.
+		Subscriptions: func(ctx context.Context, id string) ([]tenantlink.SubscriptionState, error) {
+			return a.Realtime.States(ctx, id)
+		}})
 	a.Processes = &process.Service{Store: db, DataSources: a.DataSources, Now: cfg.Now, Logger: cfg.Logger.With("service", "process")}
 	a.Web.RegisterProcesses(a.Processes)
 	processui.Register(processui.Deps{Server: a.Web, Processes: a.Processes, DataSources: a.DataSources, Logger: cfg.Logger.With("component", "processui")})

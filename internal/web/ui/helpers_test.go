@@ -24,6 +24,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/connector/office365"
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/secrets/secretstest"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
@@ -96,7 +97,8 @@ func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
 		tb.Fatal(err)
 	}
 	ws := web.New(web.Config{Store: st, Directory: dir, DataSources: dss, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
-	ui.Register(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})
+	subs := &realtime.Service{Store: st, Now: now}
+	ui.Register(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger, Subscriptions: subs.States})
 	srv.Config.Handler = ws.Handler()
 	srv.Start()
 	tb.Cleanup(srv.Close)
