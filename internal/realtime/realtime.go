@@ -75,10 +75,6 @@ type Service struct {
 	// Interval is how often each replica queues the maintenance of every
 	// data source with real-time groups (default 1 min).
 	Interval time.Duration
-	// AlignWait is how long past its window a run queued during a burst
-	// waits for the next notification of its source group
-	// (SyncArgs.Align; default DefaultAlignWait).
-	AlignWait time.Duration
 
 	hints hintStore
 }
@@ -98,25 +94,13 @@ func (s *Service) log() *slog.Logger {
 }
 
 // DefaultWindow is the coalescing window when none is configured.
-const DefaultWindow = 2 * time.Second
+const DefaultWindow = 3500 * time.Millisecond
 
 func (s *Service) window() time.Duration {
 	if s.Window <= 0 {
 		return DefaultWindow
 	}
 	return s.Window
-}
-
-// DefaultAlignWait is AlignWait when none is configured: the simulator's
-// delivery batches in the issue's scenario are 1 s apart; Graph documents
-// no cadence.
-const DefaultAlignWait = time.Second
-
-func (s *Service) alignWait() time.Duration {
-	if s.AlignWait <= 0 {
-		return DefaultAlignWait
-	}
-	return s.AlignWait
 }
 
 func (s *Service) interval() time.Duration {
@@ -547,12 +531,12 @@ func (s *Service) Receive(ctx context.Context, dsID string, body []byte) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	groups, added, align, err := s.affected(ctx, ds, changes)
+	groups, added, err := s.affected(ctx, ds, changes)
 	if err != nil {
 		return err
 	}
 	s.hints.add(added)
-	return s.queueSyncs(ctx, groups, align)
+	return s.queueSyncs(ctx, groups)
 }
 
 func (s *Service) count(outcome string, n int) {
@@ -587,7 +571,7 @@ func (s *Service) lifecycle(ctx context.Context, ds *tenantlink.DataSource, r *s
 		for _, g := range groups {
 			ids = append(ids, g.ID)
 		}
-		return s.queueSyncs(ctx, ids, nil)
+		return s.queueSyncs(ctx, ids)
 	}
 	return nil
 }
@@ -599,16 +583,13 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // its source group (by id; a source named by display name is taken as
 // concerned by any group change) or of a user it imported.
 //
-// added are, per group hit by a notification of its source group, the
-// members the notifications said joined it (hints for the run:
-// connector.ChangeHints); align says which groups' runs align to their
-// source group's notifications (SyncArgs.Align).
-func (s *Service) affected(ctx context.Context, ds *tenantlink.DataSource, changes []connector.Notification) (out []string, added map[string][]string, align map[string]bool, err error) {
+// added are, per group, the members notifications of its source group
+// said joined it (hints for the run: connector.ChangeHints).
+func (s *Service) affected(ctx context.Context, ds *tenantlink.DataSource, changes []connector.Notification) (out []string, added map[string][]string, err error) {
 	groups, err := s.realtimeGroups(ctx, ds.ID)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
-	align = map[string]bool{}
 	var users []string
 	var grps []connector.Notification
 	for _, n := range changes {
@@ -629,30 +610,24 @@ func (s *Service) affected(ctx context.Context, ds *tenantlink.DataSource, chang
 			for _, n := range grps {
 				if !guidRE.MatchString(src) || strings.EqualFold(src, n.ObjectID) {
 					hit = true
-					// A key even without additions: the group's
-					// membership notifications arrive in a cadence
-					// that runs align to (SyncArgs.Align).
-					added[g.ID] = append(added[g.ID], n.MembersAdded...)
+					if len(n.MembersAdded) > 0 {
+						added[g.ID] = append(added[g.ID], n.MembersAdded...)
+					}
 				}
 			}
 			for i := 0; !hit && i < len(users); i += 500 {
 				m, err := s.Store.SyncMembers(ctx, g.ID, store.SyncMemberFilter{ObjectIDs: users[i:min(i+500, len(users))], Limit: 1})
 				if err != nil {
-					return nil, nil, nil, err
+					return nil, nil, err
 				}
 				hit = len(m) > 0
 			}
 		}
 		if hit {
 			out = append(out, g.ID)
-			// A sync of a source group hears of its membership changes
-			// through the group's notifications: its later windows'
-			// runs align to them, whatever notification queued them
-			// first (SyncArgs.Align is not part of the job's identity).
-			align[g.ID] = src != "*"
 		}
 	}
-	return out, added, align, nil
+	return out, added, nil
 }
 
 // maxHints bounds the added members remembered per group between runs;
@@ -667,24 +642,13 @@ const maxHints = 1000
 type hintStore struct {
 	mu    sync.Mutex
 	added map[string]map[string]bool
-	// arrived is closed (and replaced) when a notification of a group's
-	// source group arrives.
-	arrived map[string]chan struct{}
 }
 
-// add records the hints of notifications of groups' source groups, and
-// wakes the runs waiting for them (await).
+// add records the members notifications said were added, per group.
 func (h *hintStore) add(added map[string][]string) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for g, ids := range added {
-		if ch, ok := h.arrived[g]; ok {
-			close(ch)
-			delete(h.arrived, g)
-		}
-		if len(ids) == 0 {
-			continue
-		}
 		if h.added == nil {
 			h.added = map[string]map[string]bool{}
 		}
@@ -698,28 +662,6 @@ func (h *hintStore) add(added map[string][]string) {
 				set[strings.ToLower(id)] = true
 			}
 		}
-	}
-}
-
-// await waits until a notification of the group's source group arrives
-// at this replica, or d passes.
-func (h *hintStore) await(ctx context.Context, groupID string, d time.Duration) {
-	h.mu.Lock()
-	if h.arrived == nil {
-		h.arrived = map[string]chan struct{}{}
-	}
-	ch, ok := h.arrived[groupID]
-	if !ok {
-		ch = make(chan struct{})
-		h.arrived[groupID] = ch
-	}
-	h.mu.Unlock()
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
-	case <-ctx.Done():
 	}
 }
 
@@ -745,14 +687,6 @@ func (h *hintStore) take(groupID string) connector.ChangeHints {
 type SyncArgs struct {
 	GroupID string    `json:"groupId" river:"unique"`
 	Due     time.Time `json:"due" river:"unique"`
-	// Align makes a run queued for a later window (a burst is going)
-	// start at the first notification of the group's source group after
-	// Due, up to AlignWait later, rather than at Due: notifications
-	// arrive in batches, and a run right after one finds few additions
-	// its notifications have not announced yet — each of those costs a
-	// Graph request of its own (connector.ChangeHints). Not part of the
-	// uniqueness.
-	Align bool `json:"align,omitempty"`
 }
 
 // Kind is River's name for the job.
@@ -780,9 +714,6 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	}
 	if err := sleep(ctx, job.Args.Due.Sub(s.now())); err != nil {
 		return err
-	}
-	if job.Args.Align {
-		s.hints.await(ctx, job.Args.GroupID, s.alignWait())
 	}
 	// What notifications said this run will find, taken now: those that
 	// arrive from here on queue the next window's run.
@@ -830,10 +761,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 // queueSyncs queues a real-time run of each group: the current window's
 // job when it has not started yet (or a new one, which starts at once),
 // else the next window's.
-//
-// align names the groups whose runs queued for a later window align to
-// their source group's notifications (SyncArgs.Align).
-func (s *Service) queueSyncs(ctx context.Context, groupIDs []string, align map[string]bool) error {
+func (s *Service) queueSyncs(ctx context.Context, groupIDs []string) error {
 	if s.Queue == nil {
 		return nil
 	}
@@ -843,7 +771,7 @@ func (s *Service) queueSyncs(ctx context.Context, groupIDs []string, align map[s
 	for _, id := range groupIDs {
 		result := "queued"
 		for j := 0; j < 4; j++ {
-			res, err := s.Queue.Insert(ctx, SyncArgs{GroupID: id, Due: start.Add(time.Duration(j) * w), Align: j > 0 && align[id]}, nil)
+			res, err := s.Queue.Insert(ctx, SyncArgs{GroupID: id, Due: start.Add(time.Duration(j) * w)}, nil)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("realtime: queue sync of group %s: %w", id, err))
 				break
