@@ -59,7 +59,7 @@ type Service struct {
 	Metrics   *metrics.Realtime
 
 	// Window coalesces a group's notifications into one run: a run starts
-	// at the end of the window a notification fell in (default 2 s).
+	// at the end of the window a notification fell in (default DefaultWindow).
 	Window time.Duration
 	// RenewBefore renews a subscription when less than this remains
 	// (default a third of the connector's lifetime).
