@@ -771,18 +771,25 @@ func (s *Service) queueSyncs(ctx context.Context, groupIDs []string) error {
 	for _, id := range groupIDs {
 		result := "queued"
 		for j := 0; j < 4; j++ {
-			res, err := s.Queue.Insert(ctx, SyncArgs{GroupID: id, Due: start.Add(time.Duration(j) * w)}, nil)
+			due := start.Add(time.Duration(j) * w)
+			res, err := s.Queue.Insert(ctx, SyncArgs{GroupID: id, Due: due}, nil)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("realtime: queue sync of group %s: %w", id, err))
 				break
 			}
 			if !res.UniqueSkippedAsDuplicate {
-				s.log().Debug("real-time sync queued", "group", id, "due", start.Add(time.Duration(j)*w), "job", res.Job.ID)
+				s.log().Debug("real-time sync queued", "group", id, "due", due, "job", res.Job.ID)
 				break
 			}
-			if st := res.Job.State; st != rivertype.JobStateRunning && st != rivertype.JobStateCompleted &&
-				st != rivertype.JobStateCancelled && st != rivertype.JobStateDiscarded {
-				result = "coalesced" // that job has not read anything yet
+			st := res.Job.State
+			if st != rivertype.JobStateRunning && st != rivertype.JobStateCompleted &&
+				st != rivertype.JobStateCancelled && st != rivertype.JobStateDiscarded ||
+				// A worker holds it but sleeps until its window: it
+				// has not read anything yet either. (Counting it as
+				// started queued a run for the window after, which
+				// read nothing new at the end of a burst.)
+				st == rivertype.JobStateRunning && due.After(s.now()) {
+				result = "coalesced"
 				break
 			}
 		}
