@@ -409,7 +409,7 @@ func (s *Server) ctlDeleteUser(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	t.deleteUser(u)
+	t.deleteUser(u, false)
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -492,7 +492,7 @@ func (s *Server) ctlDeleteGroup(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	t.deleteGroup(g)
+	t.deleteGroup(g, false)
 	w.WriteHeader(http.StatusNoContent)
 }
 

@@ -359,7 +359,7 @@ func (rq *req) deleteGroup() error {
 	if err != nil {
 		return err
 	}
-	rq.t.deleteGroup(g)
+	rq.t.deleteGroup(g, false)
 	return rq.noContent()
 }
 

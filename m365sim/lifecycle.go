@@ -194,7 +194,7 @@ func (rq *req) deleteUserSoft() error {
 			d.owned = append(d.owned, g.ID)
 		}
 	}
-	t.deleteUser(u)
+	t.deleteUser(u, true)
 	u.GroupLicences = nil
 	t.deleted = append(t.deleted, d)
 	return rq.noContent()
@@ -211,7 +211,7 @@ func (rq *req) deleteGroupSoft() error {
 		return err
 	}
 	t := rq.t
-	t.deleteGroup(g)
+	t.deleteGroup(g, g.unified())
 	if len(g.Licenses) > 0 {
 		t.relicenseGroup(g) // its members lose what it gave them
 	}

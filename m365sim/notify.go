@@ -332,8 +332,10 @@ func (n *notifier) changed(t *tenant, c change) {
 // user or group fires updated; deleting one fires deleted; a membership
 // change fires updated on the group with members@delta.
 func entryFor(sub *subscription, c change, now time.Time) *entry {
+	// A soft deletion (to deleted items) is "updated" at Microsoft; only a
+	// permanent one is "deleted" (decision 0018).
 	ct := "updated"
-	if c.removed {
+	if c.removed && !c.soft {
 		ct = "deleted"
 	}
 	if (ct == "updated" && !sub.updated) || (ct == "deleted" && !sub.deleted) {

@@ -117,6 +117,10 @@ type change struct {
 	group   bool
 	id      string
 	removed bool
+	// soft marks a removal that moved the object to deleted items
+	// (restorable): Microsoft notifies it as "updated", and only a
+	// permanent deletion as "deleted".
+	soft bool
 	// Membership changes on a group: added (true) or removed (false) user id.
 	member      string
 	memberAdded bool
@@ -218,7 +222,9 @@ func (t *tenant) unindexUPN(u *user) {
 	}
 }
 
-func (t *tenant) deleteUser(u *user) {
+// deleteUser removes u from the directory; soft when it goes to deleted
+// items (restorable), else permanently.
+func (t *tenant) deleteUser(u *user, soft bool) {
 	for _, g := range t.groups {
 		if g.removeMember(u.ID) {
 			t.record(change{group: true, id: g.ID, member: u.ID})
@@ -241,7 +247,7 @@ func (t *tenant) deleteUser(u *user) {
 	}
 	delete(t.userByID, u.ID)
 	t.unindexUPN(u)
-	t.record(change{id: u.ID, removed: true})
+	t.record(change{id: u.ID, removed: true, soft: soft})
 }
 
 func (t *tenant) insertGroup(g *group, logIt bool) {
@@ -260,7 +266,9 @@ func (t *tenant) insertGroup(g *group, logIt bool) {
 	}
 }
 
-func (t *tenant) deleteGroup(g *group) {
+// deleteGroup removes g from the directory; soft when it goes to deleted
+// items (restorable), else permanently.
+func (t *tenant) deleteGroup(g *group, soft bool) {
 	for i, x := range t.groups {
 		if x == g {
 			t.groups = append(t.groups[:i:i], t.groups[i+1:]...)
@@ -268,7 +276,7 @@ func (t *tenant) deleteGroup(g *group) {
 		}
 	}
 	delete(t.groupByID, g.ID)
-	t.record(change{group: true, id: g.ID, removed: true})
+	t.record(change{group: true, id: g.ID, removed: true, soft: soft})
 }
 
 func (t *tenant) groupByNickname(nick string) *group {

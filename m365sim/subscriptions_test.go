@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -919,4 +920,53 @@ func TestSubscriptionRevokedUser(t *testing.T) {
 	member = delegatedToken(t, s, f.MemberUser, f.MemberPassword, "User.Read.All").AccessToken
 	mustStatus(t, call(t, "POST", s.URL()+"/v1.0/subscriptions/"+id+"/reauthorize", member, nil), 204)
 	life.none(t)
+}
+
+// TestDeletionChangeTypes: Microsoft sends "updated" when a user or a
+// group is soft-deleted (moved to deleted items) and "deleted" only when it
+// is deleted permanently (Microsoft Entra events: "Microsoft Graph sends an
+// updated event when users are soft deleted"; UserDeleted and GroupDeleted
+// are "permanently deleted"; decision 0018).
+func TestDeletionChangeTypes(t *testing.T) {
+	s := mustStart(t, subOptions())
+	tok := appToken(t, s, "User.ReadWrite.All", "Group.ReadWrite.All")
+	users, groups := newReceiver(t), newReceiver(t)
+	mustStatus(t, subscribe(t, s, tok, subBody("users", users.URL)), 201)
+	mustStatus(t, subscribe(t, s, tok, subBody("groups", groups.URL)), 201)
+	for _, tc := range []struct {
+		name    string
+		create  string         // /_sim/ path
+		body    map[string]any // creation body
+		delete  string         // path prefix of the deletion, id appended
+		rc      *receiver
+		resName string
+		want    string
+	}{
+		{"user soft-deleted through Graph", "/_sim/users", map[string]any{"userPrincipalName": "soft.user"}, "/v1.0/users/", users, "Users/", "updated"},
+		{"user deleted permanently through /_sim/", "/_sim/users", map[string]any{"userPrincipalName": "hard.user"}, "/_sim/users/", users, "Users/", "deleted"},
+		{"Microsoft 365 group soft-deleted through Graph", "/_sim/groups", map[string]any{"displayName": "Soft team", "unified": true}, "/v1.0/groups/", groups, "Groups/", "updated"},
+		{"security group deleted through Graph (permanent)", "/_sim/groups", map[string]any{"displayName": "Hard security"}, "/v1.0/groups/", groups, "Groups/", "deleted"},
+		{"group deleted permanently through /_sim/", "/_sim/groups", map[string]any{"displayName": "Hard sim", "unified": true}, "/_sim/groups/", groups, "Groups/", "deleted"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			created := call(t, "POST", s.URL()+tc.create, "", tc.body)
+			mustStatus(t, created, 201)
+			id := created.body["id"].(string)
+			tc.rc.next(t) // the creation
+			token := ""
+			if strings.HasPrefix(tc.delete, "/v1.0/") {
+				token = tok
+			}
+			mustStatus(t, call(t, "DELETE", s.URL()+tc.delete+id, token, nil), 204)
+			var got []string
+			for _, n := range tc.rc.next(t) {
+				if n["resource"] == tc.resName+id {
+					got = append(got, n["changeType"].(string))
+				}
+			}
+			if want := []string{tc.want}; !slices.Equal(got, want) {
+				t.Errorf("changeType of %s%s = %v, want %v", tc.resName, id, got, want)
+			}
+		})
+	}
 }

@@ -57,6 +57,9 @@ type Config struct {
 	// TENANTLINK_JOBS_* environment variables (undocumented, for tests
 	// that run real processes) override them.
 	Jobs JobsConfig
+	// Realtime tunes real-time group member sync; zero values are the
+	// defaults (package realtime).
+	Realtime RealtimeConfig
 
 	Logger *slog.Logger
 	Now    func() time.Time
@@ -85,6 +88,16 @@ type JobsConfig struct {
 	// Disabled keeps this process from working jobs and ticking (the
 	// import command runs its one sync in the foreground).
 	Disabled bool
+}
+
+// RealtimeConfig tunes real-time group member sync (realtime.Service).
+type RealtimeConfig struct {
+	// Window coalesces a group's notifications into one run
+	// (TENANTLINK_REALTIME_WINDOW; default realtime.DefaultWindow).
+	Window time.Duration
+	// Interval is how often each replica queues subscription maintenance
+	// (TENANTLINK_REALTIME_INTERVAL; default 1 min).
+	Interval time.Duration
 }
 
 // DefaultDataDir is the data folder when none is given.
@@ -244,7 +257,8 @@ func (a *App) openWeb(proxies []netip.Prefix, api *web.SyncAPI) {
 		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
 		TrustedProxies: proxies, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
 	})
-	a.Web.Mount(ui.Routes(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui")})...)
+	a.Web.Mount(ui.Routes(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui"),
+		Subscriptions: a.Realtime.States})...)
 	a.Web.Mount(processui.Routes(processui.Deps{
 		Processes:   a.Processes,
 		DataSources: a.DataSources,

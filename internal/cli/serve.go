@@ -24,6 +24,9 @@ func newServeCmd() *cobra.Command {
 			if err := bindEnv(cmd); err != nil {
 				return err
 			}
+			if cfg.Realtime.Window < 0 || cfg.Realtime.Interval < 0 {
+				return fmt.Errorf("--realtime-window and --realtime-interval must not be negative")
+			}
 			logger, err := sf.logger(cmd.ErrOrStderr())
 			if err != nil {
 				return err
@@ -62,6 +65,7 @@ func newServeCmd() *cobra.Command {
 	f.StringVar(&cfg.MetricsAddr, "metrics-addr", "", "serve /metrics on this address instead of --addr (e.g. 127.0.0.1:9090)")
 	f.StringVar(&metricsTokenFile, "metrics-token-file", "", "file holding a bearer token that /metrics then requires")
 	jobsFlags(f, &cfg.Jobs)
+	realtimeFlags(f, &cfg.Realtime)
 	return cmd
 }
 
@@ -83,4 +87,14 @@ func jobsFlags(f *pflag.FlagSet, j *app.JobsConfig) {
 		f.DurationVar(d.v, d.name, 0, d.usage+" (0: the default)")
 		_ = f.MarkHidden(d.name)
 	}
+}
+
+// realtimeFlags registers real-time sync's tuning flags, hidden like the
+// job queue's (TENANTLINK_REALTIME_WINDOW, TENANTLINK_REALTIME_INTERVAL
+// through bindEnv). Zero keeps the default (package realtime).
+func realtimeFlags(f *pflag.FlagSet, r *app.RealtimeConfig) {
+	f.DurationVar(&r.Window, "realtime-window", 0, "how long a group's change notifications are coalesced into one run (0: the default)")
+	f.DurationVar(&r.Interval, "realtime-interval", 0, "how often subscriptions are checked and renewed (0: the default)")
+	_ = f.MarkHidden("realtime-window")
+	_ = f.MarkHidden("realtime-interval")
 }

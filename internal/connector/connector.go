@@ -302,3 +302,34 @@ type Subscriber interface {
 	// SubscriptionLifetime is how long ahead an expiry may be asked.
 	SubscriptionLifetime() time.Duration
 }
+
+// ChangeHints is what change notifications said about the changes a
+// DirectoryReader's next incremental read will find. Hints are never
+// the truth — the reader's delta is — only a way to ask for less: a reader
+// may prefetch what the hints name in the same round trip as its delta
+// reads, and must read anything they do not cover the usual way. A read
+// without hints reads everything it would have read.
+type ChangeHints struct {
+	// AddedMembers are upstream object ids said to have joined the source
+	// group since the last read.
+	AddedMembers []string
+	// FollowUp says another read follows as soon as a notification
+	// arrives (a real-time run): a member the read finds added without a
+	// hint — its notification is still on its way — may be left to that
+	// read, which will have the hint, rather than cost a request of its
+	// own now. The reader keeps such members in its cursor.
+	FollowUp bool
+}
+
+type hintsKey struct{}
+
+// WithChangeHints returns ctx carrying h for DirectoryReader.ReadGroupMembers.
+func WithChangeHints(ctx context.Context, h ChangeHints) context.Context {
+	return context.WithValue(ctx, hintsKey{}, h)
+}
+
+// ChangeHintsFrom returns the hints ctx carries (zero when none).
+func ChangeHintsFrom(ctx context.Context) ChangeHints {
+	h, _ := ctx.Value(hintsKey{}).(ChangeHints)
+	return h
+}

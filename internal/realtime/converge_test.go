@@ -69,8 +69,7 @@ func TestLostAndDuplicatedNotifications(t *testing.T) {
 // River's unique jobs dedupe across replicas —
 // not one per notification.
 func TestTwoReplicas(t *testing.T) {
-	t.Setenv("TENANTLINK_REALTIME_WINDOW", "5s")
-	w := newWorld(t, testenv.Options{Backend: "postgres"})
+	w := newWorld(t, testenv.Options{Backend: "postgres", Realtime: app.RealtimeConfig{Window: 5 * time.Second}})
 	subs := w.turnOn(t)
 	w.newMember(t, "alice")
 	waitFor(t, "alice", func() bool { return slices.Equal(w.members(t), []string{"alice"}) })
@@ -79,7 +78,7 @@ func TestTwoReplicas(t *testing.T) {
 	second, err := app.Open(context.Background(), app.Config{
 		Addr: "127.0.0.1:0", DataDir: t.TempDir(), DB: w.E.DB, KeyFile: w.E.DataDir + "/secret.key",
 		MSAuthority: w.E.Facts.URL, MSGraph: w.E.Facts.URL, MSClientID: w.E.Facts.ClientID, MSClientSecret: w.E.Facts.ClientSecret,
-		Now: w.E.Clock.Now,
+		Now: w.E.Clock.Now, Realtime: app.RealtimeConfig{Window: 5 * time.Second, Interval: time.Hour},
 	})
 	if err != nil {
 		t.Fatal(err)

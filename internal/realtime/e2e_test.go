@@ -12,7 +12,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/testenv"
@@ -37,10 +37,10 @@ type world struct {
 
 func newWorld(t *testing.T, o testenv.Options) *world {
 	t.Helper()
-	if os.Getenv("TENANTLINK_REALTIME_WINDOW") == "" {
-		t.Setenv("TENANTLINK_REALTIME_WINDOW", "300ms")
+	if o.Realtime.Window == 0 {
+		o.Realtime.Window = 300 * time.Millisecond
 	}
-	t.Setenv("TENANTLINK_REALTIME_INTERVAL", "1h") // tests drive maintenance themselves
+	o.Realtime.Interval = time.Hour // tests drive maintenance themselves
 	o.RunJobs = true
 	if o.Users == 0 {
 		o.Users, o.Groups = 8, 1
@@ -200,6 +200,19 @@ func TestRealtimeMembership(t *testing.T) {
 	waitFor(t, "alice gone", func() bool { return slices.Equal(w.members(t), []string{"bob", "carol", "dave", "erin", "frank"}) })
 	if n := w.runs(t); n["realtime"] == 0 || n["schedule"] != 0 {
 		t.Errorf("runs by trigger = %v, want real-time runs only", n)
+	}
+	// The audit says the runs were real-time ones (actor: the system).
+	realtimeAudits := 0
+	for _, a := range w.E.Audit(t) {
+		if a.Action == "group.sync" && a.Target == "group:"+w.Group {
+			if !strings.HasPrefix(a.Detail, "trigger realtime;") || a.Actor != tenantlink.System.Name() {
+				t.Errorf("group.sync audit entry by %q: %q, want the system's with \"trigger realtime; …\"", a.Actor, a.Detail)
+			}
+			realtimeAudits++
+		}
+	}
+	if realtimeAudits == 0 {
+		t.Error("no group.sync audit entry for the real-time runs")
 	}
 	// Turning real time off deletes both subscriptions, here and in the tenant.
 	w.E.Admin.In(t).Must(http.StatusOK, "PUT", "/api/v1/groups/"+w.Group+"/sync", map[string]any{

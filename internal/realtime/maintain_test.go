@@ -2,6 +2,7 @@ package realtime_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"testing"
 	"time"
@@ -10,8 +11,10 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/connector"
+	"github.com/tenantlink/tenantlink/internal/metrics"
 	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/secrets"
+	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 )
 
@@ -86,5 +89,79 @@ func TestQuotaReached(t *testing.T) {
 				t.Errorf("states (-got +want):\n%s", diff)
 			}
 		})
+	}
+}
+
+// TestSubscriptionGauge: tenantlink_graph_subscriptions counts every data
+// source's subscriptions by resource and by the state the pages show
+// (an absent combination is 0, so a state that empties reads 0, not gone).
+func TestSubscriptionGauge(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	keys, err := secrets.LoadOrCreate(filepath.Join(dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "t.db"), keys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
+	soon, later := now.Add(20*time.Minute), now.Add(48*time.Hour)
+	rows := [][]*store.GraphSubscription{
+		{{Resource: "users", SubscriptionID: "a", ClientState: "x", ExpiresAt: &later, Status: store.SubscriptionActive},
+			{Resource: "groups", SubscriptionID: "b", ClientState: "x", ExpiresAt: &soon, Status: store.SubscriptionActive}},
+		{{Resource: "users", Status: store.SubscriptionFailed, Message: "refused"},
+			{Resource: "groups", SubscriptionID: "c", ClientState: "x", ExpiresAt: &later, Status: store.SubscriptionReauthorizing}},
+		{{Resource: "users"}},
+	}
+	for i, rs := range rows {
+		ds := &tenantlink.DataSource{Name: fmt.Sprintf("DS %d", i), Type: "fake", Status: tenantlink.StatusReady}
+		if err := db.CreateDataSource(ctx, ds); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			r.DataSourceID, r.UpdatedAt = ds.ID, now
+			if err := db.PutGraphSubscription(ctx, r); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	m := metrics.New(func(ctx context.Context) ([]*tenantlink.DataSource, error) { return db.ListDataSources(ctx, "") })
+	s := &realtime.Service{Store: db, Now: func() time.Time { return now }}
+	s.Metrics = m.RegisterRealtime(s.Counts)
+	mfs, err := m.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() != "tenantlink_graph_subscriptions" {
+			continue
+		}
+		for _, x := range mf.GetMetric() {
+			var res, st string
+			for _, l := range x.GetLabel() {
+				switch l.GetName() {
+				case "resource":
+					res = l.GetValue()
+				case "state":
+					st = l.GetValue()
+				}
+			}
+			if v := x.GetGauge().GetValue(); v != 0 {
+				got[res+"/"+st] = v
+			} else if _, ok := got[res+"/"+st]; !ok {
+				got[res+"/"+st] = 0
+			}
+		}
+	}
+	want := map[string]float64{
+		"users/active": 1, "users/failed": 1, "users/pending": 1, "users/expiring": 0, "users/reauthorizing": 0,
+		"groups/expiring": 1, "groups/reauthorizing": 1, "groups/active": 0, "groups/failed": 0, "groups/pending": 0,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("tenantlink_graph_subscriptions (-want +got):\n%s", diff)
 	}
 }

@@ -18,7 +18,9 @@ import (
 	"fmt"
 	"log/slog"
 	"regexp"
+	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -57,7 +59,7 @@ type Service struct {
 	Metrics   *metrics.Realtime
 
 	// Window coalesces a group's notifications into one run: a run starts
-	// at the end of the window a notification fell in (default 2 s).
+	// at the end of the window a notification fell in (default DefaultWindow).
 	Window time.Duration
 	// RenewBefore renews a subscription when less than this remains
 	// (default a third of the connector's lifetime).
@@ -73,6 +75,8 @@ type Service struct {
 	// Interval is how often each replica queues the maintenance of every
 	// data source with real-time groups (default 1 min).
 	Interval time.Duration
+
+	hints hintStore
 }
 
 func (s *Service) now() time.Time {
@@ -89,9 +93,12 @@ func (s *Service) log() *slog.Logger {
 	return s.Logger
 }
 
+// DefaultWindow is the coalescing window when none is configured.
+const DefaultWindow = 3500 * time.Millisecond
+
 func (s *Service) window() time.Duration {
 	if s.Window <= 0 {
-		return 2 * time.Second
+		return DefaultWindow
 	}
 	return s.Window
 }
@@ -524,10 +531,11 @@ func (s *Service) Receive(ctx context.Context, dsID string, body []byte) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	groups, err := s.affected(ctx, ds, changes)
+	groups, added, err := s.affected(ctx, ds, changes)
 	if err != nil {
 		return err
 	}
+	s.hints.add(added)
 	return s.queueSyncs(ctx, groups)
 }
 
@@ -574,37 +582,43 @@ var guidRE = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[
 // all-users sync ("*") for any user change; a group sync for a change of
 // its source group (by id; a source named by display name is taken as
 // concerned by any group change) or of a user it imported.
-func (s *Service) affected(ctx context.Context, ds *tenantlink.DataSource, changes []connector.Notification) ([]string, error) {
+//
+// added are, per group, the members notifications of its source group
+// said joined it (hints for the run: connector.ChangeHints).
+func (s *Service) affected(ctx context.Context, ds *tenantlink.DataSource, changes []connector.Notification) (out []string, added map[string][]string, err error) {
 	groups, err := s.realtimeGroups(ctx, ds.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var users, grps []string
+	var users []string
+	var grps []connector.Notification
 	for _, n := range changes {
 		switch n.Kind {
 		case "user":
 			users = append(users, n.ObjectID)
 		case "group":
-			grps = append(grps, strings.ToLower(n.ObjectID))
+			grps = append(grps, n)
 		}
 	}
-	var out []string
+	added = map[string][]string{}
 	for _, g := range groups {
 		src := strings.TrimSpace(g.Sync.SourceGroup)
 		hit := false
 		if src == "*" {
 			hit = len(users) > 0
 		} else {
-			for _, id := range grps {
-				if !guidRE.MatchString(src) || strings.EqualFold(src, id) {
+			for _, n := range grps {
+				if !guidRE.MatchString(src) || strings.EqualFold(src, n.ObjectID) {
 					hit = true
-					break
+					if len(n.MembersAdded) > 0 {
+						added[g.ID] = append(added[g.ID], n.MembersAdded...)
+					}
 				}
 			}
 			for i := 0; !hit && i < len(users); i += 500 {
 				m, err := s.Store.SyncMembers(ctx, g.ID, store.SyncMemberFilter{ObjectIDs: users[i:min(i+500, len(users))], Limit: 1})
 				if err != nil {
-					return nil, err
+					return nil, nil, err
 				}
 				hit = len(m) > 0
 			}
@@ -613,7 +627,56 @@ func (s *Service) affected(ctx context.Context, ds *tenantlink.DataSource, chang
 			out = append(out, g.ID)
 		}
 	}
-	return out, nil
+	return out, added, nil
+}
+
+// maxHints bounds the added members remembered per group between runs;
+// beyond, the run reads the rest the usual way.
+const maxHints = 1000
+
+// hintStore keeps, per group, the members notifications said were added
+// since the group's last real-time run started on this replica. It is
+// memory only: a run on another replica, or after a restart, reads
+// without hints — as many Graph requests as without notifications'
+// help, and the same result (the delta is the truth).
+type hintStore struct {
+	mu    sync.Mutex
+	added map[string]map[string]bool
+}
+
+// add records the members notifications said were added, per group.
+func (h *hintStore) add(added map[string][]string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for g, ids := range added {
+		if h.added == nil {
+			h.added = map[string]map[string]bool{}
+		}
+		set := h.added[g]
+		if set == nil {
+			set = map[string]bool{}
+			h.added[g] = set
+		}
+		for _, id := range ids {
+			if len(set) < maxHints {
+				set[strings.ToLower(id)] = true
+			}
+		}
+	}
+}
+
+// take returns and forgets a group's hints.
+func (h *hintStore) take(groupID string) connector.ChangeHints {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	set := h.added[groupID]
+	delete(h.added, groupID)
+	out := connector.ChangeHints{AddedMembers: make([]string, 0, len(set))}
+	for id := range set {
+		out.AddedMembers = append(out.AddedMembers, id)
+	}
+	slices.Sort(out.AddedMembers)
+	return out
 }
 
 // SyncArgs is a real-time run of one group, for the window starting at
@@ -652,6 +715,13 @@ func (w *syncWorker) Work(ctx context.Context, job *river.Job[SyncArgs]) error {
 	if err := sleep(ctx, job.Args.Due.Sub(s.now())); err != nil {
 		return err
 	}
+	// What notifications said this run will find, taken now: those that
+	// arrive from here on queue the next window's run.
+	// A run follows whenever a notification arrives: additions still
+	// unannounced may wait for it (connector.ChangeHints.FollowUp).
+	hints := s.hints.take(job.Args.GroupID)
+	hints.FollowUp = true
+	ctx = connector.WithChangeHints(ctx, hints)
 	start := s.now()
 	for {
 		err := s.Sync(ctx, job.Args.GroupID)
@@ -701,18 +771,25 @@ func (s *Service) queueSyncs(ctx context.Context, groupIDs []string) error {
 	for _, id := range groupIDs {
 		result := "queued"
 		for j := 0; j < 4; j++ {
-			res, err := s.Queue.Insert(ctx, SyncArgs{GroupID: id, Due: start.Add(time.Duration(j) * w)}, nil)
+			due := start.Add(time.Duration(j) * w)
+			res, err := s.Queue.Insert(ctx, SyncArgs{GroupID: id, Due: due}, nil)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("realtime: queue sync of group %s: %w", id, err))
 				break
 			}
 			if !res.UniqueSkippedAsDuplicate {
-				s.log().Debug("real-time sync queued", "group", id, "due", start.Add(time.Duration(j)*w), "job", res.Job.ID)
+				s.log().Debug("real-time sync queued", "group", id, "due", due, "job", res.Job.ID)
 				break
 			}
-			if st := res.Job.State; st != rivertype.JobStateRunning && st != rivertype.JobStateCompleted &&
-				st != rivertype.JobStateCancelled && st != rivertype.JobStateDiscarded {
-				result = "coalesced" // that job has not read anything yet
+			st := res.Job.State
+			if st != rivertype.JobStateRunning && st != rivertype.JobStateCompleted &&
+				st != rivertype.JobStateCancelled && st != rivertype.JobStateDiscarded ||
+				// A worker holds it but sleeps until its window: it
+				// has not read anything yet either. (Counting it as
+				// started queued a run for the window after, which
+				// read nothing new at the end of a burst.)
+				st == rivertype.JobStateRunning && due.After(s.now()) {
+				result = "coalesced"
 				break
 			}
 		}

@@ -83,6 +83,8 @@ type Options struct {
 	// tests that do not sync pay nothing for it.
 	Jobs    app.JobsConfig
 	RunJobs bool
+	// Realtime tunes real-time sync (app.Config.Realtime).
+	Realtime app.RealtimeConfig
 	// Reopen, when set, opens a second application on the same simulator,
 	// address, data folder and database; the first must be closed.
 	Reopen *Env
@@ -174,7 +176,7 @@ func New(tb testing.TB, o Options) *Env {
 	e.App, err = app.Open(context.Background(), app.Config{
 		Addr: addr, DataDir: e.DataDir, DB: e.DB,
 		MSAuthority: e.Facts.URL, MSGraph: e.Facts.URL, MSClientID: e.Facts.ClientID, MSClientSecret: secret,
-		Jobs: jobsCfg, Logger: o.Logger, Now: e.Clock.Now,
+		Jobs: jobsCfg, Realtime: o.Realtime, Logger: o.Logger, Now: e.Clock.Now,
 		MetricsAddr: o.MetricsAddr, MetricsToken: o.MetricsToken,
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 
@@ -47,6 +48,10 @@ type cursor struct {
 	Group  string `json:"g"` // resolved group id; "*" for all users
 	Groups string `json:"gd,omitempty"`
 	Users  string `json:"ud"`
+	// Pending are members the group's delta showed added whose
+	// attributes a real-time read left to the next read
+	// (connector.ChangeHints.FollowUp): read first next time.
+	Pending []string `json:"pa,omitempty"`
 }
 
 // ReadGroupMembers implements connector.DirectoryReader for a group id, an
@@ -62,16 +67,24 @@ func (c *Connector) ReadGroupMembers(ctx context.Context, ds *tenantlink.DataSou
 	if err != nil {
 		return "", false, err
 	}
-	groupID := "*"
-	if strings.TrimSpace(sourceGroup) != "*" {
-		groupID, err = c.resolveGroup(ctx, gc, strings.TrimSpace(sourceGroup))
+	var cs cursor
+	resumable := cur != "" && json.Unmarshal([]byte(cur), &cs) == nil && cs.V == 1 && cs.Users != ""
+	groupID, src := "*", strings.TrimSpace(sourceGroup)
+	switch {
+	case src == "*":
+	case resumable && isGUID(src) && strings.EqualFold(cs.Group, src) && cs.Groups != "":
+		// The cursor was taken for this very group id: its groups/delta
+		// says whether the group was deleted, so looking it up again
+		// would only cost a request per run.
+		groupID = cs.Group
+	default:
+		groupID, err = c.resolveGroup(ctx, gc, src)
 		if err != nil {
 			return "", false, err
 		}
 	}
-	if cur != "" {
-		var cs cursor
-		if json.Unmarshal([]byte(cur), &cs) == nil && cs.V == 1 && cs.Group == groupID && cs.Users != "" && (groupID == "*" || cs.Groups != "") {
+	if resumable {
+		if cs.Group == groupID && (groupID == "*" || cs.Groups != "") {
 			next, err := c.readChanges(ctx, gc, groupID, cs, page)
 			if !errors.Is(err, graph.ErrDeltaExpired) {
 				return next, false, mapGraphErr(err)
@@ -210,8 +223,21 @@ func (c *Connector) readFull(ctx context.Context, gc *graph.Client, groupID stri
 // added users are, the added users' "id in" reads run a few at a time,
 // and every page is fetched while the caller stores the previous one.
 // The order the caller sees is unchanged: membership, then attributes.
+//
+// For a group, the first pages of both delta rounds travel in one $batch,
+// with "id in" reads of the members that change notifications said were
+// added (connector.ChangeHints): a real-time run that finds only those
+// changes costs one HTTP round trip (docs/decisions/0021). Added members
+// the hints did not name are read as above.
 func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID string, cs cursor, page func([]connector.SourceUser, []string) error) (string, error) {
 	attrOnly := groupID != "*"
+	var first *firstPages
+	if groupID != "*" {
+		var err error
+		if first, err = c.batchFirstPages(ctx, gc, cs); err != nil {
+			return "", err
+		}
+	}
 	err := pipeline(ctx, false, page, func(ctx context.Context, emit func([]connector.SourceUser, []string) error) error {
 		ctx, cancel := context.WithCancel(ctx)
 		defer cancel()
@@ -222,7 +248,7 @@ func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID s
 		go func() {
 			defer close(userPages)
 			var err error
-			cs.Users, err = gc.UsersDeltaMinimal(ctx, cs.Users, func(p graph.DeltaPage) error {
+			onPage := func(p graph.DeltaPage) error {
 				var users []connector.SourceUser
 				var removed, reread []string
 				for i := range p.Users {
@@ -255,7 +281,12 @@ func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID s
 				case <-ctx.Done():
 					return ctx.Err()
 				}
-			})
+			}
+			if first != nil {
+				cs.Users, err = gc.UsersDeltaMinimalFrom(ctx, cs.Users, first.users, onPage)
+			} else {
+				cs.Users, err = gc.UsersDeltaMinimal(ctx, cs.Users, onPage)
+			}
 			usersDone <- err
 		}()
 		// stop ends the users/delta reader early and waits for it, so
@@ -269,7 +300,7 @@ func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID s
 		}
 		if groupID != "*" {
 			var err error
-			cs.Groups, err = c.membershipChanges(ctx, gc, groupID, cs.Groups, emit)
+			cs.Groups, cs.Pending, err = c.membershipChanges(ctx, gc, groupID, cs.Groups, cs.Pending, first, emit)
 			if err != nil {
 				return stop(err)
 			}
@@ -288,6 +319,66 @@ func (c *Connector) readChanges(ctx context.Context, gc *graph.Client, groupID s
 	return string(b), err
 }
 
+// maxHinted bounds the hinted members prefetched in a run's $batch: with
+// the two delta reads, at most 20 items (Graph's limit per envelope).
+const maxHinted = 18 * idsPerFilter
+
+// firstPages are the answers of a group's incremental read's $batch.
+type firstPages struct {
+	groups, users graph.BatchResponse
+	// added are the hinted members as read with the deltas, by
+	// lower-case id.
+	added map[string]graph.User
+}
+
+// batchFirstPages sends the first requests of both delta rounds, and the
+// "id in" reads of the members the hints say were added, in one $batch.
+func (c *Connector) batchFirstPages(ctx context.Context, gc *graph.Client, cs cursor) (*firstPages, error) {
+	var hinted []string
+	seen := map[string]bool{}
+	for _, id := range append(slices.Clone(cs.Pending), connector.ChangeHintsFrom(ctx).AddedMembers...) {
+		id = strings.ToLower(id)
+		if isGUID(id) && !seen[id] && len(hinted) < maxHinted {
+			seen[id] = true
+			hinted = append(hinted, id)
+		}
+	}
+	reqs := []graph.BatchRequest{gc.GroupsDeltaRequest("groups", cs.Groups), gc.UsersDeltaMinimalRequest("users", cs.Users)}
+	var queries []graph.Query
+	for start := 0; start < len(hinted); start += idsPerFilter {
+		q := graph.Query{Select: memberFields, Filter: idFilter(hinted[start:min(start+idsPerFilter, len(hinted))])}
+		queries = append(queries, q)
+		reqs = append(reqs, gc.ListUsersRequest(fmt.Sprintf("added%d", len(queries)), q))
+	}
+	res, err := gc.Batch(ctx, reqs)
+	if err != nil {
+		return nil, err
+	}
+	out := &firstPages{groups: res[0], users: res[1], added: map[string]graph.User{}}
+	for i, q := range queries {
+		// A failed prefetch only means those members are read the usual way.
+		err := gc.ListUsersFrom(ctx, q, res[2+i], func(us []graph.User) error {
+			for _, u := range us {
+				out.added[strings.ToLower(u.ID)] = u
+			}
+			return nil
+		})
+		if err != nil {
+			c.log.Debug("prefetch of added members failed; reading them one filter at a time", "err", err)
+		}
+	}
+	return out, nil
+}
+
+// prefetched returns a hinted member read with the deltas.
+func (f *firstPages) prefetched(id string) (graph.User, bool) {
+	if f == nil {
+		return graph.User{}, false
+	}
+	u, ok := f.added[strings.ToLower(id)]
+	return u, ok
+}
+
 // filterFetches is how many "id in (…)" reads of added members run at
 // once: enough to overlap Graph's latency, few enough to stay far from
 // its throttling limits.
@@ -296,11 +387,24 @@ const filterFetches = 4
 // membershipChanges replays groups/delta from link for one group and emits
 // the members added (with their attributes) and then those removed; it
 // returns the next delta link.
-func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, groupID, link string, emit func([]connector.SourceUser, []string) error) (string, error) {
+//
+// pending are additions an earlier read left to this one (they come
+// first; the delta may have removed them since). In a real-time read
+// (connector.ChangeHints.FollowUp) the additions neither the hints nor
+// pending covered are returned as the next read's pending instead of
+// being read now: their notifications are on their way and queue that
+// read.
+func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, groupID, link string, pending []string, first *firstPages, emit func([]connector.SourceUser, []string) error) (string, []string, error) {
 	state := map[string]bool{} // member id -> net added
 	var order []string
+	for _, id := range pending {
+		if _, ok := state[id]; !ok {
+			order = append(order, id)
+		}
+		state[id] = true
+	}
 	var deleted bool
-	next, err := gc.GroupsDelta(ctx, link, nil, func(p graph.DeltaPage) error {
+	onPage := func(p graph.DeltaPage) error {
 		for _, g := range p.Groups {
 			// $filter on groups/delta is honoured by Graph; check anyway
 			// so a wider answer cannot leak other groups' members in.
@@ -321,19 +425,42 @@ func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, gro
 			}
 		}
 		return nil
-	})
+	}
+	var next string
+	var err error
+	if first != nil {
+		next, err = gc.GroupsDeltaFrom(ctx, link, first.groups, onPage)
+	} else {
+		next, err = gc.GroupsDelta(ctx, link, nil, onPage)
+	}
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if deleted {
-		return "", tenantlink.Errorf(tenantlink.EUPSTREAM, "The source group %s was deleted in the tenant: choose another source group.", groupID)
+		return "", nil, tenantlink.Errorf(tenantlink.EUPSTREAM, "The source group %s was deleted in the tenant: choose another source group.", groupID)
 	}
-	var added, removed []string
+	var added, removed, later []string
+	var ready []connector.SourceUser
+	followUp := connector.ChangeHintsFrom(ctx).FollowUp && first != nil
+	wasPending := make(map[string]bool, len(pending))
+	for _, id := range pending {
+		wasPending[id] = true
+	}
 	for _, id := range order {
-		if state[id] {
-			added = append(added, id)
-		} else {
+		switch u, ok := first.prefetched(id); {
+		case !state[id]:
 			removed = append(removed, id)
+		case ok:
+			ready = append(ready, fromUser(&u, false))
+		case followUp && !wasPending[id] && len(later) < maxHinted/2:
+			later = append(later, id)
+		default:
+			added = append(added, id)
+		}
+	}
+	if len(ready) > 0 {
+		if err := emit(ready, nil); err != nil {
+			return "", nil, err
 		}
 	}
 	// emit is not safe for concurrent use: the reads share one lock.
@@ -355,14 +482,14 @@ func (c *Connector) membershipChanges(ctx context.Context, gc *graph.Client, gro
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return "", err
+		return "", nil, err
 	}
 	if len(removed) > 0 {
 		if err := emit(nil, removed); err != nil {
-			return "", err
+			return "", nil, err
 		}
 	}
-	return next, nil
+	return next, later, nil
 }
 
 // idFilter is the "id in (…)" filter of ids (at most idsPerFilter).

@@ -20,6 +20,9 @@ type detailsData struct {
 	Security    *securityData // nil until the data source exists
 	// Ops is the "Run an operation" panel, for connection users only.
 	Ops *opPanel
+	// Subscriptions are the data source's real-time subscriptions (change
+	// notifications for real-time group member sync) with their state.
+	Subscriptions []tenantlink.SubscriptionState
 }
 
 func (h *handler) connectorInfo(typ string) connector.Info {
@@ -86,6 +89,14 @@ func (h *handler) renderDetails(w http.ResponseWriter, r *http.Request, status i
 			return err
 		}
 		d.Ops = ops
+		if h.Subscriptions != nil {
+			// The page is for those who may administer the data source
+			// (showDataSource checked): its subscriptions are part of its
+			// settings.
+			if d.Subscriptions, err = h.Subscriptions(r.Context(), ds.ID); err != nil {
+				return err
+			}
+		}
 	}
 	title := d.Connector.Title + " data connector"
 	p := h.newPage(r, title, "datasources", d)

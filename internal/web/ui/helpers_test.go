@@ -24,6 +24,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/connector/office365"
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/directory"
+	"github.com/tenantlink/tenantlink/internal/realtime"
 	"github.com/tenantlink/tenantlink/internal/secrets/secretstest"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
@@ -97,8 +98,9 @@ func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	subs := &realtime.Service{Store: st, Now: now}
 	ws := web.New(web.Config{Directory: dir, DataSources: dss, Ping: st.Ping, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
-	ws.Mount(ui.Routes(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})...)
+	ws.Mount(ui.Routes(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger, Subscriptions: subs.States})...)
 	ws.Mount(cfg.Routes...)
 	srv.Config.Handler = ws.Handler()
 	srv.Start()

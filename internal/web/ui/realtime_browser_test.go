@@ -9,6 +9,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/tenantlink/tenantlink/internal/app"
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
@@ -16,8 +17,7 @@ import (
 // group page; a user added to the source group in the tenant appears in
 // the page's member list without reloading.
 func TestBrowserRealtimeMember(t *testing.T) {
-	t.Setenv("TENANTLINK_REALTIME_WINDOW", "300ms")
-	e := testenv.New(t, testenv.Options{Users: 6, Groups: 1, Seed: 7, RunJobs: true})
+	e := testenv.New(t, testenv.Options{Users: 6, Groups: 1, Seed: 7, RunJobs: true, Realtime: app.RealtimeConfig{Window: 300 * time.Millisecond}})
 	s := &stack{Env: e, AdminEmail: testenv.AdminEmail, AdminPassword: testenv.Password}
 	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso tenant", nil)
 	var src struct{ ID string }

@@ -11,6 +11,7 @@
 package ui
 
 import (
+	"context"
 	"embed"
 	"fmt"
 	"html/template"
@@ -40,8 +41,11 @@ type Deps struct {
 	Directory   *directory.Service
 	DataSources *datasource.Service
 	SSO         *sso.Service // nil: no single sign-on button or settings page
-	Now         func() time.Time
-	Logger      *slog.Logger
+	// Subscriptions lists a data source's real-time subscriptions with
+	// their state (realtime.Service.States); nil: none shown.
+	Subscriptions func(ctx context.Context, datasourceID string) ([]tenantlink.SubscriptionState, error)
+	Now           func() time.Time
+	Logger        *slog.Logger
 }
 
 // handler holds the parsed templates and the dependencies of every page.

@@ -101,6 +101,16 @@ func TestGoldenPages(t *testing.T) {
 	if err := e.Store.UpdateDataSource(ctx, ready); err != nil {
 		t.Fatal(err)
 	}
+	// Its real-time subscriptions: one working, one refused.
+	exp := testNow.Add(48 * time.Hour)
+	for _, r := range []*store.GraphSubscription{
+		{DataSourceID: ready.ID, Resource: "users", SubscriptionID: "sub-users", ClientState: "state", ExpiresAt: &exp, Status: store.SubscriptionActive, UpdatedAt: testNow},
+		{DataSourceID: ready.ID, Resource: "groups", Status: store.SubscriptionFailed, Message: "The tenant's subscription quota is reached, so changes arrive with the scheduled sync only.", UpdatedAt: testNow},
+	} {
+		if err := e.Store.PutGraphSubscription(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+	}
 	b := e.mustSignIn(t, "admin@example.com")
 
 	tests := []struct{ name, path string }{
@@ -555,6 +565,63 @@ func TestReminderBanner(t *testing.T) {
 			}
 			if !strings.Contains(page.Body, ">Re-Authorize</button>") {
 				t.Errorf("an authorized data source's button is not Re-Authorize")
+			}
+		})
+	}
+}
+
+// TestDataSourceSubscriptionStates: the data source page shows each
+// real-time subscription's state as the realtime service names it, with
+// the reason of a failure; a data source without any shows no table.
+func TestDataSourceSubscriptionStates(t *testing.T) {
+	e := mustOpenEnv(t, envConfig{})
+	admin := e.mustCreateUser(t, "admin@example.com", tenantlink.RoleAdministrator)
+	ds := e.mustCreateDataSource(t, admin, "Contoso", false)
+	other := e.mustCreateDataSource(t, admin, "Fabrikam", false)
+	ctx := context.Background()
+	b := e.mustSignIn(t, "admin@example.com")
+	if got := b.get("/datasources/" + other.ID); strings.Contains(got.Body, `id="ds-subscriptions"`) {
+		t.Errorf("a data source without subscriptions shows the table:\n%s", got.Body)
+	}
+	soon, later := testNow.Add(30*time.Minute), testNow.Add(72*time.Hour)
+	for _, tc := range []struct {
+		name string
+		row  store.GraphSubscription
+		want string // the row's data-state and what it must say
+		says string
+	}{
+		{"active", store.GraphSubscription{SubscriptionID: "s1", ClientState: "x", ExpiresAt: &later, Status: store.SubscriptionActive}, "active", "users"},
+		{"expiring", store.GraphSubscription{SubscriptionID: "s1", ClientState: "x", ExpiresAt: &soon, Status: store.SubscriptionActive}, "expiring", "users"},
+		{"reauthorizing", store.GraphSubscription{SubscriptionID: "s1", ClientState: "x", ExpiresAt: &later, Status: store.SubscriptionReauthorizing,
+			Message: "Microsoft 365 asked for reauthorization."}, "reauthorizing", "Microsoft 365 asked for reauthorization."},
+		{"failed and why", store.GraphSubscription{Status: store.SubscriptionFailed, Message: "Permission refused."}, "failed", "Permission refused."},
+		{"pending", store.GraphSubscription{}, "pending", "users"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := tc.row
+			r.DataSourceID, r.Resource, r.UpdatedAt = ds.ID, "users", testNow
+			if err := e.Store.PutGraphSubscription(ctx, &r); err != nil {
+				t.Fatal(err)
+			}
+			got := b.get("/datasources/" + ds.ID)
+			if got.Status != http.StatusOK {
+				t.Fatalf("status %d", got.Status)
+			}
+			i := strings.Index(got.Body, `<tr data-state="`+tc.want+`">`)
+			if i < 0 {
+				t.Fatalf("no %s row in the subscriptions table:\n%s", tc.want, got.Body)
+			}
+			if row := got.Body[i:min(len(got.Body), i+400)]; !strings.Contains(row, tc.says) {
+				t.Errorf("%s row lacks %q: %s", tc.want, tc.says, row)
+			}
+			subs, err := e.Store.ListGraphSubscriptions(ctx, ds.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range subs {
+				if err := e.Store.DeleteGraphSubscription(ctx, s.ID); err != nil {
+					t.Fatal(err)
+				}
 			}
 		})
 	}
