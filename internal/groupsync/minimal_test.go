@@ -37,6 +37,9 @@ type answers struct {
 }
 
 func (a *answers) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/$batch") {
+		return a.batch(r)
+	}
 	minimal := r.Header.Get("Prefer") == "return=minimal"
 	if a.mode == "full" && minimal {
 		r = r.Clone(r.Context())
@@ -52,51 +55,128 @@ func (a *answers) RoundTrip(r *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	return replaceBody(resp, a.shape(strings.HasSuffix(r.URL.Path, "/users/delta"), minimal, body)), nil
+}
+
+// batch does for each GET inside a $batch (incremental reads send both
+// delta rounds' first requests in one) what RoundTrip does for a lone one.
+func (a *answers) batch(r *http.Request) (*http.Response, error) {
+	in, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var req struct {
+		Requests []map[string]any `json:"requests"`
+	}
+	if err := json.Unmarshal(in, &req); err != nil {
+		return nil, err
+	}
+	type sub struct{ usersDelta, minimal bool }
+	subs := map[string]sub{}
+	for _, q := range req.Requests {
+		id, _ := q["id"].(string)
+		u, _ := q["url"].(string)
+		h, _ := q["headers"].(map[string]any)
+		p, _, _ := strings.Cut(u, "?")
+		s := sub{usersDelta: strings.HasSuffix(p, "/users/delta"), minimal: h["Prefer"] == "return=minimal"}
+		if a.mode == "full" && s.minimal {
+			delete(h, "Prefer")
+			s.minimal = false
+		}
+		subs[id] = s
+	}
+	out, err := json.Marshal(req)
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(out)), int64(len(out))
+	r.Header.Del("Content-Length")
+	resp, err := a.base.RoundTrip(r)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return resp, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	var res struct {
+		Responses []map[string]json.RawMessage `json:"responses"`
+	}
+	if err := json.Unmarshal(body, &res); err != nil {
+		return nil, err
+	}
+	for _, p := range res.Responses {
+		var id string
+		var status int
+		json.Unmarshal(p["id"], &id)
+		json.Unmarshal(p["status"], &status)
+		if s, ok := subs[id]; ok && status == http.StatusOK {
+			p["body"] = a.shape(s.usersDelta, s.minimal, p["body"])
+		}
+	}
+	body, err = json.Marshal(res)
+	if err != nil {
+		return nil, err
+	}
+	return replaceBody(resp, body), nil
+}
+
+// shape records the properties of the objects of one answer's page and,
+// for a minimal users/delta answer, leaves out those that did not change.
+func (a *answers) shape(usersDelta, minimal bool, body []byte) []byte {
 	var page map[string]json.RawMessage
 	var objs []map[string]json.RawMessage
-	if json.Unmarshal(body, &page) == nil && json.Unmarshal(page["value"], &objs) == nil {
-		a.mu.Lock()
-		for i, o := range objs {
-			var id string
-			if json.Unmarshal(o["id"], &id) != nil || o["@removed"] != nil {
-				continue
-			}
-			seen := a.seen[id]
-			if seen == nil {
-				seen = map[string]string{}
-				a.seen[id] = seen
-			}
-			if minimal && strings.HasSuffix(r.URL.Path, "/users/delta") {
-				// Properties the server itself left out (a simulator
-				// that honours the header) count as minimal answers too.
-				for k := range seen {
-					if _, ok := o[k]; !ok {
-						a.stripped++
-					}
+	if json.Unmarshal(body, &page) != nil || json.Unmarshal(page["value"], &objs) != nil {
+		return body
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i, o := range objs {
+		var id string
+		if json.Unmarshal(o["id"], &id) != nil || o["@removed"] != nil {
+			continue
+		}
+		seen := a.seen[id]
+		if seen == nil {
+			seen = map[string]string{}
+			a.seen[id] = seen
+		}
+		if minimal && usersDelta {
+			// Properties the server itself left out (a simulator
+			// that honours the header) count as minimal answers too.
+			for k := range seen {
+				if _, ok := o[k]; !ok {
+					a.stripped++
 				}
-			}
-			for k, v := range o {
-				var c bytes.Buffer
-				if json.Compact(&c, v) != nil {
-					continue
-				}
-				if minimal && k != "id" && strings.HasSuffix(r.URL.Path, "/users/delta") {
-					if old, ok := seen[k]; ok && old == c.String() {
-						delete(objs[i], k)
-						a.stripped++
-					}
-				}
-				seen[k] = c.String()
 			}
 		}
-		a.mu.Unlock()
-		page["value"], _ = json.Marshal(objs)
-		body, _ = json.Marshal(page)
+		for k, v := range o {
+			var c bytes.Buffer
+			if json.Compact(&c, v) != nil {
+				continue
+			}
+			if minimal && k != "id" && usersDelta {
+				if old, ok := seen[k]; ok && old == c.String() {
+					delete(objs[i], k)
+					a.stripped++
+				}
+			}
+			seen[k] = c.String()
+		}
 	}
+	page["value"], _ = json.Marshal(objs)
+	out, _ := json.Marshal(page)
+	return out
+}
+
+func replaceBody(resp *http.Response, body []byte) *http.Response {
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Del("Content-Length")
-	return resp, nil
+	return resp
 }
 
 // TestMinimalDeltaSameDirectory: incremental runs ask users/delta for
