@@ -79,19 +79,9 @@ type Service struct {
 	hints hintStore
 }
 
-func (s *Service) now() time.Time {
-	if s.Now == nil {
-		return time.Now().UTC()
-	}
-	return s.Now().UTC()
-}
+func (s *Service) now() time.Time { return tenantlink.Now(s.Now).UTC() }
 
-func (s *Service) log() *slog.Logger {
-	if s.Logger == nil {
-		return slog.New(slog.DiscardHandler)
-	}
-	return s.Logger
-}
+func (s *Service) log() *slog.Logger { return tenantlink.LoggerOr(s.Logger) }
 
 // DefaultWindow is the coalescing window when none is configured.
 const DefaultWindow = 3500 * time.Millisecond
