@@ -98,7 +98,8 @@ func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
 		tb.Fatal(err)
 	}
 	ws := web.New(web.Config{Directory: dir, DataSources: dss, Ping: st.Ping, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
-	ws.Mount(ui.Routes(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger})...)
+	ws.Mount(ui.Routes(ui.Deps{Server: ws, Accounts: dir, Tokens: dir, Audit: dir, Users: dir, Groups: dir,
+		DataSources: dss, Operations: dss, Licences: dss, Now: now, Logger: logger})...)
 	ws.Mount(cfg.Routes...)
 	srv.Config.Handler = ws.Handler()
 	srv.Start()

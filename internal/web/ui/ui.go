@@ -21,9 +21,6 @@ import (
 	"time"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/datasource"
-	"github.com/tenantlink/tenantlink/internal/directory"
-	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/page"
 )
@@ -34,12 +31,20 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Deps are the services the pages call.
+// Deps are the services the pages call, each behind an interface
+// declared in this package (services.go) with only the methods the pages
+// use.
 type Deps struct {
-	Server      *web.Server
-	Directory   *directory.Service
-	DataSources *datasource.Service
-	SSO         *sso.Service // nil: no single sign-on button or settings page
+	Server      Server
+	Accounts    Accounts
+	Tokens      Tokens
+	Audit       Audit
+	Users       Users
+	Groups      Groups
+	DataSources DataSources
+	Operations  Operations
+	Licences    Licences
+	SSO         SSO // nil: no single sign-on button or settings page
 	Now         func() time.Time
 	Logger      *slog.Logger
 }
