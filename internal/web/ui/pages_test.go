@@ -221,9 +221,13 @@ func TestFakeSecuritySave(t *testing.T) {
 					t.Errorf("stored security (-want +got):\n%s", diff)
 				}
 			}},
-		{name: "an unknown member is refused, nothing stored", as: adminViewer, method: post, path: "/datasources/ds1/security",
-			form: url.Values{"users": {"u-ghost"}}, status: 400, want: []string{`&#34;u-ghost&#34; is neither a user nor a group`},
-			check: unchanged},
+		{name: "an unknown member is shown on the form with the other choices, nothing stored", as: adminViewer, method: post, path: "/datasources/ds1/security",
+			form: url.Values{"admins": {"g-staff"}, "users": {"u-ghost", "u-bob"}, "writers": {"u-admin"}}, status: 400,
+			want: []string{`role="alert">&#34;u-ghost&#34; is neither a user nor a group`, `action="/datasources/ds1/security"`,
+				`id="admins-g-g-staff" name="admins" value="g-staff" checked`, `id="users-u-u-bob" name="users" value="u-bob" checked`,
+				`id="writers-u-u-admin" name="writers" value="u-admin" checked`, `name="csrf" value="admin-csrf"`},
+			notWant: []string{`id="users-u-u-admin" name="users" value="u-admin" checked`},
+			check:   unchanged},
 		{name: "user: one they may not see", as: userViewer, method: post, path: "/datasources/ds1/security",
 			form: url.Values{"users": {"u-bob"}}, status: 403, want: []string{noRole}, notWant: []string{"Contoso"}, check: unchanged},
 		{name: "user: an unknown one alike", as: userViewer, method: post, path: "/datasources/nope/security",
