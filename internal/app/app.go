@@ -257,8 +257,21 @@ func (a *App) openWeb(proxies []netip.Prefix, api *web.SyncAPI) {
 		Logger: cfg.Logger.With("component", "web"), PublicURL: cfg.PublicURL, Now: cfg.Now,
 		TrustedProxies: proxies, MetricsToken: cfg.MetricsToken, MetricsElsewhere: cfg.MetricsAddr != "",
 	})
-	a.Web.Mount(ui.Routes(ui.Deps{Server: a.Web, Directory: a.Directory, DataSources: a.DataSources, SSO: a.SSO, Now: cfg.Now, Logger: cfg.Logger.With("component", "ui"),
-		Subscriptions: a.Realtime.States})...)
+	a.Web.Mount(ui.Routes(ui.Deps{
+		Server:        a.Web,
+		Accounts:      a.Directory,
+		Tokens:        a.Directory,
+		Audit:         a.Directory,
+		Users:         a.Directory,
+		Groups:        a.Directory,
+		DataSources:   a.DataSources,
+		Operations:    a.DataSources,
+		Licences:      a.DataSources,
+		SSO:           a.SSO,
+		Subscriptions: a.Realtime.States,
+		Now:           cfg.Now,
+		Logger:        cfg.Logger.With("component", "ui"),
+	})...)
 	a.Web.Mount(processui.Routes(processui.Deps{
 		Processes:   a.Processes,
 		DataSources: a.DataSources,

@@ -9,6 +9,7 @@ import (
 
 	"github.com/tenantlink/tenantlink/internal/web/processui"
 	"github.com/tenantlink/tenantlink/internal/web/syncui"
+	"github.com/tenantlink/tenantlink/internal/web/ui"
 )
 
 // TestNoQueueOrDriverDeps keeps the HTTP layer off the job queue and the
@@ -43,7 +44,7 @@ func TestNoQueueOrDriverDeps(t *testing.T) {
 // field, and their tests run on fakes (docs/decisions/0023).
 func TestPageDepsAreInterfaces(t *testing.T) {
 	logger := reflect.TypeFor[*slog.Logger]()
-	for _, deps := range []reflect.Type{reflect.TypeFor[syncui.Deps](), reflect.TypeFor[processui.Deps]()} {
+	for _, deps := range []reflect.Type{reflect.TypeFor[syncui.Deps](), reflect.TypeFor[processui.Deps](), reflect.TypeFor[ui.Deps]()} {
 		for f := range deps.Fields() {
 			t.Run(deps.String()+"."+f.Name, func(t *testing.T) {
 				switch {

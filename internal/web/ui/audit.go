@@ -56,7 +56,7 @@ func (h *handler) showAudit(w http.ResponseWriter, r *http.Request) error {
 		return h.render(w, http.StatusBadRequest, "audit", p)
 	}
 	f.Limit = perPage + 1
-	es, err := h.Directory.ListAudit(r.Context(), pr, f)
+	es, err := h.Audit.ListAudit(r.Context(), pr, f)
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (h *handler) auditRows(r *http.Request, es []*tenantlink.AuditEntry, admin 
 	for i, e := range es {
 		targets[i] = e.Target
 	}
-	known, err := h.Directory.AuditTargets(r.Context(), web.PrincipalFrom(r.Context()), targets)
+	known, err := h.Audit.AuditTargets(r.Context(), web.PrincipalFrom(r.Context()), targets)
 	if err != nil {
 		return nil, err
 	}

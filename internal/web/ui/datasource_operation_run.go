@@ -23,7 +23,7 @@ func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 	if tenantlink.ErrorCode(err) == tenantlink.EFORBIDDEN {
 		// The service's refusal for this operation says what is missing
 		// (for a write operation, the write grant), as the API does.
-		if cerr := h.DataSources.Check(r.Context(), pr, r.PathValue("id"), name); cerr != nil {
+		if cerr := h.Operations.Check(r.Context(), pr, r.PathValue("id"), name); cerr != nil {
 			return cerr
 		}
 	}
@@ -34,7 +34,7 @@ func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 	// there is no panel to show them the refusal in. The service gives the
 	// refusal (for a write operation, the missing write grant).
 	if datasource.CanUse(pr, ds) != nil {
-		if err := h.DataSources.Check(r.Context(), pr, ds.ID, name); err != nil {
+		if err := h.Operations.Check(r.Context(), pr, ds.ID, name); err != nil {
 			return err
 		}
 		return tenantlink.Errorf(tenantlink.EFORBIDDEN, "You are not a connection user of data source %q (see its Security settings).", ds.Name)
@@ -50,7 +50,7 @@ func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 		status := http.StatusBadRequest
 		if name == "" {
 			panel.Error = "Choose an operation to run."
-		} else if err := h.DataSources.Check(r.Context(), pr, ds.ID, name); tenantlink.ErrorCode(err) == tenantlink.EFORBIDDEN {
+		} else if err := h.Operations.Check(r.Context(), pr, ds.ID, name); tenantlink.ErrorCode(err) == tenantlink.EFORBIDDEN {
 			// A write operation the panel does not offer: the service's
 			// refusal names the missing right or setting.
 			panel.Error, status = tenantlink.ErrorMessage(err), http.StatusForbidden
@@ -59,7 +59,7 @@ func (h *handler) runOperation(w http.ResponseWriter, r *http.Request) error {
 	}
 	inputs, values := operationForm(r, *panel.Selected)
 	panel.Values = values
-	items, err := h.DataSources.RunOperation(r.Context(), pr, ds.ID, panel.Selected.Name, inputs)
+	items, err := h.Operations.RunOperation(r.Context(), pr, ds.ID, panel.Selected.Name, inputs)
 	if err != nil {
 		code := tenantlink.ErrorCode(err)
 		if code == tenantlink.EINTERNAL && len(items) == 0 {

@@ -131,7 +131,7 @@ func (h *handler) newOpPanel(r *http.Request, ds *tenantlink.DataSource, here, o
 	if datasource.CanUse(pr, ds) != nil {
 		return nil, nil
 	}
-	ops, err := h.DataSources.Operations(r.Context(), pr, ds.ID)
+	ops, err := h.Operations.Operations(r.Context(), pr, ds.ID)
 	if tenantlink.ErrorCode(err) == tenantlink.EINVALID {
 		return nil, nil // a connector type without operations
 	}

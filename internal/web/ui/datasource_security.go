@@ -55,9 +55,33 @@ func (h *handler) saveSecurity(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	sec := tenantlink.Security{Admins: r.PostForm["admins"], Users: r.PostForm["users"], Writers: r.PostForm["writers"]}
-	if _, err := h.DataSources.PutSecurity(r.Context(), web.PrincipalFrom(r.Context()), id, sec); err != nil {
+	_, err := h.DataSources.PutSecurity(r.Context(), web.PrincipalFrom(r.Context()), id, sec)
+	if fieldError(err) {
+		// A refused list (a member deleted meanwhile, too many entries)
+		// comes back as ticked, with the reason, rather than as an error
+		// page that loses the other choices.
+		return h.renderSecurityAgain(w, r, id, sec, err)
+	}
+	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/datasources/"+id+"?notice=security", http.StatusSeeOther)
 	return nil
+}
+
+// renderSecurityAgain shows the security form with the submitted lists
+// and the service's refusal err.
+func (h *handler) renderSecurityAgain(w http.ResponseWriter, r *http.Request, id string, sec tenantlink.Security, err error) error {
+	ds, gerr := h.DataSources.Get(r.Context(), web.PrincipalFrom(r.Context()), id)
+	if gerr != nil {
+		return gerr
+	}
+	sd, lerr := h.loadSecurity(r, ds)
+	if lerr != nil {
+		return lerr
+	}
+	sd.Security = &sec
+	p := h.newPage(r, "Security settings", "datasources", sd)
+	p.Notify(tenantlink.ErrorMessage(err), true)
+	return h.render(w, web.Status(tenantlink.ErrorCode(err)), "datasource_security", p)
 }

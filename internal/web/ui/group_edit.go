@@ -51,7 +51,7 @@ func (h *handler) showGroupEdit(w http.ResponseWriter, r *http.Request) error {
 func (h *handler) renderGroupEdit(w http.ResponseWriter, r *http.Request, status int, form *groupForm, ns []notice) error {
 	ctx := r.Context()
 	pr := web.PrincipalFrom(ctx)
-	g, err := h.Directory.GetGroup(ctx, pr, r.PathValue("id"))
+	g, err := h.Groups.GetGroup(ctx, pr, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (h *handler) renderGroupEdit(w http.ResponseWriter, r *http.Request, status
 		return err
 	}
 	if d.Search != "" {
-		found, err := h.Directory.ListUsers(ctx, pr, store.UserFilter{Search: d.Search, NotGroup: g.ID, Sort: "name", Limit: candidatesShown + 1})
+		found, err := h.Users.ListUsers(ctx, pr, store.UserFilter{Search: d.Search, NotGroup: g.ID, Sort: "name", Limit: candidatesShown + 1})
 		if err != nil {
 			return err
 		}
@@ -97,7 +97,7 @@ func (h *handler) saveGroup(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	f := groupForm{Name: r.PostFormValue("name"), Roles: formRoles(r)}
-	_, err := h.Directory.UpdateGroup(r.Context(), web.PrincipalFrom(r.Context()), id, directory.GroupInput{Name: &f.Name, Roles: &f.Roles})
+	_, err := h.Groups.UpdateGroup(r.Context(), web.PrincipalFrom(r.Context()), id, directory.GroupInput{Name: &f.Name, Roles: &f.Roles})
 	if fieldError(err) {
 		return h.renderGroupEdit(w, r, web.Status(tenantlink.ErrorCode(err)), &f, []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
 	}
@@ -129,9 +129,9 @@ func (h *handler) changeGroupMembers(w http.ResponseWriter, r *http.Request, add
 	done := "removed"
 	if add {
 		done = "added"
-		_, err = h.Directory.AddGroupMembers(r.Context(), pr, id, users)
+		_, err = h.Groups.AddGroupMembers(r.Context(), pr, id, users)
 	} else {
-		_, err = h.Directory.RemoveGroupMembers(r.Context(), pr, id, users)
+		_, err = h.Groups.RemoveGroupMembers(r.Context(), pr, id, users)
 	}
 	if fieldError(err) {
 		// Keep the search the administrator was in.
@@ -152,7 +152,7 @@ func (h *handler) changeGroupMembers(w http.ResponseWriter, r *http.Request, add
 }
 
 func (h *handler) confirmGroupDelete(w http.ResponseWriter, r *http.Request) error {
-	g, err := h.Directory.GetGroup(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
+	g, err := h.Groups.GetGroup(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -163,7 +163,7 @@ func (h *handler) confirmGroupDelete(w http.ResponseWriter, r *http.Request) err
 // with it (directory.Service.DeleteGroup).
 func (h *handler) deleteGroup(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	err := h.Directory.DeleteGroup(r.Context(), web.PrincipalFrom(r.Context()), id)
+	err := h.Groups.DeleteGroup(r.Context(), web.PrincipalFrom(r.Context()), id)
 	if tenantlink.ErrorCode(err) == tenantlink.ECONFLICT {
 		return h.renderGroupEdit(w, r, http.StatusConflict, nil, []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
 	}

@@ -45,11 +45,11 @@ func (h *handler) listGroups(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) renderGroups(w http.ResponseWriter, r *http.Request, status int, f groupForm, ns []notice) error {
 	pr := web.PrincipalFrom(r.Context())
-	groups, err := h.Directory.ListGroups(r.Context(), pr)
+	groups, err := h.Groups.ListGroups(r.Context(), pr)
 	if err != nil {
 		return err
 	}
-	users, err := h.Directory.ListUsers(r.Context(), pr, store.UserFilter{})
+	users, err := h.Users.ListUsers(r.Context(), pr, store.UserFilter{})
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,7 @@ func (h *handler) createGroup(w http.ResponseWriter, r *http.Request) error {
 		return tenantlink.Errorf(tenantlink.EINVALID, "unreadable form: %s", err.Error())
 	}
 	f := groupForm{Name: r.PostFormValue("name"), Roles: formRoles(r)}
-	g, err := h.Directory.CreateGroup(r.Context(), web.PrincipalFrom(r.Context()), directory.GroupInput{Name: &f.Name, Roles: &f.Roles})
+	g, err := h.Groups.CreateGroup(r.Context(), web.PrincipalFrom(r.Context()), directory.GroupInput{Name: &f.Name, Roles: &f.Roles})
 	if fieldError(err) {
 		return h.renderGroups(w, r, web.Status(tenantlink.ErrorCode(err)), f, []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
 	}

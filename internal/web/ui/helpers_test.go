@@ -100,7 +100,8 @@ func mustOpenEnv(tb testing.TB, cfg envConfig) *env {
 	}
 	subs := &realtime.Service{Store: st, Now: now}
 	ws := web.New(web.Config{Directory: dir, DataSources: dss, Ping: st.Ping, Logger: logger, PublicURL: base, Now: time.Now, TrustedProxies: proxies})
-	ws.Mount(ui.Routes(ui.Deps{Server: ws, Directory: dir, DataSources: dss, Now: now, Logger: logger, Subscriptions: subs.States})...)
+	ws.Mount(ui.Routes(ui.Deps{Server: ws, Accounts: dir, Tokens: dir, Audit: dir, Users: dir, Groups: dir,
+		DataSources: dss, Operations: dss, Licences: dss, Subscriptions: subs.States, Now: now, Logger: logger})...)
 	ws.Mount(cfg.Routes...)
 	srv.Config.Handler = ws.Handler()
 	srv.Start()

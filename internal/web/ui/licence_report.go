@@ -64,7 +64,7 @@ func chartFor(rep *connector.LicenceReport) licenceChart {
 }
 
 func (h *handler) licencePage(r *http.Request, id string) (*licencePage, error) {
-	ds, rep, err := h.DataSources.LicenceReport(r.Context(), web.PrincipalFrom(r.Context()), id)
+	ds, rep, err := h.Licences.LicenceReport(r.Context(), web.PrincipalFrom(r.Context()), id)
 	if err != nil {
 		return nil, err
 	}
@@ -97,7 +97,7 @@ func (h *handler) reclaimLicences(w http.ResponseWriter, r *http.Request) error 
 		p.Error = "Tick the confirmation box to reclaim the licences."
 		return h.render(w, http.StatusBadRequest, "licence_report", h.newPage(r, "Licences", "datasources", p))
 	}
-	res, rerr := h.DataSources.ReclaimLicences(r.Context(), web.PrincipalFrom(r.Context()), id)
+	res, rerr := h.Licences.ReclaimLicences(r.Context(), web.PrincipalFrom(r.Context()), id)
 	if rerr != nil && len(res) == 0 && tenantlink.ErrorCode(rerr) == tenantlink.EINTERNAL {
 		return rerr
 	}

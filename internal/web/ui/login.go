@@ -69,7 +69,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if email == "" || password == "" {
 		return again(http.StatusBadRequest, "Enter your email and password.")
 	}
-	u, err := h.Directory.SignIn(r.Context(), email, password, web.ClientAddr(r))
+	u, err := h.Accounts.SignIn(r.Context(), email, password, web.ClientAddr(r))
 	switch tenantlink.ErrorCode(err) {
 	case "":
 	case tenantlink.EUNAUTHORIZED, tenantlink.ETOOMANY, tenantlink.EFORBIDDEN:
@@ -83,7 +83,7 @@ func (h *handler) login(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.Server.StartSession(w, r, u); err != nil {
 		return err
 	}
-	if err := h.Directory.AuditSignIn(r.Context(), u, web.ClientAddr(r)); err != nil {
+	if err := h.Accounts.AuditSignIn(r.Context(), u, web.ClientAddr(r)); err != nil {
 		return err
 	}
 	http.Redirect(w, r, safeNext(next), http.StatusSeeOther)

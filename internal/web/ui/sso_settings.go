@@ -41,7 +41,7 @@ func (h *handler) ssoSettingsPage(r *http.Request, set sso.Settings) (*page.Page
 		}
 		d.DataSources = append(d.DataSources, c)
 	}
-	if d.Groups, err = h.Directory.ListGroups(r.Context(), pr); err != nil {
+	if d.Groups, err = h.Groups.ListGroups(r.Context(), pr); err != nil {
 		return nil, err
 	}
 	return h.newPage(r, "Single sign-on", "sso", d), nil

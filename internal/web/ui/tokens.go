@@ -48,7 +48,7 @@ func (h *handler) showTokens(w http.ResponseWriter, r *http.Request) error {
 
 func (h *handler) renderTokens(w http.ResponseWriter, r *http.Request, status int, d tokensData, ns []notice) error {
 	p := web.PrincipalFrom(r.Context())
-	list, err := h.Directory.ListTokens(r.Context(), p)
+	list, err := h.Tokens.ListTokens(r.Context(), p)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request) error {
 		}
 		in.ExpiresInDays = days
 	}
-	raw, _, err := h.Directory.IssueToken(r.Context(), web.PrincipalFrom(r.Context()), in)
+	raw, _, err := h.Tokens.IssueToken(r.Context(), web.PrincipalFrom(r.Context()), in)
 	if fieldError(err) {
 		return h.renderTokens(w, r, web.Status(tenantlink.ErrorCode(err)), tokensData{Form: f}, []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
 	}
@@ -86,7 +86,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request) error {
 // or a data source does; its form posts to revokeToken.
 func (h *handler) confirmRevokeToken(w http.ResponseWriter, r *http.Request) error {
 	p := web.PrincipalFrom(r.Context())
-	t, err := h.Directory.Token(r.Context(), p, r.PathValue("id"))
+	t, err := h.Tokens.Token(r.Context(), p, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -98,7 +98,7 @@ func (h *handler) confirmRevokeToken(w http.ResponseWriter, r *http.Request) err
 }
 
 func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	err := h.Directory.RevokeToken(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
+	err := h.Tokens.RevokeToken(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"))
 	if tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND {
 		return h.renderTokens(w, r, http.StatusNotFound, tokensData{Form: tokenForm{Expires: "30"}}, []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
 	}
@@ -127,7 +127,7 @@ func (h *handler) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if sess := web.SessionFrom(ctx); sess != nil {
 		ctx = directory.KeepSession(ctx, sess.IDHash)
 	}
-	_, err := h.Directory.UpdateUser(ctx, p, p.User.ID, in)
+	_, err := h.Users.UpdateUser(ctx, p, p.User.ID, in)
 	switch tenantlink.ErrorCode(err) {
 	case "":
 	case tenantlink.EINVALID, tenantlink.ETOOMANY:

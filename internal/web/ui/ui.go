@@ -22,9 +22,6 @@ import (
 	"time"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/datasource"
-	"github.com/tenantlink/tenantlink/internal/directory"
-	"github.com/tenantlink/tenantlink/internal/sso"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/page"
 )
@@ -35,12 +32,20 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// Deps are the services the pages call.
+// Deps are the services the pages call, each behind an interface
+// declared in this package (services.go) with only the methods the pages
+// use.
 type Deps struct {
-	Server      *web.Server
-	Directory   *directory.Service
-	DataSources *datasource.Service
-	SSO         *sso.Service // nil: no single sign-on button or settings page
+	Server      Server
+	Accounts    Accounts
+	Tokens      Tokens
+	Audit       Audit
+	Users       Users
+	Groups      Groups
+	DataSources DataSources
+	Operations  Operations
+	Licences    Licences
+	SSO         SSO // nil: no single sign-on button or settings page
 	// Subscriptions lists a data source's real-time subscriptions with
 	// their state (realtime.Service.States); nil: none shown.
 	Subscriptions func(ctx context.Context, datasourceID string) ([]tenantlink.SubscriptionState, error)

@@ -36,11 +36,11 @@ func (h *handler) renderUser(w http.ResponseWriter, r *http.Request, status int,
 	pr := web.PrincipalFrom(ctx)
 	// Listing groups needs the Administrator role; asking first keeps a
 	// user from reading even their own page here.
-	groups, err := h.Directory.ListGroups(ctx, pr)
+	groups, err := h.Groups.ListGroups(ctx, pr)
 	if err != nil {
 		return err
 	}
-	u, err := h.Directory.GetUser(ctx, pr, r.PathValue("id"))
+	u, err := h.Users.GetUser(ctx, pr, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -26,7 +26,7 @@ func pageNumber(r *http.Request, name string) int {
 // them, and whether another page follows.
 func (h *handler) pageUsers(r *http.Request, f store.UserFilter, page int) ([]*tenantlink.User, bool, error) {
 	f.Limit, f.Offset = perPage+1, (page-1)*perPage
-	users, err := h.Directory.ListUsers(r.Context(), web.PrincipalFrom(r.Context()), f)
+	users, err := h.Users.ListUsers(r.Context(), web.PrincipalFrom(r.Context()), f)
 	if err != nil {
 		return nil, false, err
 	}

@@ -28,7 +28,7 @@ func (h *handler) createUser(w http.ResponseWriter, r *http.Request) error {
 	if pw != "" {
 		in.Password = &pw
 	}
-	_, err := h.Directory.CreateUser(r.Context(), web.PrincipalFrom(r.Context()), in)
+	_, err := h.Users.CreateUser(r.Context(), web.PrincipalFrom(r.Context()), in)
 	if fieldError(err) {
 		return h.renderUsers(w, r, web.Status(tenantlink.ErrorCode(err)), f, []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
 	}
@@ -47,7 +47,7 @@ func (h *handler) updateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	roles := formRoles(r)
 	active := formBool(r, "active")
-	_, err := h.Directory.UpdateUser(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"), directory.UserInput{Roles: &roles, Active: &active})
+	_, err := h.Users.UpdateUser(r.Context(), web.PrincipalFrom(r.Context()), r.PathValue("id"), directory.UserInput{Roles: &roles, Active: &active})
 	fromDetail := r.PostFormValue("from") == "detail"
 	if fieldError(err) && fromDetail {
 		return h.renderUser(w, r, web.Status(tenantlink.ErrorCode(err)), []notice{{Message: tenantlink.ErrorMessage(err), Error: true}})
