@@ -100,3 +100,32 @@ func testTriggerTwoSyncs(t *testing.T, db string) {
 	w.syncGroup(t, other.ID)
 	count("the second sync catches up", map[string]int{process.EventMemberAdded: 3, process.EventMemberRemoved: 2})
 }
+
+// TestTriggerRejoinUnobserved: a leave no sync reported (the only sync
+// was deleted meanwhile) does not hide the next join: a new sync of the
+// tenant group, which saw the user out after the stored join, starts
+// the process again.
+func TestTriggerRejoinUnobserved(t *testing.T) {
+	w := newTrigWorld(t, false)
+	var p process.Process
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", welcome(process.EventMemberAdded), &p)
+	w.syncGroup(t, w.group) // baseline
+	ann := w.tenantUser(t, "ann", "Ann Hire", true)
+	w.syncGroup(t, w.group)
+	w.e.Admin.In(t).Must(204, "DELETE", "/api/v1/groups/"+w.group, nil, nil)
+
+	w.e.SimControl(t, "DELETE", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	var g struct{ ID string }
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "New hires again"}, &g)
+	w.e.Admin.In(t).Must(200, "PUT", "/api/v1/groups/"+g.ID+"/sync", map[string]any{
+		"enabled": true, "datasource": w.ds, "sourceGroup": "New hires", "missingUsers": "keep"}, nil)
+	w.syncGroup(t, g.ID) // its baseline: Ann is out
+	w.e.SimControl(t, "POST", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	w.syncGroup(t, g.ID)
+	if _, err := w.e.App.Processes.StartPending(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.instances(t, p.ID)); n != 2 {
+		t.Errorf("instances = %d, want 2: the join before the unreported leave and the one after it", n)
+	}
+}
