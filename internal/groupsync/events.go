@@ -37,12 +37,23 @@ type Event struct {
 	Email       string `json:"email"`
 	// At is when the run applied the change.
 	At time.Time `json:"at"`
+	// RunStarted is when the run started: it read the change after that.
+	// PrevRunStarted is when the sync's last succeeded run before it
+	// started (zero when unknown): for a member event, the sync saw the
+	// user on the other side of the change (out of the group for a join,
+	// in it for a leave) at or after that. Package process orders the
+	// reports of several syncs of one tenant group with them (decision
+	// 0024).
+	RunStarted     time.Time `json:"runStarted"`
+	PrevRunStarted time.Time `json:"prevRunStarted"`
 }
 
-// Key identifies the event. A run applies each change once, and a change
-// committed by one run is not applied again by the next (a replayed page
-// finds the user imported and tracked already), so kind, group, object
-// and run make it unique.
+// Key identifies the event as this sync applied it. A run applies each
+// change once, and a change committed by one run is not applied again by
+// the next (a replayed page finds the user imported and tracked already),
+// so kind, group, object and run make it unique. Two syncs of one tenant
+// group report one membership change under two keys: package process
+// gives member events a key of the change itself.
 func (e Event) Key() string {
 	return strings.Join([]string{e.Kind, e.Group, e.ObjectID, e.RunID}, ":")
 }
@@ -78,13 +89,34 @@ func (r *runner) watching(ctx context.Context, st store.Store) (bool, error) {
 			return false, err
 		}
 		r.watch = &w
+		if w {
+			if r.prevStart, err = r.lastSucceeded(ctx, st); err != nil {
+				return false, err
+			}
+		}
 	}
 	return *r.watch, nil
 }
 
+// lastSucceeded returns when the sync's last succeeded real run before
+// this one started (zero when none is among the last 50).
+func (r *runner) lastSucceeded(ctx context.Context, st store.Store) (time.Time, error) {
+	runs, err := st.ListSyncRuns(ctx, r.g.ID, 50)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for _, run := range runs {
+		if run.ID != r.run.ID && run.Status == store.RunSucceeded && !run.DryRun && run.StartedAt.Before(r.run.StartedAt) {
+			return run.StartedAt, nil
+		}
+	}
+	return time.Time{}, nil
+}
+
 func (r *runner) event(kind string, u *tenantlink.User, userID, objectID string) Event {
 	e := Event{Kind: kind, DataSource: r.ds.ID, Tenant: strings.ToLower(r.ds.Account), Group: r.g.ID, GroupName: r.g.Name,
-		SourceGroup: r.set.SourceGroup, RunID: r.run.ID, UserID: userID, ObjectID: objectID, At: r.s.now()}
+		SourceGroup: r.set.SourceGroup, RunID: r.run.ID, UserID: userID, ObjectID: objectID, At: r.s.now(),
+		RunStarted: r.run.StartedAt, PrevRunStarted: r.prevStart}
 	if u != nil {
 		e.DisplayName, e.Email = u.DisplayName, u.Email
 	}

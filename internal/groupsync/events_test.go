@@ -63,6 +63,11 @@ func (s *outboxSink) committed(t *testing.T, e *env) []string {
 		if ev.DataSource != e.ds.ID || ev.ObjectID == "" || ev.RunID == "" || ev.At.IsZero() {
 			t.Errorf("event %+v lacks its data source, object, run or time", ev)
 		}
+		// A run that reports events follows a succeeded one (the baseline
+		// at least), which started before it.
+		if ev.RunStarted.IsZero() || ev.PrevRunStarted.IsZero() || !ev.PrevRunStarted.Before(ev.RunStarted) {
+			t.Errorf("event %s of %s: run started %v, previous succeeded run %v; want both, the previous first", ev.Kind, ev.Email, ev.RunStarted, ev.PrevRunStarted)
+		}
 		out = append(out, ev.Kind+" "+strings.SplitN(ev.Email, "@", 2)[0])
 	}
 	slices.Sort(out)

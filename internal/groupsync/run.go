@@ -60,6 +60,9 @@ type runner struct {
 	// the EventSink's Watching.
 	baseline bool
 	watch    *bool
+	// prevStart is when the sync's last succeeded run started (set with
+	// watch; see Event.PrevRunStarted).
+	prevStart time.Time
 	// dry is the changes a dry run lists (see applied).
 	dry changeList
 }

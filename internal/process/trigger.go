@@ -63,9 +63,15 @@ type Event struct {
 	DisplayName string    `json:"displayName"`
 	Email       string    `json:"email"`
 	At          time.Time `json:"at"`
+	// RunStarted and PrevRunStarted order the reports of several syncs
+	// of one tenant group (groupsync.Event's, see memberChange).
+	RunStarted     time.Time `json:"runStarted"`
+	PrevRunStarted time.Time `json:"prevRunStarted"`
 }
 
-// Key identifies the event (see groupsync.Event.Key).
+// Key identifies the event as the sync that applied it reported it (see
+// groupsync.Event.Key); a member event's outbox key is its change's
+// (memberKey).
 func (e Event) Key() string {
 	return strings.Join([]string{e.Kind, e.Group, e.ObjectID, e.RunID}, ":")
 }
@@ -212,9 +218,20 @@ func (s *Service) Watching(ctx context.Context, st store.Store, dsID string) (bo
 // Emit writes, in tx (the sync's transaction that applied the changes),
 // one outbox row per event and process whose trigger it matches. A row
 // already written for the same process and event is not written again.
+//
+// A member event is first recorded as a change of the user's membership
+// of the tenant group (memberChange), once for all the triggers on that
+// group whatever their kind: the report of a change another sync of the
+// same tenant group stored already writes no row, and the rows of a new
+// change are keyed by the change itself (memberKey), so one join or leave
+// starts a process once however many syncs observe it.
 func (s *Service) Emit(ctx context.Context, tx store.Store, events []Event) error {
 	prs, err := triggered(ctx, tx)
 	if err != nil || len(prs) == 0 {
+		return err
+	}
+	changes, err := memberChanges(ctx, tx, prs, events)
+	if err != nil {
 		return err
 	}
 	var rows []*store.ProcessEvent
@@ -224,11 +241,19 @@ func (s *Service) Emit(ctx context.Context, tx store.Store, events []Event) erro
 			if !pr.Trigger.matches(e) {
 				continue
 			}
+			key := e.Key()
+			if isMember(e.Kind) {
+				c, ok := changes[changeID{memberScope(pr.Trigger, e), e.ObjectID, i}]
+				if !ok || !c.fresh {
+					continue // reported by another sync first
+				}
+				key = memberKey(e.Kind, c.scope, e.ObjectID, c.gen)
+			}
 			b, err := json.Marshal(e)
 			if err != nil {
 				return fmt.Errorf("process event: %w", err)
 			}
-			rows = append(rows, &store.ProcessEvent{ProcessID: pr.ID, Key: e.Key(), Event: b, CreatedAt: e.At})
+			rows = append(rows, &store.ProcessEvent{ProcessID: pr.ID, Key: key, Event: b, CreatedAt: e.At})
 		}
 	}
 	if len(rows) == 0 {
@@ -240,6 +265,142 @@ func (s *Service) Emit(ctx context.Context, tx store.Store, events []Event) erro
 	}
 	s.log().Info("process events queued", "events", len(events), "instances", n)
 	return nil
+}
+
+func isMember(kind string) bool { return kind == EventMemberAdded || kind == EventMemberRemoved }
+
+// watchesGroup reports whether t is a member trigger on the tenant group
+// whose change e reports, whatever the kind it starts on.
+func (t *Trigger) watchesGroup(e *Event) bool {
+	if t == nil || !isMember(t.Event) || !isMember(e.Kind) {
+		return false
+	}
+	m := *t
+	m.Event = e.Kind
+	return m.matches(e)
+}
+
+// memberScope names the tenant group of a member trigger's data source
+// whose membership changes are recorded together: the group's id as
+// resolved on save (its name for a trigger saved without one), so that a
+// sync naming the group and one giving its id share their changes.
+func memberScope(t *Trigger, e *Event) string {
+	g := t.GroupID
+	if g == "" {
+		g = t.Group
+	}
+	return e.DataSource + ":" + strings.ToLower(strings.TrimSpace(g))
+}
+
+// memberKey is the outbox key of a membership change: kind, scope, the
+// user's object id and the change's generation. Two syncs reporting one
+// change write the same key; the next change of the same user has the
+// next generation.
+func memberKey(kind, scope, objectID string, gen int64) string {
+	return fmt.Sprintf("%s:%s:%s:g%d", kind, scope, objectID, gen)
+}
+
+// changeID is one member event (its index in the batch) in one scope.
+type changeID struct {
+	scope, objectID string
+	event           int
+}
+
+type change struct {
+	scope string
+	gen   int64
+	fresh bool
+}
+
+// memberChanges records the membership changes the member events report
+// in every scope a trigger watches, in (scope, object id) order (two
+// transactions writing the same rows take their locks in one order), and
+// returns each event's change.
+func memberChanges(ctx context.Context, tx store.Store, prs []*Process, events []Event) (map[changeID]change, error) {
+	var ids []changeID
+	seen := map[changeID]bool{}
+	for i := range events {
+		e := &events[i]
+		for _, pr := range prs {
+			if !pr.Trigger.watchesGroup(e) {
+				continue
+			}
+			id := changeID{memberScope(pr.Trigger, e), e.ObjectID, i}
+			if !seen[id] {
+				seen[id] = true
+				ids = append(ids, id)
+			}
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b changeID) int {
+		if c := strings.Compare(a.scope, b.scope); c != 0 {
+			return c
+		}
+		return strings.Compare(a.objectID, b.objectID)
+	})
+	out := make(map[changeID]change, len(ids))
+	for _, id := range ids {
+		gen, fresh, err := memberChange(ctx, tx, id.scope, &events[id.event])
+		if err != nil {
+			return nil, err
+		}
+		out[id] = change{id.scope, gen, fresh}
+	}
+	return out, nil
+}
+
+// memberChange records the membership change member event e reports in
+// scope and returns its generation, and whether e is its first report
+// (only the first starts processes). Stored with a compare-and-set on
+// the generation read: a sync that applies the same change at the same
+// time (another replica) makes this one read again and find it a report
+// of a stored change.
+func memberChange(ctx context.Context, tx store.Store, scope string, e *Event) (int64, bool, error) {
+	for range 5 {
+		var prev int64
+		cur, err := tx.GetMemberChange(ctx, scope, e.ObjectID)
+		switch {
+		case tenantlink.ErrorCode(err) == tenantlink.ENOTFOUND:
+		case err != nil:
+			return 0, false, fmt.Errorf("membership change: %w", err)
+		case !newChange(cur, e):
+			return cur.Generation, false, nil
+		default:
+			prev = cur.Generation
+		}
+		next := &store.MemberChange{Scope: scope, ObjectID: e.ObjectID, Generation: prev + 1, Kind: e.Kind, ChangedAt: e.At, RunID: e.RunID}
+		ok, err := tx.PutMemberChange(ctx, next, prev)
+		if err != nil {
+			return 0, false, fmt.Errorf("membership change: %w", err)
+		}
+		if ok {
+			return next.Generation, true, nil
+		}
+		// Another sync stored a change meanwhile: judge e against it.
+	}
+	return 0, false, fmt.Errorf("membership change of %s in %s: changed by other syncs too often", e.ObjectID, scope)
+}
+
+// newChange reports whether e reports a change after cur, the last one
+// stored, rather than cur again (decision 0024). The times are the
+// syncs' own: cur.ChangedAt is when it was applied (its sync read it
+// before), e.RunStarted when e's run started (it read e after), and
+// e.PrevRunStarted when e's sync's last succeeded run started (it saw the
+// user on the other side of e after that).
+//
+//   - The same kind: a report of cur by a second sync, unless e's sync saw
+//     the user on the other side after cur was applied (a change between
+//     them nobody reported: a leave and a join the other syncs missed, or
+//     made while no trigger watched).
+//   - The other kind: a new change, unless cur was applied, by another
+//     run, after e's run started: that run may have read after e's did,
+//     so e may be older than cur. It is left to the syncs' next runs (a
+//     sync that sees the user on e's side after cur reports it again).
+func newChange(cur *store.MemberChange, e *Event) bool {
+	if cur.Kind == e.Kind {
+		return cur.RunID != e.RunID && cur.ChangedAt.Before(e.PrevRunStarted)
+	}
+	return cur.RunID == e.RunID || cur.ChangedAt.Before(e.RunStarted)
 }
 
 // triggered returns the processes with a trigger that can run.

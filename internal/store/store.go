@@ -277,6 +277,26 @@ type Store interface {
 	AddProcessEvents(ctx context.Context, events []*ProcessEvent) (int, error)
 	PendingProcessEvents(ctx context.Context, limit int) ([]*ProcessEvent, error)
 	ClaimProcessEvent(ctx context.Context, id, instanceID string) (bool, error)
+	// GetMemberChange returns the last membership change stored for
+	// (scope, objectID) (ErrNotFound when none). PutMemberChange stores c
+	// only if the stored generation is still prevGen (0: no row yet) and
+	// reports whether it did: of two writers that read the same
+	// generation, one stores and the other gets false (decision 0024).
+	GetMemberChange(ctx context.Context, scope, objectID string) (*MemberChange, error)
+	PutMemberChange(ctx context.Context, c *MemberChange, prevGen int64) (bool, error)
+}
+
+// MemberChange is the last change of one tenant user's membership of one
+// tenant group that group member syncs reported (package process keeps
+// it so that one change starts a member trigger once, however many syncs
+// observe it). Scope names the data source and the tenant group.
+type MemberChange struct {
+	Scope      string
+	ObjectID   string
+	Generation int64  // 1 for the first change stored, +1 for each next
+	Kind       string // member.added or member.removed
+	ChangedAt  time.Time
+	RunID      string // the sync run that applied it
 }
 
 // ProcessEvent is a tenant event a process's trigger matched, waiting for

@@ -346,3 +346,52 @@ func (db *DB) ClaimProcessEvent(ctx context.Context, id, instanceID string) (boo
 	}
 	return false, nil
 }
+
+// GetMemberChange returns the last membership change stored for (scope,
+// object id).
+func (db *DB) GetMemberChange(ctx context.Context, scope, objectID string) (*store.MemberChange, error) {
+	c := store.MemberChange{Scope: scope, ObjectID: objectID}
+	var at dbTime
+	err := db.queryRow(ctx, `SELECT generation, kind, changed_at, run_id FROM process_member_changes
+		WHERE scope = $1 AND object_id = $2`, scope, objectID).Scan(&c.Generation, &c.Kind, &at, &c.RunID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, notFound("no membership change of %q in %q", objectID, scope)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: get membership change: %w", err)
+	}
+	c.ChangedAt = at.T
+	return &c, nil
+}
+
+// PutMemberChange stores c if the stored generation is still prevGen (0:
+// no row): an insert that skips an existing key, or an update conditional
+// on the generation read, so that of two writers one wins on SQLite and
+// PostgreSQL alike (PostgreSQL re-checks the condition on the row the
+// other committed).
+func (db *DB) PutMemberChange(ctx context.Context, c *store.MemberChange, prevGen int64) (bool, error) {
+	if c.Scope == "" || c.ObjectID == "" || c.Kind == "" || c.Generation <= prevGen {
+		return false, invalid("a membership change needs a scope, an object id, a kind and a generation past the stored one")
+	}
+	var (
+		res sql.Result
+		err error
+	)
+	if prevGen == 0 {
+		res, err = db.exec(ctx, `INSERT INTO process_member_changes (scope, object_id, generation, kind, changed_at, run_id)
+			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (scope, object_id) DO NOTHING`,
+			c.Scope, c.ObjectID, c.Generation, c.Kind, db.ts(c.ChangedAt), c.RunID)
+	} else {
+		res, err = db.exec(ctx, `UPDATE process_member_changes SET generation = $3, kind = $4, changed_at = $5, run_id = $6
+			WHERE scope = $1 AND object_id = $2 AND generation = $7`,
+			c.Scope, c.ObjectID, c.Generation, c.Kind, db.ts(c.ChangedAt), c.RunID, prevGen)
+	}
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: put membership change: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("sqlstore: put membership change: %w", err)
+	}
+	return n == 1, nil
+}

@@ -104,3 +104,66 @@ func testProcessEvents(t *testing.T, s store.Store) {
 		t.Errorf("pending after deleting the process = %d rows, want 0", len(pending))
 	}
 }
+
+// testMemberChanges checks the membership changes behind member triggers:
+// the first write of a key inserts, a write moves the row only from the
+// generation it read, and of concurrent writers from one generation
+// exactly one wins.
+func testMemberChanges(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if _, err := s.GetMemberChange(ctx, "ds:g", "obj"); tenantlink.ErrorCode(err) != tenantlink.ENOTFOUND {
+		t.Fatalf("GetMemberChange of nothing = %v, want not found", err)
+	}
+	joined := &store.MemberChange{Scope: "ds:g", ObjectID: "obj", Generation: 1, Kind: "member.added", ChangedAt: at(1), RunID: "r1"}
+	if ok, err := s.PutMemberChange(ctx, joined, 0); !ok || err != nil {
+		t.Fatalf("first PutMemberChange = %v, %v; want stored", ok, err)
+	}
+	again := *joined
+	again.RunID = "r2"
+	if ok, err := s.PutMemberChange(ctx, &again, 0); ok || err != nil {
+		t.Fatalf("second insert of the key = %v, %v; want false", ok, err)
+	}
+	got, err := s.GetMemberChange(ctx, "ds:g", "obj")
+	must(t, err)
+	if diff := cmp.Diff(joined, got); diff != "" {
+		t.Errorf("stored change (-want +got):\n%s", diff)
+	}
+	if _, err := s.PutMemberChange(ctx, &store.MemberChange{Scope: "ds:g", ObjectID: "obj", Generation: 1, Kind: "member.removed"}, 1); tenantlink.ErrorCode(err) != tenantlink.EINVALID {
+		t.Errorf("a generation not past the read one = %v, want invalid", err)
+	}
+
+	// Two writers that both read generation 1.
+	var wg sync.WaitGroup
+	wins := make([]bool, 4)
+	for i := range wins {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			left := &store.MemberChange{Scope: "ds:g", ObjectID: "obj", Generation: 2, Kind: "member.removed", ChangedAt: at(2), RunID: "w"}
+			ok, err := s.PutMemberChange(ctx, left, 1)
+			if err != nil {
+				t.Errorf("writer %d: %v", i, err)
+			}
+			wins[i] = ok
+		}()
+	}
+	wg.Wait()
+	n := 0
+	for _, w := range wins {
+		if w {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("concurrent writers from generation 1: %d won, want 1", n)
+	}
+	got, err = s.GetMemberChange(ctx, "ds:g", "obj")
+	must(t, err)
+	if got.Generation != 2 || got.Kind != "member.removed" || !got.ChangedAt.Equal(at(2)) {
+		t.Errorf("after the writers: %+v, want generation 2, member.removed", got)
+	}
+	// Other objects and scopes are their own.
+	if ok, err := s.PutMemberChange(ctx, &store.MemberChange{Scope: "ds:other", ObjectID: "obj", Generation: 1, Kind: "member.added", ChangedAt: at(3)}, 0); !ok || err != nil {
+		t.Errorf("another scope's first change = %v, %v; want stored", ok, err)
+	}
+}

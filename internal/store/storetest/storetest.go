@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"GraphSubscriptions", testGraphSubscriptions},
 		{"ProcessedEvents", testProcessedEvents},
 		{"ProcessEvents", testProcessEvents},
+		{"MemberChanges", testMemberChanges},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)

@@ -1,0 +1,131 @@
+package process_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/groupsync"
+	"github.com/tenantlink/tenantlink/internal/process"
+	"github.com/tenantlink/tenantlink/internal/store"
+	"github.com/tenantlink/tenantlink/internal/testenv"
+)
+
+// syncGroup runs directory group id's sync now (past the safety threshold).
+func (w *trigWorld) syncGroup(t *testing.T, id string) {
+	t.Helper()
+	r, err := w.e.App.GroupSync.Run(context.Background(), tenantlink.System, id, groupsync.RunOptions{Confirm: true})
+	if err != nil || r.Status != store.RunSucceeded {
+		t.Errorf("sync run of %s: %v %+v", id, err, r)
+	}
+}
+
+// TestTriggerTwoSyncsOneEvent: two directory groups sync the same tenant
+// group (one names it, the other gives its id). A join both syncs
+// observe starts the member.added process once, a leave starts the
+// member.removed process once, and a second join after the leave starts
+// one more — also when both syncs run at the same time.
+func TestTriggerTwoSyncsOneEvent(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testTriggerTwoSyncs(t, "") })
+	t.Run("postgres", func(t *testing.T) { testTriggerTwoSyncs(t, testenv.PostgresDSN(t)) })
+}
+
+func testTriggerTwoSyncs(t *testing.T, db string) {
+	w := newTrigWorldOn(t, false, db)
+	ctx := context.Background()
+	var other struct{ ID string }
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "New hires (copy)"}, &other)
+	w.e.Admin.In(t).Must(200, "PUT", "/api/v1/groups/"+other.ID+"/sync", map[string]any{
+		"enabled": true, "datasource": w.ds, "sourceGroup": w.src, "missingUsers": "keep"}, nil)
+	procs := map[string]string{}
+	for _, ev := range []string{process.EventMemberAdded, process.EventMemberRemoved} {
+		var p process.Process
+		w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", welcome(ev), &p)
+		procs[ev] = p.ID
+	}
+	groups := []string{w.group, other.ID}
+	both := func(together bool) {
+		if !together {
+			for _, g := range groups {
+				w.syncGroup(t, g)
+			}
+			return
+		}
+		var wg sync.WaitGroup
+		for _, g := range groups {
+			wg.Add(1)
+			go func() { defer wg.Done(); w.syncGroup(t, g) }()
+		}
+		wg.Wait()
+	}
+	count := func(step string, want map[string]int) {
+		t.Helper()
+		if _, err := w.e.App.Processes.StartPending(ctx, 0); err != nil {
+			t.Fatalf("%s: StartPending: %v", step, err)
+		}
+		got := map[string]int{}
+		for ev, id := range procs {
+			got[ev] = len(w.instances(t, id))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: instances per event (-want +got):\n%s", step, diff)
+		}
+	}
+
+	both(false) // the baselines
+	ann := w.tenantUser(t, "ann", "Ann Hire", true)
+	both(false)
+	count("a join both syncs observe", map[string]int{process.EventMemberAdded: 1, process.EventMemberRemoved: 0})
+
+	w.e.SimControl(t, "DELETE", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	both(false)
+	count("a leave both syncs observe", map[string]int{process.EventMemberAdded: 1, process.EventMemberRemoved: 1})
+
+	w.e.SimControl(t, "POST", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	both(true)
+	count("a second join, both syncs at once", map[string]int{process.EventMemberAdded: 2, process.EventMemberRemoved: 1})
+
+	w.e.SimControl(t, "DELETE", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	both(true)
+	count("a second leave, both syncs at once", map[string]int{process.EventMemberAdded: 2, process.EventMemberRemoved: 2})
+
+	// A join the first sync sees first starts once; the second sync,
+	// running later, sees the same join (it saw Ann leave): nothing more.
+	w.e.SimControl(t, "POST", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	w.syncGroup(t, w.group)
+	count("a third join, first sync only", map[string]int{process.EventMemberAdded: 3, process.EventMemberRemoved: 2})
+	w.syncGroup(t, other.ID)
+	count("the second sync catches up", map[string]int{process.EventMemberAdded: 3, process.EventMemberRemoved: 2})
+}
+
+// TestTriggerRejoinUnobserved: a leave no sync reported (the only sync
+// was deleted meanwhile) does not hide the next join: a new sync of the
+// tenant group, which saw the user out after the stored join, starts
+// the process again.
+func TestTriggerRejoinUnobserved(t *testing.T) {
+	w := newTrigWorld(t, false)
+	var p process.Process
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", welcome(process.EventMemberAdded), &p)
+	w.syncGroup(t, w.group) // baseline
+	ann := w.tenantUser(t, "ann", "Ann Hire", true)
+	w.syncGroup(t, w.group)
+	w.e.Admin.In(t).Must(204, "DELETE", "/api/v1/groups/"+w.group, nil, nil)
+
+	w.e.SimControl(t, "DELETE", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	var g struct{ ID string }
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "New hires again"}, &g)
+	w.e.Admin.In(t).Must(200, "PUT", "/api/v1/groups/"+g.ID+"/sync", map[string]any{
+		"enabled": true, "datasource": w.ds, "sourceGroup": "New hires", "missingUsers": "keep"}, nil)
+	w.syncGroup(t, g.ID) // its baseline: Ann is out
+	w.e.SimControl(t, "POST", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	w.syncGroup(t, g.ID)
+	if _, err := w.e.App.Processes.StartPending(context.Background(), 0); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(w.instances(t, p.ID)); n != 2 {
+		t.Errorf("instances = %d, want 2: the join before the unreported leave and the one after it", n)
+	}
+}

@@ -1,0 +1,21 @@
+-- One tenant membership change starts a member trigger once, however
+-- many group member syncs observe it (package process, decision 0024).
+-- A row is the last change of one tenant user's membership of one tenant
+-- group of one data source (scope: data source id and the group's id) as
+-- the syncs reported it: kind (member.added or member.removed), its
+-- generation (1 for the first change observed, +1 for each next one),
+-- when it was applied and by which run. A sync that reports the same
+-- change again finds the row at that kind and leaves it; a new change
+-- moves it with "UPDATE ... WHERE generation = <read>", so of two syncs
+-- applying it at once (two replicas) one moves it and the other finds it
+-- moved. The outbox key carries the generation: (process_id, event_key)
+-- stays unique per real change.
+CREATE TABLE process_member_changes (
+    scope      text NOT NULL,
+    object_id  text NOT NULL,
+    generation bigint NOT NULL,
+    kind       text NOT NULL,
+    changed_at timestamptz NOT NULL,
+    run_id     text NOT NULL,
+    PRIMARY KEY (scope, object_id)
+);
