@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 
@@ -13,20 +14,24 @@ import (
 func TestMain(m *testing.M) { os.Exit(testenv.Main(m)) }
 
 // TestNotImportedByProduct fails when anything the tenantlink binary is
-// built from imports testenv: test helpers must never ship.
+// built from imports testenv or the other test-only packages: test
+// helpers must never ship.
 func TestNotImportedByProduct(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", "github.com/tenantlink/tenantlink/cmd/tenantlink").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list -deps: %v\n%s", err, out)
 	}
-	const self = "github.com/tenantlink/tenantlink/internal/testenv"
+	testOnly := []string{
+		"github.com/tenantlink/tenantlink/internal/testenv",
+		"github.com/tenantlink/tenantlink/internal/web/webtest",
+	}
 	deps := strings.Fields(string(out))
 	if len(deps) < 10 {
 		t.Fatalf("go list -deps listed %d packages, want the binary's whole tree:\n%s", len(deps), out)
 	}
 	for _, d := range deps {
-		if d == self {
-			t.Errorf("cmd/tenantlink depends on %s: product code must not import test helpers", self)
+		if slices.Contains(testOnly, d) {
+			t.Errorf("cmd/tenantlink depends on %s: product code must not import test helpers", d)
 		}
 	}
 }

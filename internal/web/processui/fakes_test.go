@@ -12,84 +12,41 @@ package processui_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/process"
-	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/processui"
+	"github.com/tenantlink/tenantlink/internal/web/webtest"
 )
-
-var fakeNow = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-
-// viewer is a signed-in user of the fakes, with a session cookie and
-// its CSRF token.
-type viewer struct {
-	User   *tenantlink.User
-	Cookie string
-	CSRF   string
-}
 
 var (
-	designer = viewer{&tenantlink.User{ID: "u-dee", Email: "dee@example.com", Active: true,
-		Roles: []tenantlink.Role{tenantlink.RoleUser, tenantlink.RoleDesignProcess}}, "dee-cookie", "dee-csrf"}
-	plainUser = viewer{&tenantlink.User{ID: "u-bob", Email: "bob@example.com", Active: true,
-		Roles: []tenantlink.Role{tenantlink.RoleUser}}, "bob-cookie", "bob-csrf"}
+	designer = webtest.Viewer{User: &tenantlink.User{ID: "u-dee", Email: "dee@example.com", Active: true,
+		Roles: []tenantlink.Role{tenantlink.RoleUser, tenantlink.RoleDesignProcess}}, Cookie: "dee-cookie", CSRF: "dee-csrf"}
+	plainUser = webtest.Viewer{User: &tenantlink.User{ID: "u-bob", Email: "bob@example.com", Active: true,
+		Roles: []tenantlink.Role{tenantlink.RoleUser}}, Cookie: "bob-cookie", CSRF: "bob-csrf"}
 )
-
-// calls is the log every fake writes to: "Method arg…".
-type calls []string
-
-func (c *calls) add(format string, args ...any) { *c = append(*c, fmt.Sprintf(format, args...)) }
-
-func (c calls) has(prefix string) bool {
-	for _, s := range c {
-		if strings.HasPrefix(s, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-// fakeDirectory knows the viewers' sessions.
-type fakeDirectory struct{ web.Directory }
-
-func (fakeDirectory) Session(_ context.Context, idHash string, _ time.Time) (*store.Session, *tenantlink.User, error) {
-	for _, v := range []viewer{designer, plainUser} {
-		if idHash == auth.HashToken(v.Cookie) {
-			return &store.Session{IDHash: idHash, UserID: v.User.ID, CSRFToken: v.CSRF}, v.User, nil
-		}
-	}
-	return nil, nil, nil
-}
-
-func (fakeDirectory) Principal(_ context.Context, u *tenantlink.User, via string) (*tenantlink.Principal, error) {
-	return &tenantlink.Principal{User: u, Roles: u.Roles, Via: via}, nil
-}
 
 // fakeDataSources knows one data source, Contoso (ds1).
 type fakeDataSources struct {
 	web.DataSources
-	log *calls
+	log *webtest.Calls
 }
 
 var contoso = &tenantlink.DataSource{ID: "ds1", Name: "Contoso"}
 
 func (f fakeDataSources) List(context.Context, *tenantlink.Principal, string) ([]*tenantlink.DataSource, error) {
-	f.log.add("DataSources.List")
+	f.log.Add("DataSources.List")
 	return []*tenantlink.DataSource{contoso}, nil
 }
 
 func (f fakeDataSources) Get(_ context.Context, _ *tenantlink.Principal, ref string) (*tenantlink.DataSource, error) {
-	f.log.add("DataSources.Get %s", ref)
+	f.log.Add("DataSources.Get %s", ref)
 	if ref == contoso.ID {
 		return contoso, nil
 	}
@@ -99,7 +56,7 @@ func (f fakeDataSources) Get(_ context.Context, _ *tenantlink.Principal, ref str
 // fakeProcesses keeps processes and instances in maps; only what it
 // accepted is stored.
 type fakeProcesses struct {
-	log       *calls
+	log       *webtest.Calls
 	processes map[string]*process.Process
 	instances map[string]*process.Instance
 	// started are the fields of accepted starts.
@@ -107,7 +64,7 @@ type fakeProcesses struct {
 }
 
 func (f *fakeProcesses) List(_ context.Context, _ *tenantlink.Principal) ([]*process.Process, error) {
-	f.log.add("List")
+	f.log.Add("List")
 	var out []*process.Process
 	for _, id := range []string{"p1", "p2"} {
 		if p, ok := f.processes[id]; ok {
@@ -118,7 +75,7 @@ func (f *fakeProcesses) List(_ context.Context, _ *tenantlink.Principal) ([]*pro
 }
 
 func (f *fakeProcesses) Get(_ context.Context, _ *tenantlink.Principal, id string) (*process.Process, error) {
-	f.log.add("Get %s", id)
+	f.log.Add("Get %s", id)
 	if p, ok := f.processes[id]; ok {
 		return p, nil
 	}
@@ -133,7 +90,7 @@ func validate(def process.Definition) error {
 }
 
 func (f *fakeProcesses) Create(_ context.Context, p *tenantlink.Principal, def process.Definition) (*process.Process, error) {
-	f.log.add("Create %s", def.Name)
+	f.log.Add("Create %s", def.Name)
 	if err := process.CanDesign(p); err != nil {
 		return nil, err
 	}
@@ -146,7 +103,7 @@ func (f *fakeProcesses) Create(_ context.Context, p *tenantlink.Principal, def p
 }
 
 func (f *fakeProcesses) Update(_ context.Context, p *tenantlink.Principal, id string, def process.Definition) (*process.Process, error) {
-	f.log.add("Update %s", id)
+	f.log.Add("Update %s", id)
 	if err := process.CanDesign(p); err != nil {
 		return nil, err
 	}
@@ -159,7 +116,7 @@ func (f *fakeProcesses) Update(_ context.Context, p *tenantlink.Principal, id st
 }
 
 func (f *fakeProcesses) Delete(_ context.Context, p *tenantlink.Principal, id string) error {
-	f.log.add("Delete %s", id)
+	f.log.Add("Delete %s", id)
 	if err := process.CanDesign(p); err != nil {
 		return err
 	}
@@ -172,7 +129,7 @@ func (f *fakeProcesses) Delete(_ context.Context, p *tenantlink.Principal, id st
 
 // Start refuses a start without a department, as a required field.
 func (f *fakeProcesses) Start(_ context.Context, p *tenantlink.Principal, processID string, fields map[string]any) (*process.Instance, error) {
-	f.log.add("Start %s", processID)
+	f.log.Add("Start %s", processID)
 	if v, _ := fields["department"].(string); v == "" {
 		return nil, tenantlink.Errorf(tenantlink.EINVALID, "Department is required.")
 	}
@@ -181,7 +138,7 @@ func (f *fakeProcesses) Start(_ context.Context, p *tenantlink.Principal, proces
 }
 
 func (f *fakeProcesses) Instances(_ context.Context, p *tenantlink.Principal, processID string, limit int) ([]*process.Instance, error) {
-	f.log.add("Instances %s %d", processID, limit)
+	f.log.Add("Instances %s %d", processID, limit)
 	var out []*process.Instance
 	for _, id := range []string{"i-bob", "i-carol"} {
 		in := f.instances[id]
@@ -193,7 +150,7 @@ func (f *fakeProcesses) Instances(_ context.Context, p *tenantlink.Principal, pr
 }
 
 func (f *fakeProcesses) Instance(_ context.Context, p *tenantlink.Principal, id string) (*process.Instance, error) {
-	f.log.add("Instance %s", id)
+	f.log.Add("Instance %s", id)
 	in, ok := f.instances[id]
 	if !ok || in.StartedBy != p.User.ID && process.CanDesign(p) != nil {
 		return nil, tenantlink.Errorf(tenantlink.ENOTFOUND, "process instance %q not found", id)
@@ -217,14 +174,14 @@ var onboarding = process.Definition{Name: "Onboarding", Description: "New starte
 // authentication, CSRF and error pages.
 type fakeStack struct {
 	handler http.Handler
-	log     *calls
+	log     *webtest.Calls
 	procs   *fakeProcesses
 }
 
 func newFakeStack(t *testing.T) *fakeStack {
 	t.Helper()
-	log := &calls{}
-	started := fakeNow.Add(-time.Hour)
+	log := &webtest.Calls{}
+	started := webtest.Now.Add(-time.Hour)
 	procs := &fakeProcesses{log: log,
 		processes: map[string]*process.Process{
 			"p1": {ID: "p1", Definition: onboarding},
@@ -240,35 +197,13 @@ func newFakeStack(t *testing.T) *fakeStack {
 		},
 	}
 	dss := fakeDataSources{log: log}
-	s := web.New(web.Config{Directory: fakeDirectory{}, DataSources: dss, Now: func() time.Time { return fakeNow }})
+	s := web.New(web.Config{Directory: webtest.Directory{Viewers: []webtest.Viewer{designer, plainUser}}, DataSources: dss, Now: func() time.Time { return webtest.Now }})
 	s.Mount(processui.Routes(processui.Deps{Processes: procs, DataSources: dss})...)
 	return &fakeStack{handler: s.Handler(), log: log, procs: procs}
 }
 
-// answer is what a request got back.
-type answer struct {
-	Status   int
-	Location string
-	Body     string
-}
-
-// do sends a request as v: a GET, or a form POST carrying v's CSRF token
-// in the form, as the pages do.
-func (st *fakeStack) do(t *testing.T, v viewer, method, target string, form url.Values) answer {
+// do sends a request as v (webtest.Do).
+func (st *fakeStack) do(t *testing.T, v webtest.Viewer, method, target string, form url.Values) webtest.Answer {
 	t.Helper()
-	var r *http.Request
-	if method == http.MethodPost {
-		if form == nil {
-			form = url.Values{}
-		}
-		form.Set("csrf", v.CSRF)
-		r = httptest.NewRequest(method, target, strings.NewReader(form.Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	} else {
-		r = httptest.NewRequest(method, target, nil)
-	}
-	r.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: v.Cookie})
-	rec := httptest.NewRecorder()
-	st.handler.ServeHTTP(rec, r)
-	return answer{Status: rec.Code, Location: rec.Header().Get("Location"), Body: rec.Body.String()}
+	return webtest.Do(t, st.handler, v, method, target, form)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantlink/tenantlink/internal/process"
+	"github.com/tenantlink/tenantlink/internal/web/webtest"
 )
 
 // designOnly is the page a viewer without a design role gets for the
@@ -22,7 +23,7 @@ const designOnly = "Designing processes needs the Administrator or Design busine
 func TestPagesByViewer(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
-		as      viewer
+		as      webtest.Viewer
 		path    string
 		status  int
 		want    []string
@@ -75,12 +76,8 @@ func TestPagesByViewer(t *testing.T) {
 			if got.Status != tt.status {
 				t.Fatalf("GET %s = %d, want %d\n%s", tt.path, got.Status, tt.status, got.Body)
 			}
-			checkBody(t, got.Body, tt.want, tt.notWant)
-			if tt.calls != nil {
-				if diff := cmp.Diff(tt.calls, []string(*st.log), cmpEmpty); diff != "" {
-					t.Errorf("service calls (-want +got):\n%s", diff)
-				}
-			}
+			webtest.CheckBody(t, got.Body, tt.want, tt.notWant)
+			webtest.CheckCalls(t, tt.calls, *st.log)
 		})
 	}
 }
@@ -104,23 +101,6 @@ func TestUnknownAndForbiddenAlike(t *testing.T) {
 	}
 }
 
-// cmpEmpty treats a nil and an empty call log alike.
-var cmpEmpty = cmp.Comparer(func(a, b []string) bool { return len(a) == 0 && len(b) == 0 || cmp.Equal(a, b) })
-
-func checkBody(t *testing.T, body string, want, notWant []string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(body, w) {
-			t.Errorf("the page lacks %q:\n%s", w, body)
-		}
-	}
-	for _, w := range notWant {
-		if strings.Contains(body, w) {
-			t.Errorf("the page shows %q, which it must not:\n%s", w, body)
-		}
-	}
-}
-
 // TestStartForm: the generated form is read as the service expects
 // (text as typed, a checkbox as a boolean, a table as its rows); a table
 // that is not JSON is refused before starting, a refusal of the service
@@ -128,7 +108,7 @@ func checkBody(t *testing.T, body string, want, notWant []string) {
 func TestStartForm(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		as       viewer
+		as       webtest.Viewer
 		path     string
 		form     url.Values
 		status   int
@@ -168,8 +148,8 @@ func TestStartForm(t *testing.T) {
 			if got.Status != tt.status || got.Location != tt.location {
 				t.Fatalf("POST %s = %d (Location %q), want %d (%q)\n%s", tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
 			}
-			checkBody(t, got.Body, tt.want, nil)
-			if st.log.has("Start") != tt.tried {
+			webtest.CheckBody(t, got.Body, tt.want, nil)
+			if st.log.Has("Start") != tt.tried {
 				t.Errorf("Start called: %t, want %t (calls %q)", !tt.tried, tt.tried, *st.log)
 			}
 			var want []map[string]any
@@ -191,7 +171,7 @@ func TestEditorForms(t *testing.T) {
 	movers := process.Definition{Name: "Movers", Fields: []process.Field{{Name: "department", Type: process.TypeText}}, Rules: []process.Rule{}}
 	for _, tt := range []struct {
 		name     string
-		as       viewer
+		as       webtest.Viewer
 		path     string
 		form     url.Values
 		status   int
@@ -235,8 +215,8 @@ func TestEditorForms(t *testing.T) {
 			if got.Status != tt.status || got.Location != tt.location {
 				t.Fatalf("POST %s = %d (Location %q), want %d (%q)\n%s", tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
 			}
-			checkBody(t, got.Body, tt.want, nil)
-			if call, not := strings.CutPrefix(tt.call, "!"); st.log.has(call) == not {
+			webtest.CheckBody(t, got.Body, tt.want, nil)
+			if call, not := strings.CutPrefix(tt.call, "!"); st.log.Has(call) == not {
 				t.Errorf("call %q made: %t, want %t (calls %q)", call, not, !not, *st.log)
 			}
 			pr, ok := st.procs.processes[tt.id]

@@ -13,88 +13,39 @@ package syncui_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/jobs/tasks"
-	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/syncui"
+	"github.com/tenantlink/tenantlink/internal/web/webtest"
 )
-
-var fakeNow = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-
-// viewer is a signed-in user of the fakes, with a session cookie and
-// its CSRF token.
-type viewer struct {
-	User   *tenantlink.User
-	Cookie string
-	CSRF   string
-}
 
 var (
-	adminViewer = viewer{&tenantlink.User{ID: "u-admin", Email: "admin@example.com", Active: true,
-		Roles: []tenantlink.Role{tenantlink.RoleAdministrator}}, "admin-cookie", "admin-csrf"}
-	userViewer = viewer{&tenantlink.User{ID: "u-bob", Email: "bob@example.com", Active: true,
-		Roles: []tenantlink.Role{tenantlink.RoleUser}}, "bob-cookie", "bob-csrf"}
-	anonymous = viewer{}
+	adminViewer = webtest.Viewer{User: &tenantlink.User{ID: "u-admin", Email: "admin@example.com", Active: true,
+		Roles: []tenantlink.Role{tenantlink.RoleAdministrator}}, Cookie: "admin-cookie", CSRF: "admin-csrf"}
+	userViewer = webtest.Viewer{User: &tenantlink.User{ID: "u-bob", Email: "bob@example.com", Active: true,
+		Roles: []tenantlink.Role{tenantlink.RoleUser}}, Cookie: "bob-cookie", CSRF: "bob-csrf"}
+	anonymous = webtest.Viewer{}
 )
-
-// calls is the log every fake writes to: "Method arg…".
-type calls []string
-
-func (c *calls) add(format string, args ...any) { *c = append(*c, fmt.Sprintf(format, args...)) }
-
-// has reports whether a logged call starts with prefix.
-func (c calls) has(prefix string) bool {
-	for _, s := range c {
-		if strings.HasPrefix(s, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
-func requireAdmin(p *tenantlink.Principal, what string) error {
-	if p.Has(tenantlink.RoleAdministrator) {
-		return nil
-	}
-	return tenantlink.Errorf(tenantlink.EFORBIDDEN, "%s needs the Administrator role", what)
-}
 
 // fakeDirectory knows the two viewers' sessions, their users and Ann,
 // and the groups in groups.
 type fakeDirectory struct {
-	web.Directory
-	log    *calls
+	webtest.Directory
+	log    *webtest.Calls
 	users  map[string]*tenantlink.User
 	groups map[string]*tenantlink.Group
 }
 
-func (f *fakeDirectory) Session(_ context.Context, idHash string, _ time.Time) (*store.Session, *tenantlink.User, error) {
-	for _, v := range []viewer{adminViewer, userViewer} {
-		if idHash == auth.HashToken(v.Cookie) {
-			return &store.Session{IDHash: idHash, UserID: v.User.ID, CSRFToken: v.CSRF}, v.User, nil
-		}
-	}
-	return nil, nil, nil
-}
-
-func (f *fakeDirectory) Principal(_ context.Context, u *tenantlink.User, via string) (*tenantlink.Principal, error) {
-	return &tenantlink.Principal{User: u, Roles: u.Roles, Via: via}, nil
-}
-
 func (f *fakeDirectory) GetGroup(_ context.Context, p *tenantlink.Principal, id string) (*tenantlink.Group, error) {
-	f.log.add("GetGroup %s", id)
-	if err := requireAdmin(p, "reading groups"); err != nil {
+	f.log.Add("GetGroup %s", id)
+	if err := webtest.RequireAdmin(p, "reading groups"); err != nil {
 		return nil, err
 	}
 	if g, ok := f.groups[id]; ok {
@@ -104,9 +55,9 @@ func (f *fakeDirectory) GetGroup(_ context.Context, p *tenantlink.Principal, id 
 }
 
 func (f *fakeDirectory) GetUser(_ context.Context, p *tenantlink.Principal, id string) (*tenantlink.User, error) {
-	f.log.add("GetUser %s", id)
+	f.log.Add("GetUser %s", id)
 	if p.User.ID != id {
-		if err := requireAdmin(p, "reading other users"); err != nil {
+		if err := webtest.RequireAdmin(p, "reading other users"); err != nil {
 			return nil, err
 		}
 	}
@@ -129,7 +80,7 @@ func (fakeDataSources) List(context.Context, *tenantlink.Principal, string) ([]*
 // has a run queued.
 type fakeTasks struct {
 	web.Tasks
-	log     *calls
+	log     *webtest.Calls
 	tasks   map[string]*tasks.Task
 	already map[string]bool
 	// refuse is the error SyncGroup answers for a group, if any.
@@ -137,8 +88,8 @@ type fakeTasks struct {
 }
 
 func (f *fakeTasks) ListTasks(_ context.Context, p *tenantlink.Principal) ([]*tasks.Task, error) {
-	f.log.add("ListTasks")
-	if err := requireAdmin(p, "scheduled tasks"); err != nil {
+	f.log.Add("ListTasks")
+	if err := webtest.RequireAdmin(p, "scheduled tasks"); err != nil {
 		return nil, err
 	}
 	var out []*tasks.Task
@@ -149,8 +100,8 @@ func (f *fakeTasks) ListTasks(_ context.Context, p *tenantlink.Principal) ([]*ta
 }
 
 func (f *fakeTasks) RunNow(_ context.Context, p *tenantlink.Principal, id string) (*tasks.Enqueued, error) {
-	f.log.add("RunNow %s", id)
-	if err := requireAdmin(p, "scheduled tasks"); err != nil {
+	f.log.Add("RunNow %s", id)
+	if err := webtest.RequireAdmin(p, "scheduled tasks"); err != nil {
 		return nil, err
 	}
 	if _, ok := f.tasks[id]; !ok {
@@ -160,7 +111,7 @@ func (f *fakeTasks) RunNow(_ context.Context, p *tenantlink.Principal, id string
 }
 
 func (f *fakeTasks) TaskForGroup(_ context.Context, p *tenantlink.Principal, groupID string) (*tasks.Task, error) {
-	f.log.add("TaskForGroup %s", groupID)
+	f.log.Add("TaskForGroup %s", groupID)
 	for _, t := range f.tasks {
 		if t.Target == groupID {
 			return t, nil
@@ -170,8 +121,8 @@ func (f *fakeTasks) TaskForGroup(_ context.Context, p *tenantlink.Principal, gro
 }
 
 func (f *fakeTasks) SyncGroup(_ context.Context, p *tenantlink.Principal, groupID string, confirm, full bool) (*tasks.Enqueued, error) {
-	f.log.add("SyncGroup %s confirm=%t full=%t", groupID, confirm, full)
-	if err := requireAdmin(p, "group member sync"); err != nil {
+	f.log.Add("SyncGroup %s confirm=%t full=%t", groupID, confirm, full)
+	if err := webtest.RequireAdmin(p, "group member sync"); err != nil {
 		return nil, err
 	}
 	if err := f.refuse[groupID]; err != nil {
@@ -184,27 +135,27 @@ func (f *fakeTasks) SyncGroup(_ context.Context, p *tenantlink.Principal, groupI
 // it accepted), runs by group.
 type fakeSync struct {
 	web.GroupSync
-	log   *calls
+	log   *webtest.Calls
 	saved map[string]tenantlink.SyncSettings
 	runs  map[string][]*groupsync.Run
 }
 
 func (f *fakeSync) SourceChoices(_ context.Context, p *tenantlink.Principal) ([]*tenantlink.DataSource, error) {
-	f.log.add("SourceChoices")
+	f.log.Add("SourceChoices")
 	return []*tenantlink.DataSource{{ID: "ds1", Name: "Contoso"}}, nil
 }
 
 func (f *fakeSync) Runs(_ context.Context, p *tenantlink.Principal, groupID string, limit int) ([]*groupsync.Run, error) {
-	f.log.add("Runs %s %d", groupID, limit)
-	if err := requireAdmin(p, "group member sync"); err != nil {
+	f.log.Add("Runs %s %d", groupID, limit)
+	if err := webtest.RequireAdmin(p, "group member sync"); err != nil {
 		return nil, err
 	}
 	return f.runs[groupID], nil
 }
 
 func (f *fakeSync) DryRun(_ context.Context, p *tenantlink.Principal, groupID string, full bool) (*groupsync.Run, error) {
-	f.log.add("DryRun %s full=%t", groupID, full)
-	if err := requireAdmin(p, "group member sync"); err != nil {
+	f.log.Add("DryRun %s full=%t", groupID, full)
+	if err := webtest.RequireAdmin(p, "group member sync"); err != nil {
 		return nil, err
 	}
 	return &groupsync.Run{ID: "dry", GroupID: groupID, DryRun: true, Status: "succeeded",
@@ -213,8 +164,8 @@ func (f *fakeSync) DryRun(_ context.Context, p *tenantlink.Principal, groupID st
 }
 
 func (f *fakeSync) Stop(_ context.Context, p *tenantlink.Principal, groupID, runID string) (*groupsync.Run, error) {
-	f.log.add("Stop %s %s", groupID, runID)
-	if err := requireAdmin(p, "group member sync"); err != nil {
+	f.log.Add("Stop %s %s", groupID, runID)
+	if err := webtest.RequireAdmin(p, "group member sync"); err != nil {
 		return nil, err
 	}
 	for _, r := range f.runs[groupID] {
@@ -231,8 +182,8 @@ func (f *fakeSync) Stop(_ context.Context, p *tenantlink.Principal, groupID, run
 // SaveSettings accepts the data source ds1 only, and answers a webhook
 // URL when the schedule is on demand (as the scheduler does once).
 func (f *fakeSync) SaveSettings(_ context.Context, p *tenantlink.Principal, groupID string, in tenantlink.SyncSettings) (*groupsync.Settings, error) {
-	f.log.add("SaveSettings %s", groupID)
-	if err := requireAdmin(p, "group member sync"); err != nil {
+	f.log.Add("SaveSettings %s", groupID)
+	if err := webtest.RequireAdmin(p, "group member sync"); err != nil {
 		return nil, err
 	}
 	if in.Enabled && in.DataSource != "ds1" {
@@ -252,7 +203,7 @@ func (f *fakeSync) SaveSettings(_ context.Context, p *tenantlink.Principal, grou
 // the services.
 type fakeStack struct {
 	handler http.Handler
-	log     *calls
+	log     *webtest.Calls
 	dir     *fakeDirectory
 	tasks   *fakeTasks
 	sync    *fakeSync
@@ -262,10 +213,10 @@ type fakeStack struct {
 
 func newFakeStack(t *testing.T) *fakeStack {
 	t.Helper()
-	log := &calls{}
-	finished := fakeNow.Add(-time.Hour)
+	log := &webtest.Calls{}
+	finished := webtest.Now.Add(-time.Hour)
 	st := &fakeStack{log: log,
-		dir: &fakeDirectory{log: log,
+		dir: &fakeDirectory{Directory: webtest.Directory{Viewers: []webtest.Viewer{adminViewer, userViewer}}, log: log,
 			users: map[string]*tenantlink.User{
 				"u-ann":            {ID: "u-ann", Email: "ann@example.com"},
 				userViewer.User.ID: userViewer.User,
@@ -282,7 +233,7 @@ func newFakeStack(t *testing.T) *fakeStack {
 			refuse:  map[string]error{"g2": tenantlink.Errorf(tenantlink.EINVALID, "Group member sync is off for this group.")}},
 		sync: &fakeSync{log: log, saved: map[string]tenantlink.SyncSettings{},
 			runs: map[string][]*groupsync.Run{"g1": {
-				{ID: "r-running", GroupID: "g1", Status: "running", StartedAt: fakeNow.Add(-time.Minute), Seen: 40, Total: 100, Counts: groupsync.Counts{Created: 3}},
+				{ID: "r-running", GroupID: "g1", Status: "running", StartedAt: webtest.Now.Add(-time.Minute), Seen: 40, Total: 100, Counts: groupsync.Counts{Created: 3}},
 				{ID: "r-done", GroupID: "g1", Status: "succeeded", Full: true, StartedAt: finished.Add(-time.Minute), FinishedAt: &finished, Counts: groupsync.Counts{Updated: 2, Unchanged: 7}},
 			}}},
 	}
@@ -291,43 +242,14 @@ func newFakeStack(t *testing.T) *fakeStack {
 			st.told = append(st.told, groupID)
 		}}
 	dss := fakeDataSources{}
-	s := web.New(web.Config{Directory: st.dir, DataSources: dss, Sync: api, Now: func() time.Time { return fakeNow }})
+	s := web.New(web.Config{Directory: st.dir, DataSources: dss, Sync: api, Now: func() time.Time { return webtest.Now }})
 	s.Mount(syncui.Routes(syncui.Deps{Tasks: api.Tasks, Sync: api.Sync, Settings: api, Directory: api.Directory, DataSources: dss})...)
 	st.handler = s.Handler()
 	return st
 }
 
-// answer is what a request got back.
-type answer struct {
-	Status   int
-	Location string
-	Body     string
-}
-
-// do sends a request as v: a GET, or a form POST carrying v's CSRF token
-// in the form (as the pages do) unless form already has one.
-func (st *fakeStack) do(t *testing.T, v viewer, method, target string, form url.Values, header ...string) answer {
+// do sends a request as v (webtest.Do).
+func (st *fakeStack) do(t *testing.T, v webtest.Viewer, method, target string, form url.Values, header ...string) webtest.Answer {
 	t.Helper()
-	var r *http.Request
-	if method == http.MethodPost {
-		if form == nil {
-			form = url.Values{}
-		}
-		if _, ok := form["csrf"]; !ok {
-			form.Set("csrf", v.CSRF)
-		}
-		r = httptest.NewRequest(method, target, strings.NewReader(form.Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	} else {
-		r = httptest.NewRequest(method, target, nil)
-	}
-	if v.Cookie != "" {
-		r.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: v.Cookie})
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		r.Header.Set(header[i], header[i+1])
-	}
-	rec := httptest.NewRecorder()
-	st.handler.ServeHTTP(rec, r)
-	return answer{Status: rec.Code, Location: rec.Header().Get("Location"), Body: rec.Body.String()}
+	return webtest.Do(t, st.handler, v, method, target, form, header...)
 }

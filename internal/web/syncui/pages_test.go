@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/tenantlink/tenantlink"
+	"github.com/tenantlink/tenantlink/internal/web/webtest"
 )
 
 // forbiddenGroups is the error page a user without the Administrator
@@ -26,7 +27,7 @@ const forbiddenGroups = "Reading groups needs the Administrator role"
 func TestPagesByViewer(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		as       viewer
+		as       webtest.Viewer
 		path     string
 		status   int
 		location string
@@ -72,30 +73,9 @@ func TestPagesByViewer(t *testing.T) {
 			if got.Status != tt.status || got.Location != tt.location {
 				t.Fatalf("GET %s = %d (Location %q), want %d (%q)\n%s", tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
 			}
-			checkBody(t, got.Body, tt.want, tt.notWant)
-			if tt.calls != nil {
-				if diff := cmp.Diff(tt.calls, []string(*st.log), cmpEmpty); diff != "" {
-					t.Errorf("service calls (-want +got):\n%s", diff)
-				}
-			}
+			webtest.CheckBody(t, got.Body, tt.want, tt.notWant)
+			webtest.CheckCalls(t, tt.calls, *st.log)
 		})
-	}
-}
-
-// cmpEmpty treats a nil and an empty call log alike.
-var cmpEmpty = cmp.Comparer(func(a, b []string) bool { return len(a) == 0 && len(b) == 0 || cmp.Equal(a, b) })
-
-func checkBody(t *testing.T, body string, want, notWant []string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(body, w) {
-			t.Errorf("the page lacks %q:\n%s", w, body)
-		}
-	}
-	for _, w := range notWant {
-		if strings.Contains(body, w) {
-			t.Errorf("the page shows %q, which it must not:\n%s", w, body)
-		}
 	}
 }
 
@@ -112,7 +92,7 @@ func TestSaveSyncForm(t *testing.T) {
 	}
 	for _, tt := range []struct {
 		name     string
-		as       viewer
+		as       webtest.Viewer
 		form     url.Values
 		status   int
 		location string
@@ -157,8 +137,8 @@ func TestSaveSyncForm(t *testing.T) {
 			if got.Status != tt.status || got.Location != tt.location {
 				t.Fatalf("POST = %d (Location %q), want %d (%q)\n%s", got.Status, got.Location, tt.status, tt.location, got.Body)
 			}
-			checkBody(t, got.Body, tt.want, tt.notWant)
-			if st.log.has("SaveSettings") != tt.triedSave {
+			webtest.CheckBody(t, got.Body, tt.want, tt.notWant)
+			if st.log.Has("SaveSettings") != tt.triedSave {
 				t.Errorf("SaveSettings called: %t, want %t (calls %q)", !tt.triedSave, tt.triedSave, *st.log)
 			}
 			saved, ok := st.sync.saved["g1"]
@@ -191,7 +171,7 @@ func jsonEqual(a, b json.RawMessage) bool {
 func TestRunButtons(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
-		as       viewer
+		as       webtest.Viewer
 		path     string
 		form     url.Values
 		already  bool
@@ -228,8 +208,8 @@ func TestRunButtons(t *testing.T) {
 			if got.Status != tt.status || got.Location != tt.location {
 				t.Fatalf("POST %s = %d (Location %q), want %d (%q)\n%s", tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
 			}
-			checkBody(t, got.Body, tt.want, nil)
-			if !st.log.has(tt.call) {
+			webtest.CheckBody(t, got.Body, tt.want, nil)
+			if !st.log.Has(tt.call) {
 				t.Errorf("no call %q among %q", tt.call, *st.log)
 			}
 		})
@@ -253,7 +233,7 @@ func TestPolledJSON(t *testing.T) {
 	if runsURL != "/api/v1/groups/g1/sync/runs?limit=20" || groupURL != "/api/v1/groups/g1" {
 		t.Errorf("script URLs %q and %q", runsURL, groupURL)
 	}
-	getJSON := func(v viewer, path string, want int, out any) {
+	getJSON := func(v webtest.Viewer, path string, want int, out any) {
 		t.Helper()
 		got := st.do(t, v, "GET", path, nil, "Accept", "application/json")
 		if got.Status != want {

@@ -14,9 +14,7 @@ package ui_test
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -24,7 +22,6 @@ import (
 	"time"
 
 	"github.com/tenantlink/tenantlink"
-	"github.com/tenantlink/tenantlink/internal/auth"
 	"github.com/tenantlink/tenantlink/internal/connector"
 	"github.com/tenantlink/tenantlink/internal/datasource"
 	"github.com/tenantlink/tenantlink/internal/directory"
@@ -32,6 +29,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/internal/web"
 	"github.com/tenantlink/tenantlink/internal/web/ui"
+	"github.com/tenantlink/tenantlink/internal/web/webtest"
 )
 
 // The services satisfy the pages' interfaces as they are.
@@ -48,47 +46,20 @@ var (
 	_ ui.SSO         = (*sso.Service)(nil)
 )
 
-var fakeNow = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-
-// fakeViewer is a signed-in user of the fakes, with a session cookie
-// and its CSRF token.
-type fakeViewer struct {
-	User   *tenantlink.User
-	Cookie string
-	CSRF   string
-}
-
 var (
-	adminViewer = fakeViewer{&tenantlink.User{ID: "u-admin", Email: "admin@example.com", DisplayName: "Ada Admin", Active: true,
-		Roles: []tenantlink.Role{tenantlink.RoleAdministrator}}, "admin-cookie", "admin-csrf"}
-	userViewer = fakeViewer{&tenantlink.User{ID: "u-bob", Email: "bob@example.com", DisplayName: "Bob User", Active: true,
-		Roles: []tenantlink.Role{tenantlink.RoleUser}}, "bob-cookie", "bob-csrf"}
-	anonymousViewer = fakeViewer{}
+	adminViewer = webtest.Viewer{User: &tenantlink.User{ID: "u-admin", Email: "admin@example.com", DisplayName: "Ada Admin", Active: true,
+		Roles: []tenantlink.Role{tenantlink.RoleAdministrator}}, Cookie: "admin-cookie", CSRF: "admin-csrf"}
+	userViewer = webtest.Viewer{User: &tenantlink.User{ID: "u-bob", Email: "bob@example.com", DisplayName: "Bob User", Active: true,
+		Roles: []tenantlink.Role{tenantlink.RoleUser}}, Cookie: "bob-cookie", CSRF: "bob-csrf"}
+	anonymousViewer = webtest.Viewer{}
 )
-
-// fakeCalls is the log every fake writes to: "Method arg…".
-type fakeCalls []string
-
-func (c *fakeCalls) add(format string, args ...any) { *c = append(*c, fmt.Sprintf(format, args...)) }
-
-// has reports whether a logged call starts with prefix.
-func (c fakeCalls) has(prefix string) bool {
-	return slices.ContainsFunc(c, func(s string) bool { return strings.HasPrefix(s, prefix) })
-}
-
-func fakeRequireAdmin(p *tenantlink.Principal, what string) error {
-	if p.Has(tenantlink.RoleAdministrator) {
-		return nil
-	}
-	return tenantlink.Errorf(tenantlink.EFORBIDDEN, "%s needs the Administrator role", what)
-}
 
 // fakeDirectory is the directory service: the two viewers' sessions,
 // users, groups and tokens. What it stored is in the maps; every call
 // is in log.
 type fakeDirectory struct {
-	web.Directory
-	log    *fakeCalls
+	webtest.Directory
+	log    *webtest.Calls
 	users  map[string]*tenantlink.User
 	groups map[string]*tenantlink.Group
 	tokens map[string]*directory.Token
@@ -97,22 +68,9 @@ type fakeDirectory struct {
 	filters []store.AuditFilter
 }
 
-func (f *fakeDirectory) Session(_ context.Context, idHash string, _ time.Time) (*store.Session, *tenantlink.User, error) {
-	for _, v := range []fakeViewer{adminViewer, userViewer} {
-		if idHash == auth.HashToken(v.Cookie) {
-			return &store.Session{IDHash: idHash, UserID: v.User.ID, CSRFToken: v.CSRF}, v.User, nil
-		}
-	}
-	return nil, nil, nil
-}
-
-func (f *fakeDirectory) Principal(_ context.Context, u *tenantlink.User, via string) (*tenantlink.Principal, error) {
-	return &tenantlink.Principal{User: u, Roles: u.Roles, Via: via}, nil
-}
-
 func (f *fakeDirectory) ListUsers(_ context.Context, p *tenantlink.Principal, flt store.UserFilter) ([]*tenantlink.User, error) {
-	f.log.add("ListUsers %q", flt.Search)
-	if err := fakeRequireAdmin(p, "Reading users"); err != nil {
+	f.log.Add("ListUsers %q", flt.Search)
+	if err := webtest.RequireAdmin(p, "Reading users"); err != nil {
 		return nil, err
 	}
 	var out []*tenantlink.User
@@ -126,8 +84,8 @@ func (f *fakeDirectory) ListUsers(_ context.Context, p *tenantlink.Principal, fl
 }
 
 func (f *fakeDirectory) GetUser(_ context.Context, p *tenantlink.Principal, id string) (*tenantlink.User, error) {
-	f.log.add("GetUser %s", id)
-	if err := fakeRequireAdmin(p, "Reading users"); err != nil {
+	f.log.Add("GetUser %s", id)
+	if err := webtest.RequireAdmin(p, "Reading users"); err != nil {
 		return nil, err
 	}
 	if u, ok := f.users[id]; ok {
@@ -138,8 +96,8 @@ func (f *fakeDirectory) GetUser(_ context.Context, p *tenantlink.Principal, id s
 
 // CreateUser refuses an address without @ and one already taken.
 func (f *fakeDirectory) CreateUser(_ context.Context, p *tenantlink.Principal, in directory.UserInput) (*tenantlink.User, error) {
-	f.log.add("CreateUser %s", *in.Email)
-	if err := fakeRequireAdmin(p, "Creating users"); err != nil {
+	f.log.Add("CreateUser %s", *in.Email)
+	if err := webtest.RequireAdmin(p, "Creating users"); err != nil {
 		return nil, err
 	}
 	if !strings.Contains(*in.Email, "@") {
@@ -156,8 +114,8 @@ func (f *fakeDirectory) CreateUser(_ context.Context, p *tenantlink.Principal, i
 }
 
 func (f *fakeDirectory) UpdateUser(_ context.Context, p *tenantlink.Principal, id string, in directory.UserInput) (*tenantlink.User, error) {
-	f.log.add("UpdateUser %s", id)
-	if err := fakeRequireAdmin(p, "Changing users"); err != nil {
+	f.log.Add("UpdateUser %s", id)
+	if err := webtest.RequireAdmin(p, "Changing users"); err != nil {
 		return nil, err
 	}
 	u, ok := f.users[id]
@@ -176,8 +134,8 @@ func (f *fakeDirectory) UpdateUser(_ context.Context, p *tenantlink.Principal, i
 }
 
 func (f *fakeDirectory) ListGroups(_ context.Context, p *tenantlink.Principal) ([]*tenantlink.Group, error) {
-	f.log.add("ListGroups")
-	if err := fakeRequireAdmin(p, "Reading groups"); err != nil {
+	f.log.Add("ListGroups")
+	if err := webtest.RequireAdmin(p, "Reading groups"); err != nil {
 		return nil, err
 	}
 	var out []*tenantlink.Group
@@ -189,8 +147,8 @@ func (f *fakeDirectory) ListGroups(_ context.Context, p *tenantlink.Principal) (
 }
 
 func (f *fakeDirectory) GetGroup(_ context.Context, p *tenantlink.Principal, id string) (*tenantlink.Group, error) {
-	f.log.add("GetGroup %s", id)
-	if err := fakeRequireAdmin(p, "Reading groups"); err != nil {
+	f.log.Add("GetGroup %s", id)
+	if err := webtest.RequireAdmin(p, "Reading groups"); err != nil {
 		return nil, err
 	}
 	if g, ok := f.groups[id]; ok {
@@ -213,8 +171,8 @@ func (f *fakeDirectory) checkGroupName(id, name string) error {
 }
 
 func (f *fakeDirectory) CreateGroup(_ context.Context, p *tenantlink.Principal, in directory.GroupInput) (*tenantlink.Group, error) {
-	f.log.add("CreateGroup %s", *in.Name)
-	if err := fakeRequireAdmin(p, "Changing groups"); err != nil {
+	f.log.Add("CreateGroup %s", *in.Name)
+	if err := webtest.RequireAdmin(p, "Changing groups"); err != nil {
 		return nil, err
 	}
 	if err := f.checkGroupName("", *in.Name); err != nil {
@@ -226,8 +184,8 @@ func (f *fakeDirectory) CreateGroup(_ context.Context, p *tenantlink.Principal, 
 }
 
 func (f *fakeDirectory) UpdateGroup(_ context.Context, p *tenantlink.Principal, id string, in directory.GroupInput) (*tenantlink.Group, error) {
-	f.log.add("UpdateGroup %s %s", id, *in.Name)
-	if err := fakeRequireAdmin(p, "Changing groups"); err != nil {
+	f.log.Add("UpdateGroup %s %s", id, *in.Name)
+	if err := webtest.RequireAdmin(p, "Changing groups"); err != nil {
 		return nil, err
 	}
 	g, ok := f.groups[id]
@@ -245,17 +203,17 @@ func (f *fakeDirectory) UpdateGroup(_ context.Context, p *tenantlink.Principal, 
 
 // AddGroupMembers refuses an id that is no user.
 func (f *fakeDirectory) AddGroupMembers(_ context.Context, p *tenantlink.Principal, groupID string, userIDs []string) (*tenantlink.Group, error) {
-	f.log.add("AddGroupMembers %s %s", groupID, strings.Join(userIDs, ","))
+	f.log.Add("AddGroupMembers %s %s", groupID, strings.Join(userIDs, ","))
 	return f.changeMembers(p, groupID, userIDs, true)
 }
 
 func (f *fakeDirectory) RemoveGroupMembers(_ context.Context, p *tenantlink.Principal, groupID string, userIDs []string) (*tenantlink.Group, error) {
-	f.log.add("RemoveGroupMembers %s %s", groupID, strings.Join(userIDs, ","))
+	f.log.Add("RemoveGroupMembers %s %s", groupID, strings.Join(userIDs, ","))
 	return f.changeMembers(p, groupID, userIDs, false)
 }
 
 func (f *fakeDirectory) changeMembers(p *tenantlink.Principal, groupID string, userIDs []string, add bool) (*tenantlink.Group, error) {
-	if err := fakeRequireAdmin(p, "Changing groups"); err != nil {
+	if err := webtest.RequireAdmin(p, "Changing groups"); err != nil {
 		return nil, err
 	}
 	g, ok := f.groups[groupID]
@@ -277,8 +235,8 @@ func (f *fakeDirectory) changeMembers(p *tenantlink.Principal, groupID string, u
 }
 
 func (f *fakeDirectory) DeleteGroup(_ context.Context, p *tenantlink.Principal, id string) error {
-	f.log.add("DeleteGroup %s", id)
-	if err := fakeRequireAdmin(p, "Changing groups"); err != nil {
+	f.log.Add("DeleteGroup %s", id)
+	if err := webtest.RequireAdmin(p, "Changing groups"); err != nil {
 		return err
 	}
 	if _, ok := f.groups[id]; !ok {
@@ -302,12 +260,12 @@ func (f *fakeDirectory) visibleTokens(p *tenantlink.Principal) []*directory.Toke
 }
 
 func (f *fakeDirectory) ListTokens(_ context.Context, p *tenantlink.Principal) ([]*directory.Token, error) {
-	f.log.add("ListTokens")
+	f.log.Add("ListTokens")
 	return f.visibleTokens(p), nil
 }
 
 func (f *fakeDirectory) Token(_ context.Context, p *tenantlink.Principal, id string) (*directory.Token, error) {
-	f.log.add("Token %s", id)
+	f.log.Add("Token %s", id)
 	for _, t := range f.visibleTokens(p) {
 		if t.ID == id {
 			return t, nil
@@ -318,17 +276,17 @@ func (f *fakeDirectory) Token(_ context.Context, p *tenantlink.Principal, id str
 
 // IssueToken refuses a blank name; the secret is tl_SECRET-<name>.
 func (f *fakeDirectory) IssueToken(_ context.Context, p *tenantlink.Principal, in directory.TokenInput) (string, *directory.Token, error) {
-	f.log.add("IssueToken %q %d", in.Name, in.ExpiresInDays)
+	f.log.Add("IssueToken %q %d", in.Name, in.ExpiresInDays)
 	if strings.TrimSpace(in.Name) == "" {
 		return "", nil, tenantlink.Errorf(tenantlink.EINVALID, "A token needs a name.")
 	}
-	t := &directory.Token{ID: "tk-new", Name: in.Name, Prefix: "tl_SECR", UserID: p.User.ID, Owner: p.User.Email, CreatedAt: fakeNow}
+	t := &directory.Token{ID: "tk-new", Name: in.Name, Prefix: "tl_SECR", UserID: p.User.ID, Owner: p.User.Email, CreatedAt: webtest.Now}
 	f.tokens[t.ID] = t
 	return "tl_SECRET-" + in.Name, t, nil
 }
 
 func (f *fakeDirectory) RevokeToken(_ context.Context, p *tenantlink.Principal, id string) error {
-	f.log.add("RevokeToken %s", id)
+	f.log.Add("RevokeToken %s", id)
 	for _, t := range f.visibleTokens(p) {
 		if t.ID == id {
 			delete(f.tokens, id)
@@ -341,13 +299,13 @@ func (f *fakeDirectory) RevokeToken(_ context.Context, p *tenantlink.Principal, 
 // ListAudit records the filter it was given and answers audit as it is:
 // the filtering is the service's, not the page's.
 func (f *fakeDirectory) ListAudit(_ context.Context, p *tenantlink.Principal, flt store.AuditFilter) ([]*tenantlink.AuditEntry, error) {
-	f.log.add("ListAudit")
+	f.log.Add("ListAudit")
 	f.filters = append(f.filters, flt)
 	return f.audit, nil
 }
 
 func (f *fakeDirectory) AuditTargets(_ context.Context, p *tenantlink.Principal, targets []string) (map[string]directory.AuditTarget, error) {
-	f.log.add("AuditTargets")
+	f.log.Add("AuditTargets")
 	out := map[string]directory.AuditTarget{}
 	for _, t := range targets {
 		kind, id, _ := strings.Cut(t, ":")
@@ -362,7 +320,7 @@ func (f *fakeDirectory) AuditTargets(_ context.Context, p *tenantlink.Principal,
 // service's visibility and administration rules.
 type fakeDataSources struct {
 	web.DataSources
-	log *fakeCalls
+	log *webtest.Calls
 	dss map[string]*tenantlink.DataSource
 }
 
@@ -371,7 +329,7 @@ func (f *fakeDataSources) Catalogue() []connector.Info {
 }
 
 func (f *fakeDataSources) List(_ context.Context, p *tenantlink.Principal, search string) ([]*tenantlink.DataSource, error) {
-	f.log.add("List %q", search)
+	f.log.Add("List %q", search)
 	var out []*tenantlink.DataSource
 	for _, ds := range f.dss {
 		if datasource.Visible(p, ds) && strings.Contains(ds.Name, search) {
@@ -405,7 +363,7 @@ func (f *fakeDataSources) findToAdminister(p *tenantlink.Principal, ref string) 
 }
 
 func (f *fakeDataSources) Get(_ context.Context, p *tenantlink.Principal, ref string) (*tenantlink.DataSource, error) {
-	f.log.add("Get %s", ref)
+	f.log.Add("Get %s", ref)
 	return f.find(p, ref)
 }
 
@@ -423,7 +381,7 @@ func (f *fakeDataSources) checkName(id, name string) error {
 }
 
 func (f *fakeDataSources) Create(_ context.Context, p *tenantlink.Principal, in datasource.Input) (*tenantlink.DataSource, error) {
-	f.log.add("Create %q", *in.Name)
+	f.log.Add("Create %q", *in.Name)
 	if err := datasource.CanAdminister(p, nil); err != nil {
 		return nil, err
 	}
@@ -437,7 +395,7 @@ func (f *fakeDataSources) Create(_ context.Context, p *tenantlink.Principal, in 
 }
 
 func (f *fakeDataSources) Update(_ context.Context, p *tenantlink.Principal, ref string, in datasource.Input) (*tenantlink.DataSource, error) {
-	f.log.add("Update %s %q", ref, *in.Name)
+	f.log.Add("Update %s %q", ref, *in.Name)
 	ds, err := f.findToAdminister(p, ref)
 	if err != nil {
 		return nil, err
@@ -453,7 +411,7 @@ func (f *fakeDataSources) Update(_ context.Context, p *tenantlink.Principal, ref
 }
 
 func (f *fakeDataSources) GetSecurity(_ context.Context, p *tenantlink.Principal, ref string) (*tenantlink.Security, error) {
-	f.log.add("GetSecurity %s", ref)
+	f.log.Add("GetSecurity %s", ref)
 	ds, err := f.findToAdminister(p, ref)
 	if err != nil {
 		return nil, err
@@ -463,7 +421,7 @@ func (f *fakeDataSources) GetSecurity(_ context.Context, p *tenantlink.Principal
 }
 
 func (f *fakeDataSources) SecurityChoices(_ context.Context, p *tenantlink.Principal, id string) ([]*tenantlink.User, []*tenantlink.Group, error) {
-	f.log.add("SecurityChoices %s", id)
+	f.log.Add("SecurityChoices %s", id)
 	if _, err := f.findToAdminister(p, id); err != nil {
 		return nil, nil, err
 	}
@@ -471,14 +429,14 @@ func (f *fakeDataSources) SecurityChoices(_ context.Context, p *tenantlink.Princ
 }
 
 func (f *fakeDataSources) Dependents(_ context.Context, p *tenantlink.Principal, ref string) ([]datasource.Dependent, error) {
-	f.log.add("Dependents %s", ref)
+	f.log.Add("Dependents %s", ref)
 	_, err := f.findToAdminister(p, ref)
 	return nil, err
 }
 
 // PutSecurity refuses a name that is neither a user nor a group.
 func (f *fakeDataSources) PutSecurity(_ context.Context, p *tenantlink.Principal, ref string, sec tenantlink.Security) (*tenantlink.Security, error) {
-	f.log.add("PutSecurity %s", ref)
+	f.log.Add("PutSecurity %s", ref)
 	ds, err := f.findToAdminister(p, ref)
 	if err != nil {
 		return nil, err
@@ -499,12 +457,12 @@ func (f *fakeDataSources) PutSecurity(_ context.Context, p *tenantlink.Principal
 // ui.Operations, whose method has the interface's name; running an
 // operation is not among the fast tests.)
 type fakeOperations struct {
-	log *fakeCalls
+	log *webtest.Calls
 	dss *fakeDataSources
 }
 
 func (f *fakeOperations) Operations(_ context.Context, p *tenantlink.Principal, id string) ([]connector.Operation, error) {
-	f.log.add("Operations %s", id)
+	f.log.Add("Operations %s", id)
 	if _, err := f.dss.find(p, id); err != nil {
 		return nil, err
 	}
@@ -523,26 +481,26 @@ func (f *fakeOperations) RunOperation(context.Context, *tenantlink.Principal, st
 // as package app wires the services.
 type fakeStack struct {
 	handler http.Handler
-	log     *fakeCalls
+	log     *webtest.Calls
 	dir     *fakeDirectory
 	dss     *fakeDataSources
 }
 
 func newFakeStack(t *testing.T) *fakeStack {
 	t.Helper()
-	log := &fakeCalls{}
+	log := &webtest.Calls{}
 	ann := &tenantlink.User{ID: "u-ann", Email: "ann@example.com", DisplayName: "Ann Other", Active: true, Roles: []tenantlink.Role{tenantlink.RoleUser}, Groups: []string{"g-staff"}}
 	st := &fakeStack{log: log,
-		dir: &fakeDirectory{log: log,
+		dir: &fakeDirectory{Directory: webtest.Directory{Viewers: []webtest.Viewer{adminViewer, userViewer}}, log: log,
 			users: map[string]*tenantlink.User{adminViewer.User.ID: adminViewer.User, userViewer.User.ID: userViewer.User, ann.ID: ann},
 			groups: map[string]*tenantlink.Group{
 				"g-staff": {ID: "g-staff", Name: "Staff", Roles: []tenantlink.Role{tenantlink.RoleDesignProcess}, Members: []string{"u-ann"}},
 			},
 			tokens: map[string]*directory.Token{
-				"tk-admin": {ID: "tk-admin", Name: "Admin script", Prefix: "tl_admn", UserID: adminViewer.User.ID, Owner: adminViewer.User.Email, CreatedAt: fakeNow.Add(-time.Hour)},
-				"tk-bob":   {ID: "tk-bob", Name: "Bob laptop", Prefix: "tl_bobb", UserID: userViewer.User.ID, Owner: userViewer.User.Email, CreatedAt: fakeNow.Add(-time.Hour)},
+				"tk-admin": {ID: "tk-admin", Name: "Admin script", Prefix: "tl_admn", UserID: adminViewer.User.ID, Owner: adminViewer.User.Email, CreatedAt: webtest.Now.Add(-time.Hour)},
+				"tk-bob":   {ID: "tk-bob", Name: "Bob laptop", Prefix: "tl_bobb", UserID: userViewer.User.ID, Owner: userViewer.User.Email, CreatedAt: webtest.Now.Add(-time.Hour)},
 			},
-			audit: []*tenantlink.AuditEntry{{ID: 7, At: fakeNow.Add(-time.Minute), ActorID: adminViewer.User.ID, Actor: adminViewer.User.Email,
+			audit: []*tenantlink.AuditEntry{{ID: 7, At: webtest.Now.Add(-time.Minute), ActorID: adminViewer.User.ID, Actor: adminViewer.User.Email,
 				Action: "user.update", Target: "user:u-ann", Outcome: "ok"}},
 		},
 		dss: &fakeDataSources{log: log, dss: map[string]*tenantlink.DataSource{
@@ -558,7 +516,7 @@ func newFakeStack(t *testing.T) *fakeStack {
 		}},
 	}
 	ops := &fakeOperations{log: log, dss: st.dss}
-	s := web.New(web.Config{Directory: st.dir, DataSources: st.dss, Now: func() time.Time { return fakeNow }})
+	s := web.New(web.Config{Directory: st.dir, DataSources: st.dss, Now: func() time.Time { return webtest.Now }})
 	s.Mount(ui.Routes(ui.Deps{
 		Server:      s,
 		Tokens:      st.dir,
@@ -567,40 +525,14 @@ func newFakeStack(t *testing.T) *fakeStack {
 		Groups:      st.dir,
 		DataSources: st.dss,
 		Operations:  ops,
-		Now:         func() time.Time { return fakeNow },
+		Now:         func() time.Time { return webtest.Now },
 	})...)
 	st.handler = s.Handler()
 	return st
 }
 
-// fakeAnswer is what a request got back.
-type fakeAnswer struct {
-	Status   int
-	Location string
-	Body     string
-}
-
-// do sends a request as v: a GET, or a form POST carrying v's CSRF token
-// in the form (as the pages do) unless form already has one.
-func (st *fakeStack) do(t *testing.T, v fakeViewer, method, target string, form url.Values) fakeAnswer {
+// do sends a request as v (webtest.Do).
+func (st *fakeStack) do(t *testing.T, v webtest.Viewer, method, target string, form url.Values) webtest.Answer {
 	t.Helper()
-	var r *http.Request
-	if method == http.MethodPost {
-		if form == nil {
-			form = url.Values{}
-		}
-		if _, ok := form["csrf"]; !ok {
-			form.Set("csrf", v.CSRF)
-		}
-		r = httptest.NewRequest(method, target, strings.NewReader(form.Encode()))
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	} else {
-		r = httptest.NewRequest(method, target, nil)
-	}
-	if v.Cookie != "" {
-		r.AddCookie(&http.Cookie{Name: web.SessionCookie, Value: v.Cookie})
-	}
-	rec := httptest.NewRecorder()
-	st.handler.ServeHTTP(rec, r)
-	return fakeAnswer{Status: rec.Code, Location: rec.Header().Get("Location"), Body: rec.Body.String()}
+	return webtest.Do(t, st.handler, v, method, target, form)
 }

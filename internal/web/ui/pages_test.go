@@ -19,12 +19,13 @@ import (
 
 	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/store"
+	"github.com/tenantlink/tenantlink/internal/web/webtest"
 )
 
 // fakeCase is one request and what must come of it.
 type fakeCase struct {
 	name     string
-	as       fakeViewer
+	as       webtest.Viewer
 	method   string // "" is GET
 	path     string
 	form     url.Values
@@ -53,14 +54,10 @@ func runFakeCases(t *testing.T, cases []fakeCase) {
 			if got.Status != tt.status || got.Location != tt.location {
 				t.Fatalf("%s %s = %d (Location %q), want %d (%q)\n%s", method, tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
 			}
-			checkBody(t, got.Body, tt.want, tt.notWant)
-			if tt.calls != nil {
-				if diff := cmp.Diff(tt.calls, []string(*st.log), cmpEmptyCalls); diff != "" {
-					t.Errorf("service calls (-want +got):\n%s", diff)
-				}
-			}
+			webtest.CheckBody(t, got.Body, tt.want, tt.notWant)
+			webtest.CheckCalls(t, tt.calls, *st.log)
 			for _, c := range tt.noCall {
-				if st.log.has(c) {
+				if st.log.Has(c) {
 					t.Errorf("%s was called, want not (calls %q)", c, *st.log)
 				}
 			}
@@ -68,23 +65,6 @@ func runFakeCases(t *testing.T, cases []fakeCase) {
 				tt.check(t, st)
 			}
 		})
-	}
-}
-
-// cmpEmptyCalls treats a nil and an empty call log alike.
-var cmpEmptyCalls = cmp.Comparer(func(a, b []string) bool { return len(a) == 0 && len(b) == 0 || cmp.Equal(a, b) })
-
-func checkBody(t *testing.T, body string, want, notWant []string) {
-	t.Helper()
-	for _, w := range want {
-		if !strings.Contains(body, w) {
-			t.Errorf("the page lacks %q:\n%s", w, body)
-		}
-	}
-	for _, w := range notWant {
-		if strings.Contains(body, w) {
-			t.Errorf("the page shows %q, which it must not:\n%s", w, body)
-		}
 	}
 }
 
@@ -423,7 +403,7 @@ func TestFakeAuditFilters(t *testing.T) {
 	from := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	for _, tt := range []struct {
 		name   string
-		as     fakeViewer
+		as     webtest.Viewer
 		query  string
 		status int
 		want   []string
@@ -451,7 +431,7 @@ func TestFakeAuditFilters(t *testing.T) {
 			if got.Status != tt.status {
 				t.Fatalf("GET /audit%s = %d, want %d\n%s", tt.query, got.Status, tt.status, got.Body)
 			}
-			checkBody(t, got.Body, tt.want, nil)
+			webtest.CheckBody(t, got.Body, tt.want, nil)
 			switch {
 			case tt.filter == nil && len(st.dir.filters) > 0:
 				t.Errorf("ListAudit was asked %+v, want not asked", st.dir.filters)
@@ -461,8 +441,8 @@ func TestFakeAuditFilters(t *testing.T) {
 				}
 			}
 			// Only an Administrator's rows are checked for their targets.
-			if st.log.has("AuditTargets") != (tt.as.User == adminViewer.User && tt.filter != nil) {
-				t.Errorf("AuditTargets called: %t (calls %q)", st.log.has("AuditTargets"), *st.log)
+			if st.log.Has("AuditTargets") != (tt.as.User == adminViewer.User && tt.filter != nil) {
+				t.Errorf("AuditTargets called: %t (calls %q)", st.log.Has("AuditTargets"), *st.log)
 			}
 		})
 	}
