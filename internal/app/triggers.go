@@ -21,11 +21,7 @@ func (t triggerSink) Watching(ctx context.Context, st store.Store, dsID string) 
 }
 
 func (t triggerSink) Emit(ctx context.Context, tx store.Store, events []groupsync.Event) error {
-	out := make([]process.Event, len(events))
-	for i, e := range events {
-		out[i] = process.Event(e)
-	}
-	return t.p.Emit(ctx, tx, out)
+	return t.p.Emit(ctx, tx, events)
 }
 
 // processEventsArgs is the River job that starts the instances of the

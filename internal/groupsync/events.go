@@ -11,52 +11,18 @@ import (
 
 // Event kinds: the tenant changes a run reports to its EventSink.
 const (
-	EventMemberAdded   = "member.added"   // a user joined the synced source group
-	EventMemberRemoved = "member.removed" // a user left it (or was deleted in the tenant)
-	EventUserCreated   = "user.created"   // the run created the directory user
-	EventUserDisabled  = "user.disabled"  // the user became inactive (disabled in the tenant, or by the missing-users policy)
+	EventMemberAdded   = tenantlink.EventMemberAdded
+	EventMemberRemoved = tenantlink.EventMemberRemoved
+	EventUserCreated   = tenantlink.EventUserCreated
+	EventUserDisabled  = tenantlink.EventUserDisabled
 )
 
 // EventKinds lists the kinds in documentation order.
-var EventKinds = []string{EventMemberAdded, EventMemberRemoved, EventUserCreated, EventUserDisabled}
+var EventKinds = tenantlink.SyncEventKinds
 
-// Event is one change a run applied, as its EventSink receives it. The
-// user's fields are as imported (Email is the mail address, else the user
-// principal name).
-type Event struct {
-	Kind        string `json:"kind"`
-	DataSource  string `json:"datasource"`
-	Tenant      string `json:"tenant"`
-	Group       string `json:"group"`     // the directory group whose sync applied it
-	GroupName   string `json:"groupName"` // its name then
-	SourceGroup string `json:"sourceGroup"`
-	RunID       string `json:"runId"`
-	UserID      string `json:"userId"`
-	ObjectID    string `json:"objectId"`
-	DisplayName string `json:"displayName"`
-	Email       string `json:"email"`
-	// At is when the run applied the change.
-	At time.Time `json:"at"`
-	// RunStarted is when the run started: it read the change after that.
-	// PrevRunStarted is when the sync's last succeeded run before it
-	// started (zero when unknown): for a member event, the sync saw the
-	// user on the other side of the change (out of the group for a join,
-	// in it for a leave) at or after that. Package process orders the
-	// reports of several syncs of one tenant group with them (decision
-	// 0024).
-	RunStarted     time.Time `json:"runStarted"`
-	PrevRunStarted time.Time `json:"prevRunStarted"`
-}
-
-// Key identifies the event as this sync applied it. A run applies each
-// change once, and a change committed by one run is not applied again by
-// the next (a replayed page finds the user imported and tracked already),
-// so kind, group, object and run make it unique. Two syncs of one tenant
-// group report one membership change under two keys: package process
-// gives member events a key of the change itself.
-func (e Event) Key() string {
-	return strings.Join([]string{e.Kind, e.Group, e.ObjectID, e.RunID}, ":")
-}
+// Event is one change a run applied, as its EventSink receives it: the
+// one type package process's triggers keep too.
+type Event = tenantlink.SyncEvent
 
 // EventSink receives the changes a run applies (package process's
 // triggers, wired in package app). Emit is called inside the transaction

@@ -17,16 +17,16 @@ import (
 )
 
 // Trigger events: the tenant changes a group member sync reports
-// (package groupsync's event kinds, decision 0024).
+// (decision 0024).
 const (
-	EventMemberAdded   = "member.added"
-	EventMemberRemoved = "member.removed"
-	EventUserCreated   = "user.created"
-	EventUserDisabled  = "user.disabled"
+	EventMemberAdded   = tenantlink.EventMemberAdded
+	EventMemberRemoved = tenantlink.EventMemberRemoved
+	EventUserCreated   = tenantlink.EventUserCreated
+	EventUserDisabled  = tenantlink.EventUserDisabled
 )
 
 // TriggerEvents lists the trigger events in documentation order.
-var TriggerEvents = []string{EventMemberAdded, EventMemberRemoved, EventUserCreated, EventUserDisabled}
+var TriggerEvents = tenantlink.SyncEventKinds
 
 // EventOutputs are the values of an event a trigger maps into fields
 // with {"output": name}, as a rule's success mapping takes an
@@ -49,32 +49,9 @@ type Trigger struct {
 }
 
 // Event is the tenant event that started an instance, as the sync that
-// applied the change reported it (groupsync.Event's fields).
-type Event struct {
-	Kind        string    `json:"kind"`
-	DataSource  string    `json:"datasource"`
-	Tenant      string    `json:"tenant"`
-	Group       string    `json:"group"`
-	GroupName   string    `json:"groupName"`
-	SourceGroup string    `json:"sourceGroup"`
-	RunID       string    `json:"runId"`
-	UserID      string    `json:"userId"`
-	ObjectID    string    `json:"objectId"`
-	DisplayName string    `json:"displayName"`
-	Email       string    `json:"email"`
-	At          time.Time `json:"at"`
-	// RunStarted and PrevRunStarted order the reports of several syncs
-	// of one tenant group (groupsync.Event's, see memberChange).
-	RunStarted     time.Time `json:"runStarted"`
-	PrevRunStarted time.Time `json:"prevRunStarted"`
-}
-
-// Key identifies the event as the sync that applied it reported it (see
-// groupsync.Event.Key); a member event's outbox key is its change's
-// (memberKey).
-func (e Event) Key() string {
-	return strings.Join([]string{e.Kind, e.Group, e.ObjectID, e.RunID}, ":")
-}
+// applied the change reported it. Its Key is the sync's; a member event's
+// outbox key is its change's (memberKey).
+type Event = tenantlink.SyncEvent
 
 // matches reports whether t fires on e.
 func (t *Trigger) matches(e *Event) bool {
