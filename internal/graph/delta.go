@@ -24,7 +24,7 @@ func (c *Client) UsersDelta(ctx context.Context, link string, sel []string, fn f
 	if link == "" {
 		link = c.endpoint("/users/delta", Query{Select: sel}.encode(UserFields, 0))
 	}
-	return delta(ctx, c, link, "", func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
+	return delta(ctx, c, link, "", nil, func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
 }
 
 // UsersDeltaMinimal is UsersDelta for a round that starts from a
@@ -38,7 +38,7 @@ func (c *Client) UsersDeltaMinimal(ctx context.Context, link string, fn func(Del
 	if link == "" {
 		return "", fmt.Errorf("graph: users delta: a minimal round needs the previous round's deltaLink")
 	}
-	return delta(ctx, c, link, "return=minimal", func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
+	return delta(ctx, c, link, "return=minimal", nil, func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
 }
 
 // GroupsDelta is UsersDelta for groups. sel nil means GroupFields plus
@@ -50,15 +50,19 @@ func (c *Client) GroupsDelta(ctx context.Context, link string, sel []string, fn 
 		}
 		link = c.endpoint("/groups/delta", Query{Select: sel}.encode(nil, 0))
 	}
-	return delta(ctx, c, link, "", func(v []DeltaGroup) error { return fn(DeltaPage{Groups: v}) })
+	return delta(ctx, c, link, "", nil, func(v []DeltaGroup) error { return fn(DeltaPage{Groups: v}) })
 }
 
-func delta[T any](ctx context.Context, c *Client, link, prefer string, fn func([]T) error) (string, error) {
+// delta runs a delta round from link, sending prefer with each request.
+// Its first page, when first is not nil, is first: the $batch answer to
+// the GET of link.
+func delta[T any](ctx context.Context, c *Client, link, prefer string, first *BatchResponse, fn func([]T) error) (string, error) {
 	for {
 		var p deltaPage[T]
-		if err := c.call(ctx, request{method: http.MethodGet, url: link, prefer: prefer}, &p); err != nil {
+		if err := c.readPage(ctx, request{method: http.MethodGet, url: link, prefer: prefer}, first, &p); err != nil {
 			return "", err
 		}
+		first = nil
 		if len(p.Value) > 0 {
 			if err := fn(p.Value); err != nil {
 				return "", err

@@ -29,37 +29,34 @@ func (c *Client) GroupsDeltaRequest(id, link string) BatchRequest {
 
 // ListUsersRequest is the $batch item of the first page of ListUsers(q).
 func (c *Client) ListUsersRequest(id string, q Query) BatchRequest {
-	return BatchRequest{ID: id, Method: http.MethodGet, URL: c.relative(c.endpoint(castPath("/users", q.Type), q.encode(UserFields, defaultTop)))}
+	return BatchRequest{ID: id, Method: http.MethodGet, URL: c.relative(c.usersLink(q))}
 }
 
 // UsersDeltaMinimalFrom is UsersDeltaMinimal whose first page is first,
 // the $batch answer to UsersDeltaMinimalRequest(…, link).
 func (c *Client) UsersDeltaMinimalFrom(ctx context.Context, link string, first BatchResponse, fn func(DeltaPage) error) (string, error) {
-	return deltaFrom(ctx, c, link, "return=minimal", first, func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
+	return delta(ctx, c, link, "return=minimal", &first, func(v []DeltaUser) error { return fn(DeltaPage{Users: v}) })
 }
 
 // GroupsDeltaFrom is GroupsDelta whose first page is first, the $batch
 // answer to GroupsDeltaRequest(…, link).
 func (c *Client) GroupsDeltaFrom(ctx context.Context, link string, first BatchResponse, fn func(DeltaPage) error) (string, error) {
-	return deltaFrom(ctx, c, link, "", first, func(v []DeltaGroup) error { return fn(DeltaPage{Groups: v}) })
+	return delta(ctx, c, link, "", &first, func(v []DeltaGroup) error { return fn(DeltaPage{Groups: v}) })
 }
 
 // ListUsersFrom is ListUsers whose first page is first, the $batch answer
 // to ListUsersRequest(…, q).
 func (c *Client) ListUsersFrom(ctx context.Context, q Query, first BatchResponse, fn func([]User) error) error {
-	var p page[User]
-	if err := decodeItem(first, &p); err != nil {
-		return err
+	return listFrom(ctx, c, c.usersLink(q), q, &first, fn)
+}
+
+// readPage reads into out the answer to r, which first is when it is not
+// nil (r's answer, read in a $batch).
+func (c *Client) readPage(ctx context.Context, r request, first *BatchResponse, out any) error {
+	if first != nil {
+		return decodeItem(*first, out)
 	}
-	if len(p.Value) > 0 {
-		if err := fn(p.Value); err != nil {
-			return err
-		}
-	}
-	if p.NextLink == "" {
-		return nil
-	}
-	return list(ctx, c, p.NextLink, q, fn)
+	return c.call(ctx, r, out)
 }
 
 func decodeItem(r BatchResponse, out any) error {
@@ -70,23 +67,4 @@ func decodeItem(r BatchResponse, out any) error {
 		return fmt.Errorf("graph: %s %s: decoding $batch item: %w", r.method, opPath(r.url), err)
 	}
 	return nil
-}
-
-func deltaFrom[T any](ctx context.Context, c *Client, link, prefer string, first BatchResponse, fn func([]T) error) (string, error) {
-	var p deltaPage[T]
-	if err := decodeItem(first, &p); err != nil {
-		return "", err
-	}
-	if len(p.Value) > 0 {
-		if err := fn(p.Value); err != nil {
-			return "", err
-		}
-	}
-	switch {
-	case p.DeltaLink != "":
-		return p.DeltaLink, nil
-	case p.NextLink == "":
-		return "", fmt.Errorf("graph: GET %s: delta page has neither @odata.nextLink nor @odata.deltaLink", opPath(link))
-	}
-	return delta(ctx, c, p.NextLink, prefer, fn)
 }

@@ -84,12 +84,19 @@ type page[T any] struct {
 // list streams the collection at link page by page to fn, following the
 // whole @odata.nextLink verbatim (it carries $skiptoken and the query).
 func list[T any](ctx context.Context, c *Client, link string, q Query, fn func([]T) error) error {
+	return listFrom(ctx, c, link, q, nil, fn)
+}
+
+// listFrom is list whose first page, when first is not nil, is first:
+// the $batch answer to a GET of link.
+func listFrom[T any](ctx context.Context, c *Client, link string, q Query, first *BatchResponse, fn func([]T) error) error {
 	seen := 0
 	for link != "" {
 		var p page[T]
-		if err := c.call(ctx, request{method: http.MethodGet, url: link, eventual: q.eventual()}, &p); err != nil {
+		if err := c.readPage(ctx, request{method: http.MethodGet, url: link, eventual: q.eventual()}, first, &p); err != nil {
 			return err
 		}
+		first = nil
 		done := false
 		if q.Max > 0 && seen+len(p.Value) >= q.Max {
 			p.Value = p.Value[:q.Max-seen]
@@ -133,7 +140,12 @@ func castPath(path, typ string) string {
 // ListUsers streams the tenant's users to fn, one page at a time, so memory
 // stays flat at any tenant size. fn may keep the slice.
 func (c *Client) ListUsers(ctx context.Context, q Query, fn func([]User) error) error {
-	return list(ctx, c, c.endpoint(castPath("/users", q.Type), q.encode(UserFields, defaultTop)), q, fn)
+	return list(ctx, c, c.usersLink(q), q, fn)
+}
+
+// usersLink is the first page of ListUsers(q).
+func (c *Client) usersLink(q Query) string {
+	return c.endpoint(castPath("/users", q.Type), q.encode(UserFields, defaultTop))
 }
 
 // ListGroups streams the tenant's groups to fn.
