@@ -9,19 +9,9 @@ import (
 	"github.com/tenantlink/tenantlink/internal/store"
 )
 
-// Event kinds: the tenant changes a run reports to its EventSink.
-const (
-	EventMemberAdded   = tenantlink.EventMemberAdded
-	EventMemberRemoved = tenantlink.EventMemberRemoved
-	EventUserCreated   = tenantlink.EventUserCreated
-	EventUserDisabled  = tenantlink.EventUserDisabled
-)
-
-// EventKinds lists the kinds in documentation order.
-var EventKinds = tenantlink.SyncEventKinds
-
-// Event is one change a run applied, as its EventSink receives it: the
-// one type package process's triggers keep too.
+// Event is one change a run applied, as its EventSink receives it (its
+// kinds are tenantlink.EventMemberAdded …): the one type package
+// process's triggers keep too.
 type Event = tenantlink.SyncEvent
 
 // EventSink receives the changes a run applies (package process's
@@ -101,9 +91,9 @@ func (r *runner) emitPage(ctx context.Context, tx store.Store, users []applied) 
 	for _, a := range users {
 		switch {
 		case a.out.Outcome == store.ImportCreated:
-			events = append(events, r.event(EventUserCreated, a.u, a.out.ID, a.u.Source.ObjectID))
+			events = append(events, r.event(tenantlink.EventUserCreated, a.u, a.out.ID, a.u.Source.ObjectID))
 		case a.out.Outcome == store.ImportUpdated && a.out.Before != nil && a.out.Before.Active && !a.u.Active:
-			events = append(events, r.event(EventUserDisabled, a.u, a.out.ID, a.u.Source.ObjectID))
+			events = append(events, r.event(tenantlink.EventUserDisabled, a.u, a.out.ID, a.u.Source.ObjectID))
 		}
 		if a.member {
 			objs = append(objs, a.u.Source.ObjectID)
@@ -121,7 +111,7 @@ func (r *runner) emitPage(ctx context.Context, tx store.Store, users []applied) 
 		for _, a := range users {
 			if a.member && !tracked[a.u.Source.ObjectID] {
 				tracked[a.u.Source.ObjectID] = true
-				events = append(events, r.event(EventMemberAdded, a.u, a.out.ID, a.u.Source.ObjectID))
+				events = append(events, r.event(tenantlink.EventMemberAdded, a.u, a.out.ID, a.u.Source.ObjectID))
 			}
 		}
 	}
@@ -157,7 +147,7 @@ func (r *runner) emitMissing(ctx context.Context, tx store.Store, missing []stor
 		if err != nil {
 			return err
 		}
-		events = append(events, r.event(EventMemberRemoved, u, m.UserID, m.ObjectID))
+		events = append(events, r.event(tenantlink.EventMemberRemoved, u, m.UserID, m.ObjectID))
 	}
 	obj := map[string]string{}
 	for _, m := range missing {
@@ -169,7 +159,7 @@ func (r *runner) emitMissing(ctx context.Context, tx store.Store, missing []stor
 			return err
 		}
 		if u != nil && u.Active {
-			events = append(events, r.event(EventUserDisabled, u, id, obj[id]))
+			events = append(events, r.event(tenantlink.EventUserDisabled, u, id, obj[id]))
 		}
 	}
 	return r.s.Events.Emit(ctx, tx, events)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/tenantlink/tenantlink"
 	"github.com/tenantlink/tenantlink/internal/groupsync"
 	"github.com/tenantlink/tenantlink/internal/store"
 	"github.com/tenantlink/tenantlink/m365sim"
@@ -122,7 +123,7 @@ func TestEvents(t *testing.T) {
 			// The first real run fails in its final phase: its pages'
 			// events committed, the final phase's rolled back, the cursor
 			// stayed. The next run replays the same changes.
-			sink.failKind = groupsync.EventMemberRemoved
+			sink.failKind = tenantlink.EventMemberRemoved
 			if r := e.run(t, g, groupsync.RunOptions{Confirm: true}); r.Status != store.RunFailed {
 				t.Fatalf("failing run = %s %q, want failed", r.Status, r.Errors)
 			}
