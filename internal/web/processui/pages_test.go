@@ -145,9 +145,7 @@ func TestStartForm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newFakeStack(t)
 			got := st.do(t, tt.as, "POST", tt.path, tt.form)
-			if got.Status != tt.status || got.Location != tt.location {
-				t.Fatalf("POST %s = %d (Location %q), want %d (%q)\n%s", tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
-			}
+			webtest.CheckAnswer(t, "POST", tt.path, got, tt.status, tt.location)
 			webtest.CheckBody(t, got.Body, tt.want, nil)
 			if st.log.Has("Start") != tt.tried {
 				t.Errorf("Start called: %t, want %t (calls %q)", !tt.tried, tt.tried, *st.log)
@@ -212,9 +210,7 @@ func TestEditorForms(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newFakeStack(t)
 			got := st.do(t, tt.as, "POST", tt.path, tt.form)
-			if got.Status != tt.status || got.Location != tt.location {
-				t.Fatalf("POST %s = %d (Location %q), want %d (%q)\n%s", tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
-			}
+			webtest.CheckAnswer(t, "POST", tt.path, got, tt.status, tt.location)
 			webtest.CheckBody(t, got.Body, tt.want, nil)
 			if call, not := strings.CutPrefix(tt.call, "!"); st.log.Has(call) == not {
 				t.Errorf("call %q made: %t, want %t (calls %q)", call, not, !not, *st.log)

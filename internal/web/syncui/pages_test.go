@@ -70,9 +70,7 @@ func TestPagesByViewer(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newFakeStack(t)
 			got := st.do(t, tt.as, "GET", tt.path, nil)
-			if got.Status != tt.status || got.Location != tt.location {
-				t.Fatalf("GET %s = %d (Location %q), want %d (%q)\n%s", tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
-			}
+			webtest.CheckAnswer(t, "GET", tt.path, got, tt.status, tt.location)
 			webtest.CheckBody(t, got.Body, tt.want, tt.notWant)
 			webtest.CheckCalls(t, tt.calls, *st.log)
 		})
@@ -134,9 +132,7 @@ func TestSaveSyncForm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			st := newFakeStack(t)
 			got := st.do(t, tt.as, "POST", "/groups/g1/sync", tt.form)
-			if got.Status != tt.status || got.Location != tt.location {
-				t.Fatalf("POST = %d (Location %q), want %d (%q)\n%s", got.Status, got.Location, tt.status, tt.location, got.Body)
-			}
+			webtest.CheckAnswer(t, "POST", "/groups/g1/sync", got, tt.status, tt.location)
 			webtest.CheckBody(t, got.Body, tt.want, tt.notWant)
 			if st.log.Has("SaveSettings") != tt.triedSave {
 				t.Errorf("SaveSettings called: %t, want %t (calls %q)", !tt.triedSave, tt.triedSave, *st.log)
@@ -205,9 +201,7 @@ func TestRunButtons(t *testing.T) {
 			st := newFakeStack(t)
 			st.tasks.already = map[string]bool{"g1": tt.already, "t1": tt.already}
 			got := st.do(t, tt.as, "POST", tt.path, tt.form)
-			if got.Status != tt.status || got.Location != tt.location {
-				t.Fatalf("POST %s = %d (Location %q), want %d (%q)\n%s", tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
-			}
+			webtest.CheckAnswer(t, "POST", tt.path, got, tt.status, tt.location)
 			webtest.CheckBody(t, got.Body, tt.want, nil)
 			if !st.log.Has(tt.call) {
 				t.Errorf("no call %q among %q", tt.call, *st.log)

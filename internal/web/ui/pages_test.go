@@ -51,9 +51,7 @@ func runFakeCases(t *testing.T, cases []fakeCase) {
 				method = http.MethodGet
 			}
 			got := st.do(t, tt.as, method, tt.path, tt.form)
-			if got.Status != tt.status || got.Location != tt.location {
-				t.Fatalf("%s %s = %d (Location %q), want %d (%q)\n%s", method, tt.path, got.Status, got.Location, tt.status, tt.location, got.Body)
-			}
+			webtest.CheckAnswer(t, method, tt.path, got, tt.status, tt.location)
 			webtest.CheckBody(t, got.Body, tt.want, tt.notWant)
 			webtest.CheckCalls(t, tt.calls, *st.log)
 			for _, c := range tt.noCall {

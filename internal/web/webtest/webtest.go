@@ -118,6 +118,15 @@ func Do(t testing.TB, h http.Handler, v Viewer, method, target string, form url.
 	return Answer{Status: rec.Code, Location: rec.Header().Get("Location"), Body: rec.Body.String()}
 }
 
+// CheckAnswer stops the test when the request method target got another
+// status than status, or another Location than location ("" for none).
+func CheckAnswer(t testing.TB, method, target string, got Answer, status int, location string) {
+	t.Helper()
+	if got.Status != status || got.Location != location {
+		t.Fatalf("%s %s = %d (Location %q), want %d (%q)\n%s", method, target, got.Status, got.Location, status, location, got.Body)
+	}
+}
+
 // CheckBody reports each of want the page body lacks and each of
 // notWant it shows.
 func CheckBody(t testing.TB, body string, want, notWant []string) {
