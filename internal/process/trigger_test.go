@@ -272,12 +272,12 @@ func TestTriggerEndToEnd(t *testing.T) {
 		before := len(w.runs(t))
 		// The previous request's job may not have ended yet: ask again
 		// until a new one is queued.
-		waitUntil(t, "a new sync request queued", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "a new sync request queued", func() bool {
 			var q struct{ Already bool }
 			w.e.Admin.In(t).Must(202, "POST", "/api/v1/groups/"+w.group+"/sync?confirm=true", nil, &q)
 			return !q.Already
 		})
-		waitUntil(t, "the sync run ends", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "the sync run ends", func() bool {
 			runs := w.runs(t)
 			return len(runs) > before && runs[0] != store.RunRunning
 		})
@@ -286,7 +286,7 @@ func TestTriggerEndToEnd(t *testing.T) {
 	w.tenantUser(t, "dana", "Dana Hire", true)
 	runNow()
 	var list []process.Instance
-	waitUntil(t, "one instance", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "one instance", func() bool {
 		list = w.instances(t, p.ID)
 		return len(list) == 1 && list[0].Status != process.StatusRunning
 	})
@@ -296,7 +296,7 @@ func TestTriggerEndToEnd(t *testing.T) {
 		t.Errorf("instance = %+v, want Dana's join with mapped fields, succeeded", in)
 	}
 	runNow()
-	waitUntil(t, "no pending events", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "no pending events", func() bool {
 		rows, err := w.e.App.Store.PendingProcessEvents(context.Background(), 0)
 		return err == nil && len(rows) == 0
 	})
@@ -316,17 +316,6 @@ func (w *trigWorld) runs(t *testing.T) []string {
 		st = append(st, r.Status)
 	}
 	return st
-}
-
-func waitUntil(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 // TestTriggerDataSourceDeleted: a data source only a trigger uses is a

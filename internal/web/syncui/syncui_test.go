@@ -155,18 +155,6 @@ func checkGolden(tb testing.TB, name, got string) {
 	}
 }
 
-// waitFor polls cond until it holds or d passes.
-func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestSyncPages(t *testing.T) {
 	w := newWorld(t)
 	admin := w.E.Admin
@@ -373,7 +361,7 @@ func TestSyncPages(t *testing.T) {
 		if body := admin.In(t).Get(r.Location()); !strings.Contains(body, "The run is queued.") {
 			t.Errorf("tasks page after Run now lacks the notice:\n%s", body)
 		}
-		waitFor(t, 20*time.Second, "the queued run to succeed", func() bool {
+		testenv.WaitFor(t, 20*time.Second, "the queued run to succeed", func() bool {
 			for _, r := range w.runs(t, id) {
 				if !r.DryRun && r.Status == "succeeded" {
 					return true
@@ -390,14 +378,14 @@ func TestSyncPages(t *testing.T) {
 		// marks the finished job completed a moment after the run record
 		// says succeeded, and until then Run now rightly answers that a
 		// run is already going; so press it until it queues.
-		waitFor(t, 10*time.Second, "the group page's Run now to queue a run", func() bool {
+		testenv.WaitFor(t, 10*time.Second, "the group page's Run now to queue a run", func() bool {
 			r := b.Do("POST", "/groups/"+id+"/sync/run", url.Values{"mode": {"run"}, "csrf": {admin.CSRF}})
 			if r.Status != http.StatusSeeOther || !strings.HasPrefix(r.Location(), "/groups/"+id+"?done=") {
 				t.Fatalf("group Run now: %d %q, want 303 back to the group", r.Status, r.Location())
 			}
 			return r.Location() == "/groups/"+id+"?done=queued"
 		})
-		waitFor(t, 20*time.Second, "the group page's run to succeed", func() bool {
+		testenv.WaitFor(t, 20*time.Second, "the group page's run to succeed", func() bool {
 			n := 0
 			for _, r := range w.runs(t, id) {
 				if !r.DryRun && r.Status == "succeeded" {
