@@ -270,12 +270,9 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 	if f.Sort != "" && f.Sort != "email" && f.Sort != "name" {
 		return tenantlink.Errorf(tenantlink.EINVALID, "sort must be email or name, not %q", f.Sort)
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := parseLimit(l)
-		if err != nil {
-			return err
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = queryLimit(q, f.Limit, 1000); err != nil {
+		return err
 	}
 	if o := q.Get("offset"); o != "" {
 		n, err := strconv.Atoi(o)
@@ -452,12 +449,9 @@ func AuditFilterFromQuery(q url.Values) (store.AuditFilter, error) {
 	if f.BeforeID > 0 && f.AfterID > 0 {
 		return f, tenantlink.Errorf(tenantlink.EINVALID, "use before or after, not both")
 	}
-	if l := q.Get("limit"); l != "" {
-		n, err := parseLimit(l)
-		if err != nil {
-			return f, err
-		}
-		f.Limit = n
+	var err error
+	if f.Limit, err = queryLimit(q, f.Limit, 1000); err != nil {
+		return f, err
 	}
 	for name, v := range map[string]string{"actor": f.Actor, "action": f.Action, "target": f.Target, "outcome": f.Outcome} {
 		if len(v) > 500 {
@@ -480,7 +474,13 @@ func parseISOTime(v string, isEnd bool) (time.Time, error) {
 	return time.Parse(time.RFC3339Nano, v)
 }
 
-func parseLimit(s string) (int, error) { return parseLimitMax(s, 1000) }
+// queryLimit is q's ?limit from 1 to max, or def when there is none.
+func queryLimit(q url.Values, def, max int) (int, error) {
+	if v := q.Get("limit"); v != "" {
+		return parseLimitMax(v, max)
+	}
+	return def, nil
+}
 
 // parseLimitMax reads a ?limit from 1 to max: the one limit parser.
 func parseLimitMax(s string, max int) (int, error) {

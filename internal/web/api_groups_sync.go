@@ -135,13 +135,9 @@ func (s *Server) runGroupSync(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listGroupSyncRuns(w http.ResponseWriter, r *http.Request) error {
-	limit := 20
-	if v := r.URL.Query().Get("limit"); v != "" {
-		n, err := parseLimitMax(v, 500)
-		if err != nil {
-			return err
-		}
-		limit = n
+	limit, err := queryLimit(r.URL.Query(), 20, 500)
+	if err != nil {
+		return err
 	}
 	runs, err := s.cfg.Sync.Sync.Runs(r.Context(), principal(r), r.PathValue("id"), limit)
 	if err != nil {

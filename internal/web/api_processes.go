@@ -71,13 +71,9 @@ func (s *Server) startProcess(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listInstances(w http.ResponseWriter, r *http.Request) error {
-	limit := 0
-	if q := r.URL.Query().Get("limit"); q != "" {
-		n, err := parseLimit(q)
-		if err != nil {
-			return err
-		}
-		limit = n
+	limit, err := queryLimit(r.URL.Query(), 0, 1000)
+	if err != nil {
+		return err
 	}
 	list, err := s.cfg.Processes.Instances(r.Context(), principal(r), r.PathValue("id"), limit)
 	if err != nil {
