@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
@@ -20,9 +19,7 @@ func TestBrowserSignOutUnderAutoRedirect(t *testing.T) {
 	s.Admin.Must(201, "POST", "/api/v1/groups", map[string]any{"name": "SSO bypass", "members": []string{s.Admin.UserID}}, &g)
 	s.Admin.Must(200, "PUT", "/api/v1/settings/sso", map[string]any{"enabled": true, "datasource": ds.ID, "autoRedirect": true, "bypassGroup": g.ID, "createUsers": true}, nil)
 
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 2*time.Minute)
-	defer cancel()
+	ctx := browserFor(t, 2*time.Minute)
 	checkPage := watchPage(t, ctx)
 
 	run(t, ctx, "open tenantlink: auto redirect to Microsoft",

@@ -77,6 +77,15 @@ func mustBrowser(tb testing.TB) context.Context {
 	return ctx
 }
 
+// browserFor is a tab of a new headless Chromium (mustBrowser) for at
+// most d, cancelled when the test ends.
+func browserFor(tb testing.TB, d time.Duration) context.Context {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(mustBrowser(tb), d)
+	tb.Cleanup(cancel)
+	return ctx
+}
+
 // artifactsDir is artifacts/ at the repository root (ignored by git).
 func artifactsDir(tb testing.TB) string {
 	tb.Helper()
@@ -283,9 +292,7 @@ func authorizeInPopup(t *testing.T, ctx context.Context, user, password string) 
 // tenant member who is not an administrator tries, and is refused.
 func TestBrowserOffice365Connector(t *testing.T) {
 	s := mustStartStack(t)
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 2*time.Minute)
-	defer cancel()
+	ctx := browserFor(t, 2*time.Minute)
 	const name = "Contoso tenant"
 	checkPage := watchPage(t, ctx)
 

@@ -1,7 +1,6 @@
 package ui_test
 
 import (
-	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -21,9 +20,7 @@ func TestBrowserGroupSyncFromTheUI(t *testing.T) {
 	e := testenv.New(t, testenv.Options{Users: 12, Groups: 3, Seed: 7, RunJobs: true})
 	s := &stack{Env: e, AdminEmail: testenv.AdminEmail, AdminPassword: testenv.Password}
 	ds := e.AuthorizedDataSource(e.Admin.In(t), "Contoso tenant", nil)
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 3*time.Minute)
-	defer cancel()
+	ctx := browserFor(t, 3*time.Minute)
 	check := watchPage(t, ctx)
 	signIn(t, ctx, s)
 

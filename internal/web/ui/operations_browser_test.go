@@ -38,9 +38,7 @@ func runAndCount(t *testing.T, ctx context.Context) string {
 // (answered OK by watchPage) and shows per-user results.
 func TestBrowserRunOperation(t *testing.T) {
 	s := mustStartStack(t)
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 2*time.Minute)
-	defer cancel()
+	ctx := browserFor(t, 2*time.Minute)
 	check := watchPage(t, ctx)
 
 	signIn(t, ctx, s)

@@ -27,9 +27,7 @@ func TestBrowserRealtimeMember(t *testing.T) {
 	var g struct{ ID string }
 	e.Admin.In(t).Must(http.StatusCreated, "POST", "/api/v1/groups", map[string]any{"name": "New hires"}, &g)
 
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 90*time.Second)
-	defer cancel()
+	ctx := browserFor(t, 90*time.Second)
 	check := watchPage(t, ctx)
 	signIn(t, ctx, s)
 	run(t, ctx, "turn real time on",

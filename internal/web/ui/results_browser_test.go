@@ -63,9 +63,7 @@ func TestBrowserOperationResults(t *testing.T) {
 	e.SimControl(t, "POST", "/_sim/users", map[string]any{"userPrincipalName": "formula", "displayName": "=HYPERLINK(\"http://evil.example\",\"x\")", "jobTitle": "+1 boss", "department": "@SUM(A1)"})
 	e.SimControl(t, "POST", "/_sim/users", map[string]any{"userPrincipalName": "quoted", "displayName": `Doe, "Jane"`, "jobTitle": "-minus", "department": "Line\nbreak"})
 
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 3*time.Minute)
-	defer cancel()
+	ctx := browserFor(t, 3*time.Minute)
 	check := watchPage(t, ctx)
 	dir := t.TempDir()
 	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
@@ -270,9 +268,7 @@ func TestBrowserOperationResults(t *testing.T) {
 // the browser that runs it: RFC 4180 quoting and formula cells defused.
 func TestBrowserCSVEscaping(t *testing.T) {
 	s := mustStartStack(t)
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, time.Minute)
-	defer cancel()
+	ctx := browserFor(t, time.Minute)
 	signIn(t, ctx, s)
 	run(t, ctx, "wait for results.js", chromedp.Navigate(s.URL+"/datasources/new/office365"), chromedp.WaitVisible(chromedp.ID("name")),
 		chromedp.Poll[chromedp.Void](`!!window.tenantlinkResults`))
@@ -323,9 +319,7 @@ func TestBrowserCSVEscaping(t *testing.T) {
 // server stops calling Graph.
 func TestBrowserMicrosoftUnavailable(t *testing.T) {
 	s := mustStartStack(t)
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 3*time.Minute)
-	defer cancel()
+	ctx := browserFor(t, 3*time.Minute)
 	signIn(t, ctx, s)
 	ds := s.AuthorizedDataSource(s.Admin.In(t), "Contoso down", nil)
 	s.SimControl(t, "POST", "/_sim/faults", map[string]any{"path": "^/v1\\.0/", "status": 503, "count": 1000000})

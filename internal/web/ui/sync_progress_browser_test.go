@@ -29,9 +29,7 @@ func TestBrowserSyncDryRunAndProgress(t *testing.T) {
 	e.Admin.In(t).Must(http.StatusOK, "PUT", "/api/v1/groups/"+g.ID+"/sync",
 		map[string]any{"enabled": true, "datasource": ds.ID, "sourceGroup": "*"}, nil)
 
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 3*time.Minute)
-	defer cancel()
+	ctx := browserFor(t, 3*time.Minute)
 	check := watchPage(t, ctx)
 	signIn(t, ctx, s)
 

@@ -34,9 +34,7 @@ func signInAs(t *testing.T, ctx context.Context, s *stack, email, password strin
 func TestBrowserAPITokens(t *testing.T) {
 	s := mustStartStack(t)
 	user := s.User(t) // a plain user: role User only
-	browserCtx := mustBrowser(t)
-	ctx, cancel := context.WithTimeout(browserCtx, 2*time.Minute)
-	defer cancel()
+	ctx := browserFor(t, 2*time.Minute)
 	check := watchPage(t, ctx)
 	signInAs(t, ctx, s, user.Email, testenv.Password)
 
