@@ -25,6 +25,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/web/webtest"
 )
 
+// The fakes' viewers: a process designer and a plain user.
 var (
 	designer = webtest.Viewer{User: &tenantlink.User{ID: "u-dee", Email: "dee@example.com", Active: true,
 		Roles: []tenantlink.Role{tenantlink.RoleUser, tenantlink.RoleDesignProcess}}, Cookie: "dee-cookie", CSRF: "dee-csrf"}

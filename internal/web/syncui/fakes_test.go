@@ -26,6 +26,7 @@ import (
 	"github.com/tenantlink/tenantlink/internal/web/webtest"
 )
 
+// The fakes' viewers: an Administrator, a plain user, and no one.
 var (
 	adminViewer = webtest.Viewer{User: &tenantlink.User{ID: "u-admin", Email: "admin@example.com", Active: true,
 		Roles: []tenantlink.Role{tenantlink.RoleAdministrator}}, Cookie: "admin-cookie", CSRF: "admin-csrf"}

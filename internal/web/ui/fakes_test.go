@@ -46,6 +46,7 @@ var (
 	_ ui.SSO         = (*sso.Service)(nil)
 )
 
+// The fakes' viewers: an Administrator, a plain user, and no one.
 var (
 	adminViewer = webtest.Viewer{User: &tenantlink.User{ID: "u-admin", Email: "admin@example.com", DisplayName: "Ada Admin", Active: true,
 		Roles: []tenantlink.Role{tenantlink.RoleAdministrator}}, Cookie: "admin-cookie", CSRF: "admin-csrf"}
