@@ -128,7 +128,7 @@ func caller() string {
 	for len(out) < 5 {
 		f, more := frames.Next()
 		fn := f.Function
-		if (strings.Contains(fn, "tenantlink/internal/") || strings.Contains(fn, "riverqueue/")) && !strings.Contains(fn, "sqlstore.trace") {
+		if (strings.Contains(fn, "tenantlink/internal/") || strings.Contains(fn, "riverqueue/")) && !strings.Contains(fn, "sqlstore.(*trace") {
 			out = append(out, fn[strings.LastIndex(fn, "/")+1:])
 		}
 		if !more {
