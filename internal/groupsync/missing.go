@@ -27,6 +27,19 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 	var stopMsg string
 	var counts Counts
 	var changes []Change
+	// Override needs the users of every tracked member — a read of the
+	// whole group — done before the transaction, which on SQLite holds
+	// the write lock (decision 0027). Only this group's run writes its tracked
+	// members, and its pages have committed, so the read is what the
+	// transaction would see. A dry run's transaction adds the marks its
+	// pages rolled back, so it reads there.
+	var tracked map[string]bool
+	if r.set.Override && !r.o.DryRun {
+		var err error
+		if tracked, err = r.trackedUsers(ctx, r.s.Store); err != nil {
+			return err
+		}
+	}
 	err := r.tx(ctx, func(tx store.Store) error {
 		counts, changes = r.run.Counts, nil
 		if r.o.DryRun {
@@ -47,7 +60,7 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 		if err != nil {
 			return err
 		}
-		in, err := r.missingInput(ctx, tx, g.Members, missing)
+		in, err := r.missingInput(ctx, tx, g.Members, missing, tracked)
 		if err != nil {
 			return err
 		}
@@ -108,8 +121,9 @@ func (r *runner) putState(ctx context.Context, tx store.Store, cursor string) er
 
 // missingInput reads what decideMissing needs about the missing members:
 // the users another group's sync still has (disable and remove only) and,
-// with override, the users the source still has.
-func (r *runner) missingInput(ctx context.Context, tx store.Store, members []string, missing []store.SyncMember) (missingInput, error) {
+// with override, the users the source still has: the tracked users (read
+// in tx when tracked is nil) but the missing ones.
+func (r *runner) missingInput(ctx context.Context, tx store.Store, members []string, missing []store.SyncMember, tracked map[string]bool) (missingInput, error) {
 	in := missingInput{Policy: r.set.MissingUsers, Override: r.set.Override, Members: members,
 		Threshold: r.s.threshold(), Confirm: r.o.Confirm}
 	for _, m := range missing {
@@ -126,12 +140,14 @@ func (r *runner) missingInput(ctx context.Context, tx store.Store, members []str
 		}
 	}
 	if in.Override {
-		missingUser := make(map[string]bool, len(in.Missing))
-		for _, id := range in.Missing {
-			missingUser[id] = true
+		if tracked == nil {
+			if tracked, err = r.trackedUsers(ctx, tx); err != nil {
+				return in, err
+			}
 		}
-		if in.Present, err = r.presentUsers(ctx, tx, missingUser); err != nil {
-			return in, err
+		in.Present = maps.Clone(tracked)
+		for _, id := range in.Missing {
+			delete(in.Present, id)
 		}
 	}
 	return in, nil
@@ -230,19 +246,18 @@ func (r *runner) missing(ctx context.Context, tx store.Store, full bool) ([]stor
 	}
 }
 
-// presentUsers returns the directory users of the members the source
-// still has (tracked and not missing). It reads them a page at a time;
-// the set holds ids only.
-func (r *runner) presentUsers(ctx context.Context, tx store.Store, missingUser map[string]bool) (map[string]bool, error) {
+// trackedUsers returns the directory users of the group's tracked
+// members, read from st a page at a time; the set holds ids only.
+func (r *runner) trackedUsers(ctx context.Context, st store.Store) (map[string]bool, error) {
 	present := map[string]bool{}
 	f := store.SyncMemberFilter{Limit: missingPage}
 	for {
-		ms, err := tx.SyncMembers(ctx, r.g.ID, f)
+		ms, err := st.SyncMembers(ctx, r.g.ID, f)
 		if err != nil {
 			return nil, err
 		}
 		for _, m := range ms {
-			if m.UserID != "" && !missingUser[m.UserID] {
+			if m.UserID != "" {
 				present[m.UserID] = true
 			}
 		}

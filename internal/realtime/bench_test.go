@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/tenantlink/tenantlink/internal/app"
+	"github.com/tenantlink/tenantlink/internal/store/sqlstore"
 	"github.com/tenantlink/tenantlink/internal/testenv"
 )
 
@@ -41,7 +42,11 @@ import (
 // removed upstream leave the local group); TENANTLINK_BENCH_LOG=file
 // writes tenantlink's log and every Graph request there;
 // TENANTLINK_BENCH_BACKEND=postgres stores in PostgreSQL
-// (TENANTLINK_TEST_POSTGRES) instead of SQLite.
+// (TENANTLINK_TEST_POSTGRES) instead of SQLite;
+// TENANTLINK_BENCH_LOCKTRACE=file (SQLite) writes there every transaction
+// that waited for or held the write lock over 50 ms, and every slower
+// statement outside one, and reports the longest wait and hold
+// (sqlstore.TraceLocks: the store's and River's transactions alike).
 //
 //	go test -run '^$' -bench BenchmarkRealtime -benchtime 1x ./internal/realtime/
 func BenchmarkRealtime(b *testing.B) {
@@ -57,6 +62,15 @@ func BenchmarkRealtime(b *testing.B) {
 		window = v
 	}
 	allUsers := os.Getenv("TENANTLINK_BENCH_SOURCE") == "all"
+	var locks *sqlstore.LockTrace
+	if path := os.Getenv("TENANTLINK_BENCH_LOCKTRACE"); path != "" {
+		f, err := os.Create(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		locks = sqlstore.TraceLocks(f, 50*time.Millisecond)
+	}
 	for range b.N {
 		b.StopTimer()
 		var counter graphCounter
@@ -119,6 +133,17 @@ func BenchmarkRealtime(b *testing.B) {
 		st := e.Sim.NotificationStats()
 		b.ReportMetric(float64(st.Posts), "notification_posts")
 		b.ReportMetric(float64(st.Failed+st.Throttled+st.ThrottleDropped), "notifications_late")
+		// Posts the receiver did not answer 2xx within Graph's 3 s (its
+		// 503s included), whatever the reason.
+		b.ReportMetric(float64(st.Failed), "notifications_failed")
+		if locks != nil {
+			wait, waitWho := locks.MaxWait()
+			hold, holdWho := locks.MaxHold()
+			b.Logf("longest lock wait %v (%s); longest hold %v (%s)", wait, waitWho, hold, holdWho)
+			b.ReportMetric(wait.Seconds(), "max_lock_wait_s")
+			b.ReportMetric(hold.Seconds(), "max_lock_hold_s")
+			b.ReportMetric(float64(locks.Failures()), "begin_failures")
+		}
 		e.Close()
 	}
 }

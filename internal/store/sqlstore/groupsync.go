@@ -147,11 +147,22 @@ const maxBulkStmts = 16
 // the least recently used one beyond that. Closing is safe while a
 // transaction still uses it: database/sql finishes the close when the
 // last user lets go.
+//
+// An evicted statement is closed on its own goroutine, never by the
+// caller: get runs inside the sync's transactions, which on SQLite hold
+// the write lock, and closing a statement takes the mutex of every pooled
+// connection it was ever prepared on. A connection waiting in BEGIN
+// IMMEDIATE for that same lock (River's producer, completer or elector,
+// the notification receiver's job insert, another store transaction)
+// holds its mutex while it waits, so a close there waited for the waiter
+// — which waited for the transaction — until the waiter gave up
+// (busy_timeout, 10 s; decision 0027).
 type lruStmts struct {
-	mu    sync.Mutex
-	max   int
-	order []string // least recently used first
-	m     map[string]*sql.Stmt
+	mu      sync.Mutex
+	max     int
+	order   []string // least recently used first
+	m       map[string]*sql.Stmt
+	closing sync.WaitGroup // evicted statements being closed
 }
 
 func (c *lruStmts) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt, error) {
@@ -175,8 +186,9 @@ func (c *lruStmts) get(ctx context.Context, db *sql.DB, query string) (*sql.Stmt
 	for len(c.order) > c.max {
 		old := c.order[0]
 		c.order = c.order[1:]
-		c.m[old].Close()
+		evicted := c.m[old]
 		delete(c.m, old)
+		c.closing.Go(func() { evicted.Close() })
 	}
 	return st, nil
 }
@@ -188,6 +200,7 @@ func (c *lruStmts) close() {
 		st.Close()
 	}
 	c.m, c.order = nil, nil
+	c.closing.Wait()
 }
 
 func strArgs(prefix []any, ss []string) []any {

@@ -242,6 +242,9 @@ func openSQL(dsn string) (*sql.DB, string, error) {
 		q := "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)" +
 			"&_pragma=synchronous(NORMAL)&_pragma=cache_size(-32768)&_pragma=temp_store(MEMORY)" +
 			"&_pragma=wal_autocheckpoint(8192)&_txlock=immediate"
+		if tracing() {
+			driver = "sqlite-locktrace" // see TraceLocks
+		}
 		sqldb, err := sql.Open(driver, "file:"+conn+q)
 		if err != nil {
 			return nil, "", fmt.Errorf("sqlstore: open sqlite: %w", err)
