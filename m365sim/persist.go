@@ -126,10 +126,12 @@ type deletedState struct {
 }
 
 type changeState struct {
-	Seq         int64  `json:"s"`
-	Group       bool   `json:"g,omitempty"`
-	ID          string `json:"id"`
-	Removed     bool   `json:"r,omitempty"`
+	Seq     int64  `json:"s"`
+	Group   bool   `json:"g,omitempty"`
+	ID      string `json:"id"`
+	Removed bool   `json:"r,omitempty"`
+	// Soft marks a removal to deleted items (notified as updated).
+	Soft        bool   `json:"sd,omitempty"`
 	Member      string `json:"m,omitempty"`
 	MemberAdded bool   `json:"a,omitempty"`
 	// Props are the properties an update changed (minimal delta answers);
@@ -300,7 +302,7 @@ func (s *Server) tenantStateLocked(t *tenant) (tenantState, error) {
 		ts.SKUs = append(ts.SKUs, *k)
 	}
 	for _, c := range t.log {
-		ts.Log = append(ts.Log, changeState{Seq: c.seq, Group: c.group, ID: c.id, Removed: c.removed, Member: c.member, MemberAdded: c.memberAdded, Props: c.props})
+		ts.Log = append(ts.Log, changeState{Seq: c.seq, Group: c.group, ID: c.id, Removed: c.removed, Soft: c.soft, Member: c.member, MemberAdded: c.memberAdded, Props: c.props})
 	}
 	for _, d := range t.deleted {
 		ds := deletedState{At: d.at, UPN: d.upn, Groups: clone(d.groups), Owned: clone(d.owned), Licences: cloneLicences(d.licences)}
@@ -603,7 +605,7 @@ func restoreTenant(ts tenantState, version int) (*tenant, tenantSpec, error) {
 			return bad("the change log is out of order at %d", c.Seq)
 		}
 		lastSeq = c.Seq
-		t.log = append(t.log, change{seq: c.Seq, group: c.Group, id: c.ID, removed: c.Removed, member: c.Member, memberAdded: c.MemberAdded, props: c.Props})
+		t.log = append(t.log, change{seq: c.Seq, group: c.Group, id: c.ID, removed: c.Removed, soft: c.Soft, member: c.Member, memberAdded: c.MemberAdded, props: c.Props})
 	}
 	t.seq, t.nextOrd = ts.Seq, ts.NextOrd
 	spec := tenantSpec{domain: t.Domain, id: t.ID, seed: ts.Seed, seedSpec: seedSpec{

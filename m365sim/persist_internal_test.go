@@ -48,7 +48,7 @@ func TestStateCoversEveryField(t *testing.T) {
 		reflect.TypeFor[assignedLicense](): {auto: true},
 		reflect.TypeFor[servicePlan]():     {auto: true},
 		reflect.TypeFor[change](): {fields: map[string]string{
-			"seq": saved, "group": saved, "id": saved, "removed": saved, "member": saved, "memberAdded": saved, "props": saved,
+			"seq": saved, "group": saved, "id": saved, "removed": saved, "soft": saved, "member": saved, "memberAdded": saved, "props": saved,
 		}},
 		reflect.TypeFor[deletedObject](): {fields: map[string]string{
 			"at": saved, "user": saved, "upn": saved, "groups": saved, "owned": saved, "group": saved, "licences": saved,
