@@ -41,7 +41,7 @@ func (s walkRecorder) SyncMembers(ctx context.Context, groupID string, f store.S
 // TestOverrideReadsOutsideTheTransaction: with override, a run reads the
 // users of all the group's tracked members — the whole group — before its
 // final transaction, not inside it, where on SQLite it held the write lock
-// for seconds on a large group (decision 0027); and the result is
+// for seconds on a large group (decision 0026); and the result is
 // override's: the local member leaves, the removed member is disabled.
 func TestOverrideReadsOutsideTheTransaction(t *testing.T) {
 	for _, be := range backends {

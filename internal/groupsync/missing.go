@@ -29,7 +29,7 @@ func (r *runner) finishRead(ctx context.Context, cursor string, full bool) error
 	var changes []Change
 	// Override needs the users of every tracked member — a read of the
 	// whole group — done before the transaction, which on SQLite holds
-	// the write lock (decision 0027). Only this group's run writes its tracked
+	// the write lock (decision 0026). Only this group's run writes its tracked
 	// members, and its pages have committed, so the read is what the
 	// transaction would see. A dry run's transaction adds the marks its
 	// pages rolled back, so it reads there.

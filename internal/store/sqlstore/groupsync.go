@@ -156,7 +156,7 @@ const maxBulkStmts = 16
 // the notification receiver's job insert, another store transaction)
 // holds its mutex while it waits, so a close there waited for the waiter
 // — which waited for the transaction — until the waiter gave up
-// (busy_timeout, 10 s; decision 0027).
+// (busy_timeout, 10 s; decision 0026).
 type lruStmts struct {
 	mu      sync.Mutex
 	max     int

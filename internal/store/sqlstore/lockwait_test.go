@@ -22,7 +22,7 @@ import (
 // holding the lock waited for it in turn, until the writer gave up (the
 // busy_timeout, 10 s; Graph's 3 s for the notification receiver). Here the
 // writer is a transaction of the store; in the product it was River's
-// producer, completer or elector, or the receiver's job insert (docs/decisions/0027).
+// producer, completer or elector, or the receiver's job insert (docs/decisions/0026).
 func TestWriterQueuedBehindTransactionGetsTheLock(t *testing.T) {
 	for _, be := range backends {
 		t.Run(be.name, func(t *testing.T) {
