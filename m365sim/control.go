@@ -555,7 +555,9 @@ func (s *Server) ctlClock(w http.ResponseWriter, r *http.Request) {
 }
 
 // Advance moves the simulator's clock forward, e.g. to expire delta tokens
-// or refresh tokens in tests.
+// or refresh tokens in tests. Deleted items whose retention ran out are
+// purged at once (and notified).
 func (s *Server) Advance(d time.Duration) {
 	s.offset.Add(int64(d))
+	s.purgeExpired()
 }

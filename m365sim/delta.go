@@ -67,7 +67,11 @@ func (rq *req) delta(kind, entity string) error {
 				e.headers = map[string]string{"Location": loc}
 				return e
 			}
-			// A delta link starts a new round covering changes up to now.
+			// A delta link starts a new round covering changes up to now,
+			// deleted items whose retention ran out purged first.
+			rq.s.mu.Lock()
+			rq.t.purgeDeleted(now)
+			rq.s.mu.Unlock()
 			rq.s.mu.RLock()
 			st.Since, st.Upto, st.Offset, st.Initial = st.Upto, rq.t.seq, 0, false
 			rq.s.mu.RUnlock()
@@ -242,6 +246,20 @@ type changedObject struct {
 	changed  map[string]bool // properties changed, when !allProps
 	members  []string        // in first-change order
 	added    map[string]bool // member id -> net added (true) or removed (false)
+	// soft is whether the round's last removal of the object moved it to
+	// deleted items (@removed reason "changed") rather than deleting it
+	// for good (reason "deleted", delta-query-users).
+	soft bool
+}
+
+// removed is the @removed annotation of an object gone at the end of the
+// round.
+func (co *changedObject) removed() obj {
+	reason := "deleted"
+	if co.soft {
+		reason = "changed"
+	}
+	return obj{{"id", co.id}, {"@removed", obj{{"reason", reason}}}}
 }
 
 // minimalProps narrows props to what changed, always keeping id; ok is
@@ -282,6 +300,9 @@ func (rq *req) changesDelta(kind string, st deltaState, minimal bool) ([]obj, *d
 		}
 		if c.member == "" {
 			co.props = true
+			if c.removed {
+				co.soft = c.soft
+			}
 			if c.props == nil {
 				co.allProps = true
 			} else {
@@ -308,7 +329,7 @@ func (rq *req) changesDelta(kind string, st deltaState, minimal bool) ([]obj, *d
 		if !wantGroup {
 			u := rq.t.userByID[co.id]
 			if u == nil {
-				value = append(value, obj{{"id", co.id}, {"@removed", obj{{"reason", "changed"}}}})
+				value = append(value, co.removed())
 				continue
 			}
 			p := uprops
@@ -323,7 +344,7 @@ func (rq *req) changesDelta(kind string, st deltaState, minimal bool) ([]obj, *d
 		}
 		g := rq.t.groupByID[co.id]
 		if g == nil {
-			value = append(value, obj{{"id", co.id}, {"@removed", obj{{"reason", "deleted"}}}})
+			value = append(value, co.removed())
 			continue
 		}
 		gp, propsChanged := props, co.props

@@ -78,7 +78,9 @@ func TestDeltaRounds(t *testing.T) {
 		newID:    {"id": newID, "displayName": "New Hire", "accountEnabled": true},
 		renamed:  {"id": renamed, "displayName": "Renamed Person", "accountEnabled": users[10]["accountEnabled"]},
 		disabled: {"id": disabled, "displayName": users[11]["displayName"], "accountEnabled": false},
-		deleted:  {"id": deleted, "@removed": map[string]any{"reason": "changed"}},
+		// /_sim/ deletes for good: reason "deleted" ("changed" is a soft
+		// deletion, TestDeletedItemsLifecycle).
+		deleted: {"id": deleted, "@removed": map[string]any{"reason": "deleted"}},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("users delta round (-want +got):\n%s", diff)

@@ -166,6 +166,7 @@ func (s *Server) graphHandler() http.Handler {
 	h("POST /v1.0/groups/{id}/assignLicense", permGroupLicence, (*req).groupAssignLicense)
 	h("GET /v1.0/directory/deletedItems/{x}", permDeletedRead, (*req).deletedItems)
 	h("POST /v1.0/directory/deletedItems/{id}/restore", permRestore, (*req).restoreDeleted)
+	h("DELETE /v1.0/directory/deletedItems/{id}", permRestore, (*req).purgeDeletedItem)
 	h("POST /v1.0/$batch", permAny, (*req).batch)
 	s.subscriptionRoutes(h)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -61,9 +61,33 @@ var (
 	deletedGroupWrite = []string{"Group.ReadWrite.All", "Directory.ReadWrite.All"}
 )
 
-// purgeDeleted drops deleted objects older than the retention period.
+// purgeDeleted deletes for good the deleted objects older than the
+// retention period. Each purge is a permanent deletion in the change log:
+// notified "deleted", and @removed reason "deleted" in delta (decision
+// 0018). Purges happen when the simulator's clock moves, on the notifier's
+// tick, and before deleted items or delta are read.
 func (t *tenant) purgeDeleted(now time.Time) {
-	t.deleted = slices.DeleteFunc(t.deleted, func(d *deletedObject) bool { return now.Sub(d.at) >= retention })
+	for _, d := range slices.Clone(t.deleted) {
+		if now.Sub(d.at) >= retention {
+			t.purge(d)
+		}
+	}
+}
+
+// purge deletes d from deleted items for good and records it.
+func (t *tenant) purge(d *deletedObject) {
+	t.deleted = slices.DeleteFunc(t.deleted, func(x *deletedObject) bool { return x == d })
+	t.record(change{group: d.group != nil, id: d.id(), removed: true})
+}
+
+// purgeExpired runs purgeDeleted on every tenant.
+func (s *Server) purgeExpired() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.now()
+	for _, t := range s.tenants {
+		t.purgeDeleted(now)
+	}
 }
 
 func (t *tenant) deletedByID(id string) *deletedObject {
@@ -404,6 +428,30 @@ func (rq *req) restoreDeleted() error {
 	}
 	rq.json(200, append(body, o...))
 	return nil
+}
+
+// purgeDeletedItem is DELETE /directory/deletedItems/{id}
+// (directory-deleteditems-delete): the object is deleted for good and can
+// no longer be restored. The permissions are restore's.
+func (rq *req) purgeDeletedItem() error {
+	id := rq.r.PathValue("id")
+	rq.s.mu.Lock()
+	defer rq.s.mu.Unlock()
+	t := rq.t
+	t.purgeDeleted(rq.s.now())
+	d := t.deletedByID(id)
+	if d == nil {
+		return notFound(id)
+	}
+	need := deletedUserWrite
+	if d.group != nil {
+		need = deletedGroupWrite
+	}
+	if !hasAny(rq.granted(), need) {
+		return errInsufficient
+	}
+	t.purge(d)
+	return rq.noContent()
 }
 
 // getManager is GET /users/{id}/manager.

@@ -621,6 +621,7 @@ func (n *notifier) startTickerLocked() {
 			case <-n.ctx.Done():
 				return
 			case <-tk.C:
+				n.s.purgeExpired() // before n.mu: record queues under s.mu
 				n.lifecycleCheck()
 			}
 		}

@@ -970,3 +970,111 @@ func TestDeletionChangeTypes(t *testing.T) {
 		})
 	}
 }
+
+// TestDeletedItemsLifecycle follows a user and a Microsoft 365 group
+// through deleted items: what a subscriber is notified and what a delta
+// reader sees. Microsoft: a soft deletion is notified "updated" and shows
+// in delta as @removed reason "changed"; a permanent deletion — purged
+// through DELETE /directory/deletedItems/{id} or after the 30-day
+// retention — is "deleted" in both (delta-query-users; Microsoft Entra
+// events; decision 0018). A restore brings the object back: "updated", and
+// delta returns it without @removed.
+func TestDeletedItemsLifecycle(t *testing.T) {
+	type env struct {
+		s   *m365sim.Server
+		tok string
+		sub string // subscription id
+		id  string // the user or group
+		obj string // "users" or "groups"
+	}
+	roles := []string{"User.ReadWrite.All", "Group.ReadWrite.All"}
+	softDelete := func(t *testing.T, e *env) {
+		mustStatus(t, call(t, "DELETE", e.s.URL()+"/v1.0/"+e.obj+"/"+e.id, e.tok, nil), 204)
+	}
+	advance := func(t *testing.T, e *env, d string) {
+		mustStatus(t, call(t, "POST", e.s.URL()+"/_sim/clock", "", map[string]any{"advance": d}), 200)
+		e.tok = appToken(t, e.s, roles...) // the old token has expired
+	}
+	for _, kind := range []struct {
+		obj    string
+		create string
+		body   map[string]any
+	}{
+		{"users", "/_sim/users", map[string]any{"userPrincipalName": "leaver"}},
+		{"groups", "/_sim/groups", map[string]any{"displayName": "Project team", "unified": true}},
+	} {
+		for _, tc := range []struct {
+			name       string
+			setup, act func(*testing.T, *env)
+			wantChange string // the notification's changeType
+			wantReason string // delta's @removed reason; "" when returned as present
+		}{
+			{"soft delete", nil, softDelete, "updated", "changed"},
+			{"restore", softDelete, func(t *testing.T, e *env) {
+				mustStatus(t, call(t, "POST", e.s.URL()+"/v1.0/directory/deletedItems/"+e.id+"/restore", e.tok, nil), 200)
+			}, "updated", ""},
+			{"purge through deletedItems", softDelete, func(t *testing.T, e *env) {
+				mustStatus(t, call(t, "DELETE", e.s.URL()+"/v1.0/directory/deletedItems/"+e.id, e.tok, nil), 204)
+				mustStatus(t, call(t, "GET", e.s.URL()+"/v1.0/directory/deletedItems/"+e.id, e.tok, nil), 404)
+			}, "deleted", "deleted"},
+			{"purge when the retention runs out", func(t *testing.T, e *env) {
+				softDelete(t, e)
+				// 25 days on, still restorable; the subscription is renewed
+				// (at most 41,760 minutes) and the delta link taken within
+				// its 7 days.
+				advance(t, e, "600h")
+				mustStatus(t, call(t, "GET", e.s.URL()+"/v1.0/directory/deletedItems/"+e.id, e.tok, nil), 200)
+				exp := time.Now().Add(600*time.Hour + 20*24*time.Hour).UTC().Format(time.RFC3339)
+				mustStatus(t, call(t, "PATCH", e.s.URL()+"/v1.0/subscriptions/"+e.sub, e.tok, map[string]any{"expirationDateTime": exp}), 200)
+			}, func(t *testing.T, e *env) {
+				advance(t, e, "121h") // 30 days and an hour after the deletion
+			}, "deleted", "deleted"},
+		} {
+			t.Run(kind.obj+"/"+tc.name, func(t *testing.T) {
+				e := &env{s: mustStart(t, subOptions()), obj: kind.obj}
+				e.tok = appToken(t, e.s, roles...)
+				rc := newReceiver(t)
+				sub := subscribe(t, e.s, e.tok, subBody(kind.obj, rc.URL, "expirationDateTime", time.Now().Add(41000*time.Minute).UTC().Format(time.RFC3339)))
+				mustStatus(t, sub, 201)
+				e.sub = sub.body["id"].(string)
+				created := call(t, "POST", e.s.URL()+kind.create, "", kind.body)
+				mustStatus(t, created, 201)
+				e.id = created.body["id"].(string)
+				rc.next(t) // the creation
+				if tc.setup != nil {
+					tc.setup(t, e)
+					rc.next(t)
+				}
+				latest := call(t, "GET", e.s.URL()+"/v1.0/"+kind.obj+"/delta?$deltatoken=latest", e.tok, nil)
+				mustStatus(t, latest, 200)
+				link := latest.body["@odata.deltaLink"].(string)
+
+				tc.act(t, e)
+				resource := map[string]string{"users": "Users/", "groups": "Groups/"}[kind.obj] + e.id
+				var got []string
+				for _, n := range rc.next(t) {
+					if n["resource"] == resource {
+						got = append(got, n["changeType"].(string))
+					}
+				}
+				if want := []string{tc.wantChange}; !slices.Equal(got, want) {
+					t.Errorf("changeType of %s = %v, want %v", resource, got, want)
+				}
+				items, _ := syncDelta(t, link, e.tok)
+				reason, seen := "", false
+				for _, it := range items {
+					if it["id"] != e.id {
+						continue
+					}
+					seen = true
+					if r, ok := it["@removed"].(map[string]any); ok {
+						reason, _ = r["reason"].(string)
+					}
+				}
+				if !seen || reason != tc.wantReason {
+					t.Errorf("delta: %s seen %v with @removed reason %q, want seen with %q (items %v)", e.id, seen, reason, tc.wantReason, items)
+				}
+			})
+		}
+	}
+}
