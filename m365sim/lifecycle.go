@@ -76,7 +76,9 @@ func (t *tenant) purgeDeleted(now time.Time) {
 
 // purge deletes d from deleted items for good and records it.
 func (t *tenant) purge(d *deletedObject) {
-	t.deleted = slices.DeleteFunc(t.deleted, func(x *deletedObject) bool { return x == d })
+	if t.deleted = slices.DeleteFunc(t.deleted, func(x *deletedObject) bool { return x == d }); len(t.deleted) == 0 {
+		t.deleted = nil // as loaded from a state file without deleted items
+	}
 	t.record(change{group: d.group != nil, id: d.id(), removed: true})
 }
 

@@ -430,3 +430,64 @@ func TestStateCorruptLifecycle(t *testing.T) {
 		})
 	}
 }
+
+// TestStateKeepsPurges: purges — through DELETE /directory/deletedItems/{id}
+// and when the 30-day retention runs out — are permanent deletions in the
+// change log, so a simulator started from the saved file holds the same
+// tenants and answers a delta link taken before them with @removed reason
+// "deleted".
+func TestStateKeepsPurges(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	s1 := mustStart(t, stateOptions(path))
+	tok := appToken(t, s1, allRoles...)
+	g1 := s1.URL() + "/v1.0"
+	u := call(t, "POST", s1.URL()+"/_sim/users", "", map[string]any{"userPrincipalName": "purged.user"})
+	mustStatus(t, u, 201)
+	g := call(t, "POST", s1.URL()+"/_sim/groups", "", map[string]any{"displayName": "Expiring team", "unified": true})
+	mustStatus(t, g, 201)
+	uid, gid := u.body["id"].(string), g.body["id"].(string)
+	mustStatus(t, call(t, "DELETE", g1+"/users/"+uid, tok, nil), 204)
+	mustStatus(t, call(t, "DELETE", g1+"/groups/"+gid, tok, nil), 204)
+	s1.Advance(719 * time.Hour) // 29 days 23 hours: both still restorable
+	tok = appToken(t, s1, allRoles...)
+	links := map[string]string{}
+	for _, e := range []string{"users", "groups"} {
+		r := call(t, "GET", g1+"/"+e+"/delta?$deltatoken=latest", tok, nil)
+		mustStatus(t, r, 200)
+		links[e] = r.body["@odata.deltaLink"].(string)
+	}
+	mustStatus(t, call(t, "DELETE", g1+"/directory/deletedItems/"+uid, tok, nil), 204)
+	s1.Advance(2 * time.Hour) // the group's retention runs out
+	if err := s1.Save(); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, "copy.json")
+	if err := os.WriteFile(copyPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := m365sim.New(stateOptions(copyPath))
+	if err != nil {
+		t.Fatalf("New from the saved state: %v", err)
+	}
+	if err := s2.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	if diff := m365sim.StateDiff(s1, s2); diff != "" {
+		t.Errorf("tenants after loading the saved state (-before +after):\n%s", diff)
+	}
+	tok2 := appToken(t, s2, allRoles...)
+	for e, id := range map[string]string{"users": uid, "groups": gid} {
+		mustStatus(t, call(t, "GET", s2.URL()+"/v1.0/directory/deletedItems/"+id, tok2, nil), 404)
+		items, _ := syncDelta(t, strings.Replace(links[e], s1.URL(), s2.URL(), 1), tok2)
+		want := []map[string]any{{"id": id, "@removed": map[string]any{"reason": "deleted"}}}
+		if diff := cmp.Diff(want, items); diff != "" {
+			t.Errorf("%s delta after restart (-want +got):\n%s", e, diff)
+		}
+	}
+}
