@@ -355,21 +355,12 @@ func atoiRange(v string, lo, hi int) (int, error) {
 // back with its name, licences (while units last) and the memberships of
 // groups that still exist; a group with its members.
 func (rq *req) restoreDeleted() error {
-	id := rq.r.PathValue("id")
 	rq.s.mu.Lock()
 	defer rq.s.mu.Unlock()
 	t := rq.t
-	t.purgeDeleted(rq.s.now())
-	d := t.deletedByID(id)
-	if d == nil {
-		return notFound(id)
-	}
-	need := deletedUserWrite
-	if d.group != nil {
-		need = deletedGroupWrite
-	}
-	if !hasAny(rq.granted(), need) {
-		return errInsufficient
+	d, err := rq.deletedToWrite()
+	if err != nil {
+		return err
 	}
 	if u := d.user; u != nil {
 		if t.userByUPN[strings.ToLower(d.upn)] != nil {
@@ -436,21 +427,12 @@ func (rq *req) restoreDeleted() error {
 // (directory-deleteditems-delete): the object is deleted for good and can
 // no longer be restored. The permissions are restore's.
 func (rq *req) purgeDeletedItem() error {
-	id := rq.r.PathValue("id")
 	rq.s.mu.Lock()
 	defer rq.s.mu.Unlock()
 	t := rq.t
-	t.purgeDeleted(rq.s.now())
-	d := t.deletedByID(id)
-	if d == nil {
-		return notFound(id)
-	}
-	need := deletedUserWrite
-	if d.group != nil {
-		need = deletedGroupWrite
-	}
-	if !hasAny(rq.granted(), need) {
-		return errInsufficient
+	d, err := rq.deletedToWrite()
+	if err != nil {
+		return err
 	}
 	t.purge(d)
 	return rq.noContent()
@@ -551,4 +533,25 @@ func (rq *req) directReports() error {
 	}
 	rq.collection("directoryObjects", lq, pg.count, pg.next, value)
 	return nil
+}
+
+// deletedToWrite finds the deleted item the path names (after purging
+// what has expired) and checks the caller may restore or purge it: the
+// permissions for deleted users or deleted groups. The caller holds the
+// write lock.
+func (rq *req) deletedToWrite() (*deletedObject, error) {
+	id := rq.r.PathValue("id")
+	rq.t.purgeDeleted(rq.s.now())
+	d := rq.t.deletedByID(id)
+	if d == nil {
+		return nil, notFound(id)
+	}
+	need := deletedUserWrite
+	if d.group != nil {
+		need = deletedGroupWrite
+	}
+	if !hasAny(rq.granted(), need) {
+		return nil, errInsufficient
+	}
+	return d, nil
 }
