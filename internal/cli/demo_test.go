@@ -278,7 +278,7 @@ func newHireOnboarded(t *testing.T, e *testenv.Env, admin *testenv.Client, dsID 
 		}
 		return n
 	}
-	waitDemo(t, "the New hires baseline run", func() bool { return succeeded() > 0 })
+	testenv.WaitFor(t, time.Minute, "the New hires baseline run", func() bool { return succeeded() > 0 })
 	var src struct{ Value []map[string]any }
 	admin.Must(http.StatusOK, "GET", "/api/v1/processes", nil, &src)
 	pid := ""
@@ -301,7 +301,7 @@ func newHireOnboarded(t *testing.T, e *testenv.Env, admin *testenv.Client, dsID 
 	// does not depend on the subscription being active yet.
 	admin.Must(http.StatusAccepted, "POST", "/api/v1/groups/"+gid+"/sync", nil, nil)
 	var list struct{ Value []process.Instance }
-	waitDemo(t, "the triggered onboarding", func() bool {
+	testenv.WaitFor(t, time.Minute, "the triggered onboarding", func() bool {
 		admin.Must(http.StatusOK, "GET", "/api/v1/processes/"+pid+"/instances", nil, &list)
 		return len(list.Value) > 0 && list.Value[0].Status != process.StatusRunning
 	})
@@ -312,13 +312,3 @@ func newHireOnboarded(t *testing.T, e *testenv.Env, admin *testenv.Client, dsID 
 	}
 }
 
-func waitDemo(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
