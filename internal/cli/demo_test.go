@@ -311,4 +311,3 @@ func newHireOnboarded(t *testing.T, e *testenv.Env, admin *testenv.Client, dsID 
 		t.Errorf("instances = %+v, want one for Nina's join with her values", list.Value)
 	}
 }
-
