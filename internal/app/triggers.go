@@ -40,6 +40,9 @@ func (processEventsArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{MaxAttempts: 10, UniqueOpts: river.UniqueOpts{ByArgs: true}}
 }
 
+// pruneEvery is how often runProcessEvents prunes the trigger history.
+const pruneEvery = time.Hour
+
 // processEventsSlot is the width of a slot.
 const processEventsSlot = time.Second
 
@@ -98,12 +101,21 @@ func (a *App) queueProcessEvents(ctx context.Context) {
 
 // runProcessEvents queues the job every minute until ctx ends, so events
 // written by a sync that did not queue it (a crash right after its
-// commit, the import command) start within a minute.
+// commit, the import command) start within a minute. Once at start and
+// then every pruneEvery it prunes the trigger history (process.Service.Prune;
+// every replica may: the deletes are idempotent).
 func (a *App) runProcessEvents(ctx context.Context) {
 	t := time.NewTicker(time.Minute)
 	defer t.Stop()
+	var pruned time.Time
 	for {
 		a.queueProcessEvents(ctx)
+		if now := time.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if _, _, err := a.Processes.Prune(ctx); err != nil && ctx.Err() == nil {
+				a.Config.Logger.Warn("prune process trigger history", "err", err)
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return

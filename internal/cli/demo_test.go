@@ -278,7 +278,7 @@ func newHireOnboarded(t *testing.T, e *testenv.Env, admin *testenv.Client, dsID 
 		}
 		return n
 	}
-	waitDemo(t, "the New hires baseline run", func() bool { return succeeded() > 0 })
+	testenv.WaitFor(t, time.Minute, "the New hires baseline run", func() bool { return succeeded() > 0 })
 	var src struct{ Value []map[string]any }
 	admin.Must(http.StatusOK, "GET", "/api/v1/processes", nil, &src)
 	pid := ""
@@ -301,7 +301,7 @@ func newHireOnboarded(t *testing.T, e *testenv.Env, admin *testenv.Client, dsID 
 	// does not depend on the subscription being active yet.
 	admin.Must(http.StatusAccepted, "POST", "/api/v1/groups/"+gid+"/sync", nil, nil)
 	var list struct{ Value []process.Instance }
-	waitDemo(t, "the triggered onboarding", func() bool {
+	testenv.WaitFor(t, time.Minute, "the triggered onboarding", func() bool {
 		admin.Must(http.StatusOK, "GET", "/api/v1/processes/"+pid+"/instances", nil, &list)
 		return len(list.Value) > 0 && list.Value[0].Status != process.StatusRunning
 	})
@@ -309,16 +309,5 @@ func newHireOnboarded(t *testing.T, e *testenv.Env, admin *testenv.Client, dsID 
 	if len(list.Value) != 1 || in.Event == nil || in.Event.Kind != process.EventMemberAdded || in.Fields["employee"] != "Nina Hire" ||
 		!strings.HasPrefix(fmt.Sprint(in.Fields["email"]), "nina.hire@") || in.Fields["department"] != "All employees" {
 		t.Errorf("instances = %+v, want one for Nina's join with her values", list.Value)
-	}
-}
-
-func waitDemo(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -147,18 +147,6 @@ func count(tb testing.TB, db *sql.DB, query string, args ...any) int {
 	return n
 }
 
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(tb testing.TB, d time.Duration, what string, cond func() bool) {
-	tb.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			tb.Fatalf("timed out after %v waiting for %s", d, what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 // TestTwoProcessesShareTheQueue runs two `serve` processes on one
 // PostgreSQL database, both ticking every 100 ms, and makes the group's
 // sync task due several times: each due time must give exactly one run.
@@ -181,7 +169,7 @@ func TestTwoProcessesShareTheQueue(t *testing.T) {
 		if _, err := db.Exec(`UPDATE tasks SET next_run = now() - interval '1 second' WHERE id = $1`, taskID); err != nil {
 			t.Fatal(err)
 		}
-		waitFor(t, 20*time.Second, fmt.Sprintf("scheduled run %d to finish", i), func() bool {
+		testenv.WaitFor(t, 20*time.Second, fmt.Sprintf("scheduled run %d to finish", i), func() bool {
 			return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND trigger_kind = 'schedule' AND status <> 'running'`, w.GroupID) >= i
 		})
 		// Both replicas have ticked many times since the task was due.
@@ -349,7 +337,7 @@ func TestKilledRunTakenOverWithDefaults(t *testing.T) {
 		t.Fatalf("inject simulator latency: %v %v", err, fault)
 	}
 	fault.Body.Close()
-	waitFor(t, 60*time.Second, "some users to be imported", func() bool {
+	testenv.WaitFor(t, 60*time.Second, "some users to be imported", func() bool {
 		return count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID) > 0
 	})
 	p.kill()
@@ -364,7 +352,7 @@ func TestKilledRunTakenOverWithDefaults(t *testing.T) {
 	// River's leadership of the dead process lapses by itself (15 s
 	// lease); the takeover does not depend on it.
 	p = w.serve(t)
-	waitFor(t, 2*time.Minute, "a run taking over the dead one", func() bool {
+	testenv.WaitFor(t, 2*time.Minute, "a run taking over the dead one", func() bool {
 		return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND id <> $2`, w.GroupID, dead) > 0
 	})
 	took := time.Since(killed)
@@ -379,7 +367,7 @@ func TestKilledRunTakenOverWithDefaults(t *testing.T) {
 	if status != "failed" || !strings.Contains(result, "No heartbeat since") || !strings.Contains(result, "the process running it probably stopped") {
 		t.Errorf("dead run = %s %s, want failed saying it had no heartbeat", status, result)
 	}
-	waitFor(t, 60*time.Second, "the taking-over run to succeed", func() bool {
+	testenv.WaitFor(t, 60*time.Second, "the taking-over run to succeed", func() bool {
 		return count(t, db, `SELECT count(*) FROM sync_runs WHERE group_id = $1 AND status = 'succeeded'`, w.GroupID) > 0
 	})
 	imported := count(t, db, `SELECT count(*) FROM users WHERE source_datasource = $1`, w.DSID)

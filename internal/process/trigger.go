@@ -580,3 +580,27 @@ func firstNonEmpty(ss ...string) string {
 	}
 	return ""
 }
+
+// Prune deletes the trigger history that no longer guards against a
+// double start (decision 0024): the started outbox rows older than the
+// dedupe keys' retention (processedFor) whose key has expired, then the
+// membership changes that are an old member.removed of a user no sync
+// tracks any more and whose outbox keys are gone. A sync reports a leave
+// only for a user it tracks, so no report can repeat a pruned leave; the
+// next report is a join, new whatever the stored change, and with no
+// outbox row or dedupe key left its restarted generation cannot meet an
+// old key. Joins are kept: another sync's later report of the same join
+// must find it. It returns how many outbox rows and changes it deleted.
+func (s *Service) Prune(ctx context.Context) (events, changes int, err error) {
+	before := s.now().Add(-processedFor)
+	if events, err = s.Store.PruneProcessEvents(ctx, before); err != nil {
+		return 0, 0, err
+	}
+	if changes, err = s.Store.PruneMemberChanges(ctx, before); err != nil {
+		return events, 0, err
+	}
+	if events+changes > 0 {
+		s.log().Info("process trigger history pruned", "events", events, "memberChanges", changes)
+	}
+	return events, changes, nil
+}

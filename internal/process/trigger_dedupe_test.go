@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -128,4 +129,85 @@ func TestTriggerRejoinUnobserved(t *testing.T) {
 	if n := len(w.instances(t, p.ID)); n != 2 {
 		t.Errorf("instances = %d, want 2: the join before the unreported leave and the one after it", n)
 	}
+}
+
+// TestTriggerPrunedHistory: pruning the trigger history (everything older
+// than the retention, here all of it) starts nothing twice. A leave one
+// sync reported while the other still tracks the user is kept, so the
+// other's late report of it is still a repeat; once no sync tracks her
+// the leave goes, and her next join starts once.
+func TestTriggerPrunedHistory(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) { testTriggerPrunedHistory(t, "") })
+	t.Run("postgres", func(t *testing.T) { testTriggerPrunedHistory(t, testenv.PostgresDSN(t)) })
+}
+
+func testTriggerPrunedHistory(t *testing.T, db string) {
+	w := newTrigWorldOn(t, false, db)
+	ctx := context.Background()
+	var other struct{ ID string }
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "New hires (copy)"}, &other)
+	w.e.Admin.In(t).Must(200, "PUT", "/api/v1/groups/"+other.ID+"/sync", map[string]any{
+		"enabled": true, "datasource": w.ds, "sourceGroup": w.src, "missingUsers": "keep"}, nil)
+	procs := map[string]string{}
+	for _, ev := range []string{process.EventMemberAdded, process.EventMemberRemoved} {
+		var p process.Process
+		w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", welcome(ev), &p)
+		procs[ev] = p.ID
+	}
+	count := func(step string, want map[string]int) {
+		t.Helper()
+		if _, err := w.e.App.Processes.StartPending(ctx, 0); err != nil {
+			t.Fatalf("%s: StartPending: %v", step, err)
+		}
+		got := map[string]int{}
+		for ev, id := range procs {
+			got[ev] = len(w.instances(t, id))
+		}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: instances per event (-want +got):\n%s", step, diff)
+		}
+	}
+	p := w.e.App.Processes
+	prune := func(step string) (int, int) {
+		t.Helper()
+		p.Now = func() time.Time { return time.Now().Add(365 * 24 * time.Hour) } // all of it is old
+		defer func() { p.Now = nil }()
+		events, changes, err := p.Prune(ctx)
+		if err != nil {
+			t.Fatalf("%s: Prune: %v", step, err)
+		}
+		return events, changes
+	}
+
+	w.syncGroup(t, w.group) // baselines
+	w.syncGroup(t, other.ID)
+	ann := w.tenantUser(t, "ann", "Ann Hire", true)
+	w.syncGroup(t, w.group)
+	w.syncGroup(t, other.ID)
+	count("a join", map[string]int{process.EventMemberAdded: 1, process.EventMemberRemoved: 0})
+
+	// Ann leaves; only the first sync has run since.
+	w.e.SimControl(t, "DELETE", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	w.syncGroup(t, w.group)
+	count("a leave, first sync", map[string]int{process.EventMemberAdded: 1, process.EventMemberRemoved: 1})
+	if events, changes := prune("while the second sync tracks Ann"); events != 2 || changes != 0 {
+		t.Errorf("prune while the second sync tracks Ann = %d events, %d changes; want 2 (the started rows), 0 (her leave is kept)", events, changes)
+	}
+	w.syncGroup(t, other.ID)
+	count("the second sync reports the leave late", map[string]int{process.EventMemberAdded: 1, process.EventMemberRemoved: 1})
+
+	if _, changes := prune("no sync tracks Ann"); changes != 1 {
+		t.Errorf("prune once no sync tracks Ann = %d changes, want 1 (her leave)", changes)
+	}
+	w.syncGroup(t, w.group)
+	w.syncGroup(t, other.ID)
+	count("runs after the pruning", map[string]int{process.EventMemberAdded: 1, process.EventMemberRemoved: 1})
+
+	w.e.SimControl(t, "POST", "/_sim/groups/"+w.src+"/members/"+ann, nil)
+	w.syncGroup(t, w.group)
+	w.syncGroup(t, other.ID)
+	count("a join after the pruning", map[string]int{process.EventMemberAdded: 2, process.EventMemberRemoved: 1})
+	w.syncGroup(t, other.ID)
+	w.syncGroup(t, w.group)
+	count("runs after that join", map[string]int{process.EventMemberAdded: 2, process.EventMemberRemoved: 1})
 }

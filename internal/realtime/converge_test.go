@@ -26,7 +26,7 @@ func TestLostAndDuplicatedNotifications(t *testing.T) {
 	for _, n := range []string{"alice", "bob", "carol", "dave", "erin"} {
 		w.newMember(t, n)
 	}
-	waitFor(t, "five members", func() bool { return len(w.members(t)) == 5 })
+	testenv.WaitFor(t, 30*time.Second, "five members", func() bool { return len(w.members(t)) == 5 })
 
 	t.Run("dropped", func(t *testing.T) {
 		w.E.SimControl(t, "POST", "/_sim/notifications", map[string]any{"drop": 1000})
@@ -37,7 +37,7 @@ func TestLostAndDuplicatedNotifications(t *testing.T) {
 		}
 		// The hourly scheduled run comes due and converges.
 		w.E.Clock.Advance(61 * time.Minute)
-		waitFor(t, "frank after the scheduled run", func() bool { return slices.Contains(w.members(t), "frank") })
+		testenv.WaitFor(t, 30*time.Second, "frank after the scheduled run", func() bool { return slices.Contains(w.members(t), "frank") })
 		if w.runs(t)["schedule"] == 0 {
 			t.Error("no scheduled run recorded")
 		}
@@ -48,7 +48,7 @@ func TestLostAndDuplicatedNotifications(t *testing.T) {
 		before := w.runs(t)["realtime"]
 		w.E.SimControl(t, "POST", "/_sim/notifications", map[string]any{"duplicate": 1000})
 		w.newMember(t, "gina")
-		waitFor(t, "gina", func() bool { return slices.Contains(w.members(t), "gina") })
+		testenv.WaitFor(t, 30*time.Second, "gina", func() bool { return slices.Contains(w.members(t), "gina") })
 		time.Sleep(time.Second) // let copies arrive and their runs, if any, finish
 		// Two notifications (the user, the membership), each sent twice:
 		// one run, plus the next window's when one came while it ran, plus
@@ -72,7 +72,7 @@ func TestTwoReplicas(t *testing.T) {
 	w := newWorld(t, testenv.Options{Backend: "postgres", Realtime: app.RealtimeConfig{Window: 5 * time.Second}})
 	subs := w.turnOn(t)
 	w.newMember(t, "alice")
-	waitFor(t, "alice", func() bool { return slices.Equal(w.members(t), []string{"alice"}) })
+	testenv.WaitFor(t, 30*time.Second, "alice", func() bool { return slices.Equal(w.members(t), []string{"alice"}) })
 
 	// The second replica: same database and key file, its own address.
 	second, err := app.Open(context.Background(), app.Config{

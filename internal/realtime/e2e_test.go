@@ -69,7 +69,7 @@ func (w *world) turnOn(t *testing.T) []*store.GraphSubscription {
 	w.E.Admin.In(t).Must(http.StatusOK, "PUT", "/api/v1/groups/"+w.Group+"/sync", map[string]any{
 		"enabled": true, "datasource": w.DSID, "sourceGroup": w.SrcGroup, "missingUsers": "remove", "realtime": true}, nil)
 	var subs []*store.GraphSubscription
-	waitFor(t, "both subscriptions active", func() bool {
+	testenv.WaitFor(t, 30*time.Second, "both subscriptions active", func() bool {
 		subs = w.subs(t)
 		return len(subs) == 2 && subs[0].Status == store.SubscriptionActive && subs[1].Status == store.SubscriptionActive
 	})
@@ -136,17 +136,6 @@ func (w *world) post(t *testing.T, path, body string) (int, string, string) {
 	return resp.StatusCode, resp.Header.Get("Content-Type"), string(b)
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
 func TestHandshake(t *testing.T) {
 	w := newWorld(t, testenv.Options{})
 	token := "Validation: Testing client application reachability for subscription Request-Id: 1a2b"
@@ -193,11 +182,11 @@ func TestRealtimeMembership(t *testing.T) {
 	for _, n := range []string{"bob", "carol", "dave", "erin"} {
 		w.newMember(t, n)
 	}
-	waitFor(t, "five members", func() bool { return slices.Equal(w.members(t), []string{"alice", "bob", "carol", "dave", "erin"}) })
+	testenv.WaitFor(t, 30*time.Second, "five members", func() bool { return slices.Equal(w.members(t), []string{"alice", "bob", "carol", "dave", "erin"}) })
 	w.newMember(t, "frank")
-	waitFor(t, "frank in the group", func() bool { return slices.Contains(w.members(t), "frank") })
+	testenv.WaitFor(t, 30*time.Second, "frank in the group", func() bool { return slices.Contains(w.members(t), "frank") })
 	w.E.SimControl(t, "DELETE", "/_sim/groups/"+w.SrcGroup+"/members/"+alice, nil)
-	waitFor(t, "alice gone", func() bool { return slices.Equal(w.members(t), []string{"bob", "carol", "dave", "erin", "frank"}) })
+	testenv.WaitFor(t, 30*time.Second, "alice gone", func() bool { return slices.Equal(w.members(t), []string{"bob", "carol", "dave", "erin", "frank"}) })
 	if n := w.runs(t); n["realtime"] == 0 || n["schedule"] != 0 {
 		t.Errorf("runs by trigger = %v, want real-time runs only", n)
 	}
@@ -217,7 +206,7 @@ func TestRealtimeMembership(t *testing.T) {
 	// Turning real time off deletes both subscriptions, here and in the tenant.
 	w.E.Admin.In(t).Must(http.StatusOK, "PUT", "/api/v1/groups/"+w.Group+"/sync", map[string]any{
 		"enabled": true, "datasource": w.DSID, "sourceGroup": w.SrcGroup, "missingUsers": "remove"}, nil)
-	waitFor(t, "subscriptions removed", func() bool { return len(w.subs(t)) == 0 })
+	testenv.WaitFor(t, 30*time.Second, "subscriptions removed", func() bool { return len(w.subs(t)) == 0 })
 	if n := simSubscriptions(t, w.E); n != 0 {
 		t.Errorf("simulator still holds %d subscriptions", n)
 	}
@@ -269,7 +258,7 @@ func TestForgedNotifications(t *testing.T) {
 	if status, _, _ := w.post(t, "/hooks/graph/"+w.DSID, note(users.SubscriptionID, users.ClientState, w.Tenant)); status != http.StatusAccepted {
 		t.Fatalf("genuine notification answered %d", status)
 	}
-	waitFor(t, "a real-time run", func() bool { return w.runs(t)["realtime"] > before["realtime"] })
+	testenv.WaitFor(t, 30*time.Second, "a real-time run", func() bool { return w.runs(t)["realtime"] > before["realtime"] })
 }
 
 // TestSubscriptionLifecycle: renewal before expiry on the simulator's
@@ -312,13 +301,13 @@ func TestSubscriptionLifecycle(t *testing.T) {
 		subs = after
 		// And it delivers.
 		w.newMember(t, "carol")
-		waitFor(t, "carol in the group", func() bool { return slices.Contains(w.members(t), "carol") })
+		testenv.WaitFor(t, 30*time.Second, "carol in the group", func() bool { return slices.Contains(w.members(t), "carol") })
 	})
 
 	t.Run("reauthorizationRequired", func(t *testing.T) {
 		w.E.SimControl(t, "POST", "/_sim/subscriptions/"+subs[1].SubscriptionID+"/lifecycle", map[string]any{"event": "reauthorizationRequired"})
 		// The notification marks it; the queued maintenance reauthorizes.
-		waitFor(t, "reauthorized", func() bool {
+		testenv.WaitFor(t, 30*time.Second, "reauthorized", func() bool {
 			s := w.subs(t)[1]
 			return s.Status == store.SubscriptionActive && s.SubscriptionID == subs[1].SubscriptionID && w.auditHas(t, "datasource.subscription.reauthorize")
 		})

@@ -284,6 +284,18 @@ type Store interface {
 	// generation, one stores and the other gets false (decision 0024).
 	GetMemberChange(ctx context.Context, scope, objectID string) (*MemberChange, error)
 	PutMemberChange(ctx context.Context, c *MemberChange, prevGen int64) (bool, error)
+	// PruneProcessEvents deletes the expired dedupe keys of started
+	// process events ("process:" keys recorded before olderThan), then
+	// the started outbox rows created before olderThan whose dedupe key
+	// is gone, and returns how many rows it deleted. Pending rows stay.
+	// PruneMemberChanges deletes the membership changes that are a
+	// member.removed applied before olderThan, of a user no group member
+	// sync tracks (no sync_members row with its object id) and with no
+	// outbox row keyed by their scope and user left, and returns how many
+	// (decision 0024: what is kept is what keeps a repeat from counting
+	// as a new change).
+	PruneProcessEvents(ctx context.Context, olderThan time.Time) (int, error)
+	PruneMemberChanges(ctx context.Context, olderThan time.Time) (int, error)
 }
 
 // MemberChange is the last change of one tenant user's membership of one

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/tenantlink/tenantlink/internal/store"
 )
@@ -394,4 +395,52 @@ func (db *DB) PutMemberChange(ctx context.Context, c *store.MemberChange, prevGe
 		return false, fmt.Errorf("sqlstore: put membership change: %w", err)
 	}
 	return n == 1, nil
+}
+
+// PruneProcessEvents deletes expired process dedupe keys, then the started
+// outbox rows older than olderThan whose dedupe key is gone: a row is
+// never deleted while its key could still mark a new row with the same key
+// (a change whose generation restarted after PruneMemberChanges) as a
+// duplicate.
+func (db *DB) PruneProcessEvents(ctx context.Context, olderThan time.Time) (int, error) {
+	ts := db.ts(olderThan)
+	if _, err := db.exec(ctx, `DELETE FROM processed_events WHERE at < $1 AND event_key LIKE 'process:%'`, ts); err != nil {
+		return 0, fmt.Errorf("sqlstore: prune process dedupe keys: %w", err)
+	}
+	res, err := db.exec(ctx, `DELETE FROM process_events WHERE instance_id <> '' AND created_at < $1
+		AND NOT EXISTS (SELECT 1 FROM processed_events p
+			WHERE p.event_key = 'process:' || process_events.process_id || ':' || process_events.event_key)`, ts)
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: prune process events: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: prune process events: %w", err)
+	}
+	return int(n), nil
+}
+
+// PruneMemberChanges deletes the old member.removed changes that no sync
+// can report again (no sync_members row tracks the user) and whose outbox
+// keys are all gone (a restarted generation cannot meet an old row's key).
+// An old member.added is kept: it is what makes another sync's report of
+// the same join a repeat.
+func (db *DB) PruneMemberChanges(ctx context.Context, olderThan time.Time) (int, error) {
+	res, err := db.exec(ctx, `DELETE FROM process_member_changes
+		WHERE kind = 'member.removed' AND changed_at < $1
+		AND NOT EXISTS (SELECT 1 FROM sync_members m WHERE m.object_id = process_member_changes.object_id)
+		AND NOT EXISTS (SELECT 1 FROM process_events e WHERE
+			substr(e.event_key, 1, length('member.added:' || process_member_changes.scope || ':' || process_member_changes.object_id || ':g'))
+				= 'member.added:' || process_member_changes.scope || ':' || process_member_changes.object_id || ':g'
+			OR substr(e.event_key, 1, length('member.removed:' || process_member_changes.scope || ':' || process_member_changes.object_id || ':g'))
+				= 'member.removed:' || process_member_changes.scope || ':' || process_member_changes.object_id || ':g')`,
+		db.ts(olderThan))
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: prune membership changes: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlstore: prune membership changes: %w", err)
+	}
+	return int(n), nil
 }

@@ -57,6 +57,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProcessedEvents", testProcessedEvents},
 		{"ProcessEvents", testProcessEvents},
 		{"MemberChanges", testMemberChanges},
+		{"PruneProcessEvents", testPruneProcessEvents},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			s := open(t)
