@@ -37,16 +37,7 @@ func TestTriggerTwoSyncsOneEvent(t *testing.T) {
 func testTriggerTwoSyncs(t *testing.T, db string) {
 	w := newTrigWorldOn(t, false, db)
 	ctx := context.Background()
-	var other struct{ ID string }
-	w.e.Admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "New hires (copy)"}, &other)
-	w.e.Admin.In(t).Must(200, "PUT", "/api/v1/groups/"+other.ID+"/sync", map[string]any{
-		"enabled": true, "datasource": w.ds, "sourceGroup": w.src, "missingUsers": "keep"}, nil)
-	procs := map[string]string{}
-	for _, ev := range []string{process.EventMemberAdded, process.EventMemberRemoved} {
-		var p process.Process
-		w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", welcome(ev), &p)
-		procs[ev] = p.ID
-	}
+	other, procs := w.secondSyncAndMemberProcesses(t)
 	groups := []string{w.group, other.ID}
 	both := func(together bool) {
 		if !together {
@@ -144,16 +135,7 @@ func TestTriggerPrunedHistory(t *testing.T) {
 func testTriggerPrunedHistory(t *testing.T, db string) {
 	w := newTrigWorldOn(t, false, db)
 	ctx := context.Background()
-	var other struct{ ID string }
-	w.e.Admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "New hires (copy)"}, &other)
-	w.e.Admin.In(t).Must(200, "PUT", "/api/v1/groups/"+other.ID+"/sync", map[string]any{
-		"enabled": true, "datasource": w.ds, "sourceGroup": w.src, "missingUsers": "keep"}, nil)
-	procs := map[string]string{}
-	for _, ev := range []string{process.EventMemberAdded, process.EventMemberRemoved} {
-		var p process.Process
-		w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", welcome(ev), &p)
-		procs[ev] = p.ID
-	}
+	other, procs := w.secondSyncAndMemberProcesses(t)
 	count := func(step string, want map[string]int) {
 		t.Helper()
 		if _, err := w.e.App.Processes.StartPending(ctx, 0); err != nil {
@@ -210,4 +192,22 @@ func testTriggerPrunedHistory(t *testing.T, db string) {
 	w.syncGroup(t, other.ID)
 	w.syncGroup(t, w.group)
 	count("runs after that join", map[string]int{process.EventMemberAdded: 2, process.EventMemberRemoved: 1})
+}
+
+// secondSyncAndMemberProcesses adds a second directory group syncing the
+// world's tenant group (by its id, where the first names it), and one
+// process on member.added and one on member.removed; it returns the new
+// group's id and the processes' ids by event kind.
+func (w *trigWorld) secondSyncAndMemberProcesses(t *testing.T) (other struct{ ID string }, procs map[string]string) {
+	t.Helper()
+	w.e.Admin.In(t).Must(201, "POST", "/api/v1/groups", map[string]any{"name": "New hires (copy)"}, &other)
+	w.e.Admin.In(t).Must(200, "PUT", "/api/v1/groups/"+other.ID+"/sync", map[string]any{
+		"enabled": true, "datasource": w.ds, "sourceGroup": w.src, "missingUsers": "keep"}, nil)
+	procs = map[string]string{}
+	for _, ev := range []string{process.EventMemberAdded, process.EventMemberRemoved} {
+		var p process.Process
+		w.e.Admin.In(t).Must(201, "POST", "/api/v1/processes", welcome(ev), &p)
+		procs[ev] = p.ID
+	}
+	return other, procs
 }
