@@ -220,25 +220,7 @@ func TestStateKeepsDeletedItemsAndGroupLicences(t *testing.T) {
 	s1 := mustStart(t, stateOptions(path))
 	tok1 := appToken(t, s1, allRoles...)
 	ids := buildLifecycleScenario(t, s1, tok1)
-	if err := s1.Save(); err != nil {
-		t.Fatalf("Save: %v", err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	copyPath := filepath.Join(dir, "copy.json")
-	if err := os.WriteFile(copyPath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s2, err := m365sim.New(stateOptions(copyPath))
-	if err != nil {
-		t.Fatalf("New from the saved state: %v", err)
-	}
-	if err := s2.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s2.Close() })
+	s2 := startFromCopy(t, s1, path)
 	tok2 := appToken(t, s2, allRoles...)
 	// Everything the tenants hold, bookkeeping included, came back.
 	if diff := m365sim.StateDiff(s1, s2); diff != "" {
@@ -459,25 +441,7 @@ func TestStateKeepsPurges(t *testing.T) {
 	}
 	mustStatus(t, call(t, "DELETE", g1+"/directory/deletedItems/"+uid, tok, nil), 204)
 	s1.Advance(2 * time.Hour) // the group's retention runs out
-	if err := s1.Save(); err != nil {
-		t.Fatalf("Save: %v", err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	copyPath := filepath.Join(dir, "copy.json")
-	if err := os.WriteFile(copyPath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	s2, err := m365sim.New(stateOptions(copyPath))
-	if err != nil {
-		t.Fatalf("New from the saved state: %v", err)
-	}
-	if err := s2.Start("127.0.0.1:0"); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { s2.Close() })
+	s2 := startFromCopy(t, s1, path)
 	if diff := m365sim.StateDiff(s1, s2); diff != "" {
 		t.Errorf("tenants after loading the saved state (-before +after):\n%s", diff)
 	}
@@ -490,4 +454,30 @@ func TestStateKeepsPurges(t *testing.T) {
 			t.Errorf("%s delta after restart (-want +got):\n%s", e, diff)
 		}
 	}
+}
+
+// startFromCopy saves s1 to path and starts a second simulator from a
+// copy of that file (next to it), while s1 keeps running.
+func startFromCopy(t *testing.T, s1 *m365sim.Server, path string) *m365sim.Server {
+	t.Helper()
+	if err := s1.Save(); err != nil {
+		t.Fatalf("Save: %v", err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(filepath.Dir(path), "copy.json")
+	if err := os.WriteFile(copyPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := m365sim.New(stateOptions(copyPath))
+	if err != nil {
+		t.Fatalf("New from the saved state: %v", err)
+	}
+	if err := s2.Start("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s2.Close() })
+	return s2
 }
