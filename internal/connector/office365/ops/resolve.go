@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -93,10 +94,10 @@ func resolveUsers(ctx context.Context, env Env, refs []string, sel []string, ids
 		reqs = append(reqs, graph.BatchRequest{ID: strconv.Itoa(len(reqs) + 1), Method: http.MethodGet,
 			URL: "/users?$filter=" + queryEscape(filter) + "&" + selQ})
 	}
-	for _, c := range chunks(ids, inLimit) {
+	for c := range slices.Chunk(ids, inLimit) {
 		add("id in (" + quoteAll(c) + ")")
 	}
-	for _, c := range chunks(names, inLimit) {
+	for c := range slices.Chunk(names, inLimit) {
 		l := quoteAll(c)
 		add("userPrincipalName in (" + l + ") or mail in (" + l + ")")
 	}
@@ -184,18 +185,6 @@ func quoteAll(vals []string) string {
 		q[i] = quote(v)
 	}
 	return strings.Join(q, ",")
-}
-
-func chunks[T any](s []T, n int) [][]T {
-	var out [][]T
-	for len(s) > n {
-		out = append(out, s[:n:n])
-		s = s[n:]
-	}
-	if len(s) > 0 {
-		out = append(out, s)
-	}
-	return out
 }
 
 func dedupeStrings(s []string) []string {
