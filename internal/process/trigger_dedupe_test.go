@@ -36,7 +36,6 @@ func TestTriggerTwoSyncsOneEvent(t *testing.T) {
 
 func testTriggerTwoSyncs(t *testing.T, db string) {
 	w := newTrigWorldOn(t, false, db)
-	ctx := context.Background()
 	other, procs := w.secondSyncAndMemberProcesses(t)
 	groups := []string{w.group, other.ID}
 	both := func(together bool) {
@@ -55,16 +54,7 @@ func testTriggerTwoSyncs(t *testing.T, db string) {
 	}
 	count := func(step string, want map[string]int) {
 		t.Helper()
-		if _, err := w.e.App.Processes.StartPending(ctx, 0); err != nil {
-			t.Fatalf("%s: StartPending: %v", step, err)
-		}
-		got := map[string]int{}
-		for ev, id := range procs {
-			got[ev] = len(w.instances(t, id))
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s: instances per event (-want +got):\n%s", step, diff)
-		}
+		w.checkInstances(t, step, procs, want)
 	}
 
 	both(false) // the baselines
@@ -138,16 +128,7 @@ func testTriggerPrunedHistory(t *testing.T, db string) {
 	other, procs := w.secondSyncAndMemberProcesses(t)
 	count := func(step string, want map[string]int) {
 		t.Helper()
-		if _, err := w.e.App.Processes.StartPending(ctx, 0); err != nil {
-			t.Fatalf("%s: StartPending: %v", step, err)
-		}
-		got := map[string]int{}
-		for ev, id := range procs {
-			got[ev] = len(w.instances(t, id))
-		}
-		if diff := cmp.Diff(want, got); diff != "" {
-			t.Errorf("%s: instances per event (-want +got):\n%s", step, diff)
-		}
+		w.checkInstances(t, step, procs, want)
 	}
 	p := w.e.App.Processes
 	prune := func(step string) (int, int) {
@@ -210,4 +191,20 @@ func (w *trigWorld) secondSyncAndMemberProcesses(t *testing.T) (other struct{ ID
 		procs[ev] = p.ID
 	}
 	return other, procs
+}
+
+// checkInstances starts what is pending and compares the number of
+// instances of each process (by event kind) with want.
+func (w *trigWorld) checkInstances(t *testing.T, step string, procs map[string]string, want map[string]int) {
+	t.Helper()
+	if _, err := w.e.App.Processes.StartPending(context.Background(), 0); err != nil {
+		t.Fatalf("%s: StartPending: %v", step, err)
+	}
+	got := map[string]int{}
+	for ev, id := range procs {
+		got[ev] = len(w.instances(t, id))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("%s: instances per event (-want +got):\n%s", step, diff)
+	}
 }
