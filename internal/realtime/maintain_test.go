@@ -38,16 +38,7 @@ func (f *fakeSubscriber) Subscribe(context.Context, *tenantlink.DataSource, conn
 // and retried only after RetryFailed, not at every tick.
 func TestQuotaReached(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	keys, err := secrets.LoadOrCreate(filepath.Join(dir, "secret.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "t.db"), keys, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openSQLite(t)
 	ds := &tenantlink.DataSource{Name: "Contoso", Type: "fake", Status: tenantlink.StatusReady, Account: "tenant-1"}
 	if err := db.CreateDataSource(ctx, ds); err != nil {
 		t.Fatal(err)
@@ -97,16 +88,7 @@ func TestQuotaReached(t *testing.T) {
 // (an absent combination is 0, so a state that empties reads 0, not gone).
 func TestSubscriptionGauge(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	keys, err := secrets.LoadOrCreate(filepath.Join(dir, "secret.key"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	db, err := sqlstore.Open(ctx, "sqlite:"+filepath.Join(dir, "t.db"), keys, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db := openSQLite(t)
 	now := time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC)
 	soon, later := now.Add(20*time.Minute), now.Add(48*time.Hour)
 	rows := [][]*store.GraphSubscription{
@@ -164,4 +146,21 @@ func TestSubscriptionGauge(t *testing.T) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("tenantlink_graph_subscriptions (-want +got):\n%s", diff)
 	}
+}
+
+// openSQLite opens a fresh SQLite store in the test's folder, closed at
+// the test's end.
+func openSQLite(t *testing.T) *sqlstore.DB {
+	t.Helper()
+	dir := t.TempDir()
+	keys, err := secrets.LoadOrCreate(filepath.Join(dir, "secret.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sqlstore.Open(context.Background(), "sqlite:"+filepath.Join(dir, "t.db"), keys, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
